@@ -1,0 +1,75 @@
+from pathlib import Path
+
+import pytest
+
+from tracker.config import ConfigError, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_shipped_feeds_yaml_loads():
+    config, _ = load_config(ROOT / "feeds.yaml")
+    ids = [b.canonical for b in config.tracked_bill_ids()]
+    assert "ma/192/H135" in ids and "ma/192/S47" in ids
+
+
+def test_defaults():
+    c = parse_config("")
+    assert c.timezone == "America/New_York"
+    assert c.sources.malegislature.base_url == "https://malegislature.gov"
+    assert c.sources.malegislature.mode == "api"
+    assert c.sources.malegislature.delay_s == 1.0
+    assert c.schedule.crawl == "6h"
+
+
+def test_unknown_key_names_file_line_and_suggests():
+    text = "timezone: America/New_York\nsources:\n  malegislature:\n    sesion: 192\n"
+    with pytest.raises(ConfigError) as exc:
+        parse_config(text, "conf/feeds.yaml")
+    msg = str(exc.value)
+    assert msg.startswith("conf/feeds.yaml:4:")
+    assert "sources.malegislature.sesion" in msg and "did you mean 'session'" in msg
+
+
+def test_bad_bill_id_points_at_its_line():
+    text = "bills:\n  - id: H.135\n  - id: Q.1\n"
+    with pytest.raises(ConfigError) as exc:
+        parse_config(text)
+    assert "feeds.yaml:3:" in str(exc.value) and "bills.1.id" in str(exc.value)
+
+
+def test_duplicate_bill_is_refused():
+    with pytest.raises(ConfigError, match="listed twice"):
+        parse_config("sources: {malegislature: {session: 192}}\nbills: [{id: H.135}, {id: 192/H135}]\n")
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("timezone: Mars/Olympus\n", "unknown time zone"),
+        ("sources: {malegislature: {mode: ftp}}\n", "sources.malegislature.mode"),
+        ("sources: {malegislature: {base_url: malegislature.gov}}\n", "http://"),
+        ("schedule: {crawl: soon}\n", "not a duration"),
+        ("feeds: [{name: X}]\n", "exactly one of url or google_news"),
+        ("bills: {id: H135}\n", "bills"),
+        ("- a\n- b\n", "top level must be a mapping"),
+        ("bills: [\n", "not valid YAML"),
+    ],
+)
+def test_invalid_values_are_explained(text, fragment):
+    with pytest.raises(ConfigError) as exc:
+        parse_config(text)
+    assert fragment in str(exc.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_config_path_from_environment(tmp_path, monkeypatch):
+    p = tmp_path / "x.yaml"
+    p.write_text("bills: [{id: 193/H1728}]\n")
+    monkeypatch.setenv("TRACKER_CONFIG", str(p))
+    config, path = load_config()
+    assert path == p and config.tracked_bill_ids()[0].canonical == "ma/193/H1728"

@@ -1,0 +1,268 @@
+"""Loading and validating ``feeds.yaml``.
+
+Every key is declared here with its type and default; unknown keys are an
+error. Errors name the file, the line and the key, and suggest a fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tracker.billids import BadBillId, BillId, parse_bill_id
+from tracker.durations import parse_duration
+
+
+class ConfigError(Exception):
+    """feeds.yaml is missing, not YAML, or does not validate. The message is one line per problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MalegislatureSource(_Strict):
+    base_url: str = "https://malegislature.gov"
+    session: int = Field(194, ge=180, le=250, description="General Court used for short bill ids")
+    mode: Literal["api", "html"] = "api"
+    delay_s: float = Field(1.0, ge=0)
+    concurrency: int = Field(2, ge=1, le=256)
+    timeout_s: float = Field(30.0, gt=0, description="per request")
+    crawl_timeout_s: float = Field(1800.0, gt=0, description="a whole crawl; the child is killed past it")
+    detail_every: str = "1d"
+    user_agent: str = "ma-bill-tracker/0.1 (+https://github.com/; bill tracker for an advocacy campaign)"
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/")
+
+    @field_validator("detail_every")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+    @property
+    def detail_interval(self) -> timedelta:
+        return parse_duration(self.detail_every)
+
+
+class GoogleNewsSource(_Strict):
+    base_url: str = "https://news.google.com"
+
+
+class Sources(_Strict):
+    malegislature: MalegislatureSource = MalegislatureSource()
+    google_news: GoogleNewsSource = GoogleNewsSource()
+
+
+class Campaign(_Strict):
+    name: str = "Campaign"
+    action_url: str | None = None
+
+
+class BillEntry(_Strict):
+    id: str
+    keywords: list[str] = []
+
+    @field_validator("id")
+    @classmethod
+    def _syntax(cls, v: str) -> str:
+        try:
+            parse_bill_id(v, default_session=0)  # the session is checked once sources are known
+        except BadBillId as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+
+class FeedEntry(_Strict):
+    name: str
+    url: str | None = None
+    google_news: str | None = None
+    every: str = "30m"
+    match: Literal["all", "keywords", "bills"] = "bills"
+    keywords: list[str] = []
+    fetch_article: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "FeedEntry":
+        if (self.url is None) == (self.google_news is None):
+            raise ValueError("give exactly one of url or google_news")
+        parse_duration(self.every)
+        return self
+
+
+class Schedule(_Strict):
+    crawl: str = "6h"
+    poll: str = "30m"
+    dispatch: str = "5m"
+
+    @field_validator("crawl", "poll", "dispatch")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+
+class StaffDigest(_Strict):
+    to: list[str] = []
+    at: str = "07:00"
+
+
+class SupporterDigest(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    from_: str = Field("Campaign <alerts@example.org>", alias="from")
+    at: str = "07:00"
+    weekly_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+
+
+class Digests(_Strict):
+    staff: StaffDigest = StaffDigest()
+    supporters: SupporterDigest = SupporterDigest()
+
+
+class Config(_Strict):
+    timezone: str = "America/New_York"
+    sources: Sources = Sources()
+    campaign: Campaign = Campaign()
+    bills: list[BillEntry] = []
+    feeds: list[FeedEntry] = []
+    schedule: Schedule = Schedule()
+    digests: Digests = Digests()
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as America/New_York") from None
+        return v
+
+    @model_validator(mode="after")
+    def _bill_ids(self) -> "Config":
+        seen: set[str] = set()
+        for i, entry in enumerate(self.bills):
+            try:
+                bid = parse_bill_id(entry.id, self.sources.malegislature.session)
+            except BadBillId as exc:
+                raise ValueError(f"bills[{i}].id: {exc}") from None
+            if bid.canonical in seen:
+                raise ValueError(f"bills[{i}].id: {bid.canonical} is listed twice")
+            seen.add(bid.canonical)
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def tracked_bill_ids(self) -> list[BillId]:
+        return [parse_bill_id(b.id, self.sources.malegislature.session) for b in self.bills]
+
+    def with_overrides(self, **malegislature: Any) -> "Config":
+        """A copy with some ``sources.malegislature`` settings replaced (tests, demo, bench)."""
+        src = self.sources.malegislature.model_copy(update=malegislature)
+        return self.model_copy(update={"sources": self.sources.model_copy(update={"malegislature": src})})
+
+
+def _key_lines(node: yaml.Node, path: tuple = ()) -> dict[tuple, int]:
+    """Map each path in the YAML document (keys and list indexes) to its 1-based line."""
+    lines: dict[tuple, int] = {path: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            for sub, line in _key_lines(value_node, path + (key,)).items():
+                lines.setdefault(sub, line)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines.update(_key_lines(item, path + (i,)))
+    return lines
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model that owns the mapping at ``loc`` (for suggestions)."""
+    model: Any = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        if field is None:
+            return None
+        ann = field.annotation
+        inner = getattr(ann, "__args__", None)
+        if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel):
+            ann = inner[0]
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return None
+        model = ann
+    return model
+
+
+def _describe(err: dict, lines: dict[tuple, int], path: str) -> str:
+    loc = tuple(err["loc"])
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    line = None
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            line = lines[loc[:n]]
+            break
+    where = f"{path}:{line}" if line else path
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        owner = _model_at(loc[:-1])
+        known = _known_keys(owner) if owner else []
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else (f"; known keys: {', '.join(known)}" if known else "")
+        return f"{where}: unknown key {key!r}{hint}"
+    if err["type"] == "missing":
+        return f"{where}: {key} is required"
+    return f"{where}: {key}: {msg}"
+
+
+def parse_config(text: str, path: str = "feeds.yaml") -> Config:
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else path
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the top level must be a mapping of keys (timezone, sources, bills, ...)")
+    lines = _key_lines(root) if root is not None else {}
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(e, lines, path) for e in exc.errors()]
+        # model-level errors about bills carry their own index in the message
+        raise ConfigError("\n".join(problems)) from None
+
+
+def load_config(path: str | os.PathLike | None = None) -> tuple[Config, Path]:
+    """Load feeds.yaml from ``path``, ``$TRACKER_CONFIG`` or ``./feeds.yaml``."""
+    p = Path(path or os.environ.get("TRACKER_CONFIG") or "feeds.yaml")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such file; create it (see the README) or pass --config PATH") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
+    return parse_config(text, str(p)), p
