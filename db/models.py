@@ -1,0 +1,122 @@
+"""SQLAlchemy models: the state of what we follow, and the append-only event log.
+
+The migrations in ``db/migrations`` create exactly these tables; a test checks
+that autogenerate finds no difference.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from db.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Bill(Base):
+    """A bill we follow (or followed), with its current state and its check schedule."""
+
+    __tablename__ = "bills"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    canonical: Mapped[str] = mapped_column(String(40), unique=True)  # ma/192/H135
+    session: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str | None] = mapped_column(Text)
+    sponsor: Mapped[str | None] = mapped_column(Text)
+    sponsor_code: Mapped[str | None] = mapped_column(String(20))
+    petitioners: Mapped[list | None] = mapped_column(JSON)  # [{"name", "member_code"}]
+    pinslip: Mapped[str | None] = mapped_column(Text)
+    docket: Mapped[str | None] = mapped_column(String(20))
+    committee: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(Text)
+    tracked: Mapped[bool] = mapped_column(Boolean, default=True)
+    tracked_reason: Mapped[str | None] = mapped_column(Text)
+    # check state: the database is the schedule
+    history_hash: Mapped[str | None] = mapped_column(String(64))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    detail_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BillAction(Base):
+    """One history row. Rows are told apart by (date, branch, action, occurrence):
+    two identical "Senate concurred" rows on one day are occurrences 0 and 1."""
+
+    __tablename__ = "bill_actions"
+    __table_args__ = (Index("ix_bill_actions_bill_position", "bill_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # order on the legislature's page, from 0
+    occurrence: Mapped[int] = mapped_column(Integer, default=0)
+    date: Mapped[date | None] = mapped_column(Date)
+    timestamp: Mapped[str | None] = mapped_column(String(19))  # local time when the API gives one
+    branch: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(Text)
+    kinds: Mapped[list] = mapped_column(JSON)
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # no longer listed (stricken)
+
+
+class Hearing(Base):
+    __tablename__ = "hearings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id", ondelete="CASCADE"), index=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("bill_actions.id"))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    location: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # scheduled | rescheduled | canceled
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Snapshot(Base):
+    """A raw response, zlib-compressed and content-addressed: the provenance of events."""
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    size: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Event(Base):
+    """An immutable record of one observed change. Never updated, never deleted."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_bill_id", "bill_id", "id"), Index("ix_events_kind", "kind"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    occurred_on: Mapped[date | None] = mapped_column(Date)  # when the source gives only a date
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"))
+    article_id: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON)
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))

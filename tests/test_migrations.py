@@ -1,0 +1,46 @@
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import inspect
+
+from db.engine import make_engine
+from db.migrate import current_revision, downgrade, head_revision, upgrade
+from db.models import Base
+from tracker.cli import main
+
+
+def test_init_creates_the_tables_and_is_idempotent(tmp_path):
+    url = f"sqlite:///{tmp_path / 'sub' / 't.sqlite'}"
+    runner = CliRunner()
+    first = runner.invoke(main, ["--db", url, "init"])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(main, ["--db", url, "init"])
+    assert second.exit_code == 0 and "already up to date" in second.output
+    engine = make_engine(url)
+    names = set(inspect(engine).get_table_names())
+    assert {"bills", "bill_actions", "hearings", "snapshots", "events"} <= names
+    assert current_revision(engine) == head_revision(engine)
+
+
+def test_models_match_the_migrations(engine):
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_downgrade_and_upgrade_again(engine):
+    downgrade(engine, "base")
+    assert "bills" not in inspect(engine).get_table_names()
+    upgrade(engine)
+    assert "events" in inspect(engine).get_table_names()
+
+
+def test_commands_refuse_an_uninitialised_database(tmp_path):
+    result = CliRunner().invoke(main, ["--db", f"sqlite:///{tmp_path / 'x.sqlite'}", "bills"])
+    assert result.exit_code == 2
+    assert "run `tracker init`" in result.output
+
+
+def test_bad_database_url_is_usage_error():
+    result = CliRunner().invoke(main, ["--db", "not a url", "init"])
+    assert result.exit_code == 2 and "not a database URL" in result.output
