@@ -1,0 +1,359 @@
+"""A real HTTP server on 127.0.0.1 that serves a :class:`Replica` in malegislature.gov's shapes.
+
+Routes (matched case-insensitively, like the real site):
+
+* ``/api/GeneralCourts/{gc}/Documents`` (list), ``/api/GeneralCourts/{gc}/Documents/{n}`` (detail) and
+  ``/api/GeneralCourts/{gc}/Documents/{n}/DocumentHistoryActions``: JSON, or XML when the
+  ``Accept`` header asks for XML and not JSON (as a browser's or Scrapy's default does);
+* ``/Bills/{gc}/{n}``: the full bill page, Bill History tab active;
+* ``/Bills/{gc}/{n}/BillHistory?pageNumber=N``: the full page with that history page, or only
+  the tab panel when ``X-Requested-With: XMLHttpRequest``;
+* ``/Bills/{gc}/{n}/Cosponsor`` (or ``/CoSponsor``): the Petitioners tab, full or fragment.
+
+An unknown bill gets HTTP 500 with the "Oh My Cod!" page (HTML and API alike). Responses carry
+``ETag``/``Last-Modified`` and conditional requests get 304 when ``replica.etags`` is on.
+HTTP/1.1 keep-alive, ``Content-Length`` always set, no request logging to stderr.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import re
+import secrets
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from tracker.replica import pages
+from tracker.replica.model import Replica, ReplicaBill
+
+_NUM = r"([A-Za-z]+\d+)"
+_API_LIST = re.compile(r"^/api/generalcourts/(\d+)/documents/?$", re.IGNORECASE)
+_API_DOC = re.compile(rf"^/api/generalcourts/(\d+)/documents/{_NUM}/?$", re.IGNORECASE)
+_API_HIST = re.compile(rf"^/api/generalcourts/(\d+)/documents/{_NUM}/documenthistoryactions/?$", re.IGNORECASE)
+_BILL = re.compile(rf"^/bills/(\d+)/{_NUM}/?$", re.IGNORECASE)
+_BILL_HIST = re.compile(rf"^/bills/(\d+)/{_NUM}/billhistory/?$", re.IGNORECASE)
+_BILL_COS = re.compile(rf"^/bills/(\d+)/{_NUM}/cosponsor/?$", re.IGNORECASE)
+
+HTML = "text/html; charset=utf-8"
+JSON = "application/json; charset=utf-8"
+XML = "application/xml; charset=utf-8"
+_REASONS = {200: "OK", 304: "Not Modified", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
+            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+_TOKEN = pages.TOKEN.encode("utf-8")
+
+
+class _Body:
+    """A cached rendering: the bytes (split around the request token, if any) and its ETag."""
+
+    __slots__ = ("ctype", "head", "tail", "etag")
+
+    def __init__(self, ctype: str, content: bytes):
+        self.ctype = ctype
+        if _TOKEN in content:
+            self.head, _, self.tail = content.partition(_TOKEN)
+            digest = hashlib.sha1(self.head + self.tail).hexdigest()[:20]
+            self.etag = f'W/"{digest}"'  # the bytes differ per request (token); the content does not
+        else:
+            self.head, self.tail = content, None
+            self.etag = f'"{hashlib.sha1(content).hexdigest()[:20]}"'
+
+    def bytes(self) -> bytes:
+        if self.tail is None:
+            return self.head
+        return self.head + secrets.token_urlsafe(69).encode("ascii") + self.tail
+
+
+_OMC = _Body(HTML, pages.oh_my_cod_page().encode("utf-8"))
+
+
+def _wants_xml(accept: str | None) -> bool:
+    accept = (accept or "").lower()
+    return "xml" in accept and "json" not in accept
+
+
+def _strip_weak(tag: str) -> str:
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+class _Site:
+    """Maps a request to a response, using per-bill caches of rendered bodies."""
+
+    def __init__(self, replica: Replica, base_url: str):
+        self.replica = replica
+        self.base = base_url
+
+    def _cached(self, bill: ReplicaBill, key: tuple, render) -> _Body:
+        body = bill.cache.get(key)
+        if body is None:
+            body = render()
+            bill.cache[key] = body
+        return body
+
+    def _similar(self, bill: ReplicaBill) -> list[ReplicaBill]:
+        out = []
+        for n in bill.similar:
+            b = self.replica.get(bill.session, n)
+            if b is not None:
+                out.append(b)
+        return out
+
+    def handle(self, path: str, query: str, headers) -> tuple[int, _Body | None, ReplicaBill | None, dict]:
+        """-> (status, body, bill for Last-Modified or None, extra headers)."""
+        r = self.replica
+        if path[:5].lower() == "/api/":
+            if r.api_status is not None:
+                status = int(r.api_status)
+                extra = {"Retry-After": "1"} if status in (429, 503) else {}
+                return status, _Body(JSON, pages.api_error(status)), None, extra
+            xml = _wants_xml(headers.get("Accept"))
+            fmt = "xml" if xml else "json"
+            ctype = XML if xml else JSON
+            vary = {"Vary": "Accept"}
+            m = _API_HIST.match(path)
+            if m:
+                bill = r.get(int(m.group(1)), m.group(2))
+                if bill is None:
+                    return 500, _OMC, None, {}
+                malformed = r.is_malformed(bill)
+
+                def render():
+                    rows = pages.history_list(bill)
+                    content = (
+                        pages.to_xml("ArrayOfDocumentHistoryAction", rows) if xml else pages.to_json(rows)
+                    )
+                    if malformed:
+                        content = content[: max(1, len(content) // 2)]
+                    return _Body(ctype, content)
+
+                return 200, self._cached(bill, ("hist", fmt, malformed), render), bill, vary
+            m = _API_DOC.match(path)
+            if m:
+                bill = r.get(int(m.group(1)), m.group(2))
+                if bill is None:
+                    return 500, _OMC, None, {}
+
+                def render():
+                    obj = pages.document_obj(bill, self.base)
+                    return _Body(ctype, pages.to_xml("Document", obj) if xml else pages.to_json(obj))
+
+                return 200, self._cached(bill, ("doc", fmt, self.base), render), bill, vary
+            m = _API_LIST.match(path)
+            if m:
+                gc = int(m.group(1))
+                rows = [pages.list_row_obj(b, self.base) for b in list(r.bills.values()) if b.session == gc]
+                if not rows:
+                    return 500, _OMC, None, {}
+                content = pages.to_xml("ArrayOfDocumentSummary", rows) if xml else pages.to_json(rows)
+                return 200, _Body(ctype, content), None, vary
+            return 404, _Body(JSON, pages.api_error(404)), None, {}
+
+        ajax = (headers.get("X-Requested-With") or "").lower() == "xmlhttprequest"
+        for pattern, kind in ((_BILL, "bill"), (_BILL_HIST, "history"), (_BILL_COS, "cosponsor")):
+            m = pattern.match(path)
+            if m:
+                break
+        else:
+            return 404, _OMC, None, {}
+        bill = r.get(int(m.group(1)), m.group(2))
+        if bill is None:
+            return 500, _OMC, None, {}
+
+        if kind == "cosponsor":
+            def render_cos():
+                panel = pages.cosponsor_panel(bill)
+                if ajax:
+                    return _Body(HTML, panel.encode("utf-8"))
+                page = pages.bill_page(bill, "Cosponsor", panel, self._similar(bill))
+                return _Body(HTML, page.encode("utf-8"))
+
+            return 200, self._cached(bill, ("cos", ajax), render_cos), bill, {}
+
+        page_no = 1
+        if kind == "history":
+            ajax_fragment = ajax
+            values = {k.lower(): v for k, v in parse_qs(query).items()}.get("pagenumber")
+            try:
+                page_no = int(values[0]) if values else 1
+            except ValueError:
+                page_no = 1
+        else:
+            ajax_fragment = False
+        size = max(1, int(r.history_page_size))
+        broken = r.is_broken(bill)
+
+        def render_hist():
+            panel = pages.history_panel(bill, page_no, size, broken)
+            if ajax_fragment:
+                return _Body(HTML, panel.encode("utf-8"))
+            page = pages.bill_page(bill, "BillHistory", panel, self._similar(bill))
+            return _Body(HTML, page.encode("utf-8"))
+
+        key = ("hist-page", page_no, size, broken, ajax_fragment)
+        return 200, self._cached(bill, key, render_hist), bill, {}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "Microsoft-IIS/10.0"
+    sys_version = ""
+    disable_nagle_algorithm = True
+    timeout = 120  # an idle keep-alive connection is closed after this
+
+    def log_message(self, format, *args):  # noqa: A002 - quiet: no per-request logging
+        pass
+
+    def do_GET(self):
+        self._serve(head=False)
+
+    def do_HEAD(self):
+        self._serve(head=True)
+
+    def _serve(self, head: bool) -> None:
+        server: _Server = self.server  # type: ignore[assignment]
+        replica = server.replica
+        headers = self.headers
+        replica.log_request(self.command, self.path, dict(headers.items()))
+        split = urlsplit(self.path)
+        try:
+            with replica.lock:
+                status, body, bill, extra = server.site.handle(split.path, split.query, headers)
+                modified = bill.modified if bill is not None else None
+                etags = replica.etags
+        except Exception as exc:  # keep the server alive and quiet; tests can inspect replica.errors
+            replica.errors.append(f"{self.command} {self.path}: {exc!r}")
+            status, body, modified, etags, extra = 500, _Body("text/plain; charset=utf-8", b"replica error"), None, False, {}
+
+        out = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", f"Date: {self.date_time_string()}",
+               f"Server: {self.server_version}", f"Content-Type: {body.ctype}", "Cache-Control: private"]
+        for k, v in extra.items():
+            out.append(f"{k}: {v}")
+        payload = b""
+        not_modified = False
+        if status == 200 and etags:
+            out.append(f"ETag: {body.etag}")
+            if modified is not None:
+                out.append(f"Last-Modified: {email.utils.formatdate(modified, usegmt=True)}")
+            not_modified = self._not_modified(body.etag, modified)
+        if not_modified:
+            out[0] = "HTTP/1.1 304 Not Modified"
+            out.append("Content-Length: 0")
+        else:
+            payload = body.bytes()
+            out.append(f"Content-Length: {len(payload)}")
+        if self.close_connection:
+            out.append("Connection: close")
+        data = ("\r\n".join(out) + "\r\n\r\n").encode("latin-1")
+        if not head and not not_modified:
+            data += payload
+        try:
+            self.wfile.write(data)
+        except OSError:
+            self.close_connection = True
+
+    def _not_modified(self, etag: str, modified: float | None) -> bool:
+        inm = self.headers.get("If-None-Match")
+        if inm is not None:
+            tags = [t.strip() for t in inm.split(",") if t.strip()]
+            return "*" in tags or any(_strip_weak(t) == _strip_weak(etag) for t in tags)
+        ims = self.headers.get("If-Modified-Since")
+        if ims and modified is not None:
+            try:
+                since = email.utils.parsedate_to_datetime(ims).timestamp()
+            except (TypeError, ValueError, IndexError, OverflowError):
+                return False
+            return int(modified) <= since
+        return False
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, addr, replica: Replica):
+        self.replica = replica
+        self.site: _Site | None = None
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(addr, _Handler)
+
+    def process_request(self, request, client_address):
+        with self._conns_lock:
+            self._conns.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self._conns_lock:
+            self._conns.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._conns_lock:
+            conns = list(self._conns)
+        for sock in conns:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
+            return
+        self.replica.errors.append(f"{client_address}: {exc!r}")
+
+
+class ReplicaServer:
+    """Serve ``replica`` on 127.0.0.1 from a daemon thread.
+
+    >>> with ReplicaServer(Replica.bundled()) as srv:
+    ...     srv.base_url  # "http://127.0.0.1:PORT"
+    """
+
+    def __init__(self, replica: Replica | None = None, host: str = "127.0.0.1", port: int = 0):
+        self.replica = replica if replica is not None else Replica.bundled()
+        self.host = host
+        self.port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self.base_url: str | None = None
+
+    def start(self) -> str:
+        """Start serving; returns the base URL ``http://127.0.0.1:PORT``."""
+        if self._server is not None:
+            return self.base_url  # type: ignore[return-value]
+        server = _Server((self.host, self.port), self.replica)
+        host, port = server.server_address[:2]
+        self.port = port
+        self.base_url = f"http://{host}:{port}"
+        server.site = _Site(self.replica, self.base_url)
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"replica-{port}", daemon=True
+        )
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> "ReplicaServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
