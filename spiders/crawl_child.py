@@ -1,0 +1,78 @@
+"""Entry point of the crawl child process: ``python -m spiders.crawl_child``.
+
+Reads one JSON job on stdin ({"settings": {...}, "jobs": [...], "known": [...]}),
+runs the Scrapy spider, and writes one JSON observation per line on stdout.
+Scrapy's reactor cannot restart within a process, and a hung spider must be
+killable, which is why every crawl runs here and not in the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from scrapy.crawler import CrawlerProcess
+
+from spiders.malegislature import MalegislatureSpider
+from spiders.observations import BillJob
+
+OUT = sys.stdout
+
+
+class JsonLinesPipeline:
+    """Streams each observation to the parent as soon as the spider yields it."""
+
+    def process_item(self, item, spider=None):
+        OUT.write(json.dumps(item, ensure_ascii=False) + "\n")
+        OUT.flush()
+        return item
+
+
+def scrapy_settings(s: dict) -> dict:
+    delay = float(s.get("delay_s", 1.0))
+    concurrency = int(s.get("concurrency", 2))
+    return {
+        "USER_AGENT": s.get("user_agent", "ma-bill-tracker"),
+        "ROBOTSTXT_OBEY": False,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": s.get("log_level", "WARNING"),
+        "CONCURRENT_REQUESTS": concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
+        "DOWNLOAD_DELAY": delay,
+        "RANDOMIZE_DOWNLOAD_DELAY": delay > 0,
+        "AUTOTHROTTLE_ENABLED": delay > 0,
+        "AUTOTHROTTLE_START_DELAY": max(delay, 0.1),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency),
+        "DOWNLOAD_TIMEOUT": float(s.get("timeout_s", 30.0)),
+        "DOWNLOAD_MAXSIZE": 16 * 1024 * 1024,
+        "DOWNLOAD_WARNSIZE": 0,
+        # The site answers a missing bill with a 500 page: retrying it is waste.
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": int(s.get("retry_times", 2)),
+        "RETRY_HTTP_CODES": [502, 503, 504, 522, 524, 408, 429],
+        "REDIRECT_MAX_TIMES": 5,
+        "ITEM_PIPELINES": {JsonLinesPipeline: 100},
+        "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        "HTTPCACHE_ENABLED": False,
+    }
+
+
+def main() -> int:
+    request = json.load(sys.stdin)
+    settings = request["settings"]
+    jobs = [BillJob(**j) for j in request["jobs"]]
+    process = CrawlerProcess(scrapy_settings(settings), install_root_handler=True)
+    process.crawl(
+        MalegislatureSpider,
+        jobs=jobs,
+        base_url=settings["base_url"],
+        mode=settings.get("mode", "api"),
+        known=set(request.get("known", [])),
+    )
+    process.start()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

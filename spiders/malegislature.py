@@ -1,0 +1,241 @@
+"""The bill spider for malegislature.gov.
+
+Primary path: the official JSON API (history first, the document detail only
+when the history moved or the detail is due). Fallback, or ``mode: html``:
+the bill page, its paginated BillHistory tab and its Petitioners tab.
+
+The spider is thin: it fetches, hands bodies to the pure parsers in
+``spiders.malegislature_parse``, and yields one observation per bill (a plain
+dict, see ``spiders.observations``). It never touches the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from spiders import malegislature_parse as parse
+from spiders.actions import referenced_bill
+from spiders.observations import BillJob, Observation, history_hash, snapshot_of
+from spiders.records import BillNotFound, ParseError
+
+JSON_HEADERS = {"Accept": "application/json"}
+AJAX_HEADERS = {"X-Requested-With": "XMLHttpRequest"}
+
+
+class MalegislatureSpider(scrapy.Spider):
+    name = "malegislature"
+
+    def __init__(self, jobs: list[BillJob], base_url: str, mode: str, known: set[str], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.jobs = jobs
+        self.base_url = base_url.rstrip("/")
+        self.mode = mode
+        self.known = set(known) | {j.canonical for j in jobs}
+
+    async def start(self):
+        for job in self.jobs:
+            for request in self._begin(job):
+                yield request
+
+    # ---- scheduling -------------------------------------------------------
+
+    def _begin(self, job: BillJob):
+        if self.mode == "api":
+            yield self._api_history_request(job)
+        else:
+            yield self._html_page_request(Observation.start(job, self._public_url(job), "html"))
+
+    def _public_url(self, job: BillJob) -> str:
+        return parse.bill_page_url(self.base_url, job.session, job.number)
+
+    def _request(self, url: str, callback, obs: Observation, headers=None, conditional=None, **kw):
+        headers = dict(headers or {})
+        if conditional:
+            etag, last_modified = conditional
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self._network_error,
+            headers=headers,
+            cb_kwargs={"obs": obs, **kw},
+            meta={"handle_httpstatus_all": True, "obs": obs},
+            dont_filter=True,
+        )
+
+    def _api_history_request(self, job: BillJob):
+        obs = Observation.start(job, self._public_url(job), "api")
+        url = parse.api_history_url(self.base_url, job.session, job.number)
+        return self._request(url, self.api_history, obs, JSON_HEADERS, conditional=(job.etag, job.last_modified))
+
+    def _html_page_request(self, obs: Observation):
+        url = parse.bill_page_url(self.base_url, obs.job.session, obs.job.number)
+        return self._request(url, self.html_page, obs)
+
+    # ---- failures -----------------------------------------------------------
+
+    def _network_error(self, failure):
+        obs: Observation = failure.request.meta["obs"]
+        reason = failure.getErrorMessage() or failure.type.__name__
+        yield from self._fail(obs, failure.request.url, f"{failure.type.__name__}: {reason}")
+
+    def _fail(self, obs: Observation, url: str, error: str, not_found: bool = False):
+        """API trouble falls back to the HTML pages; HTML trouble ends the bill with an error.
+
+        A "not found" from the API falls back too: the site serves the same
+        'Oh My Cod!' page for other server errors, so the bill page decides.
+        """
+        if obs.mode == "api":
+            obs.reset_for_fallback(f"{url}: {error}")
+            yield self._html_page_request(obs)
+            return
+        yield obs.failed(url, error)
+
+    def _http_problem(self, response: Response) -> tuple[str, bool] | None:
+        if response.status == 304 or 200 <= response.status < 300:
+            return None
+        if parse.is_oh_my_cod(response.body):
+            return f"bill not found (HTTP {response.status}, the site's 'Oh My Cod!' page)", True
+        return f"HTTP {response.status}", False
+
+    # ---- API path -------------------------------------------------------------
+
+    def api_history(self, response: Response, obs: Observation):
+        problem = self._http_problem(response)
+        if problem:
+            yield from self._fail(obs, response.url, *problem)
+            return
+        job = obs.job
+        if response.status == 304:
+            obs.etag, obs.last_modified = job.etag, job.last_modified
+            if job.need_detail:
+                yield self._api_detail_request(obs)
+            else:
+                yield obs.unchanged()
+            return
+        try:
+            history = parse.parse_api_history(response.body, response.url)
+        except ParseError as exc:
+            yield from self._fail(obs, response.url, str(exc), isinstance(exc, BillNotFound))
+            return
+        obs.set_history(history, snapshot_of("history", response))
+        obs.etag = _header(response, "ETag")
+        obs.last_modified = _header(response, "Last-Modified")
+        yield from self._follow_references(obs)
+        if obs.history_hash == job.history_hash and not job.need_detail:
+            yield obs.unchanged()
+        else:
+            yield self._api_detail_request(obs)
+
+    def _api_detail_request(self, obs: Observation):
+        url = parse.api_document_url(self.base_url, obs.job.session, obs.job.number)
+        return self._request(url, self.api_detail, obs, JSON_HEADERS)
+
+    def api_detail(self, response: Response, obs: Observation):
+        problem = self._http_problem(response)
+        if problem:
+            yield from self._fail(obs, response.url, *problem)
+            return
+        try:
+            detail = parse.parse_api_document(response.body, response.url)
+        except ParseError as exc:
+            yield from self._fail(obs, response.url, str(exc), isinstance(exc, BillNotFound))
+            return
+        obs.set_detail(detail, snapshot_of("detail", response))
+        if obs.history is None:  # history answered 304: the detail was due
+            yield obs.detail_only()
+        else:
+            yield obs.done()
+
+    # ---- HTML path --------------------------------------------------------------
+
+    def html_page(self, response: Response, obs: Observation):
+        problem = self._http_problem(response)
+        if problem:
+            yield from self._fail(obs, response.url, *problem)
+            return
+        try:
+            page = parse.parse_html_bill_page(response.body, response.url)
+        except ParseError as exc:
+            yield from self._fail(obs, response.url, str(exc), isinstance(exc, BillNotFound))
+            return
+        obs.html_rows = list(page.history)
+        obs.html_pages = page.history_pages
+        obs.add_snapshot(snapshot_of("page", response))
+        obs.pending_detail = page.detail
+        yield from self._next_html_step(obs, 2)
+
+    def _next_html_step(self, obs: Observation, page_number: int):
+        if page_number <= obs.html_pages:
+            url = parse.history_page_url(self.base_url, obs.job.session, obs.job.number, page_number)
+            yield self._request(url, self.html_history_page, obs, AJAX_HEADERS, page_number=page_number)
+            return
+        obs.set_history(obs.html_rows, None)
+        yield from self._follow_references(obs)
+        if obs.history_hash == obs.job.history_hash and not obs.job.need_detail:
+            yield obs.unchanged()
+            return
+        url = parse.petitioners_url(self.base_url, obs.job.session, obs.job.number)
+        yield self._request(url, self.html_petitioners, obs, AJAX_HEADERS)
+
+    def html_history_page(self, response: Response, obs: Observation, page_number: int):
+        problem = self._http_problem(response)
+        if problem:
+            yield obs.failed(response.url, problem[0])
+            return
+        try:
+            rows, pages = parse.parse_html_history_page(response.body, response.url)
+        except ParseError as exc:
+            yield obs.failed(response.url, str(exc))
+            return
+        obs.html_rows.extend(rows)
+        obs.html_pages = max(obs.html_pages, pages)
+        obs.add_snapshot(snapshot_of("history-page", response))
+        yield from self._next_html_step(obs, page_number + 1)
+
+    def html_petitioners(self, response: Response, obs: Observation):
+        detail = obs.pending_detail
+        problem = self._http_problem(response)
+        if problem:
+            yield obs.failed(response.url, problem[0])
+            return
+        try:
+            detail.petitioners = parse.parse_html_petitioners(response.body, response.url)
+        except ParseError as exc:
+            yield obs.failed(response.url, str(exc))
+            return
+        obs.set_detail(detail, snapshot_of("petitioners", response))
+        yield obs.done()
+
+    # ---- new drafts -------------------------------------------------------------
+
+    def _follow_references(self, obs: Observation):
+        """A bill handed over to a new draft or a study order: follow the new number in this crawl."""
+        for action in obs.history or []:
+            ref = referenced_bill(action.action)
+            if not ref:
+                continue
+            reason, number = ref
+            canonical = f"ma/{obs.job.session}/{number}"
+            if canonical in self.known:
+                continue
+            self.known.add(canonical)
+            job = BillJob(
+                canonical=canonical,
+                session=obs.job.session,
+                number=number,
+                need_detail=True,
+                discovered_from={"bill": obs.job.canonical, "action": action.action, "reason": reason},
+            )
+            yield from self._begin(job)
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

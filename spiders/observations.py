@@ -1,0 +1,148 @@
+"""What the crawl child is asked to do (BillJob) and what it reports (observations).
+
+Observations cross a process boundary as JSON lines, so they are plain dicts
+built here in one place; ``tracker.crawl`` reads them back.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from spiders.records import BillDetail, HistoryAction
+
+
+@dataclass
+class BillJob:
+    canonical: str
+    session: int
+    number: str
+    history_hash: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    need_detail: bool = True
+    discovered_from: dict | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def history_hash(history: Iterable[HistoryAction]) -> str:
+    """Hash of the parsed history (date, branch, action): stable across modes and per-request tokens."""
+    h = hashlib.sha256()
+    for a in history:
+        h.update(json.dumps(a.identity(), ensure_ascii=False).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def snapshot_of(role: str, response: Any) -> dict:
+    headers = response.headers
+
+    def header(name: str) -> str | None:
+        v = headers.get(name)
+        return v.decode("latin-1") if v else None
+
+    return {
+        "role": role,
+        "url": response.url,
+        "status": response.status,
+        "content_type": header("Content-Type"),
+        "etag": header("ETag"),
+        "last_modified": header("Last-Modified"),
+        "fetched_at": datetime.now(timezone.utc).isoformat(),
+        "body_b64": base64.b64encode(response.body).decode("ascii"),
+    }
+
+
+@dataclass
+class Observation:
+    job: BillJob
+    url: str
+    mode: str
+    fallback: str | None = None
+    history: list[HistoryAction] | None = None
+    history_hash: str | None = None
+    detail: BillDetail | None = None
+    snapshots: list[dict] = field(default_factory=list)
+    etag: str | None = None
+    last_modified: str | None = None
+    # HTML path scratch state
+    html_rows: list[HistoryAction] = field(default_factory=list)
+    html_pages: int = 1
+    pending_detail: BillDetail | None = None
+
+    @classmethod
+    def start(cls, job: BillJob, url: str, mode: str) -> "Observation":
+        return cls(job=job, url=url, mode=mode)
+
+    def reset_for_fallback(self, reason: str) -> None:
+        self.fallback = reason
+        self.mode = "html"
+        self.history = None
+        self.history_hash = None
+        self.detail = None
+        self.snapshots = []
+        self.etag = self.last_modified = None
+        self.html_rows, self.html_pages, self.pending_detail = [], 1, None
+
+    def add_snapshot(self, snap: dict | None) -> None:
+        if snap:
+            self.snapshots.append(snap)
+
+    def set_history(self, history: list[HistoryAction], snap: dict | None) -> None:
+        self.history = history
+        self.history_hash = history_hash(history)
+        self.add_snapshot(snap)
+
+    def set_detail(self, detail: BillDetail, snap: dict | None) -> None:
+        self.detail = detail
+        self.add_snapshot(snap)
+
+    def _base(self, status: str) -> dict:
+        return {
+            "type": "bill",
+            "status": status,
+            "bill": self.job.canonical,
+            "session": self.job.session,
+            "number": self.job.number,
+            "url": self.url,
+            "mode": self.mode,
+            "fallback": self.fallback,
+            "discovered_from": self.job.discovered_from,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+        }
+
+    def unchanged(self) -> dict:
+        return self._base("unchanged") | {"history_hash": self.history_hash or self.job.history_hash}
+
+    def detail_only(self) -> dict:
+        return self._base("detail") | {
+            "history_hash": self.job.history_hash,
+            "detail": self.detail.to_dict() if self.detail else None,
+            "snapshots": self.snapshots,
+        }
+
+    def done(self) -> dict:
+        return self._base("ok") | {
+            "history_hash": self.history_hash,
+            "history": [[a.date, a.branch, a.action, a.timestamp] for a in self.history or []],
+            "detail": self.detail.to_dict() if self.detail else None,
+            "snapshots": self.snapshots,
+        }
+
+    def failed(self, url: str, error: str) -> dict:
+        return self._base("error") | {"error": {"source": "malegislature", "url": url, "error": error}}
+
+
+def decode_history(rows: list[list]) -> list[HistoryAction]:
+    return [HistoryAction(date=r[0], branch=r[1], action=r[2], timestamp=r[3]) for r in rows]
+
+
+def decode_snapshot_body(snap: dict) -> bytes:
+    return base64.b64decode(snap["body_b64"])

@@ -1,0 +1,204 @@
+"""``crawl()``: check tracked bills now.
+
+The parent selects the bills, starts ``spiders.crawl_child`` (Scrapy in its own
+process, killed past ``crawl_timeout_s``), reads its observations as they
+stream in, and writes each bill in its own transaction. The child never
+touches the database, so a killed child leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import Bill, Event
+from spiders.observations import BillJob
+from tracker.billids import BillId, parse_bill_id
+from tracker.config import Config
+from tracker.durations import parse_duration
+from tracker.store import BillOutcome, BillWriter, ensure_bill
+
+log = logging.getLogger("tracker.crawl")
+
+CONFIG_REASON = "listed in feeds.yaml"
+
+
+@dataclass
+class CrawlResult:
+    checked: int = 0
+    changed: int = 0
+    events: list[Event] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    fallbacks: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"checked": self.checked, "changed": self.changed, "events": len(self.events), "errors": self.errors}
+
+
+class UnknownBill(ValueError):
+    """``--bill`` named a bill that is not tracked."""
+
+
+def sync_tracked(session: Session, config: Config, now: datetime) -> None:
+    """Make the bills table agree with feeds.yaml: listed bills tracked, unlisted config bills not."""
+    wanted = {b.canonical: b for b in config.tracked_bill_ids()}
+    for bid in wanted.values():
+        ensure_bill(session, bid, now, CONFIG_REASON)
+    for bill in session.scalars(select(Bill).where(Bill.tracked.is_(True), Bill.tracked_reason == CONFIG_REASON)):
+        if bill.canonical not in wanted:
+            bill.tracked = False
+
+
+def _jobs(session: Session, config: Config, now: datetime, only: list[BillId] | None) -> list[BillJob]:
+    query = select(Bill).where(Bill.tracked.is_(True)).order_by(Bill.id)
+    if only:
+        query = select(Bill).where(Bill.canonical.in_([b.canonical for b in only])).order_by(Bill.id)
+    detail_every = config.sources.malegislature.detail_interval
+    jobs = []
+    for bill in session.scalars(query):
+        need_detail = bill.detail_checked_at is None or now - bill.detail_checked_at >= detail_every
+        jobs.append(BillJob(canonical=bill.canonical, session=bill.session, number=bill.number,
+                            history_hash=bill.history_hash, etag=bill.etag, last_modified=bill.last_modified,
+                            need_detail=need_detail))
+    return jobs
+
+
+def run_child(config: Config, jobs: list[BillJob], known: Iterable[str]) -> Iterable[dict]:
+    """Run the crawl child and yield its observations; errors of the child itself end as one dict."""
+    src = config.sources.malegislature
+    request = {
+        "settings": {
+            "base_url": src.base_url, "mode": src.mode, "delay_s": src.delay_s, "concurrency": src.concurrency,
+            "timeout_s": src.timeout_s, "user_agent": src.user_agent,
+        },
+        "jobs": [j.to_dict() for j in jobs],
+        "known": sorted(known),
+    }
+    with tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "spiders.crawl_child"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=stderr, bufsize=1 << 16)
+        timed_out = threading.Event()
+
+        def kill():
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(src.crawl_timeout_s, kill)
+        timer.start()
+        try:
+            assert proc.stdin and proc.stdout
+            proc.stdin.write(json.dumps(request).encode())
+            proc.stdin.close()
+            for line in proc.stdout:
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError:
+                    log.warning("crawl child printed a non-JSON line: %r", line[:200])
+            rc = proc.wait()
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if timed_out.is_set():
+            yield {"type": "child-error", "error": f"crawl timed out after {src.crawl_timeout_s:g}s; the child was killed"}
+        elif rc != 0:
+            stderr.seek(0)
+            tail = stderr.read().decode(errors="replace").strip().splitlines()[-5:]
+            yield {"type": "child-error", "error": f"crawl child exited with status {rc}: {' | '.join(tail)}"}
+
+
+def crawl(
+    config: Config,
+    sessions: sessionmaker[Session],
+    bills: list[BillId] | None = None,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    on_outcome: Callable[[BillOutcome], None] | None = None,
+) -> CrawlResult:
+    """Check the tracked bills (or ``bills``) now; store every change as events."""
+    started = time.monotonic()
+    result = CrawlResult()
+    crawl_every = parse_duration(config.schedule.crawl)
+    detail_every = config.sources.malegislature.detail_interval
+    with sessions.begin() as s:
+        sync_tracked(s, config, now())
+        if bills:
+            tracked = set(s.scalars(select(Bill.canonical).where(Bill.tracked.is_(True))))
+            missing = [b.canonical for b in bills if b.canonical not in tracked]
+            if missing:
+                raise UnknownBill(f"not tracked: {', '.join(missing)}; add it to the bills: list of feeds.yaml")
+        jobs = _jobs(s, config, now(), bills)
+        known = set(s.scalars(select(Bill.canonical).where(Bill.tracked.is_(True))))
+    pending = {j.canonical for j in jobs}
+
+    for obs in run_child(config, jobs, known):
+        if obs.get("type") == "child-error":
+            for canonical in sorted(pending):
+                err = {"source": "malegislature", "url": canonical, "error": obs["error"]}
+                outcome = _record_failure(sessions, canonical, {"error": err, "url": None}, now())
+                _collect(result, outcome, on_outcome)
+            pending.clear()
+            continue
+        pending.discard(obs["bill"])
+        outcome = _store(sessions, obs, now(), crawl_every, detail_every)
+        if obs.get("fallback"):
+            result.fallbacks.append({"bill": obs["bill"], "reason": obs["fallback"]})
+        _collect(result, outcome, on_outcome)
+    log.info("job=crawl bills=%d changed=%d events=%d errors=%d duration_s=%.1f", result.checked, result.changed,
+             len(result.events), len(result.errors), time.monotonic() - started)
+    return result
+
+
+def _collect(result: CrawlResult, outcome: BillOutcome, on_outcome) -> None:
+    result.checked += 1
+    if outcome.error:
+        result.errors.append(outcome.error)
+    if outcome.changed:
+        result.changed += 1
+    result.events.extend(outcome.events)
+    if on_outcome:
+        on_outcome(outcome)
+
+
+def _store(sessions: sessionmaker[Session], obs: dict, at: datetime, crawl_every, detail_every) -> BillOutcome:
+    canonical = obs["bill"]
+    if obs["status"] == "error":
+        return _record_failure(sessions, canonical, obs, at)
+    try:
+        with sessions.begin() as s:
+            reason = None
+            if obs.get("discovered_from"):
+                found = obs["discovered_from"]
+                reason = f"{found['reason'].replace('-', ' ')} of {found['bill']}"
+            bill = ensure_bill(s, parse_bill_id(canonical), at, reason)
+            writer = BillWriter(s, at, crawl_every, detail_every)
+            outcome = writer.unchanged(bill, obs) if obs["status"] == "unchanged" else writer.apply(bill, obs)
+            s.flush()
+            return outcome
+    except Exception as exc:  # one bill's bad data must not stop the others
+        log.exception("bill=%s storing failed", canonical)
+        err = {"source": "malegislature", "url": obs.get("url"), "error": f"{type(exc).__name__}: {exc}"}
+        return _record_failure(sessions, canonical, {"error": err, "url": obs.get("url")}, at)
+
+
+def _record_failure(sessions: sessionmaker[Session], canonical: str, obs: dict, at: datetime) -> BillOutcome:
+    err = dict(obs["error"])
+    err["bill"] = canonical
+    with sessions.begin() as s:
+        bill = s.scalar(select(Bill).where(Bill.canonical == canonical))
+        if bill is None:  # a discovered bill that failed on first sight: not tracked until it works
+            return BillOutcome(canonical, error=err)
+        outcome = BillWriter(s, at, parse_duration("6h"), parse_duration("1d")).failure(bill, {"error": err})
+        outcome.error = err
+        return outcome
