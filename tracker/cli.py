@@ -1,0 +1,222 @@
+"""The ``tracker`` command: a thin shell over the library functions.
+
+Exit status: 0 success, 1 the command ran but a source failed, 2 bad usage or
+bad configuration, always with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime, timedelta, timezone
+
+import click
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from db.engine import BadDatabaseUrl, database_url, make_engine, session_factory
+from db.migrate import current_revision, head_revision, upgrade
+from tracker.billids import BadBillId, parse_bill_id
+from tracker.config import ConfigError, load_config
+from tracker.durations import parse_duration
+from tracker.output import emit_json, emit_rows
+
+FORMATS = click.Choice(["table", "json", "csv"])
+
+
+class Fail(click.ClickException):
+    """A one-line reason and an exit status."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.exit_code = code
+
+    def show(self, file=None) -> None:
+        click.echo(f"tracker: {self.format_message()}", err=True)
+
+
+class App:
+    def __init__(self, config_path: str | None, db_url: str | None):
+        self.config_path = config_path
+        self.db_url = db_url
+        self._config = None
+        self._engine = None
+
+    @property
+    def config(self):
+        if self._config is None:
+            try:
+                self._config, _ = load_config(self.config_path)
+            except ConfigError as exc:
+                raise Fail(str(exc).replace("\n", "; ")) from None
+        return self._config
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            try:
+                self._engine = make_engine(database_url(self.db_url))
+            except BadDatabaseUrl as exc:
+                raise Fail(str(exc)) from None
+        return self._engine
+
+    def sessions(self, require_schema: bool = True):
+        if require_schema:
+            try:
+                current = current_revision(self.engine)
+            except OperationalError as exc:
+                raise Fail(f"cannot open the database {self.engine.url!r}: {exc.orig}", 1) from None
+            if current != head_revision(self.engine):
+                raise Fail(f"the database {self.engine.url.render_as_string(hide_password=True)} is not initialised "
+                           "or is out of date: run `tracker init`")
+        return session_factory(self.engine)
+
+    def bill_id(self, text: str):
+        try:
+            return parse_bill_id(text, self.config.sources.malegislature.session)
+        except BadBillId as exc:
+            raise Fail(str(exc)) from None
+
+
+@click.group()
+@click.option("--config", "config_path", metavar="PATH", help="feeds.yaml to use (default ./feeds.yaml or $TRACKER_CONFIG)")
+@click.option("--db", "db_url", metavar="URL", help="database URL (default sqlite:///var/tracker.sqlite or $TRACKER_DATABASE_URL)")
+@click.option("-v", "--verbose", is_flag=True, help="log what each job does")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, db_url: str | None, verbose: bool) -> None:
+    """Follow Massachusetts bills and the news about them."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    ctx.obj = App(config_path, db_url)
+
+
+@main.command()
+@click.pass_obj
+def init(app: App) -> None:
+    """Create or upgrade the database (idempotent)."""
+    try:
+        before = current_revision(app.engine)
+        upgrade(app.engine)
+        after = current_revision(app.engine)
+    except SQLAlchemyError as exc:
+        raise Fail(f"cannot initialise {app.engine.url.render_as_string(hide_password=True)}: {exc}", 1) from None
+    url = app.engine.url.render_as_string(hide_password=True)
+    click.echo(f"database {url} is at revision {after}" + ("" if before != after else " (already up to date)"))
+
+
+@main.command()
+@click.option("--bill", "bills", multiple=True, metavar="ID", help="check only this bill (repeatable)")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def crawl(app: App, bills: tuple[str, ...], fmt: str) -> None:
+    """Check every tracked bill now and print what changed."""
+    from tracker.crawl import UnknownBill, crawl as run_crawl
+
+    config = app.config
+    ids = [app.bill_id(b) for b in bills]
+    sessions = app.sessions()
+
+    def show(outcome):
+        if fmt != "table":
+            return
+        for ev in outcome.events:
+            click.echo(f"{ev.kind:20} {ev.summary}")
+        if outcome.error:
+            e = outcome.error
+            click.echo(f"tracker: {e.get('bill', '')} {e['url']}: {e['error']}", err=True)
+
+    try:
+        result = run_crawl(config, sessions, ids or None, on_outcome=show)
+    except UnknownBill as exc:
+        raise Fail(str(exc)) from None
+    if fmt == "json":
+        emit_json(result.to_json())
+    else:
+        click.echo(f"checked {result.checked} bills: {result.changed} changed, {len(result.events)} events, "
+                   f"{len(result.errors)} errors")
+    if result.errors:
+        sys.exit(1)
+
+
+@main.command("bills")
+@click.option("--all", "include_untracked", is_flag=True, help="include bills no longer tracked")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@click.pass_obj
+def bills_cmd(app: App, include_untracked: bool, fmt: str) -> None:
+    """List tracked bills."""
+    from tracker.queries import list_bills
+
+    with app.sessions()() as s:
+        rows = list_bills(s, include_untracked)
+    emit_rows(rows, ["id", "status", "committee", "title", "sponsor", "url"] if fmt != "json" else [], fmt)
+
+
+@main.command("bill")
+@click.argument("bill_id")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def bill_cmd(app: App, bill_id: str, fmt: str) -> None:
+    """One bill with its actions and hearings."""
+    from tracker.queries import NoSuchBill, get_bill
+
+    bid = app.bill_id(bill_id)
+    with app.sessions()() as s:
+        try:
+            data = get_bill(s, bid)
+        except NoSuchBill as exc:
+            raise Fail(str(exc)) from None
+    if fmt == "json":
+        emit_json(data)
+        return
+    click.echo(f"{data['id']}  {data['title'] or ''}")
+    click.echo(f"  status: {data['status']}   committee: {data['committee'] or '-'}   sponsor: {data['sponsor'] or '-'}")
+    click.echo(f"  {data['url'] or ''}")
+    emit_rows(data["actions"], ["date", "branch", "action", "kinds"], "table")
+    if data["hearings"]:
+        emit_rows(data["hearings"], ["starts_at", "ends_at", "location", "status"], "table", title="Hearings")
+
+
+def parse_since(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.now(timezone.utc) - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise Fail(f"--since {text!r}: expected an ISO date or time (2022-07-01, 2022-07-01T08:00-04:00) "
+                   "or a duration such as 24h or 7d") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@main.command("events")
+@click.option("--since", metavar="T", help="ISO date/time, or a duration back from now (24h, 7d)")
+@click.option("--bill", "bill", metavar="ID")
+@click.option("--kind", "kinds", multiple=True, metavar="K", help="event kind, e.g. bill.action (repeatable)")
+@click.option("--limit", type=click.IntRange(min=1), help="only the newest N")
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@click.pass_obj
+def events_cmd(app: App, since: str | None, bill: str | None, kinds: tuple[str, ...], limit: int | None,
+               fmt: str) -> None:
+    """The event log, oldest first."""
+    from tracker.queries import list_events
+
+    bid = app.bill_id(bill) if bill else None
+    with app.sessions()() as s:
+        rows = list_events(s, parse_since(since), bid, list(kinds) or None, limit)
+    emit_rows(rows, ["id", "kind", "at", "occurred_at", "bill", "summary"], fmt)
+
+
+@main.command()
+@click.option("--db", "demo_db", default="sqlite:///var/demo.sqlite", show_default=True, help="database for the demo")
+@click.pass_obj
+def demo(app: App, demo_db: str) -> None:
+    """Run the whole cycle offline against the bundled replica of malegislature.gov."""
+    from tracker.demo import run_demo
+
+    sys.exit(run_demo(demo_db, echo=click.echo))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
