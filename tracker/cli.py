@@ -7,6 +7,7 @@ bad configuration, always with a one-line reason on stderr.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -50,6 +51,16 @@ class App:
                 raise Fail(str(exc).replace("\n", "; ")) from None
         return self._config
 
+    def config_if_any(self):
+        """For read commands: the configuration if there is one (checked), else the defaults."""
+        explicit = self.config_path or os.environ.get("TRACKER_CONFIG")
+        if explicit or os.path.exists("feeds.yaml"):
+            return self.config
+        from tracker.config import Config
+
+        self._config = Config()
+        return self._config
+
     @property
     def engine(self):
         if self._engine is None:
@@ -72,7 +83,7 @@ class App:
 
     def bill_id(self, text: str):
         try:
-            return parse_bill_id(text, self.config.sources.malegislature.session)
+            return parse_bill_id(text, self.config_if_any().sources.malegislature.session)
         except BadBillId as exc:
             raise Fail(str(exc)) from None
 
@@ -143,6 +154,7 @@ def crawl(app: App, bills: tuple[str, ...], fmt: str) -> None:
 @click.pass_obj
 def bills_cmd(app: App, include_untracked: bool, fmt: str) -> None:
     """List tracked bills."""
+    app.config_if_any()
     from tracker.queries import list_bills
 
     with app.sessions()() as s:
@@ -200,6 +212,7 @@ def parse_since(text: str | None) -> datetime | None:
 def events_cmd(app: App, since: str | None, bill: str | None, kinds: tuple[str, ...], limit: int | None,
                fmt: str) -> None:
     """The event log, oldest first."""
+    app.config_if_any()
     from tracker.queries import list_events
 
     bid = app.bill_id(bill) if bill else None

@@ -83,7 +83,7 @@ def list_events(
         query = query.where(Event.kind.in_(kinds))
     if limit is not None:
         # the newest N, still listed oldest first
-        inner = query.order_by(Event.id.desc()).limit(limit).subquery()
+        inner = query.order_by(None).with_only_columns(Event.id).order_by(Event.id.desc()).limit(limit).subquery()
         rows = list(s.execute(query.where(Event.id.in_(select(inner.c.id)))))
     else:
         rows = list(s.execute(query))

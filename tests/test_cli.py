@@ -1,0 +1,126 @@
+"""The tracker command as a user runs it: a real process, the replica as the site."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FEEDS = """
+sources:
+  malegislature:
+    base_url: {base}
+    session: 192
+    delay_s: 0
+    concurrency: 4
+    timeout_s: 5
+bills:
+  - id: H.135
+  - id: S.47
+{extra}
+"""
+
+
+def run(args, cwd, env=None):
+    return subprocess.run([sys.executable, "-m", "tracker.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+@pytest.fixture
+def workdir(tmp_path, replica_server):
+    (tmp_path / "feeds.yaml").write_text(FEEDS.format(base=replica_server.base_url, extra=""))
+    assert run(["init"], tmp_path).returncode == 0
+    return tmp_path
+
+
+def test_crawl_json_then_bill_and_events(workdir):
+    first = run(["crawl", "--format", "json"], workdir)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report == {"checked": 4, "changed": 4, "events": report["events"], "errors": []}
+    assert report["events"] >= 4 + 12 + 13
+
+    again = json.loads(run(["crawl", "--format", "json"], workdir).stdout)
+    assert again["events"] == 0 and again["changed"] == 0
+
+    bill = json.loads(run(["bill", "H.135", "--format", "json"], workdir).stdout)
+    for key in ("id", "jurisdiction", "session", "number", "title", "sponsor", "committee", "status", "url",
+                "actions", "hearings", "articles"):
+        assert key in bill
+    assert bill["id"] == "ma/192/H135" and bill["jurisdiction"] == "ma" and bill["session"] == 192
+    assert bill["actions"][-1] == {"date": "2022-07-26", "branch": "House",
+                                   "action": "Accompanied a new draft, see H5091", "kinds": ["new-draft"]}
+    assert bill["url"].endswith("/Bills/192/H135")
+
+    bills = json.loads(run(["bills", "--format", "json"], workdir).stdout)
+    assert {b["id"] for b in bills} == {"ma/192/H135", "ma/192/S47", "ma/192/H5091", "ma/192/S3063"}
+    assert all("actions" not in b for b in bills)
+
+    events = json.loads(run(["events", "--bill", "192/S47", "--format", "json"], workdir).stdout)
+    assert events[0]["kind"] == "bill.tracked" and events[0]["bill"] == "ma/192/S47"
+    assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+    assert set(events[0]) >= {"id", "kind", "at", "occurred_at", "bill", "article", "summary", "payload"}
+
+    newest = json.loads(run(["events", "--limit", "2", "--format", "json"], workdir).stdout)
+    assert len(newest) == 2 and newest[1]["id"] == max(e["id"] for e in json.loads(
+        run(["events", "--format", "json"], workdir).stdout))
+
+    hearings = json.loads(run(["events", "--kind", "hearing.scheduled", "--format", "json"], workdir).stdout)
+    assert {e["bill"] for e in hearings} == {"ma/192/H135", "ma/192/S47"}
+
+    rows = list(csv.DictReader(io.StringIO(run(["events", "--kind", "bill.tracked", "--format", "csv"], workdir).stdout)))
+    assert len(rows) == 4 and rows[0]["kind"] == "bill.tracked"
+
+
+def test_crawl_exits_1_and_names_bill_and_url_when_a_source_fails(tmp_path, replica_server):
+    (tmp_path / "feeds.yaml").write_text(FEEDS.format(base=replica_server.base_url, extra="  - id: H.9999"))
+    run(["init"], tmp_path)
+    result = run(["crawl"], tmp_path)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if "H9999" in line]
+    assert len(lines) == 1 and "/Bills/192/H9999" in lines[0] and "not found" in lines[0]
+    # the other bills were stored
+    assert json.loads(run(["bill", "S47", "--format", "json"], tmp_path).stdout)["actions"]
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["bill", "Q.12"], "not a bill number"),
+        (["events", "--since", "last tuesday"], "--since"),
+        (["crawl", "--bill", "H.1"], "not tracked"),
+        (["bill", "H.1"], "not in the database"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line(workdir, args, fragment):
+    result = run(args, workdir)
+    assert result.returncode == 2
+    assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_config_error_exits_2_naming_file_and_line(tmp_path):
+    (tmp_path / "feeds.yaml").write_text("bills:\n  - id: H.135\n    keyword: [x]\n")
+    result = run(["bills"], tmp_path)
+    assert result.returncode == 2
+    assert "feeds.yaml:3" in result.stderr and "did you mean 'keywords'" in result.stderr
+
+
+def test_database_url_from_environment(workdir, tmp_path):
+    url = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
+    assert run(["init"], workdir, env={"TRACKER_DATABASE_URL": url}).returncode == 0
+    assert Path(tmp_path / "elsewhere.sqlite").exists()
+
+
+def test_demo_runs_offline(tmp_path):
+    result = run(["demo"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "4 bills checked, 0 events" in out  # the unchanged re-crawl
+    assert "hearing.scheduled  Hearing on H.5091 scheduled" in out
+    assert "ma/192/H135    replaced" in out
