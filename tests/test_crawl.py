@@ -234,3 +234,66 @@ def test_unreachable_site_is_an_error_per_bill(sessions):
     result = crawl(make_config("http://127.0.0.1:9"), sessions)
     assert {e["bill"] for e in result.errors} == {"ma/192/H135", "ma/192/S47"}
     assert all("127.0.0.1:9" in e["url"] for e in result.errors)
+
+
+def test_a_slow_site_times_out_per_request_with_bill_and_url(sessions, replica_server, replica):
+    replica.delay_s = 2.5
+    result = crawl(make_config(replica_server.base_url, timeout_s=0.5), sessions)
+    assert {e["bill"] for e in result.errors} == {"ma/192/H135", "ma/192/S47"}
+    for err in result.errors:
+        assert "TimeoutError" in err["error"] or "timeout" in err["error"].lower()
+        assert "/Bills/192/" in err["url"]  # the API timed out, then the HTML fallback did too
+    with sessions() as s:
+        assert s.scalar(select(func.count(Event.id))) == 0
+
+
+def test_a_hung_crawl_is_killed_and_reported(sessions, replica_server, replica):
+    replica.delay_s = 30
+    result = crawl(make_config(replica_server.base_url, timeout_s=60, crawl_timeout_s=3), sessions)
+    assert len(result.errors) == 2
+    assert all("timed out after 3s" in e["error"] for e in result.errors)
+    with sessions() as s:
+        rows = list(s.scalars(select(Bill)))
+        assert all(b.error_count == 1 and b.content_hash is None for b in rows)
+
+
+def test_detail_changes_become_title_and_sponsor_events_when_the_history_moves(sessions, replica_server, replica):
+    config = make_config(replica_server.base_url)
+    crawl(config, sessions)
+    b = replica.bill(192, "S47")
+    replica.update_bill(192, "S47", petitioners=list(b.petitioners) + [(None, "Pat Placeholder")],
+                        title="An Act to regulate face surveillance and other remote biometric surveillance")
+    unchanged = crawl(config, sessions)  # detail not due, history unchanged: one request, no events
+    assert unchanged.events == []
+
+    replica.add_action(192, "S47", "2022-08-02T09:00:00.0000000", "Senate", "Senate concurred")
+    result = crawl(config, sessions)
+    kinds = sorted(e.kind for e in result.events)
+    assert kinds == ["bill.action", "bill.sponsors", "bill.title"]
+    sponsors = next(e for e in result.events if e.kind == "bill.sponsors")
+    assert sponsors.payload["petitioners"] == sponsors.payload["previous_petitioners"] + 1
+    title = next(e for e in result.events if e.kind == "bill.title")
+    assert title.payload["previous_title"] == "An Act to regulate face surveillance"
+
+
+def test_detail_is_refetched_when_due_even_if_the_history_did_not_move(sessions, replica_server, replica):
+    import time
+
+    config = make_config(replica_server.base_url, detail_every="1s")
+    crawl(config, sessions)
+    replica.update_bill(192, "H135", title="An Act to regulate face surveillance (retitled)")
+    time.sleep(1.1)
+    result = crawl(config, sessions)
+    assert [e.kind for e in result.events if e.bill_id is not None] == ["bill.title"]
+
+
+def test_a_stricken_row_is_kept_but_marked_removed(sessions, replica_server, replica):
+    config = make_config(replica_server.base_url)
+    crawl(config, sessions)
+    replica.strike_action(192, "S47", 5)
+    result = crawl(config, sessions)
+    assert result.events == [] and result.errors == []
+    with sessions() as s:
+        rows = list(s.scalars(select(BillAction).join(Bill).where(Bill.canonical == "ma/192/S47")))
+        assert sum(r.removed_at is not None for r in rows) == 1
+    assert len(bill(sessions, "S47")["actions"]) == 12

@@ -152,6 +152,7 @@ class Replica:
         self.malformed_json: set[tuple[int, str]] = set()  # truncated DocumentHistoryActions
         self.history_page_size: int = 10
         self.etags: bool = True  # ETag/Last-Modified + 304 answers
+        self.delay_s: float = 0.0  # every answer waits this long (a slow or hung site)
         self.errors: list[str] = []  # unexpected server-side exceptions (should stay empty)
         for b in bills:
             self.add_bill(b)

@@ -23,6 +23,7 @@ import re
 import secrets
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -217,6 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
         replica = server.replica
         headers = self.headers
         replica.log_request(self.command, self.path, dict(headers.items()))
+        if replica.delay_s:
+            time.sleep(replica.delay_s)
         split = urlsplit(self.path)
         try:
             with replica.lock:
