@@ -434,6 +434,9 @@ _REFERENCE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("new-draft", _rx(r"^(?:amended by substitution of|substituted by) a bill\b[^;]*?,? " + _SEE_BILL)),
     # a conference committee's report replaces the engrossed bill: "Reported by H3770"
     ("new-draft", _rx(r"^reported by (?P<bill>(?:H|S)\.? ?\d+)$")),
+    # "Accompanied H1014": folded into that bill, which carries the matter on (stage "replaced").
+    # Not "Accompanied by H5000", where the other bill joins this one.
+    ("accompanied", _rx(r"^accompanied (?!by\b|a\b)(?P<bill>(?:HD|SD|H|S)\.? ?\d+)\b")),
 )
 
 
@@ -446,7 +449,9 @@ def _norm_bill(raw: str) -> str:
 
 def referenced_bill(text: str) -> tuple[str, str] | None:
     """The bill an action hands the bill (and its campaign) over to, as
-    ``(kind, number)`` with ``kind`` ``"new-draft"`` or ``"study-order"`` and the
+    ``(kind, number)`` with ``kind`` ``"new-draft"``, ``"study-order"`` or
+    ``"accompanied"`` (plain "Accompanied H1014": the stage becomes "replaced",
+    so the bill that took over must be followed too) and the
     number normalised to letters+digits ("see H. 5091" -> "H5091").
 
     ``"new-draft"`` is given for "Accompanied a new draft, see H5091", the committee
@@ -456,7 +461,7 @@ def referenced_bill(text: str) -> tuple[str, str] | None:
     engrossed bill ("Reported by H3770").
 
     None for links that point backwards ("New draft of H135", "Substituted for
-    H2168"), for plain "Accompanied S700" / "Accompanied by H5000", and for
+    H2168"), for "Accompanied by H5000" (the other bill joins this one), and for
     partial reports ("Reported (in part) by S3084").
     """
     t = _norm(text)

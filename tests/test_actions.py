@@ -167,8 +167,10 @@ def test_csv_every_study_order_and_new_draft_has_a_referenced_bill(csv_rows):
             assert referenced_bill(text) == ("study-order", text.rsplit(" ", 1)[1]), text
         elif text.startswith("Accompanied a new draft"):
             assert referenced_bill(text) == ("new-draft", text.rsplit(" ", 1)[1]), text
-        elif text.startswith(("Accompanied", "New draft of", "Substituted for")):
+        elif text.startswith(("Accompanied by", "New draft of", "Substituted for")):
             assert referenced_bill(text) is None, text
+        elif re.match(r"Accompanied [HS]\d+$", text):
+            assert referenced_bill(text) == ("accompanied", text.split()[1]), text
 
 
 def test_csv_every_referral_names_a_committee(csv_rows):
@@ -491,7 +493,10 @@ def test_parse_hearing_ignores_other_actions(text):
         ("New draft of H135", None),
         ("New draft of S1383 and H2267", None),
         ("Substituted for H2168", None),
-        ("Accompanied S700", None),
+        ("Accompanied S700", ("accompanied", "S700")),
+        ("Accompanied H. 1014", ("accompanied", "H1014")),
+        ("Accompanied by H5000", None),
+        ("Accompanied by S1573, S1579 and S1580", None),
         ("Accompanied by H5000", None),
         ("Reported (in part) by S3084", None),
         ("Referred to the committee on The Judiciary", None),

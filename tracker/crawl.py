@@ -27,7 +27,7 @@ from spiders.observations import BillJob
 from tracker.billids import BillId, parse_bill_id
 from tracker.config import Config
 from tracker.durations import parse_duration
-from tracker.store import BillOutcome, BillWriter, ensure_bill
+from tracker.store import HANDOVER, BillOutcome, BillWriter, ensure_bill
 
 log = logging.getLogger("tracker.crawl")
 
@@ -180,7 +180,7 @@ def _store(sessions: sessionmaker[Session], obs: dict, at: datetime, crawl_every
             reason = None
             if obs.get("discovered_from"):
                 found = obs["discovered_from"]
-                reason = f"{found['reason'].replace('-', ' ')} of {found['bill']}"
+                reason = f"{HANDOVER[found['reason']]} {found['bill']}"
             bill = ensure_bill(s, parse_bill_id(canonical), at, reason)
             writer = BillWriter(s, at, crawl_every, detail_every)
             outcome = writer.unchanged(bill, obs) if obs["status"] == "unchanged" else writer.apply(bill, obs)

@@ -296,7 +296,7 @@ class BillWriter:
         found = obs.get("discovered_from")
         reason = bill.tracked_reason or "listed in feeds.yaml"
         if found:
-            reason = f"{found['reason'].replace('-', ' ')} of {_short(found['bill'])} ({found['action']})"
+            reason = f"{HANDOVER[found['reason']]} {_short(found['bill'])} ({found['action']})"
             bill.tracked_reason = reason
         latest_payload = action_payload(latest) if latest else None
         summary = f"Now following {dotted(bill.number)} ({ordinal(bill.session)} General Court)"
@@ -337,6 +337,9 @@ class BillWriter:
     def _content_hash(self, bill: Bill) -> str:
         record = [bill.history_hash, bill.title, bill.sponsor, bill.petitioners, bill.pinslip, bill.docket]
         return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+
+
+HANDOVER = {"new-draft": "new draft of", "study-order": "study order covering", "accompanied": "took over"}
 
 
 class EmptyHistory(Exception):
