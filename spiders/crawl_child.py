@@ -13,8 +13,6 @@ import sys
 
 from scrapy.crawler import CrawlerProcess
 
-from spiders.malegislature import MalegislatureSpider
-from spiders.observations import BillJob
 
 OUT = sys.stdout
 
@@ -37,7 +35,6 @@ def scrapy_settings(s: dict) -> dict:
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": s.get("log_level", "WARNING"),
-        "CONCURRENT_REQUESTS": concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": concurrency,
         "DOWNLOAD_DELAY": delay,
         "RANDOMIZE_DOWNLOAD_DELAY": delay > 0,
@@ -45,13 +42,16 @@ def scrapy_settings(s: dict) -> dict:
         "AUTOTHROTTLE_START_DELAY": max(delay, 0.1),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(concurrency),
         "DOWNLOAD_TIMEOUT": float(s.get("timeout_s", 30.0)),
-        "DOWNLOAD_MAXSIZE": 16 * 1024 * 1024,
+        "DOWNLOAD_MAXSIZE": int(s.get("max_bytes", 16 * 1024 * 1024)),
         "DOWNLOAD_WARNSIZE": 0,
         # The site answers a missing bill with a 500 page: retrying it is waste.
         "RETRY_ENABLED": True,
         "RETRY_TIMES": int(s.get("retry_times", 2)),
-        "RETRY_HTTP_CODES": [502, 503, 504, 522, 524, 408, 429],
+        # 429 is not retried at once: the caller backs off and honours Retry-After.
+        "RETRY_HTTP_CODES": [502, 503, 504, 522, 524, 408],
         "REDIRECT_MAX_TIMES": 5,
+        # politeness is per site: news feeds live on many hosts
+        "CONCURRENT_REQUESTS": int(s.get("total_concurrency", concurrency)),
         "ITEM_PIPELINES": {JsonLinesPipeline: 100},
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "HTTPCACHE_ENABLED": False,
@@ -61,15 +61,30 @@ def scrapy_settings(s: dict) -> dict:
 def main() -> int:
     request = json.load(sys.stdin)
     settings = request["settings"]
-    jobs = [BillJob(**j) for j in request["jobs"]]
+    spider = request.get("spider", "malegislature")
     process = CrawlerProcess(scrapy_settings(settings), install_root_handler=True)
-    process.crawl(
-        MalegislatureSpider,
-        jobs=jobs,
-        base_url=settings["base_url"],
-        mode=settings.get("mode", "api"),
-        known=set(request.get("known", [])),
-    )
+    if spider == "malegislature":
+        from spiders.malegislature import MalegislatureSpider
+        from spiders.observations import BillJob
+
+        process.crawl(
+            MalegislatureSpider,
+            jobs=[BillJob(**j) for j in request["jobs"]],
+            base_url=settings["base_url"],
+            mode=settings.get("mode", "api"),
+            known=set(request.get("known", [])),
+        )
+    elif spider == "feeds":
+        from spiders.feeds import FeedJob, FeedSpider
+
+        process.crawl(FeedSpider, jobs=[FeedJob(**j) for j in request["jobs"]])
+    elif spider == "articles":
+        from spiders.feeds import ArticleJob, ArticleSpider
+
+        process.crawl(ArticleSpider, jobs=[ArticleJob(**j) for j in request["jobs"]])
+    else:
+        print(f"unknown spider {spider!r}", file=sys.stderr)
+        return 2
     process.start()
     return 0
 

@@ -18,6 +18,7 @@ from scrapy.http import Response
 
 from spiders import malegislature_parse as parse
 from spiders.actions import referenced_bill
+from spiders.fetching import HANDLED_STATUSES, header
 from spiders.observations import BillJob, Observation, history_hash, snapshot_of
 from spiders.records import BillNotFound, ParseError
 
@@ -65,7 +66,7 @@ class MalegislatureSpider(scrapy.Spider):
             errback=self._network_error,
             headers=headers,
             cb_kwargs={"obs": obs, **kw},
-            meta={"handle_httpstatus_all": True, "obs": obs},
+            meta={"handle_httpstatus_list": HANDLED_STATUSES, "obs": obs},
             dont_filter=True,
         )
 
@@ -125,8 +126,8 @@ class MalegislatureSpider(scrapy.Spider):
             yield from self._fail(obs, response.url, str(exc), isinstance(exc, BillNotFound))
             return
         obs.set_history(history, snapshot_of("history", response))
-        obs.etag = _header(response, "ETag")
-        obs.last_modified = _header(response, "Last-Modified")
+        obs.etag = header(response, "ETag")
+        obs.last_modified = header(response, "Last-Modified")
         yield from self._follow_references(obs)
         if obs.history_hash == job.history_hash and not job.need_detail:
             yield obs.unchanged()
@@ -235,7 +236,3 @@ class MalegislatureSpider(scrapy.Spider):
             )
             yield from self._begin(job)
 
-
-def _header(response: Response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None

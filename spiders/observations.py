@@ -41,11 +41,10 @@ def history_hash(history: Iterable[HistoryAction]) -> str:
 
 
 def snapshot_of(role: str, response: Any) -> dict:
-    headers = response.headers
+    from spiders.fetching import header as h
 
     def header(name: str) -> str | None:
-        v = headers.get(name)
-        return v.decode("latin-1") if v else None
+        return h(response, name)
 
     return {
         "role": role,

@@ -8,12 +8,7 @@ touches the database, so a killed child leaves nothing half-written.
 
 from __future__ import annotations
 
-import json
 import logging
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.models import Bill, Event
 from spiders.observations import BillJob
 from tracker.billids import BillId, parse_bill_id
+from tracker.child import run_spider
 from tracker.config import Config
 from tracker.durations import parse_duration
 from tracker.store import HANDOVER, BillOutcome, BillWriter, ensure_bill
@@ -75,48 +71,13 @@ def _jobs(session: Session, config: Config, now: datetime, only: list[BillId] | 
 
 
 def run_child(config: Config, jobs: list[BillJob], known: Iterable[str]) -> Iterable[dict]:
-    """Run the crawl child and yield its observations; errors of the child itself end as one dict."""
     src = config.sources.malegislature
-    request = {
-        "settings": {
-            "base_url": src.base_url, "mode": src.mode, "delay_s": src.delay_s, "concurrency": src.concurrency,
-            "timeout_s": src.timeout_s, "user_agent": src.user_agent,
-        },
-        "jobs": [j.to_dict() for j in jobs],
-        "known": sorted(known),
+    settings = {
+        "base_url": src.base_url, "mode": src.mode, "delay_s": src.delay_s, "concurrency": src.concurrency,
+        "timeout_s": src.timeout_s, "user_agent": src.user_agent,
     }
-    with tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "spiders.crawl_child"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=stderr, bufsize=1 << 16)
-        timed_out = threading.Event()
-
-        def kill():
-            timed_out.set()
-            proc.kill()
-
-        timer = threading.Timer(src.crawl_timeout_s, kill)
-        timer.start()
-        try:
-            assert proc.stdin and proc.stdout
-            proc.stdin.write(json.dumps(request).encode())
-            proc.stdin.close()
-            for line in proc.stdout:
-                try:
-                    yield json.loads(line)
-                except json.JSONDecodeError:
-                    log.warning("crawl child printed a non-JSON line: %r", line[:200])
-            rc = proc.wait()
-        finally:
-            timer.cancel()
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        if timed_out.is_set():
-            yield {"type": "child-error", "error": f"crawl timed out after {src.crawl_timeout_s:g}s; the child was killed"}
-        elif rc != 0:
-            stderr.seek(0)
-            tail = stderr.read().decode(errors="replace").strip().splitlines()[-5:]
-            yield {"type": "child-error", "error": f"crawl child exited with status {rc}: {' | '.join(tail)}"}
+    return run_spider("malegislature", settings, [j.to_dict() for j in jobs], src.crawl_timeout_s,
+                      known=sorted(known))
 
 
 def crawl(
