@@ -4,7 +4,7 @@ from click.testing import CliRunner
 from sqlalchemy import inspect
 
 from db.engine import make_engine
-from db.migrate import current_revision, downgrade, head_revision, upgrade
+from db.migrate import current_revision, downgrade, head_revision, include_object, upgrade
 from db.models import Base
 from tracker.cli import main
 
@@ -18,14 +18,24 @@ def test_init_creates_the_tables_and_is_idempotent(tmp_path):
     assert second.exit_code == 0 and "already up to date" in second.output
     engine = make_engine(url)
     names = set(inspect(engine).get_table_names())
-    assert {"bills", "bill_actions", "hearings", "snapshots", "events"} <= names
+    assert {"bills", "bill_actions", "hearings", "snapshots", "events", "feeds", "articles", "article_sources",
+            "article_bills", "clusters", "articles_fts", "bill_actions_fts"} <= names
     assert current_revision(engine) == head_revision(engine)
 
 
 def test_models_match_the_migrations(engine):
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        ctx = MigrationContext.configure(conn, opts={"include_object": include_object})
+        diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
+
+
+def test_downgrade_one_step_and_upgrade_again(engine):
+    downgrade(engine, "-1")
+    names = inspect(engine).get_table_names()
+    assert "articles" not in names and "articles_fts" not in names and "bills" in names
+    upgrade(engine)
+    assert "articles_fts" in inspect(engine).get_table_names()
 
 
 def test_downgrade_and_upgrade_again(engine):
