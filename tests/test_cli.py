@@ -121,6 +121,7 @@ def test_demo_runs_offline(tmp_path):
     result = run(["demo"], tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "4 bills checked, 0 events" in out  # the unchanged re-crawl
+    assert "4 bills, 5 feeds checked, 0 events" in out  # the unchanged re-crawl and re-poll
     assert "hearing.scheduled  Hearing on H.5091 scheduled" in out
+    assert 'H.5091 in the news: Judiciary sets September hearing on H.5091 (number "H.5091" in title)' in out
     assert "ma/192/H135    replaced" in out

@@ -60,10 +60,31 @@ class MalegislatureSource(_Strict):
 class GoogleNewsSource(_Strict):
     base_url: str = "https://news.google.com"
 
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/")
+
+
+class NewsSource(_Strict):
+    """How feeds and article pages are fetched (politeness is per site)."""
+
+    delay_s: float = Field(1.0, ge=0)
+    concurrency: int = Field(2, ge=1, le=64, description="requests at once to one site")
+    total_concurrency: int = Field(16, ge=1, le=512, description="requests at once over all sites")
+    timeout_s: float = Field(30.0, gt=0)
+    poll_timeout_s: float = Field(900.0, gt=0)
+    max_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="larger feeds or pages are refused")
+    user_agent: str = "ma-bill-tracker/0.1 (feed reader for an advocacy campaign)"
+    fulltext_attempts: int = Field(3, ge=1, le=20)
+
 
 class Sources(_Strict):
     malegislature: MalegislatureSource = MalegislatureSource()
     google_news: GoogleNewsSource = GoogleNewsSource()
+    news: NewsSource = NewsSource()
 
 
 class Campaign(_Strict):
@@ -89,7 +110,7 @@ class FeedEntry(_Strict):
     name: str
     url: str | None = None
     google_news: str | None = None
-    every: str = "30m"
+    every: str | None = None  # default: schedule.poll
     match: Literal["all", "keywords", "bills"] = "bills"
     keywords: list[str] = []
     fetch_article: bool = False
@@ -98,7 +119,10 @@ class FeedEntry(_Strict):
     def _one_source(self) -> "FeedEntry":
         if (self.url is None) == (self.google_news is None):
             raise ValueError("give exactly one of url or google_news")
-        parse_duration(self.every)
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f"url {self.url!r} must start with http:// or https://")
+        if self.every is not None:
+            parse_duration(self.every)
         return self
 
 
@@ -162,12 +186,35 @@ class Config(_Strict):
             seen.add(bid.canonical)
         return self
 
+    @model_validator(mode="after")
+    def _feed_names(self) -> "Config":
+        seen: set[str] = set()
+        for i, feed in enumerate(self.feeds):
+            if feed.name in seen:
+                raise ValueError(f"feeds[{i}].name: {feed.name!r} is used twice; feed names must be unique")
+            seen.add(feed.name)
+        return self
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
     def tracked_bill_ids(self) -> list[BillId]:
         return [parse_bill_id(b.id, self.sources.malegislature.session) for b in self.bills]
+
+    def feed_url(self, feed: FeedEntry) -> str:
+        if feed.url:
+            return feed.url
+        from tracker.news.urls import google_news_search_url
+
+        return google_news_search_url(self.sources.google_news.base_url, feed.google_news or "")
+
+    def feed_interval(self, feed: FeedEntry) -> timedelta:
+        return parse_duration(feed.every or self.schedule.poll)
+
+    def keywords_by_bill(self) -> dict[str, list[str]]:
+        return {parse_bill_id(b.id, self.sources.malegislature.session).canonical: list(b.keywords)
+                for b in self.bills}
 
     def with_overrides(self, **malegislature: Any) -> "Config":
         """A copy with some ``sources.malegislature`` settings replaced (tests, demo, bench)."""

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Bill, BillAction, Event, Hearing
+from db.models import Article, ArticleBill, Bill, BillAction, Event, Hearing
 from tracker.billids import BillId, JURISDICTION
 from tracker.store import hearing_payload
 
@@ -63,7 +63,14 @@ def get_bill(s: Session, bid: BillId) -> dict:
     ]
     out["hearings"] = [hearing_payload(h) for h in s.scalars(
         select(Hearing).where(Hearing.bill_id == bill.id).order_by(Hearing.starts_at, Hearing.id))]
-    out["articles"] = []
+    out["articles"] = [
+        {"url": a.url, "title": a.title, "published_at": _iso(a.published_at), "source": a.publisher,
+         "reason": reason}
+        for a, reason in s.execute(
+            select(Article, ArticleBill.reason).join(ArticleBill, ArticleBill.article_id == Article.id)
+            .where(ArticleBill.bill_id == bill.id)
+            .order_by(Article.published_at.desc().nulls_last(), Article.id.desc()))
+    ]
     return out
 
 

@@ -1,0 +1,168 @@
+"""The feed spider: one Scrapy spider for every news feed.
+
+Per feed: conditional GET (ETag / Last-Modified), a body hash so an unchanged
+body is not parsed again, then ``spiders.feed_parse.parse_feed``. It yields
+one observation per feed and never touches the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+
+import scrapy
+from scrapy.http import Response
+
+from spiders.feed_parse import parse_feed
+from spiders.feed_records import FeedError
+from spiders.fetching import HANDLED_STATUSES, header
+from spiders.observations import snapshot_of
+
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+
+
+@dataclass
+class FeedJob:
+    feed_id: int
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+
+def caching_hints(response: Response) -> dict:
+    """Retry-After (seconds) and Cache-Control max-age, when the server gives them."""
+    hints: dict = {"retry_after_s": None, "max_age_s": None}
+    retry = header(response, "Retry-After")
+    if retry:
+        if retry.strip().isdigit():
+            hints["retry_after_s"] = int(retry.strip())
+        else:
+            from email.utils import parsedate_to_datetime
+            from datetime import datetime, timezone
+
+            try:
+                when = parsedate_to_datetime(retry)
+                hints["retry_after_s"] = max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
+            except (TypeError, ValueError):
+                pass
+    cache = header(response, "Cache-Control") or ""
+    for part in cache.split(","):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "max-age" and value.strip().isdigit():
+            hints["max_age_s"] = int(value.strip())
+    return hints
+
+
+class FeedSpider(scrapy.Spider):
+    name = "feeds"
+
+    def __init__(self, jobs: list[FeedJob], **kwargs):
+        super().__init__(**kwargs)
+        self.jobs = jobs
+
+    async def start(self):
+        for job in self.jobs:
+            headers = {"Accept": FEED_ACCEPT}
+            if job.etag:
+                headers["If-None-Match"] = job.etag
+            if job.last_modified:
+                headers["If-Modified-Since"] = job.last_modified
+            yield scrapy.Request(job.url, callback=self.parse_response, errback=self.network_error, headers=headers,
+                                 cb_kwargs={"job": job}, meta={"handle_httpstatus_list": HANDLED_STATUSES, "job": job},
+                                 dont_filter=True)
+
+    def _base(self, job: FeedJob, status: str) -> dict:
+        return {"type": "feed", "status": status, "feed_id": job.feed_id, "name": job.name, "url": job.url}
+
+    def network_error(self, failure):
+        job: FeedJob = failure.request.meta["job"]
+        reason = failure.getErrorMessage() or failure.type.__name__
+        yield self._base(job, "error") | {"error": {"source": job.name, "url": job.url,
+                                                    "error": f"{failure.type.__name__}: {reason}"},
+                                          "retry_after_s": None}
+
+    def parse_response(self, response: Response, job: FeedJob):
+        hints = caching_hints(response)
+        base = self._base(job, "ok") | hints | {"etag": header(response, "ETag"),
+                                                 "last_modified": header(response, "Last-Modified")}
+        if response.status == 304:
+            yield base | {"status": "unchanged", "etag": job.etag, "last_modified": job.last_modified}
+            return
+        if response.status >= 300:
+            error = f"HTTP {response.status}"
+            if response.status in (301, 302, 303, 307, 308):
+                error += " (too many redirects)"
+            yield base | {"status": "error", "error": {"source": job.name, "url": response.url, "error": error}}
+            return
+        digest = hashlib.sha256(response.body).hexdigest()
+        if digest == job.content_hash:
+            yield base | {"status": "unchanged", "content_hash": digest}
+            return
+        try:
+            feed = parse_feed(response.body, response.url, header(response, "Content-Type"))
+        except FeedError as exc:
+            yield base | {"status": "error", "error": {"source": job.name, "url": response.url, "error": str(exc)}}
+            return
+        yield base | {
+            "content_hash": digest,
+            "format": feed.format,
+            "title": feed.title,
+            "ttl_minutes": feed.ttl_minutes,
+            "items": [item.to_dict() for item in feed.items],
+            "snapshot": snapshot_of("feed", response),
+        }
+
+
+@dataclass
+class ArticleJob:
+    article_id: int
+    url: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ArticleSpider(scrapy.Spider):
+    """Fetches article pages for full text (feeds with ``fetch_article: true``), following redirects."""
+
+    name = "articles"
+
+    def __init__(self, jobs: list[ArticleJob], **kwargs):
+        super().__init__(**kwargs)
+        self.jobs = jobs
+
+    async def start(self):
+        for job in self.jobs:
+            yield scrapy.Request(job.url, callback=self.parse_page, errback=self.network_error,
+                                 cb_kwargs={"job": job}, meta={"handle_httpstatus_list": HANDLED_STATUSES, "job": job},
+                                 dont_filter=True)
+
+    def network_error(self, failure):
+        job: ArticleJob = failure.request.meta["job"]
+        yield {"type": "article", "status": "error", "article_id": job.article_id, "url": job.url,
+               "error": f"{failure.type.__name__}: {failure.getErrorMessage()}"}
+
+    def parse_page(self, response: Response, job: ArticleJob):
+        from tracker.news.extract import extract_article
+
+        out = {"type": "article", "article_id": job.article_id, "url": job.url, "final_url": response.url}
+        ctype = (header(response, "Content-Type") or "").lower()
+        if response.status >= 300:
+            yield out | {"status": "error", "error": f"HTTP {response.status}"}
+            return
+        if ctype and "html" not in ctype:
+            yield out | {"status": "error", "error": f"not an HTML page ({ctype})"}
+            return
+        try:
+            extracted = extract_article(response.body, response.url)
+        except Exception as exc:  # extraction libraries raise many kinds of errors on odd pages
+            yield out | {"status": "error", "error": f"extraction failed: {type(exc).__name__}: {exc}"}
+            return
+        yield out | {"status": "ok", "title": extracted.title, "text": extracted.text,
+                     "canonical_url": extracted.canonical_url}

@@ -1,0 +1,214 @@
+"""The feed spider in its child process against the news replica on 127.0.0.1, into SQLite."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from db.models import Article, ArticleSource, Event, Feed
+from tracker.billids import parse_bill_id
+from tracker.config import parse_config
+from tracker.news.poll import poll
+from tracker.news.queries import list_articles, search
+from tracker.queries import get_bill
+
+SEED = "ACLU urges lawmakers to 'stand firm' on facial recognition"
+
+CONFIG = """
+sources:
+  malegislature: {{session: 192}}
+  google_news: {{base_url: "{base}"}}
+  news: {{delay_s: 0, concurrency: 8, timeout_s: 5}}
+bills:
+  - id: H.135
+    keywords: ["face surveillance", "facial recognition"]
+  - id: S.47
+    keywords: ["face surveillance", "facial recognition"]
+feeds:
+  - name: WWLP
+    url: {base}/wwlp/feed/
+  - name: MassLive
+    url: {base}/masslive/arc/outboundfeeds/rss/
+  - name: CommonWealth Beacon
+    url: {base}/beacon/feed/atom/
+  - name: ACLUM press
+    url: {base}/aclum/rdf/
+  - name: Google News
+    google_news: '"face surveillance" Massachusetts'
+    fetch_article: true
+"""
+
+
+@pytest.fixture
+def news():
+    from tracker.replica.news_model import NewsReplica
+
+    return NewsReplica.bundled()
+
+
+@pytest.fixture
+def news_server(news):
+    from tracker.replica.news_server import NewsServer
+
+    with NewsServer(news) as server:
+        yield server
+
+
+@pytest.fixture
+def config(news_server):
+    return parse_config(CONFIG.format(base=news_server.base_url), "test")
+
+
+def articles(sessions, **kw):
+    with sessions() as s:
+        return list_articles(s, **kw)
+
+
+def test_seed_article_lands_linked_to_the_bills_with_its_reason(sessions, config):
+    result = poll(config, sessions)
+    assert result.errors == []
+    seed = [a for a in articles(sessions) if a["title"] == SEED]
+    assert len(seed) == 1
+    bills = {b["id"]: b["reason"] for b in seed[0]["bills"]}
+    assert set(bills) == {"ma/192/H135", "ma/192/S47"}
+    assert bills["ma/192/H135"] == 'keyword "facial recognition" in title'
+    assert seed[0]["published_at"].startswith("2020-12-11")
+    assert seed[0]["url"].startswith("https://") is False or "/wwlp/news/state-politics/" in seed[0]["url"]
+    # unrelated local news is not kept from a feed that matches bills
+    assert not [a for a in articles(sessions) if "Rain expected" in a["title"]]
+    with sessions() as s:
+        h135 = get_bill(s, parse_bill_id("192/H135"))
+        assert SEED in [a["title"] for a in h135["articles"]]
+        kinds = {e.kind for e in s.scalars(select(Event))}
+        assert {"article.new", "article.matched"} <= kinds
+
+
+def test_the_same_story_from_two_feeds_is_one_article_with_two_sources(sessions, config):
+    poll(config, sessions)
+    seed = [a for a in articles(sessions) if a["title"] == SEED]
+    assert len(seed) == 1
+    feeds = sorted(src["feed"] for src in seed[0]["sources"])
+    assert feeds == ["Google News", "WWLP"]
+
+
+def test_syndicated_copy_is_grouped_into_one_story(sessions, config):
+    poll(config, sessions)
+    with sessions() as s:
+        rows = s.execute(select(Article.title, Article.cluster_id, Article.publisher)
+                         .where(Article.title.ilike("%bond bill%"))).all()
+    by_outlet = {r.publisher: r.cluster_id for r in rows}
+    wwlp = next(r for r in rows if r.title.startswith("Facial recognition, gun law rewrite"))
+    masslive = next(r for r in rows if r.title.startswith("House adds facial recognition limits"))
+    assert wwlp.cluster_id == masslive.cluster_id, by_outlet
+    seed_cluster = next(a for a in articles(sessions) if a["title"] == SEED)
+    with sessions() as s:
+        assert s.get(Article, seed_cluster["id"]).cluster_id != wwlp.cluster_id
+
+
+def test_a_second_poll_gets_304_and_writes_nothing(sessions, config, news):
+    poll(config, sessions)
+    with sessions() as s:
+        before = (s.scalar(select(func.count(Event.id))), s.scalar(select(func.count(Article.id))))
+    n = news.request_count()
+    again = poll(config, sessions, all_feeds=True)
+    assert again.errors == [] and again.events == [] and again.changed == 0
+    with sessions() as s:
+        assert (s.scalar(select(func.count(Event.id))), s.scalar(select(func.count(Article.id)))) == before
+    recent = news.requests[-(news.request_count() - n):]
+    conditional = [path for _, path, h in recent if "If-None-Match" in h]
+    # the four feeds send ETags and answer 304; the Google News search sends none, and its
+    # unchanged body is recognised by its hash and not parsed again
+    assert len(conditional) == 4 and not any(p.startswith("/rss/search") for p in conditional)
+    with sessions() as s:
+        google = s.scalar(select(Feed).where(Feed.name == "Google News"))
+        assert google.etag is None and google.content_hash is not None
+
+
+def test_nothing_is_polled_before_it_is_due(sessions, config, news):
+    poll(config, sessions)
+    n = news.request_count()
+    result = poll(config, sessions)
+    assert result.checked == 0 and news.request_count() == n
+
+
+def test_a_new_item_gives_article_events(sessions, config, news):
+    from tracker.replica.news_model import NewsItem
+
+    poll(config, sessions)
+    news.add_item("/wwlp/feed/", NewsItem(
+        guid="test-new-1", title="Lawmakers hear testimony on H.135 face surveillance limits",
+        link="/wwlp/news/state-politics/test-hearing-on-h135/", published="2021-11-23T20:00:00Z",
+        author="Test Writer", categories=["State Politics"],
+        summary_html="<p>Test text: a hearing on the bill.</p>", content_html=None))
+    result = poll(config, sessions, feeds=["WWLP"])
+    kinds = sorted(e.kind for e in result.events)
+    assert kinds == ["article.matched", "article.matched", "article.new"]
+    matched = {e.payload["bill"]: e.payload["reason"] for e in result.events if e.kind == "article.matched"}
+    assert matched["ma/192/H135"] == 'number "H.135" in title'
+
+
+def test_number_mentions_match_within_the_session_only(sessions, config):
+    poll(config, sessions)
+    rdf = [a for a in articles(sessions) if a["title"] == "Senate Bill 47 sent to a study order"]
+    assert rdf and {b["id"] for b in rdf[0]["bills"]} >= {"ma/192/S47"}
+    assert any('number "Senate Bill 47"' in b["reason"] for b in rdf[0]["bills"])
+
+
+def test_a_bad_feed_fails_alone_with_its_reason(sessions, config, news):
+    news.html_instead.add("/masslive/arc/outboundfeeds/rss/")
+    news.malformed.add("/beacon/feed/atom/")
+    result = poll(config, sessions)
+    failed = {e["source"]: e["error"] for e in result.errors}
+    assert set(failed) == {"MassLive", "CommonWealth Beacon"}
+    assert "HTML" in failed["MassLive"]
+    assert [a for a in articles(sessions) if a["title"] == SEED]
+    with sessions() as s:
+        masslive = s.scalar(select(Feed).where(Feed.name == "MassLive"))
+        assert masslive.error_count == 1 and masslive.failing_since is not None
+        assert masslive.next_check_at > masslive.last_checked_at
+        assert s.scalar(select(func.count(ArticleSource.id)).join(Feed).where(Feed.name == "MassLive")) == 0
+
+
+@pytest.mark.parametrize("fault", ["status403", "redirect_loop", "status429"])
+def test_http_faults_mark_the_feed_failing(sessions, config, news, fault):
+    path = "/wwlp/feed/"
+    if fault == "status403":
+        news.status[path] = 403
+    elif fault == "status429":
+        news.status[path] = 429
+        news.retry_after[path] = 7200
+    else:
+        news.redirect_loop[path] = "self"
+    result = poll(config, sessions)
+    errors = [e for e in result.errors if e["source"] == "WWLP"]
+    assert len(errors) == 1
+    with sessions() as s:
+        feed = s.scalar(select(Feed).where(Feed.name == "WWLP"))
+        wait = (feed.next_check_at - feed.last_checked_at).total_seconds()
+    if fault == "status429":
+        assert "429" in errors[0]["error"] and wait >= 7200
+    elif fault == "status403":
+        assert "403" in errors[0]["error"]
+    else:
+        assert "redirect" in errors[0]["error"].lower()
+
+
+def test_full_text_is_fetched_through_the_google_news_redirect(sessions, config):
+    result = poll(config, sessions)
+    assert result.articles_fetched >= 1
+    with sessions() as s:
+        seed = s.scalar(select(Article).where(Article.title == SEED))
+        assert seed.full_text and len(seed.full_text) > 200
+        assert seed.fulltext_fetched_at is not None
+
+
+def test_search_finds_articles_and_actions_with_snippets(sessions, config):
+    poll(config, sessions)
+    with sessions() as s:
+        hits = search(s, '"facial recognition"')
+        assert hits and all(h["type"] == "article" for h in hits)
+        assert any("[" in h["snippet"] and "]" in h["snippet"] for h in hits)
+        dates = [h["published_at"] for h in hits]
+        assert dates == sorted(dates, reverse=True)
+        for nasty in ['"unbalanced', "NEAR(", "a OR AND", "'; DROP TABLE articles; --", "x" * 900, "*"]:
+            search(s, nasty) if any(c.isalnum() for c in nasty) else None

@@ -1,0 +1,231 @@
+"""``poll()``: one pass over the feeds that are due.
+
+Feeds are fetched by the feed spider in a child process (the same fetch
+engine as the bills); each feed's observation is stored in one transaction.
+Then, for feeds with ``fetch_article: true``, the new articles' pages are
+fetched for their full text and matched again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import Article, Bill, Event, Feed
+from spiders.feeds import ArticleJob, FeedJob
+from tracker.billids import parse_bill_id
+from tracker.child import run_spider
+from tracker.config import Config
+from tracker.crawl import sync_tracked
+from tracker.news.matching import BillMatcher
+from tracker.news.store import FeedOutcome, FeedWriter, StoryIndex, bill_index
+from tracker.news.urls import canonical_url
+from tracker.store import backoff
+
+log = logging.getLogger("tracker.poll")
+FULLTEXT_BATCH = 200
+
+
+@dataclass
+class PollResult:
+    checked: int = 0
+    changed: int = 0
+    events: list[Event] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    articles_fetched: int = 0
+
+    def to_json(self) -> dict:
+        return {"checked": self.checked, "changed": self.changed, "events": len(self.events), "errors": self.errors}
+
+
+class UnknownFeed(ValueError):
+    pass
+
+
+def sync_feeds(s: Session, config: Config, now: datetime) -> None:
+    """Make the feeds table agree with feeds.yaml (a feed whose URL changed starts afresh)."""
+    wanted = {f.name: f for f in config.feeds}
+    rows = {f.name: f for f in s.scalars(select(Feed))}
+    for name, cfg in wanted.items():
+        url = config.feed_url(cfg)
+        row = rows.get(name)
+        if row is None:
+            s.add(Feed(name=name, url=url, query=cfg.google_news, active=True, error_count=0, created_at=now,
+                       next_check_at=now))
+        else:
+            row.active = True
+            if row.url != url:
+                row.url, row.query = url, cfg.google_news
+                row.etag = row.last_modified = row.content_hash = None
+                row.next_check_at = now
+    for name, row in rows.items():
+        if name not in wanted:
+            row.active = False
+
+
+def _settings(config: Config) -> dict:
+    news = config.sources.news
+    return {"delay_s": news.delay_s, "concurrency": news.concurrency, "total_concurrency": news.total_concurrency,
+            "timeout_s": news.timeout_s, "user_agent": news.user_agent, "max_bytes": news.max_bytes}
+
+
+def matcher_for(s: Session, config: Config) -> BillMatcher:
+    keywords = config.keywords_by_bill()
+    bills = [(parse_bill_id(c), keywords.get(c, [])) for c in s.scalars(
+        select(Bill.canonical).where(Bill.tracked.is_(True)).order_by(Bill.id))]
+    return BillMatcher(bills)
+
+
+def poll(
+    config: Config,
+    sessions: sessionmaker[Session],
+    feeds: list[str] | None = None,
+    all_feeds: bool = False,
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    on_outcome: Callable[[FeedOutcome], None] | None = None,
+) -> PollResult:
+    started = time.monotonic()
+    result = PollResult()
+    cfg_by_name = {f.name: f for f in config.feeds}
+    if feeds:
+        unknown = [f for f in feeds if f not in cfg_by_name]
+        if unknown:
+            raise UnknownFeed(f"no feed named {', '.join(map(repr, unknown))} in feeds.yaml; "
+                              f"known: {', '.join(cfg_by_name) or 'none'}")
+    at = now()
+    with sessions.begin() as s:
+        sync_tracked(s, config, at)  # bills listed in feeds.yaml match articles even before their first crawl
+        sync_feeds(s, config, at)
+        s.flush()
+        query = select(Feed).where(Feed.active.is_(True)).order_by(Feed.id)
+        if feeds:
+            query = query.where(Feed.name.in_(feeds))
+        elif not all_feeds:
+            query = query.where((Feed.next_check_at.is_(None)) | (Feed.next_check_at <= at))
+        jobs = [FeedJob(feed_id=f.id, name=f.name, url=f.url, etag=f.etag, last_modified=f.last_modified,
+                        content_hash=f.content_hash) for f in s.scalars(query)]
+        matcher = matcher_for(s, config)
+        bills = bill_index(s)
+    if not jobs:
+        return result
+
+    pending = {j.feed_id: j for j in jobs}
+    stories = None
+    for obs in run_spider("feeds", _settings(config), [j.to_dict() for j in jobs],
+                          config.sources.news.poll_timeout_s):
+        if obs.get("type") == "child-error":
+            for job in pending.values():
+                err = {"source": job.name, "url": job.url, "error": obs["error"]}
+                _collect(result, _failure(sessions, job.feed_id, err, None, now(), config), on_outcome)
+            pending.clear()
+            continue
+        pending.pop(obs["feed_id"], None)
+        if stories is None:
+            with sessions() as s:
+                stories = StoryIndex(s, now())
+        outcome = _store_feed(sessions, config, cfg_by_name, obs, now(), matcher, bills, stories)
+        _collect(result, outcome, on_outcome)
+
+    result.articles_fetched = _fetch_full_text(config, sessions, matcher, bills, now, result)
+    log.info("job=poll feeds=%d changed=%d events=%d errors=%d articles_fetched=%d duration_s=%.1f",
+             result.checked, result.changed, len(result.events), len(result.errors), result.articles_fetched,
+             time.monotonic() - started)
+    return result
+
+
+def _collect(result: PollResult, outcome: FeedOutcome, on_outcome) -> None:
+    result.checked += 1
+    if outcome.error:
+        result.errors.append(outcome.error)
+    if outcome.changed:
+        result.changed += 1
+    result.events.extend(outcome.events)
+    if on_outcome:
+        on_outcome(outcome)
+
+
+def _next_check(config: Config, cfg, obs: dict, at: datetime) -> datetime:
+    interval = config.feed_interval(cfg)
+    if obs.get("ttl_minutes"):
+        interval = max(interval, timedelta(minutes=obs["ttl_minutes"]))
+    if obs.get("max_age_s"):
+        interval = max(interval, timedelta(seconds=obs["max_age_s"]))
+    return at + interval
+
+
+def _store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories) -> FeedOutcome:
+    if obs["status"] == "error":
+        return _failure(sessions, obs["feed_id"], obs["error"], obs.get("retry_after_s"), at, config)
+    try:
+        with sessions.begin() as s:
+            feed = s.get(Feed, obs["feed_id"])
+            cfg = cfg_by_name[feed.name]
+            if obs["status"] == "unchanged":
+                outcome = FeedOutcome(feed.name)
+            else:
+                outcome = FeedWriter(s, at, matcher, bills, stories, config.sources.google_news.base_url).apply(feed, cfg, obs)
+                feed.content_hash = obs.get("content_hash")
+                feed.title = obs.get("title") or feed.title
+            feed.etag, feed.last_modified = obs.get("etag"), obs.get("last_modified")
+            feed.last_checked_at = feed.last_success_at = at
+            feed.error_count, feed.failing_since, feed.last_error = 0, None, None
+            feed.next_check_at = _next_check(config, cfg, obs, at)
+            s.flush()
+            return outcome
+    except Exception as exc:  # one feed's bad data must not stop the others
+        log.exception("feed=%s storing failed", obs.get("name"))
+        err = {"source": obs.get("name"), "url": obs.get("url"), "error": f"{type(exc).__name__}: {exc}"}
+        return _failure(sessions, obs["feed_id"], err, None, at, config)
+
+
+def _failure(sessions, feed_id: int, err: dict, retry_after_s: int | None, at: datetime, config: Config) -> FeedOutcome:
+    with sessions.begin() as s:
+        feed = s.get(Feed, feed_id)
+        feed.last_checked_at = at
+        feed.error_count = (feed.error_count or 0) + 1
+        feed.failing_since = feed.failing_since or at
+        feed.last_error = f"{err['url']}: {err['error']}"
+        wait = backoff(feed.error_count)
+        if retry_after_s:
+            wait = max(wait, timedelta(seconds=retry_after_s))
+        feed.next_check_at = at + wait
+        return FeedOutcome(feed.name, error=err)
+
+
+def _fetch_full_text(config, sessions, matcher, bills, now, result: PollResult) -> int:
+    with sessions() as s:
+        rows = s.execute(select(Article.id, Article.link).where(
+            Article.fetch_article.is_(True), Article.fulltext_fetched_at.is_(None),
+            Article.fulltext_attempts < config.sources.news.fulltext_attempts).order_by(Article.id)
+            .limit(FULLTEXT_BATCH)).all()
+    if not rows:
+        return 0
+    fetched = 0
+    jobs = [ArticleJob(article_id=aid, url=link).to_dict() for aid, link in rows]
+    for obs in run_spider("articles", _settings(config), jobs, config.sources.news.poll_timeout_s):
+        if obs.get("type") != "article":
+            continue
+        with sessions.begin() as s:
+            article = s.get(Article, obs["article_id"])
+            article.fulltext_attempts = (article.fulltext_attempts or 0) + 1
+            if obs["status"] != "ok":
+                article.fulltext_error = f"{obs.get('final_url') or obs['url']}: {obs['error']}"
+                result.errors.append({"source": "article", "url": obs["url"], "error": obs["error"]})
+                continue
+            fetched += 1
+            article.full_text = obs.get("text") or None
+            article.fulltext_fetched_at = now()
+            article.fulltext_error = None
+            final = canonical_url(obs.get("canonical_url") or obs["final_url"])
+            if final != article.url and s.scalar(select(Article.id).where(Article.url == final)) is None:
+                article.url = final  # a redirect (Google News) or <link rel=canonical> told the real address
+            if article.full_text:
+                matches = matcher.match(article.title, article.summary_text, article.full_text, article.published_at)
+                result.events.extend(FeedWriter(s, now(), matcher, bills, None).link_bills(article, matches))
+    return fetched

@@ -1,0 +1,163 @@
+"""Reading the news archive: ``articles`` and full-text ``search`` (SQLite FTS5).
+
+Queries are never passed to FTS5 as written: words and "quoted phrases" are
+taken out of the text and each becomes a quoted FTS5 string, so no input can
+be a syntax error or reach SQL. Every query has a LIMIT.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tracker.billids import BillId
+
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 32
+MAX_LIMIT = 500
+_TERM = re.compile(r'"([^"]*)"|(\S+)')
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class BadQuery(ValueError):
+    pass
+
+
+def fts_query(query: str) -> str:
+    """User text -> a safe FTS5 expression: every term quoted, all required (AND)."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadQuery(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS} are searched")
+    terms = []
+    for phrase, word in _TERM.findall(query):
+        words = _WORD.findall(phrase if phrase else word)
+        if words:
+            terms.append('"' + " ".join(words) + '"')
+    if not terms:
+        raise BadQuery(f"{query!r} has no words to search for")
+    return " ".join(terms[:MAX_TERMS])
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+def _article_rows(s: Session, where: str, params: dict, snippet_sql: str = "NULL", join: str = "",
+                  limit: int = 100) -> list[dict]:
+    sql = f"""
+        SELECT a.id, a.url, a.title, a.published_at, a.publisher, a.summary_text, {snippet_sql} AS snip,
+               a.first_seen_at
+        FROM articles a {join}
+        WHERE {where}
+        ORDER BY COALESCE(a.published_at, a.first_seen_at) DESC, a.id DESC
+        LIMIT :limit
+    """
+    rows = s.execute(text(sql), params | {"limit": limit}).all()
+    ids = [r.id for r in rows]
+    sources: dict[int, list] = {i: [] for i in ids}
+    bills: dict[int, list] = {i: [] for i in ids}
+    if ids:
+        marks = ",".join(str(int(i)) for i in ids)
+        for aid, feed, url in s.execute(text(
+                f"SELECT src.article_id, f.name, src.entry_url FROM article_sources src JOIN feeds f ON f.id = src.feed_id "
+                f"WHERE src.article_id IN ({marks}) ORDER BY src.id")):
+            sources[aid].append({"feed": feed, "url": url})
+        for aid, canonical, reason in s.execute(text(
+                f"SELECT ab.article_id, b.canonical, ab.reason FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
+                f"WHERE ab.article_id IN ({marks}) ORDER BY ab.id")):
+            bills[aid].append({"id": canonical, "reason": reason})
+    out = []
+    for r in rows:
+        snippet = r.snip if r.snip is not None else (r.summary_text or "")[:240]
+        out.append({"type": "article", "id": r.id, "url": r.url, "title": r.title,
+                    "published_at": _iso(_as_utc(r.published_at)), "source": r.publisher,
+                    "sources": sources[r.id], "bills": bills[r.id], "snippet": snippet,
+                    "_sort": _iso(_as_utc(r.published_at or r.first_seen_at))})
+    return out
+
+
+def _as_utc(value):
+    """SQLite hands back naive UTC text or datetimes; give ISO with the offset."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        from datetime import timezone
+
+        value = value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _naive_utc(value: datetime) -> str:
+    from datetime import timezone
+
+    return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def list_articles(s: Session, bill: BillId | None = None, since: datetime | None = None,
+                  limit: int = 100) -> list[dict]:
+    where, params = ["1=1"], {}
+    if bill is not None:
+        where.append("a.id IN (SELECT ab.article_id FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
+                     "WHERE b.canonical = :bill)")
+        params["bill"] = bill.canonical
+    if since is not None:
+        where.append("COALESCE(a.published_at, a.first_seen_at) >= :since")
+        params["since"] = _naive_utc(since)
+    rows = _article_rows(s, " AND ".join(where), params, limit=min(limit, MAX_LIMIT))
+    for r in rows:
+        r.pop("type"), r.pop("_sort")
+    return rows
+
+
+def search(s: Session, query: str, since: datetime | None = None, until: datetime | None = None,
+           bill: BillId | None = None, limit: int = 50) -> list[dict]:
+    """Articles and bill actions matching ``query``, newest first."""
+    if s.get_bind().dialect.name != "sqlite":
+        raise BadQuery("full-text search runs on SQLite for now; PostgreSQL search comes with its own issue")
+    match = fts_query(query)
+    limit = max(1, min(limit, MAX_LIMIT))
+    params: dict = {"match": match}
+    where = ["articles_fts MATCH :match"]
+    action_where = ["bill_actions_fts MATCH :match", "ba.removed_at IS NULL"]
+    if since is not None:
+        params["since"] = _naive_utc(since)
+        params["since_day"] = since.date().isoformat()
+        where.append("COALESCE(a.published_at, a.first_seen_at) >= :since")
+        action_where.append("ba.date >= :since_day")
+    if until is not None:
+        params["until"] = _naive_utc(until)
+        params["until_day"] = until.date().isoformat()
+        where.append("COALESCE(a.published_at, a.first_seen_at) <= :until")
+        action_where.append("ba.date <= :until_day")
+    if bill is not None:
+        params["bill"] = bill.canonical
+        where.append("a.id IN (SELECT ab.article_id FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
+                     "WHERE b.canonical = :bill)")
+        action_where.append("b.canonical = :bill")
+    articles = _article_rows(
+        s, " AND ".join(where), params,
+        snippet_sql="snippet(articles_fts, -1, '[', ']', '…', 16)",
+        join="JOIN articles_fts ON articles_fts.rowid = a.id", limit=limit)
+    actions = []
+    for r in s.execute(text(f"""
+            SELECT b.canonical, ba.date, ba.branch, ba.action,
+                   snippet(bill_actions_fts, 0, '[', ']', '…', 16) AS snip
+            FROM bill_actions_fts JOIN bill_actions ba ON ba.id = bill_actions_fts.rowid
+            JOIN bills b ON b.id = ba.bill_id
+            WHERE {' AND '.join(action_where)}
+            ORDER BY ba.date DESC, ba.id DESC LIMIT :limit"""), params | {"limit": limit}):
+        day = r.date if isinstance(r.date, (str, type(None))) else r.date.isoformat()
+        actions.append({"type": "action", "bill": r.canonical, "date": day, "branch": r.branch,
+                        "action": r.action, "snippet": r.snip, "_sort": day or ""})
+    merged = sorted(articles + actions, key=lambda r: r["_sort"] or "", reverse=True)[:limit]
+    for r in merged:
+        r.pop("_sort")
+    return merged
