@@ -45,6 +45,7 @@ _CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGN
 # Skip the prolog (XML declaration, comments, processing instructions, doctype) to find the root element.
 _PROLOG = re.compile(r"""\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^<>\[]|\[.*?\])*>)*""", re.DOTALL | re.IGNORECASE)
 _ROOT = re.compile(r"<([A-Za-z_][\w.:-]*)")
+_TAG_LIKE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.DOTALL | re.IGNORECASE)
 _LATIN1_NAMES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "iso-8859-15", "cp819"}
 _FEED_ROOT_OPEN = re.compile(r"<(?:[\w.-]+:)?(rss|feed|RDF)[\s>]", re.IGNORECASE)
@@ -176,8 +177,10 @@ def _plain(detail, value: str | None) -> str:
     if not value:
         return ""
     kind = (detail or {}).get("type", "text/plain") if hasattr(detail, "get") else "text/plain"
-    if "html" in kind:
-        return html_to_text(value).replace("\n", " ")
+    # RSS titles are "plain text" that very often carries escaped markup (<b>, even <script>):
+    # text that looks like tags is read as HTML, so a title is never markup.
+    if "html" in kind or _TAG_LIKE.search(value):
+        return " ".join(html_to_text(value).split())
     return " ".join(value.split())
 
 

@@ -405,3 +405,13 @@ def test_two_megabyte_feed_is_quick():
     assert len(feed.items) == 50
     assert len({i.guid for i in feed.items}) == 50
     assert elapsed < 10, f"2 MB feed took {elapsed:.2f}s"
+
+
+def test_titles_carrying_escaped_markup_become_plain_text():
+    body = b"""<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>T</title>
+    <item><title>&lt;b&gt;Face surveillance&lt;/b&gt; bill &lt;script&gt;alert(1)&lt;/script&gt;</title>
+    <link>https://example.org/a</link></item>
+    <item><title>Budget &lt; last year, 3 &gt; 2</title><link>https://example.org/b</link></item>
+    </channel></rss>"""
+    feed = parse_feed(body, "https://example.org/feed/")
+    assert [i.title for i in feed.items] == ["Face surveillance bill", "Budget < last year, 3 > 2"]

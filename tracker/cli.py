@@ -304,6 +304,35 @@ def search(app: App, query: str, since: str | None, until: str | None, bill: str
 
 
 @main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.pass_obj
+def status(app: App, fmt: str) -> None:
+    """Health of every source: last success, failing since, next check, last error."""
+    from datetime import datetime, timezone
+
+    from tracker.status import status as read_status
+
+    app.config_if_any()
+    with app.sessions()() as s:
+        data = read_status(s)
+    if fmt == "json":
+        emit_json(data)
+        return
+    now = datetime.now(timezone.utc)
+    rows = []
+    for src in data["sources"]:
+        state = "ok"
+        if not src["ok"]:
+            since = datetime.fromisoformat(src["failing_since"]) if src["failing_since"] else now
+            hours = (now - since).total_seconds() / 3600
+            state = f"FAILING {hours:.0f}h" if hours >= 1 else "FAILING"
+        rows.append(src | {"state": state})
+    emit_rows(rows, ["name", "kind", "state", "last_success", "next_check_at", "error"], "table")
+    if not rows:
+        click.echo("no sources yet: run tracker crawl and tracker poll")
+
+
+@main.command()
 @click.option("--db", "demo_db", default="sqlite:///var/demo.sqlite", show_default=True, help="database for the demo")
 @click.pass_obj
 def demo(app: App, demo_db: str) -> None:
