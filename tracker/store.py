@@ -162,6 +162,10 @@ class BillWriter:
 
     def apply(self, bill: Bill, obs: dict) -> BillOutcome:
         """Diff a full observation ("ok": history and detail; "detail": detail only)."""
+        with self.s.no_autoflush:  # one flush for the new actions (their ids), the rest at commit
+            return self._apply(bill, obs)
+
+    def _apply(self, bill: Bill, obs: dict) -> BillOutcome:
         outcome = BillOutcome(bill.canonical)
         first = bill.content_hash is None
         snaps = {s["role"]: store_snapshot(self.s, s) for s in obs.get("snapshots", [])}
@@ -173,13 +177,14 @@ class BillWriter:
             self._apply_detail(bill, obs["detail"])
             bill.detail_checked_at = self.now
 
+        latest: BillAction | None = None
         if obs["status"] == "ok":
             history = decode_history(obs["history"])
             stored = self._active_actions(bill)
             if stored and not history:
                 # A page that lost its table looks like "no actions": refuse to believe it.
                 raise EmptyHistory(f"{obs['url']}: the history came back empty but {len(stored)} actions are stored")
-            new_actions = self._diff_actions(bill, stored, history, history_snap)
+            new_actions, latest = self._diff_actions(bill, stored, history, history_snap)
             today = self.now.astimezone(LOCAL).date()
             bill.status = stage(history, session_ended(bill.session, today))
             bill.committee = current_committee(history)
@@ -188,11 +193,12 @@ class BillWriter:
             new_actions = []
 
         if first:
-            outcome.events.append(self._tracked_event(bill, obs, history_snap or detail_snap))
+            outcome.events.append(self._tracked_event(bill, obs, history_snap or detail_snap, latest))
         else:
             outcome.events.extend(self._state_events(bill, old_state, history_snap, detail_snap))
+        hearings = _HearingLedger(self.s, bill)
         for row in new_actions:
-            outcome.events.extend(self._action_events(bill, row))
+            outcome.events.extend(self._action_events(bill, row, hearings))
 
         bill.content_hash = self._content_hash(bill)
         self._succeeded(bill, obs)
@@ -223,9 +229,11 @@ class BillWriter:
         )
 
     def _diff_actions(self, bill: Bill, stored: list[BillAction], history: list[HistoryAction],
-                      snapshot_id: int | None) -> list[BillAction]:
+                      snapshot_id: int | None) -> tuple[list[BillAction], BillAction | None]:
+        """(rows added, the row now last in the history)."""
         by_key = {(r.date.isoformat() if r.date else None, r.branch, r.action, r.occurrence): r for r in stored}
         added: list[BillAction] = []
+        row = None
         for position, (key, a) in enumerate(keyed(history)):
             row = by_key.pop(key, None)
             if row is not None:
@@ -250,27 +258,26 @@ class BillWriter:
             gone.removed_at = self.now
         if added:
             self.s.flush()
-        return added
+        return added, row
 
-    def _action_events(self, bill: Bill, row: BillAction) -> list[Event]:
+    def _action_events(self, bill: Bill, row: BillAction, hearings: "_HearingLedger") -> list[Event]:
         payload = action_payload(row)
         when = row.date.strftime("%-m/%-d/%Y") if row.date else "undated"
         events = [self._event(bill, "bill.action", f"{dotted(bill.number)} ({row.branch}, {when}): {row.action}",
                               payload, row.snapshot_id, row.date)]
         hearing = parse_hearing(row.action)
         if hearing:
-            events.append(self._hearing_event(bill, row, hearing))
+            events.append(self._hearing_event(bill, row, hearing, hearings))
         return events
 
-    def _hearing_event(self, bill: Bill, row: BillAction, h) -> Event:
-        latest = self.s.scalar(
-            select(Hearing).where(Hearing.bill_id == bill.id).order_by(Hearing.id.desc()).limit(1)
-        )
+    def _hearing_event(self, bill: Bill, row: BillAction, h, hearings: "_HearingLedger") -> Event:
+        latest = hearings.latest()
         starts, ends = _local_dt(h.starts_at), _local_dt(h.ends_at)
         if h.status == "scheduled" or latest is None:
             hearing = Hearing(bill_id=bill.id, action_id=row.id, starts_at=starts, ends_at=ends,
                               location=h.location, status=h.status, updated_at=self.now)
             self.s.add(hearing)
+            hearings.added(hearing)
         else:
             hearing = latest
             hearing.action_id = row.id
@@ -288,11 +295,7 @@ class BillWriter:
             summary = f"Hearing on {dotted(bill.number)} {h.status}: {at}, {hearing.location or 'place not given'}"
         return self._event(bill, kind, summary, payload, row.snapshot_id, row.date)
 
-    def _tracked_event(self, bill: Bill, obs: dict, snapshot_id: int | None) -> Event:
-        latest = self.s.scalar(
-            select(BillAction).where(BillAction.bill_id == bill.id, BillAction.removed_at.is_(None))
-            .order_by(BillAction.position.desc()).limit(1)
-        )
+    def _tracked_event(self, bill: Bill, obs: dict, snapshot_id: int | None, latest: BillAction | None) -> Event:
         found = obs.get("discovered_from")
         reason = bill.tracked_reason or "listed in feeds.yaml"
         if found:
@@ -337,6 +340,23 @@ class BillWriter:
     def _content_hash(self, bill: Bill) -> str:
         record = [bill.history_hash, bill.title, bill.sponsor, bill.petitioners, bill.pinslip, bill.docket]
         return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class _HearingLedger:
+    """The bill's latest hearing, read from the database at most once per observation."""
+
+    def __init__(self, session: Session, bill: Bill):
+        self.s, self.bill, self._latest, self._loaded = session, bill, None, False
+
+    def latest(self) -> Hearing | None:
+        if not self._loaded:
+            self._latest = self.s.scalar(
+                select(Hearing).where(Hearing.bill_id == self.bill.id).order_by(Hearing.id.desc()).limit(1))
+            self._loaded = True
+        return self._latest
+
+    def added(self, hearing: Hearing) -> None:
+        self._latest, self._loaded = hearing, True
 
 
 HANDOVER = {"new-draft": "new draft of", "study-order": "study order covering", "accompanied": "took over"}
