@@ -125,3 +125,44 @@ def test_demo_runs_offline(tmp_path):
     assert "hearing.scheduled  Hearing on H.5091 scheduled" in out
     assert 'H.5091 in the news: Judiciary sets September hearing on H.5091 (number "H.5091" in title)' in out
     assert "ma/192/H135    replaced" in out
+
+
+def test_poll_articles_and_search_from_the_command_line(tmp_path):
+    from tracker.replica.news_model import NewsReplica
+    from tracker.replica.news_server import NewsServer
+
+    with NewsServer(NewsReplica.bundled()) as news:
+        (tmp_path / "feeds.yaml").write_text(f"""
+sources:
+  malegislature: {{session: 192}}
+  news: {{delay_s: 0}}
+bills:
+  - id: H.135
+    keywords: ["facial recognition"]
+feeds:
+  - name: WWLP
+    url: {news.base_url}/wwlp/feed/
+  - name: Broken
+    url: {news.base_url}/no/such/feed/
+""")
+        assert run(["init"], tmp_path).returncode == 0
+        polled = run(["poll", "--format", "json"], tmp_path)
+        assert polled.returncode == 1  # one feed failed
+        report = json.loads(polled.stdout)
+        assert report["checked"] == 2 and report["changed"] == 1 and report["events"] >= 2
+        assert [e["source"] for e in report["errors"]] == ["Broken"]
+        assert "404" in report["errors"][0]["error"]
+
+        arts = json.loads(run(["articles", "--bill", "H.135", "--format", "json"], tmp_path).stdout)
+        seed = next(a for a in arts if a["title"].startswith("ACLU urges"))
+        assert set(seed) >= {"id", "url", "title", "published_at", "source", "sources", "bills", "snippet"}
+        assert seed["sources"][0]["feed"] == "WWLP"
+        assert seed["bills"] == [{"id": "ma/192/H135", "reason": 'keyword "facial recognition" in title'}]
+
+        hits = json.loads(run(["search", "stand firm", "--format", "json"], tmp_path).stdout)
+        assert hits[0]["type"] == "article" and "[stand] [firm]" in hits[0]["snippet"].lower()
+
+        bad = run(["search", "***"], tmp_path)
+        assert bad.returncode == 2 and "no words" in bad.stderr
+        unknown = run(["poll", "--feed", "Nope"], tmp_path)
+        assert unknown.returncode == 2 and "no feed named 'Nope'" in unknown.stderr

@@ -321,3 +321,43 @@ def test_search_covers_bill_actions_and_articles_newest_first(sessions, config, 
         july = search(s, "concurred", since=datetime(2022, 7, 1, tzinfo=timezone.utc),
                       until=datetime(2022, 7, 31, tzinfo=timezone.utc))
         assert july and all("2022-07-01" <= h["date"] <= "2022-07-31" for h in july)
+
+
+def test_cache_control_and_ttl_stretch_the_schedule(sessions, news_server):
+    text = CONFIG.format(base=news_server.base_url)
+    text = text.replace("  - name: WWLP\n    url:", "  - name: WWLP\n    every: 1m\n    url:")
+    text = text.replace("  - name: MassLive\n    url:", "  - name: MassLive\n    every: 1m\n    url:")
+    text = text.replace("  - name: ACLUM press\n    url:", "  - name: ACLUM press\n    every: 1m\n    url:")
+    poll(parse_config(text, "test"), sessions)
+    with sessions() as s:
+        wait = {f.name: (f.next_check_at - f.last_checked_at).total_seconds() for f in s.scalars(select(Feed))}
+    assert wait["WWLP"] == 600  # Cache-Control: max-age=600
+    assert wait["MassLive"] == 15 * 60  # <ttl>15</ttl> beats max-age=300
+    assert wait["ACLUM press"] == 60  # nothing said: the feed's own interval
+    assert wait["Google News"] == 30 * 60  # schedule.poll
+
+
+def test_tracking_parameters_do_not_make_a_new_article(sessions, config):
+    poll(config, sessions)
+    with sessions() as s:
+        masslive = s.scalar(select(Article).where(Article.title.like("House adds facial recognition%")))
+        assert "utm_" in masslive.link and "utm_" not in masslive.url
+
+
+def test_full_text_links_bills_the_summary_did_not_mention(sessions, news_server, news):
+    from tracker.replica.news_model import NewsItem
+
+    text = CONFIG.format(base=news_server.base_url).replace(
+        "  - name: WWLP\n    url:", "  - name: WWLP\n    match: all\n    fetch_article: true\n    url:")
+    config = parse_config(text, "test")
+    news.add_article("/wwlp/news/state-politics/test-full-text-only/", "Lawmakers return to Beacon Hill",
+                     "2021-11-24T15:00:00Z", ["A test paragraph about the week ahead at the State House.",
+                                              "Among the bills up for a hearing is H.135, test text only.",
+                                              "More test text so the page has a body worth extracting."])
+    news.add_item("/wwlp/feed/", NewsItem(guid="ft-1", title="Lawmakers return to Beacon Hill",
+                                          link="/wwlp/news/state-politics/test-full-text-only/",
+                                          published="2021-11-24T15:00:00Z",
+                                          summary_html="<p>Test text: the week ahead.</p>"))
+    result = poll(config, sessions, feeds=["WWLP"])
+    matched = [e for e in result.events if e.kind == "article.matched" and e.payload["title"].startswith("Lawmakers")]
+    assert [(e.payload["bill"], e.payload["where"]) for e in matched] == [("ma/192/H135", "full_text")]
