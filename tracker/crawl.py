@@ -23,7 +23,7 @@ from tracker.billids import BillId, parse_bill_id
 from tracker.child import run_spider
 from tracker.config import Config
 from tracker.durations import parse_duration
-from tracker.store import HANDOVER, BillOutcome, BillWriter, ensure_bill
+from tracker.store import HANDOVER, BillOutcome, BillWriter, ensure_bill, new_bill
 
 log = logging.getLogger("tracker.crawl")
 
@@ -49,10 +49,15 @@ class UnknownBill(ValueError):
 def sync_tracked(session: Session, config: Config, now: datetime) -> None:
     """Make the bills table agree with feeds.yaml: listed bills tracked, unlisted config bills not."""
     wanted = {b.canonical: b for b in config.tracked_bill_ids()}
-    for bid in wanted.values():
-        ensure_bill(session, bid, now, CONFIG_REASON)
-    for bill in session.scalars(select(Bill).where(Bill.tracked.is_(True), Bill.tracked_reason == CONFIG_REASON)):
-        if bill.canonical not in wanted:
+    existing = {b.canonical: b for b in session.scalars(select(Bill))}  # one query, not one per bill
+    for canonical, bid in wanted.items():
+        bill = existing.get(canonical)
+        if bill is None:
+            session.add(new_bill(bid, now, CONFIG_REASON))
+        elif not bill.tracked:
+            bill.tracked, bill.tracked_reason = True, CONFIG_REASON
+    for bill in existing.values():
+        if bill.tracked and bill.tracked_reason == CONFIG_REASON and bill.canonical not in wanted:
             bill.tracked = False
 
 

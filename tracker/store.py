@@ -95,19 +95,15 @@ def store_snapshot(session: Session, snap: dict) -> int:
     return row.id
 
 
+def new_bill(bid: BillId, now: datetime, reason: str | None) -> Bill:
+    return Bill(canonical=bid.canonical, session=bid.session, number=bid.number, tracked=True,
+                tracked_reason=reason, error_count=0, created_at=now, next_check_at=now)
+
+
 def ensure_bill(session: Session, bid: BillId, now: datetime, reason: str | None = None) -> Bill:
     bill = session.scalar(select(Bill).where(Bill.canonical == bid.canonical))
     if bill is None:
-        bill = Bill(
-            canonical=bid.canonical,
-            session=bid.session,
-            number=bid.number,
-            tracked=True,
-            tracked_reason=reason,
-            error_count=0,
-            created_at=now,
-            next_check_at=now,
-        )
+        bill = new_bill(bid, now, reason)
         session.add(bill)
         session.flush()
     elif not bill.tracked:
