@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from tracker.replica.loopback import RequestLog
+
 LOCAL_TZ = ZoneInfo("America/New_York")
 _LOCAL_ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?$")
 _COMMITTEE_CODE = re.compile(r"^[JHS]\d{1,3}$")
@@ -137,7 +139,7 @@ def _synthetic_bill(session: int, number: str) -> ReplicaBill:
     )
 
 
-class Replica:
+class Replica(RequestLog):
     """Bills, fault switches and a request log, shared with the server threads."""
 
     def __init__(self, bills: Iterable[ReplicaBill] = ()):
@@ -240,20 +242,6 @@ class Replica:
                 setattr(b, k, v)
             b.touch()
             return b
-
-    # ------------------------------------------------------------------ request log
-
-    def log_request(self, method: str, path: str, headers: dict) -> None:
-        with self.lock:
-            self.requests.append((method, path, headers))
-            self._request_total += 1
-            if self.log_limit is not None and len(self.requests) > self.log_limit * 2:
-                del self.requests[: len(self.requests) - self.log_limit]
-
-    def request_count(self) -> int:
-        """How many requests were served (all of them, even when ``log_limit`` trimmed the log)."""
-        with self.lock:
-            return self._request_total
 
     # ------------------------------------------------------------------ constructors
 

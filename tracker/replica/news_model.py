@@ -34,6 +34,8 @@ from importlib import resources
 from typing import Iterable
 from urllib.parse import urlsplit
 
+from tracker.replica.loopback import RequestLog
+
 FORMATS = ("rss", "atom", "rdf")
 RSS_FLAVORS = ("wordpress", "arc", "plain")
 UTC = timezone.utc
@@ -278,7 +280,7 @@ class GoogleResult:
 # --------------------------------------------------------------------------- the replica
 
 
-class NewsReplica:
+class NewsReplica(RequestLog):
     """Feeds, articles, Google News results, fault switches and a request log.
 
     Fault switches are keyed by URL path (no query), e.g. ``"/wwlp/feed/"``; ``"/rss/search"``
@@ -530,20 +532,6 @@ class NewsReplica:
                     ),
                 )
             return chosen
-
-    # ------------------------------------------------------------------ request log
-
-    def log_request(self, method: str, path: str, headers: dict) -> None:
-        with self.lock:
-            self.requests.append((method, path, headers))
-            self._request_total += 1
-            if self.log_limit is not None and len(self.requests) > self.log_limit * 2:
-                del self.requests[: len(self.requests) - self.log_limit]
-
-    def request_count(self) -> int:
-        """How many requests were served (all of them, even when ``log_limit`` trimmed the log)."""
-        with self.lock:
-            return self._request_total
 
     # ------------------------------------------------------------------ constructors
 

@@ -28,14 +28,14 @@ import email.utils
 import gzip as gzip_mod
 import hashlib
 import re
-import socket
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from tracker.replica import news_pages as pages
+from tracker.replica.loopback import LoopbackServer
 from tracker.replica.news_model import (
     GoogleResult,
     NewsArticle,
@@ -258,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(head=True)
 
     def _serve(self, head: bool) -> None:
-        server: _Server = self.server  # type: ignore[assignment]
+        server = self.server
         replica = server.replica
         headers = self.headers
         replica.log_request(self.command, self.path, dict(headers.items()))
@@ -350,58 +350,21 @@ def _accepts_gzip(value: str | None) -> bool:
     return False
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 256
-
-    def __init__(self, addr, replica: NewsReplica):
-        self.replica = replica
-        self.site: _Site | None = None
-        self._conns: set[socket.socket] = set()
-        self._conns_lock = threading.Lock()
-        super().__init__(addr, _Handler)
-
-    def process_request(self, request, client_address):
-        with self._conns_lock:
-            self._conns.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):
-        with self._conns_lock:
-            self._conns.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._conns_lock:
-            conns = list(self._conns)
-        for sock in conns:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
-            return
-        self.replica.errors.append(f"{client_address}: {exc!r}")
-
-
-class NewsServer:
+class NewsServer(LoopbackServer):
     """Serve ``replica`` on 127.0.0.1 from a daemon thread.
 
     >>> with NewsServer(NewsReplica.bundled()) as srv:
     ...     srv.base_url  # "http://127.0.0.1:PORT"; feeds at srv.base_url + "/wwlp/feed/"
     """
 
+    handler = _Handler
+    thread_name = "news-replica"
+
     def __init__(self, replica: NewsReplica | None = None, host: str = "127.0.0.1", port: int = 0):
-        self.replica = replica if replica is not None else NewsReplica.bundled()
-        self.host = host
-        self.port = port
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self.base_url: str | None = None
+        super().__init__(replica if replica is not None else NewsReplica.bundled(), host, port)
+
+    def make_site(self, base_url: str) -> "_Site":
+        return _Site(self.replica, base_url)
 
     # the request log lives on the replica; these are shortcuts
     @property
@@ -417,39 +380,9 @@ class NewsServer:
             raise RuntimeError("NewsServer is not started")
         return self.base_url + path
 
-    def start(self) -> str:
-        """Start serving; returns the base URL ``http://127.0.0.1:PORT``."""
-        if self._server is not None:
-            return self.base_url  # type: ignore[return-value]
-        server = _Server((self.host, self.port), self.replica)
-        host, port = server.server_address[:2]
-        self.port = port
-        self.base_url = f"http://{host}:{port}"
-        server.site = _Site(self.replica, self.base_url)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=f"news-replica-{port}", daemon=True
-        )
-        self._thread.start()
-        return self.base_url
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
     def __enter__(self) -> "NewsServer":
         self.start()
         return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
