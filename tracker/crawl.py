@@ -17,12 +17,13 @@ from typing import Callable, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Bill, Event
+from db.models import Bill
 from spiders.observations import BillJob
 from tracker.billids import BillId, parse_bill_id
 from tracker.child import run_spider
 from tracker.config import Config
 from tracker.durations import parse_duration
+from tracker.results import RunResult
 from tracker.store import HANDOVER, BillOutcome, BillWriter, ensure_bill, new_bill
 
 log = logging.getLogger("tracker.crawl")
@@ -31,15 +32,8 @@ CONFIG_REASON = "listed in feeds.yaml"
 
 
 @dataclass
-class CrawlResult:
-    checked: int = 0
-    changed: int = 0
-    events: list[Event] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
-    fallbacks: list[dict] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return {"checked": self.checked, "changed": self.changed, "events": len(self.events), "errors": self.errors}
+class CrawlResult(RunResult):
+    fallbacks: list[dict] = field(default_factory=list)  # bills read from HTML because the API failed
 
 
 class UnknownBill(ValueError):
@@ -113,28 +107,17 @@ def crawl(
             for canonical in sorted(pending):
                 err = {"source": "malegislature", "url": canonical, "error": obs["error"]}
                 outcome = _record_failure(sessions, canonical, {"error": err, "url": None}, now())
-                _collect(result, outcome, on_outcome)
+                result.collect(outcome, on_outcome)
             pending.clear()
             continue
         pending.discard(obs["bill"])
         outcome = _store(sessions, obs, now(), crawl_every, detail_every)
         if obs.get("fallback"):
             result.fallbacks.append({"bill": obs["bill"], "reason": obs["fallback"]})
-        _collect(result, outcome, on_outcome)
+        result.collect(outcome, on_outcome)
     log.info("job=crawl bills=%d changed=%d events=%d errors=%d duration_s=%.1f", result.checked, result.changed,
              len(result.events), len(result.errors), time.monotonic() - started)
     return result
-
-
-def _collect(result: CrawlResult, outcome: BillOutcome, on_outcome) -> None:
-    result.checked += 1
-    if outcome.error:
-        result.errors.append(outcome.error)
-    if outcome.changed:
-        result.changed += 1
-    result.events.extend(outcome.events)
-    if on_outcome:
-        on_outcome(outcome)
 
 
 def _store(sessions: sessionmaker[Session], obs: dict, at: datetime, crawl_every, detail_every) -> BillOutcome:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Article, Bill, Event, Feed
+from db.models import Article, Bill, Feed
 from spiders.feeds import ArticleJob, FeedJob
 from tracker.billids import parse_bill_id
 from tracker.child import run_spider
@@ -26,6 +26,7 @@ from tracker.crawl import sync_tracked
 from tracker.news.matching import BillMatcher
 from tracker.news.store import FeedOutcome, FeedWriter, StoryIndex, bill_index
 from tracker.news.urls import canonical_url
+from tracker.results import RunResult
 from tracker.store import backoff
 
 log = logging.getLogger("tracker.poll")
@@ -33,15 +34,8 @@ FULLTEXT_BATCH = 200
 
 
 @dataclass
-class PollResult:
-    checked: int = 0
-    changed: int = 0
-    events: list[Event] = field(default_factory=list)
-    errors: list[dict] = field(default_factory=list)
-    articles_fetched: int = 0
-
-    def to_json(self) -> dict:
-        return {"checked": self.checked, "changed": self.changed, "events": len(self.events), "errors": self.errors}
+class PollResult(RunResult):
+    articles_fetched: int = 0  # article pages fetched for their full text after the poll
 
 
 class UnknownFeed(ValueError):
@@ -122,7 +116,7 @@ def poll(
         if obs.get("type") == "child-error":
             for job in pending.values():
                 err = {"source": job.name, "url": job.url, "error": obs["error"]}
-                _collect(result, _failure(sessions, job.feed_id, err, None, now(), config), on_outcome)
+                result.collect(_failure(sessions, job.feed_id, err, None, now(), config), on_outcome)
             pending.clear()
             continue
         pending.pop(obs["feed_id"], None)
@@ -130,24 +124,13 @@ def poll(
             with sessions() as s:
                 stories = StoryIndex(s, now())
         outcome = _store_feed(sessions, config, cfg_by_name, obs, now(), matcher, bills, stories)
-        _collect(result, outcome, on_outcome)
+        result.collect(outcome, on_outcome)
 
     result.articles_fetched = _fetch_full_text(config, sessions, matcher, bills, now, result)
     log.info("job=poll feeds=%d changed=%d events=%d errors=%d articles_fetched=%d duration_s=%.1f",
              result.checked, result.changed, len(result.events), len(result.errors), result.articles_fetched,
              time.monotonic() - started)
     return result
-
-
-def _collect(result: PollResult, outcome: FeedOutcome, on_outcome) -> None:
-    result.checked += 1
-    if outcome.error:
-        result.errors.append(outcome.error)
-    if outcome.changed:
-        result.changed += 1
-    result.events.extend(outcome.events)
-    if on_outcome:
-        on_outcome(outcome)
 
 
 def _next_check(config: Config, cfg, obs: dict, at: datetime) -> datetime:
