@@ -19,7 +19,7 @@ from scrapy.http import Response
 from spiders import malegislature_parse as parse
 from spiders.actions import referenced_bill
 from spiders.fetching import HANDLED_STATUSES, header
-from spiders.observations import BillJob, Observation, history_hash, snapshot_of
+from spiders.observations import BillJob, Observation, snapshot_of
 from spiders.records import BillNotFound, ParseError
 
 JSON_HEADERS = {"Accept": "application/json"}

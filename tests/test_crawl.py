@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import zlib
 
-import pytest
 from sqlalchemy import func, select
 
 from db.models import Bill, BillAction, Event, Hearing, Snapshot

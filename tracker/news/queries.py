@@ -8,7 +8,7 @@ be a syntax error or reach SQL. Every query has a LIMIT.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
