@@ -20,6 +20,9 @@ from tracker.news.urls import canonical_url, decode_google_news_url, is_google_n
 from tracker.store import dotted, store_snapshot
 
 CLUSTER_WINDOW = timedelta(days=7)
+# A shingle carried by more recent articles than this is ignored when looking for the same
+# story: it says nothing, and scanning its postings made clustering quadratic.
+COMMON_SHINGLE = 50
 GOOGLE_NEWS = "https://news.google.com"
 FUTURE_SLACK = timedelta(hours=12)
 
@@ -58,7 +61,10 @@ class StoryIndex:
     def same_story(self, fp: frozenset[str]) -> int | None:
         counts: dict[int, int] = {}
         for sh in fp:
-            for aid in self.by_shingle.get(sh, ()):
+            posting = self.by_shingle.get(sh, ())
+            if len(posting) > COMMON_SHINGLE:
+                continue  # "the state house": shared by too many articles to tell stories apart
+            for aid in posting:
                 counts[aid] = counts.get(aid, 0) + 1
         best, best_score = None, 0.0
         for aid, shared in counts.items():
