@@ -363,3 +363,18 @@ def test_full_text_links_bills_the_summary_did_not_mention(sessions, news_server
     result = poll(config, sessions, feeds=["WWLP"])
     matched = [e for e in result.events if e.kind == "article.matched" and e.payload["title"].startswith("Lawmakers")]
     assert [(e.payload["bill"], e.payload["where"]) for e in matched] == [("ma/192/H135", "full_text")]
+
+
+def test_a_feed_that_keeps_nothing_stores_no_snapshot(sessions, config):
+    from db.models import Snapshot
+
+    nothing_tracked = config.model_copy(update={"bills": []})
+    result = poll(nothing_tracked, sessions, feeds=["MassLive"])
+    assert result.errors == [] and result.events == []
+    with sessions() as s:
+        assert s.scalar(select(func.count(Snapshot.id))) == 0
+    poll(config, sessions, feeds=["WWLP"])  # the seed story is kept: its feed body is its provenance
+    with sessions() as s:
+        assert s.scalar(select(func.count(Snapshot.id))) == 1
+        seed = s.scalar(select(ArticleSource).join(Article).where(Article.title == SEED))
+        assert seed.snapshot_id is not None

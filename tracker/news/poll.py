@@ -120,7 +120,7 @@ def poll(
             pending.clear()
             continue
         pending.pop(obs["feed_id"], None)
-        if stories is None:
+        if stories is None and obs.get("items"):  # only a feed with items needs it; 304s never do
             with sessions() as s:
                 stories = StoryIndex(s, now())
         outcome = _store_feed(sessions, config, cfg_by_name, obs, now(), matcher, bills, stories)

@@ -123,7 +123,7 @@ class FeedWriter:
     def apply(self, feed: Feed, cfg, obs: dict) -> FeedOutcome:
         """Store the items of a changed feed; ``cfg`` is the feed's feeds.yaml entry."""
         out = FeedOutcome(feed.name, changed=False)
-        snapshot_id = store_snapshot(self.s, obs["snapshot"]) if obs.get("snapshot") else None
+        snapshot = _LazySnapshot(self.s, obs.get("snapshot"))  # stored only if an item is kept
         seen_urls: set[str] = set()
         for item in obs.get("items", []):
             urls = article_url(item, self.google_base)
@@ -131,7 +131,7 @@ class FeedWriter:
                 out.skipped += 1
                 continue
             seen_urls.add(urls[0])
-            events = self._item(feed, cfg, item, urls, snapshot_id)
+            events = self._item(feed, cfg, item, urls, snapshot)
             if events is None:
                 out.skipped += 1
                 continue
@@ -142,7 +142,7 @@ class FeedWriter:
             feed.last_new_item_at = self.now
         return out
 
-    def _item(self, feed: Feed, cfg, item: dict, urls: tuple[str, str], snapshot_id: int | None):
+    def _item(self, feed: Feed, cfg, item: dict, urls: tuple[str, str], snapshot: "_LazySnapshot"):
         canonical, link = urls
         title = item.get("title") or link
         published = _parse_time(item.get("published_at"))
@@ -157,6 +157,7 @@ class FeedWriter:
             return None
 
         events: list[Event] = []
+        snapshot_id = snapshot.id()
         article = self.s.scalar(select(Article).where(Article.url == canonical))
         publisher = item.get("publisher") or feed.title or feed.name
         if article is None:
@@ -213,6 +214,18 @@ class FeedWriter:
         if events:
             self.s.flush()
         return events
+
+
+class _LazySnapshot:
+    """The feed body, written to the snapshots table the first time an item kept needs it."""
+
+    def __init__(self, s: Session, snap: dict | None):
+        self.s, self.snap, self._id = s, snap, None
+
+    def id(self) -> int | None:
+        if self._id is None and self.snap:
+            self._id = store_snapshot(self.s, self.snap)
+        return self._id
 
 
 def bill_index(s: Session) -> dict[str, int]:
