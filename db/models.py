@@ -209,3 +209,137 @@ class ArticleBill(Base):
     field: Mapped[str] = mapped_column(String(20))  # title | summary | full_text
     kind: Mapped[str] = mapped_column(String(20))  # number | keyword
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- the legislature's directory: who holds a bill, who represents a district ----------------------------------
+
+
+class Committee(Base):
+    """A committee of one General Court, from the API's Committees endpoint (chairs by member code)."""
+
+    __tablename__ = "committees"
+    __table_args__ = (UniqueConstraint("session", "code", name="uq_committees_session_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(10))  # J19
+    full_name: Mapped[str] = mapped_column(Text)  # Joint Committee on the Judiciary
+    short_name: Mapped[str | None] = mapped_column(Text)
+    branch: Mapped[str | None] = mapped_column(String(20))  # Joint | House | Senate
+    house_chair_code: Mapped[str | None] = mapped_column(String(20))
+    senate_chair_code: Mapped[str | None] = mapped_column(String(20))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Legislator(Base):
+    """A member of one General Court, from the API's LegislativeMembers endpoint."""
+
+    __tablename__ = "legislators"
+    __table_args__ = (UniqueConstraint("session", "member_code", name="uq_legislators_session_member"),
+                      Index("ix_legislators_district", "session", "branch", "district"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session: Mapped[int] = mapped_column(Integer)
+    member_code: Mapped[str] = mapped_column(String(20))  # JBE0
+    name: Mapped[str] = mapped_column(Text)
+    branch: Mapped[str | None] = mapped_column(String(20))  # House | Senate
+    district: Mapped[str | None] = mapped_column(Text)  # "Second Middlesex"
+    party: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    room: Mapped[str | None] = mapped_column(Text)
+    leadership: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- alerts: who hears from us, about what, and what they were sent ---------------------------------------------
+
+
+class Subscriber(Base):
+    """A recipient: a supporter who signed up (double opt-in), or a staff address from feeds.yaml.
+
+    ``start_event_id`` is the newest event when the supporter was added: nothing at
+    or before it is ever sent to them, so subscribing never replays history.
+    """
+
+    __tablename__ = "subscribers"
+    __table_args__ = (UniqueConstraint("email", "role", name="uq_subscribers_email_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))  # normalised by email-validator
+    name: Mapped[str | None] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(10), default="supporter")  # supporter | staff
+    status: Mapped[str] = mapped_column(String(12), index=True)  # pending | active | unsubscribed | bounced
+    frequency: Mapped[str] = mapped_column(String(10), default="immediate")  # immediate | daily | weekly
+    house_district: Mapped[str | None] = mapped_column(Text)
+    senate_district: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(20))  # cli | web | import | config
+    start_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Subscription(Base):
+    """One topic a subscriber follows: ``campaign`` (every tracked bill) or ``bill:ma/192/H135``."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("subscriber_id", "topic", name="uq_subscriptions_subscriber_topic"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    topic: Mapped[str] = mapped_column(String(60))
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bills.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """One email, keyed (recipient, kind, period) so it is composed at most once.
+
+    ``period`` is the local date of a daily digest, the first day of a weekly one's
+    week, the triggering event of an immediate alert. ``uncertain`` counts the times
+    the message was in flight when a connection broke or the process died: it may
+    have arrived, and is sent again.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("subscriber_id", "kind", "period", name="uq_outbox_recipient_kind_period"),
+                      Index("ix_outbox_state_next", "state", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # confirm | alert | urgent | daily | weekly | staff-daily
+    period: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(12))  # queued | sending | sent | failed | suppressed
+    to_addr: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(Text)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)  # the serialised message, zlib; dropped by retention
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    uncertain: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    """The per-recipient ledger: event E was put in message M for subscriber S.
+
+    Selection asks "which events has S not had", never "what is above S's
+    watermark", so an event whose id commits late (PostgreSQL ids are not in commit
+    order) is still sent, and never twice.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_message", "message_id"),)
+
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))

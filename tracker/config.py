@@ -138,9 +138,19 @@ class Schedule(_Strict):
         return v
 
 
+def _clock_time(v: str) -> str:
+    parts = v.split(":")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or not (0 <= int(parts[0]) < 24 and 0 <= int(parts[1]) < 60):
+        raise ValueError(f"{v!r} is not a time of day; write HH:MM, e.g. \"07:00\"")
+    return f"{int(parts[0]):02d}:{int(parts[1]):02d}"
+
+
 class StaffDigest(_Strict):
     to: list[str] = []
     at: str = "07:00"
+    send_empty: bool = Field(False, description="send the staff digest even when nothing moved")
+
+    _at = field_validator("at")(classmethod(lambda cls, v: _clock_time(v)))
 
 
 class SupporterDigest(_Strict):
@@ -148,6 +158,18 @@ class SupporterDigest(_Strict):
     from_: str = Field("Campaign <alerts@example.org>", alias="from")
     at: str = "07:00"
     weekly_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+
+    _at = field_validator("at")(classmethod(lambda cls, v: _clock_time(v)))
+
+
+class Mail(_Strict):
+    """How mail is sent (the server itself comes from TRACKER_SMTP_URL, a secret)."""
+
+    messages_per_second: float = Field(20.0, gt=0, le=10000)
+    max_attempts: int = Field(8, ge=1, le=50, description="tries before a message is marked failed")
+    unsubscribe_mailbox: str | None = None  # adds a mailto: to List-Unsubscribe
+    templates: str | None = None  # a folder whose templates override alerts/templates
+    reply_to: str | None = None
 
 
 class Digests(_Strict):
@@ -163,6 +185,7 @@ class Config(_Strict):
     feeds: list[FeedEntry] = []
     schedule: Schedule = Schedule()
     digests: Digests = Digests()
+    mail: Mail = Mail()
 
     @field_validator("timezone")
     @classmethod
