@@ -342,5 +342,7 @@ def demo(app: App, demo_db: str) -> None:
     sys.exit(run_demo(demo_db, echo=click.echo))
 
 
+from tracker import cli_alerts  # noqa: E402,F401  (registers subscribe, subscribers, digest, serve)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,8 +1,9 @@
 """``tracker status``: the health of every source, in the contract's shape.
 
 Bills are reported together as the source ``malegislature``; each feed is a
-source of its own. The outbox and the runs log arrive with the alerts and
-scheduler issues; until then they are reported empty.
+source of its own. The outbox is counted by state (and ``uncertain``: messages
+that were in flight when a connection broke, sent again). The runs log arrives
+with the scheduler.
 """
 
 from __future__ import annotations
@@ -49,4 +50,6 @@ def status(s: Session) -> dict:
                         "last_success": _iso(feed.last_success_at), "failing_since": _iso(feed.failing_since),
                         "next_check_at": _iso(feed.next_check_at), "error": feed.last_error,
                         "url": feed.url, "last_new_item_at": _iso(feed.last_new_item_at)})
-    return {"sources": sources, "outbox": {"queued": 0, "sent": 0, "failed": 0, "suppressed": 0}, "runs": []}
+    from alerts.outbox import counts
+
+    return {"sources": sources, "outbox": counts(s), "runs": []}

@@ -1,0 +1,56 @@
+"""Addresses and header values: validated before anything is stored or sent.
+
+Validation never looks up DNS (``check_deliverability=False``): the machines that
+run this have no DNS for the outside world, and a typo'd domain shows up as a
+bounce anyway.
+"""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.utils import parseaddr
+
+from email_validator import EmailNotValidError, validate_email
+
+
+class BadAddress(ValueError):
+    """An address or a header value that cannot go into a message."""
+
+
+def check_header_value(value: str, what: str) -> str:
+    """Refuse CR, LF and other control characters (header injection); return the value stripped."""
+    if any(ord(c) < 32 and c != "\t" or ord(c) == 127 for c in value):
+        raise BadAddress(f"{what} {value!r} contains a line break or a control character")
+    return value.strip()
+
+
+def normalise_email(text: str) -> str:
+    """The address in its normal form (domain lower-cased, IDN encoded), or BadAddress saying why not."""
+    text = check_header_value(text or "", "the address")
+    try:
+        result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise BadAddress(f"{text!r} is not a valid email address: {exc}") from None
+    return result.normalized
+
+
+def parse_mailbox(text: str, what: str) -> Address:
+    """``"Campaign <alerts@example.org>"`` -> an Address; the display name may not carry line breaks."""
+    check_header_value(text, what)
+    name, addr = parseaddr(text)
+    if not addr:
+        raise BadAddress(f"{what} {text!r} is not an address such as \"Campaign <alerts@example.org>\"")
+    email = normalise_email(addr)
+    local, _, domain = email.rpartition("@")
+    return Address(display_name=name, username=local, domain=domain)
+
+
+def recipient(email: str, name: str | None) -> Address:
+    local, _, domain = email.rpartition("@")
+    return Address(display_name=check_header_value(name or "", "the name"), username=local, domain=domain)
+
+
+def mask(email: str) -> str:
+    """``jane.doe@example.org`` -> ``j***@example.org``: for logs, which never carry whole addresses."""
+    local, _, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"

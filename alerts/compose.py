@@ -1,0 +1,167 @@
+"""Compose one recipient's message from the events selected for them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+
+from alerts.context import ContextCache, asks
+from alerts.render import build_message, render_html, render_text, templates
+from alerts.selection import is_urgent
+from alerts.tokens import make_token
+from alerts.wording import day, headline, sentence, short_number
+from db.models import Event, Subscriber
+from tracker.config import Config
+
+GOOD_NEWS = frozenset({"reported-favorably", "ought-to-pass", "new-draft", "engrossed", "enacted", "signed"})
+KIND_LABELS = {"alert": "Update", "urgent": "Urgent", "daily": "Your daily update", "weekly": "Your weekly update",
+               "staff-daily": "Staff digest", "confirm": "Please confirm"}
+
+
+def priority(ev: Event, now: datetime) -> tuple:
+    if is_urgent(ev, now):
+        rank = 0
+    elif ev.kind.startswith("hearing."):
+        rank = 1
+    elif ev.kind == "bill.status":
+        rank = 2
+    elif ev.kind == "bill.action" and headline_kind(ev):
+        rank = 3
+    else:
+        rank = {"bill.action": 4, "bill.tracked": 5, "article.matched": 7, "article.new": 8}.get(ev.kind, 6)
+    return (rank, -ev.id)
+
+
+def headline_kind(ev: Event) -> bool:
+    from alerts.wording import ACTION_HEADLINES
+
+    kinds = set((ev.payload or {}).get("kinds") or [])
+    return any(k in kinds for k, _ in ACTION_HEADLINES if k not in ("referral", "reporting-date-extended"))
+
+
+@dataclass
+class Links:
+    public_url: str
+    key: bytes
+    now: datetime
+
+    def _url(self, path: str, token: str) -> str:
+        return f"{self.public_url}{path}?{urlencode({'token': token})}"
+
+    def confirm(self, sub: Subscriber) -> str:
+        return self._url("/confirm", make_token(self.key, "confirm", sub.id, self.now))
+
+    def unsubscribe(self, sub: Subscriber, topic: str | None = None) -> str:
+        extra = {"t": topic} if topic else {}
+        return self._url("/unsubscribe", make_token(self.key, "unsubscribe", sub.id, self.now, **extra))
+
+    def preferences(self, sub: Subscriber) -> str:
+        return self._url("/preferences", make_token(self.key, "preferences", sub.id, self.now))
+
+
+class Composer:
+    """Builds messages for one dispatch; caches what many messages share."""
+
+    def __init__(self, s: Session, config: Config, now: datetime, links: Links):
+        self.s, self.config, self.now, self.links = s, config, now, links
+        self.tz = config.tz
+        self.t = templates(config.mail.templates)
+        self.cache = ContextCache(s, self.tz, now)
+        self.sender = config.digests.supporters.from_
+        slug = "-".join("".join(c if c.isalnum() else " " for c in config.campaign.name.lower()).split()) or "alerts"
+        domain = self.sender.rsplit("@", 1)[-1].strip("> ")
+        self.list_id = f'"{config.campaign.name}" <{slug}.{domain}>'
+
+    def _message(self, sub: Subscriber, subject: str, name: str, ctx: dict, unsubscribe: bool = True) -> EmailMessage:
+        unsub = self.links.unsubscribe(sub) if unsubscribe else None
+        ctx = ctx | {"campaign": self.config.campaign, "subscriber": sub, "unsubscribe_url": unsub,
+                     "preferences_url": self.links.preferences(sub) if unsubscribe else None,
+                     "kind_label": KIND_LABELS.get(ctx.get("kind", ""), "")}
+        return build_message(
+            sender=self.sender, to_email=sub.email, to_name=sub.name, subject=subject,
+            text=render_text(self.t, f"{name}.txt", ctx), html=render_html(self.t, f"{name}.html", ctx),
+            now=self.now, unsubscribe_url=unsub, unsubscribe_mailbox=self.config.mail.unsubscribe_mailbox,
+            list_id=self.list_id,
+            reply_to=self.config.mail.reply_to)
+
+    def _by_bill(self, events: list[Event]) -> tuple[list[dict], list[Event]]:
+        """Per bill (in order of importance): the lines, the coverage, the view; plus events with no bill."""
+        groups: dict[int, list[Event]] = {}
+        loose = []
+        for ev in events:
+            if ev.bill_id is None:
+                loose.append(ev)
+            else:
+                groups.setdefault(ev.bill_id, []).append(ev)
+        out = []
+        for bill_id, evs in sorted(groups.items(), key=lambda kv: min(priority(e, self.now) for e in kv[1])):
+            news = sorted([e for e in evs if not e.kind.startswith("article.")], key=lambda e: e.id)
+            articles = [e.article_id for e in sorted(evs, key=lambda e: e.id)
+                        if e.kind.startswith("article.") and e.article_id]
+            out.append({"bill": self.cache.bill(bill_id), "lines": [sentence(e, self.tz) for e in news],
+                        "urgent": any(is_urgent(e, self.now) for e in news), "events": evs,
+                        "stories": self.cache.stories(articles),
+                        "good_news": any(GOOD_NEWS.intersection((e.payload or {}).get("kinds") or []) for e in news)})
+        return out, loose
+
+    def subject(self, groups: list[dict], kind: str) -> str:
+        top = min((e for g in groups for e in g["events"]), key=lambda e: priority(e, self.now))
+        lead = groups[0]["bill"].number
+        if top.kind.startswith("article."):
+            stories = [s for g in groups for s in g["stories"]]
+            text = f"{lead} in the news: {stories[0].title}" if stories else f"{lead} in the news"
+        else:
+            text = f"{lead}: {headline(top, self.tz)}"
+        if len(groups) > 1:
+            text += f" (and {len(groups) - 1} more {'bill' if len(groups) == 2 else 'bills'})"
+        if kind in ("daily", "weekly"):
+            text = f"{KIND_LABELS[kind]}: {text}"
+        return text
+
+    def supporter(self, sub: Subscriber, topics: list[str], kind: str, events: list[Event]) -> EmailMessage:
+        groups, _ = self._by_bill(events)
+        own_cache: dict[int, tuple] = {}
+        for g in groups:
+            session = g["bill"].session
+            if session not in own_cache:
+                own_cache[session] = self.cache.representatives(session, sub.house_district, sub.senate_district)
+            g["asks"] = asks(g["bill"], own_cache[session], g["good_news"])
+            topic = f"bill:{g['bill'].canonical}"
+            g["unsubscribe_topic_url"] = self.links.unsubscribe(sub, topic) if topic in topics else None
+        followed = [short_number(t.rsplit("/", 1)[-1]) for t in topics if t.startswith("bill:")]
+        why = []
+        if "campaign" in topics:
+            why.append(f"every bill of the {self.config.campaign.name} campaign")
+        if followed:
+            why.append(" and ".join(followed) if len(followed) <= 2 else ", ".join(followed))
+        ctx = {"kind": kind, "groups": groups, "why": "You get this because you follow " + " and ".join(why) + ".",
+               "frequency": sub.frequency}
+        return self._message(sub, self.subject(groups, kind), "alert", ctx)
+
+    def staff(self, sub: Subscriber, period: str, events: list[Event], health: list[dict]) -> EmailMessage:
+        groups, loose = self._by_bill(events)
+        matched = {e.article_id for e in events if e.kind == "article.matched"}
+        other = self.cache.stories([e.article_id for e in loose if e.kind == "article.new"
+                                    and e.article_id and e.article_id not in matched])
+        date_words = day(period)
+        moved = [g for g in groups if g["lines"]]
+        stories = sum(len(g["stories"]) for g in groups) + len(other)
+        parts = [f"{len(moved)} {'bill' if len(moved) == 1 else 'bills'} moved" if moved else "no bill moved",
+                 f"{stories} {'story' if stories == 1 else 'stories'}"]
+        if health:
+            parts.append(f"{len(health)} {'source' if len(health) == 1 else 'sources'} need attention")
+        subject = f"{self.config.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
+        ctx = {"kind": "staff-daily", "groups": groups, "other_news": other, "health": health,
+               "date_words": date_words}
+        return self._message(sub, subject, "staff_digest", ctx, unsubscribe=False)
+
+    def confirmation(self, sub: Subscriber, topics: list[str]) -> EmailMessage:
+        followed = [short_number(t.rsplit("/", 1)[-1]) for t in topics if t.startswith("bill:")]
+        what = "every bill of the campaign" if "campaign" in topics else ", ".join(followed)
+        ctx = {"kind": "confirm", "what": what, "confirm_url": self.links.confirm(sub), "frequency": sub.frequency}
+        return self._message(sub, f"Please confirm: alerts about {what} from {self.config.campaign.name}",
+                             "confirm", ctx, unsubscribe=False)

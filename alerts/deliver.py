@@ -1,0 +1,156 @@
+"""Send what the outbox holds: claim one message, send it, record the outcome, next.
+
+Each message is claimed (``sending``) and settled (``sent``, back to ``queued``,
+``failed``) in its own commit, so after a crash at most the one message that was
+in flight is in doubt; it is found by its stale claim, sent again, and counted
+in ``uncertain``. The claim is a conditional UPDATE, so two workers never send
+the same row.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.addresses import mask
+from alerts.outbox import backoff, message_bytes, suppress_for
+from alerts.ratelimit import TokenBucket
+from alerts.transport import DeliveryError
+from db.models import OutboxMessage, Subscriber
+
+log = logging.getLogger("tracker.deliver")
+STALE_CLAIM = timedelta(minutes=10)
+BATCH = 200
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    bounced: int = 0
+    suppressed: int = 0
+    uncertain: int = 0
+    recovered: int = 0
+    down: str | None = None  # why the run stopped early (server unreachable)
+    errors: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k) for k in ("sent", "retried", "failed", "bounced", "suppressed", "uncertain",
+                                              "recovered", "down")} | {"errors": self.errors}
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def recover_stale(s: Session, now: datetime, stale_after: timedelta) -> int:
+    """Claims older than ``stale_after`` belong to a worker that died mid-send: queue them again, counted."""
+    rows = s.execute(update(OutboxMessage)
+                     .where(OutboxMessage.state == "sending", OutboxMessage.claimed_at <= now - stale_after)
+                     .values(state="queued", claimed_at=None, uncertain=OutboxMessage.uncertain + 1,
+                             last_error="in flight when its worker stopped; sent again"))
+    return rows.rowcount or 0
+
+
+def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: float = 20.0, max_attempts: int = 8,
+            now: Callable[[], datetime] = _utcnow, stale_after: timedelta = STALE_CLAIM,
+            only_ids: list[int] | None = None, limit: int | None = None,
+            bucket: TokenBucket | None = None) -> DeliveryReport:
+    report = DeliveryReport()
+    bucket = bucket or TokenBucket(rate)
+    with sessions.begin() as s:
+        report.recovered = recover_stale(s, now(), stale_after)
+    try:
+        while limit is None or report.sent + report.failed < limit:
+            with sessions() as s:
+                query = (select(OutboxMessage.id).where(OutboxMessage.state == "queued",
+                                                        OutboxMessage.next_attempt_at <= now())
+                         .order_by(OutboxMessage.id).limit(BATCH))
+                if only_ids is not None:
+                    query = query.where(OutboxMessage.id.in_(only_ids))
+                ids = list(s.scalars(query))
+            if not ids:
+                break
+            progressed = False
+            for message_id in ids:
+                outcome = _one(sessions, transport, sender, message_id, bucket, max_attempts, now, report)
+                progressed = progressed or outcome != "skipped"
+                if report.down or (limit is not None and report.sent + report.failed >= limit):
+                    break
+            if report.down or not progressed:
+                break
+    finally:
+        transport.close()
+    return report
+
+
+def _one(sessions, transport, sender: str, message_id: int, bucket: TokenBucket, max_attempts: int, now,
+         report: DeliveryReport) -> str:
+    with sessions.begin() as s:
+        claimed = s.execute(update(OutboxMessage)
+                            .where(OutboxMessage.id == message_id, OutboxMessage.state == "queued")
+                            .values(state="sending", claimed_at=now())).rowcount
+        if not claimed:
+            return "skipped"  # another worker took it, or it was suppressed meanwhile
+        row = s.get(OutboxMessage, message_id)
+        sub_status = s.scalar(select(Subscriber.status).where(Subscriber.id == row.subscriber_id))
+        if sub_status in ("bounced", "unsubscribed"):
+            row.state, row.last_error = "suppressed", f"the subscriber is {sub_status}"
+            report.suppressed += 1
+            return "suppressed"
+        data, to_addr, kind = message_bytes(row), row.to_addr, row.kind
+    bucket.take()
+    started = time.monotonic()
+    try:
+        transport.send(sender, to_addr, data)
+    except DeliveryError as exc:
+        return _failed(sessions, message_id, exc, max_attempts, now, report)
+    with sessions.begin() as s:
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                  .values(state="sent", sent_at=now(), claimed_at=None, attempts=OutboxMessage.attempts + 1,
+                          last_error=None))
+    report.sent += 1
+    log.info("job=deliver message=%d kind=%s to=%s duration_ms=%.1f", message_id, kind, mask(to_addr),
+             (time.monotonic() - started) * 1000)
+    return "sent"
+
+
+def _failed(sessions, message_id: int, exc: DeliveryError, max_attempts: int, now, report: DeliveryReport) -> str:
+    with sessions.begin() as s:
+        row = s.get(OutboxMessage, message_id)
+        row.claimed_at = None
+        row.last_error = str(exc)[:2000]
+        if exc.down:  # nothing was sent: the message keeps its place and its attempts
+            row.state = "queued"
+            report.down = str(exc)
+            report.errors.append({"message": message_id, "error": str(exc)})
+            log.warning("job=deliver server down, stopping: %s", exc)
+            return "down"
+        row.attempts += 1
+        if exc.uncertain:
+            row.uncertain += 1
+            report.uncertain += 1
+        if exc.transient and row.attempts < max_attempts:
+            row.state = "queued"
+            # The first loss of a connection is retried at once, on a new connection; then back off.
+            row.next_attempt_at = now() if (row.attempts == 1 and exc.lost) else now() + backoff(row.attempts)
+            report.retried += 1
+            return "retried"
+        row.state = "failed"
+        report.failed += 1
+        report.errors.append({"message": message_id, "to": mask(row.to_addr), "error": str(exc)})
+        if exc.bounce:
+            sub = s.get(Subscriber, row.subscriber_id)
+            sub.status, sub.bounced_at, sub.last_error = "bounced", now(), str(exc)[:2000]
+            report.bounced += 1
+            report.suppressed += suppress_for(s, sub.id, "the address bounced")
+        log.warning("job=deliver message=%d to=%s failed: %s", message_id, mask(row.to_addr), exc)
+        return "failed"
+

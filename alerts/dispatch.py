@@ -1,0 +1,258 @@
+"""``dispatch()``: compose what is due for every recipient, then deliver the outbox.
+
+Immediate supporters get an alert as soon as something concerns them; daily and
+weekly ones a digest once per period, and urgent news (a hearing within 48 hours,
+a bill engrossed, enacted, signed or vetoed) at once. Staff get the daily digest:
+every bill that moved with its coverage, the other news, the sources' health.
+Recipients are streamed a page at a time, so 100,000 supporters cost no more
+memory than 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.addresses import BadAddress, normalise_email, parse_mailbox
+from alerts.compose import Composer, Links
+from alerts.deliver import DeliveryReport, deliver
+from alerts.health import problems
+from alerts.outbox import enqueue, exists
+from alerts.selection import (BACKFILL, STAFF_KINDS, SUPPORTER_KINDS, Interest, bill_families, candidates,
+                              daily_period, fold_first_sightings, is_urgent, pending)
+from alerts.subscribers import active_topics
+from alerts.tokens import secret_key
+from db.models import Bill, Delivery, Event, OutboxMessage, Subscriber, Subscription
+from tracker.config import Config
+
+log = logging.getLogger("tracker.dispatch")
+PAGE = 500
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def public_url() -> str:
+    return (os.environ.get("TRACKER_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
+
+
+def links(now: datetime, key: bytes | None = None) -> Links:
+    return Links(public_url(), key if key is not None else secret_key(), now)
+
+
+def envelope_sender(config: Config) -> str:
+    return parse_mailbox(config.digests.supporters.from_, "digests.supporters.from").addr_spec
+
+
+@dataclass
+class DispatchReport:
+    composed: Counter = field(default_factory=Counter)
+    planned: list[dict] = field(default_factory=list)  # what a dry run would send
+    delivery: DeliveryReport | None = None
+    errors: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"composed": dict(self.composed), "planned": self.planned, "errors": self.errors,
+                "delivery": self.delivery.to_json() if self.delivery else None}
+
+
+class _Run:
+    def __init__(self, s: Session, config: Config, now: datetime, link: Links, report: DispatchReport, dry_run: bool):
+        self.s, self.config, self.now, self.report, self.dry_run = s, config, now, report, dry_run
+        self.tz = config.tz
+        self.events: list[Event] = candidates(s, now)
+        self.first_event = self.events[0].id if self.events else None
+        self.families = bill_families(s)
+        self.bill_ids = dict(s.execute(select(Bill.canonical, Bill.id)).all())
+        self.composer = Composer(s, config, now, link)
+
+    def delivered(self, subscriber_ids: list[int]) -> dict[int, set[int]]:
+        out: dict[int, set[int]] = {i: set() for i in subscriber_ids}
+        if self.first_event is None or not subscriber_ids:
+            return out
+        rows = self.s.execute(select(Delivery.subscriber_id, Delivery.event_id).where(
+            Delivery.subscriber_id.in_(subscriber_ids), Delivery.event_id >= self.first_event))
+        for sid, eid in rows:
+            out[sid].add(eid)
+        return out
+
+    def composed_keys(self, subscriber_ids: list[int], periods: list[str]) -> set[tuple]:
+        rows = self.s.execute(select(OutboxMessage.subscriber_id, OutboxMessage.kind, OutboxMessage.period).where(
+            OutboxMessage.subscriber_id.in_(subscriber_ids), OutboxMessage.period.in_(periods)))
+        return {tuple(r) for r in rows}
+
+    def interest(self, topics: list[str]) -> Interest | None:
+        if not topics:
+            return None
+        if "campaign" in topics:
+            return Interest(None, frozenset(SUPPORTER_KINDS))
+        ids: set[int] = set()
+        for t in topics:
+            bill_id = self.bill_ids.get(t.removeprefix("bill:"))
+            if bill_id is not None:
+                ids |= self.families.get(bill_id, {bill_id})
+        return Interest(frozenset(ids), frozenset(SUPPORTER_KINDS))
+
+    def put(self, sub: Subscriber, kind: str, period: str, msg, shown: list[Event], covered: list[Event]) -> None:
+        self.report.composed[kind] += 1
+        if self.dry_run:
+            self.report.planned.append({"to": sub.email, "kind": kind, "period": period, "subject": str(msg["Subject"]),
+                                        "events": len(shown)})
+            return
+        enqueue(self.s, sub, kind, period, msg, self.now, [e.id for e in shown], [e.id for e in covered])
+
+    # -- staff ---------------------------------------------------------------------------------------------
+
+    def staff(self, only: str | None) -> None:
+        cfg = self.config.digests.staff
+        period = daily_period(self.now, self.tz, cfg.at)
+        if period is None or not cfg.to:
+            return
+        health = None
+        for address in cfg.to:
+            email = normalise_email(address)
+            if only and email != only:
+                continue
+            sub = self._staff_member(email)
+            if sub.status != "active" or exists(self.s, sub.id, "staff-daily", period):
+                continue
+            evs = pending(self.events, Interest(None, frozenset(STAFF_KINDS)), sub.start_event_id,
+                          self.delivered([sub.id])[sub.id], BACKFILL["daily"], self.now, self.tz)
+            shown, covered = fold_first_sightings(evs)
+            if health is None:
+                health = problems(self.s, self.now)
+            if not (shown or health or cfg.send_empty):
+                continue
+            msg = self.composer.staff(sub, period, shown, health)
+            self.put(sub, "staff-daily", period, msg, shown, covered)
+
+    def _staff_member(self, email: str) -> Subscriber:
+        sub = self.s.scalar(select(Subscriber).where(Subscriber.email == email, Subscriber.role == "staff"))
+        if sub is None:
+            # staff see everything still within the backfill cap, from the start
+            sub = Subscriber(email=email, role="staff", status="active", frequency="daily", source="config",
+                             start_event_id=0, created_at=self.now, confirmed_at=self.now)
+            self.s.add(sub)
+            self.s.flush()
+        return sub
+
+    # -- supporters ------------------------------------------------------------------------------------------
+
+    def supporters(self, only: str | None) -> None:
+        if not self.events:
+            return
+        cfg = self.config.digests.supporters
+        daily = daily_period(self.now, self.tz, cfg.at)
+        from alerts.selection import weekly_period
+
+        weekly = weekly_period(self.now, self.tz, cfg.at, cfg.weekly_day)
+        today = self.now.astimezone(self.tz).date().isoformat()
+        last_id = 0
+        while True:
+            query = (select(Subscriber).where(Subscriber.role == "supporter", Subscriber.status == "active",
+                                              Subscriber.id > last_id).order_by(Subscriber.id).limit(PAGE))
+            if only:
+                query = query.where(Subscriber.email == only)
+            page = list(self.s.scalars(query))
+            if not page:
+                break
+            last_id = page[-1].id
+            ids = [sub.id for sub in page]
+            topics: dict[int, list[str]] = {i: [] for i in ids}
+            for sid, topic in self.s.execute(select(Subscription.subscriber_id, Subscription.topic).where(
+                    Subscription.subscriber_id.in_(ids), Subscription.active.is_(True)).order_by(Subscription.id)):
+                topics[sid].append(topic)
+            delivered = self.delivered(ids)
+            done = self.composed_keys(ids, [p for p in (daily, weekly, today) if p])
+            for sub in page:
+                try:
+                    with self.s.begin_nested():
+                        self._supporter(sub, topics[sub.id], delivered[sub.id], done, daily, weekly, today)
+                except Exception as exc:  # one recipient's bad data must not stop the others
+                    log.exception("job=dispatch subscriber=%d failed", sub.id)
+                    self.report.errors.append({"subscriber": sub.id, "error": f"{type(exc).__name__}: {exc}"})
+            if not self.dry_run:
+                self.s.commit()
+            self.s.expunge_all()
+
+    def _supporter(self, sub: Subscriber, topics: list[str], delivered: set[int], done: set[tuple],
+                   daily: str | None, weekly: str | None, today: str) -> None:
+        interest = self.interest(topics)
+        if interest is None:
+            return
+        evs = pending(self.events, interest, sub.start_event_id, delivered, BACKFILL[sub.frequency], self.now,
+                      self.tz)
+        shown, covered = fold_first_sightings(evs)
+        if not shown:
+            return
+        period = {"daily": daily, "weekly": weekly}.get(sub.frequency)
+        if sub.frequency == "immediate":
+            news_only = all(e.kind.startswith("article.") for e in shown)
+            if news_only:  # coverage alone: at most one such alert a day
+                kind, period = "news", today
+            else:
+                kind, period = "alert", f"event-{min(e.id for e in shown)}"
+        elif period and (sub.id, sub.frequency, period) not in done:
+            kind = sub.frequency
+        else:
+            shown, covered = [e for e in shown if is_urgent(e, self.now)], []
+            if not shown:
+                return
+            kind, period = "urgent", f"event-{min(e.id for e in shown)}"
+        if (sub.id, kind, period) in done:
+            return
+        msg = self.composer.supporter(sub, topics, kind, shown)
+        self.put(sub, kind, period, msg, shown, covered)
+
+
+def compose_due(config: Config, sessions: sessionmaker[Session], now: datetime, *, kinds=("staff", "supporters"),
+                dry_run: bool = False, only: str | None = None, key: bytes | None = None,
+                report: DispatchReport | None = None) -> DispatchReport:
+    report = report or DispatchReport()
+    if only:
+        try:
+            only = normalise_email(only)
+        except BadAddress as exc:
+            report.errors.append({"error": str(exc)})
+            return report
+    with sessions() as s:
+        run = _Run(s, config, now, links(now, key), report, dry_run)
+        if "staff" in kinds:
+            run.staff(only)
+            if not dry_run:
+                s.commit()
+        if "supporters" in kinds:
+            run.supporters(only)
+        if dry_run:
+            s.rollback()
+        else:
+            s.commit()
+    return report
+
+
+def dispatch(config: Config, sessions: sessionmaker[Session], transport, *, now: datetime | None = None,
+             kinds=("staff", "supporters"), dry_run: bool = False, only: str | None = None,
+             key: bytes | None = None, **deliver_options) -> DispatchReport:
+    now = now or datetime.now(timezone.utc)
+    report = compose_due(config, sessions, now, kinds=kinds, dry_run=dry_run, only=only, key=key)
+    if not dry_run:
+        report.delivery = deliver(sessions, transport, envelope_sender(config),
+                                  rate=config.mail.messages_per_second, max_attempts=config.mail.max_attempts,
+                                  **deliver_options)
+    log.info("job=dispatch composed=%d %s", sum(report.composed.values()),
+             " ".join(f"{k}={v}" for k, v in sorted(report.composed.items())))
+    return report
+
+
+def queue_confirmation(s: Session, config: Config, sub: Subscriber, now: datetime, key: bytes | None = None):
+    """The confirmation email for a pending supporter; at most one a day per address."""
+    period = now.astimezone(config.tz).date().isoformat()
+    if exists(s, sub.id, "confirm", period):
+        return None
+    composer = Composer(s, config, now, links(now, key))
+    msg = composer.confirmation(sub, active_topics(s, sub.id))
+    return enqueue(s, sub, "confirm", period, msg, now)

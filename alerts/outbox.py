@@ -1,0 +1,68 @@
+"""The outbox: one row per message, keyed (recipient, kind, period), and its ledger entries.
+
+A message and the ledger rows of the events it carries are written in one
+transaction, so an event is either in a message or still pending, never both
+and never lost. States: queued -> sending -> sent; a failed attempt goes back to
+queued with a capped backoff, or to failed; mail to a bounced or unsubscribed
+address is suppressed.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from db.models import Delivery, OutboxMessage, Subscriber
+
+BACKOFF_START = timedelta(minutes=5)
+BACKOFF_CAP = timedelta(hours=6)
+STATES = ("queued", "sending", "sent", "failed", "suppressed")
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(BACKOFF_CAP, BACKOFF_START * (2 ** max(0, attempts - 1)))
+
+
+def exists(s: Session, subscriber_id: int, kind: str, period: str) -> bool:
+    return s.scalar(select(OutboxMessage.id).where(OutboxMessage.subscriber_id == subscriber_id,
+                                                   OutboxMessage.kind == kind, OutboxMessage.period == period)) is not None
+
+
+def enqueue(s: Session, sub: Subscriber, kind: str, period: str, msg: EmailMessage, now: datetime,
+            event_ids: list[int] = (), covered_ids: list[int] = ()) -> OutboxMessage:
+    """Add the message and its ledger rows to the caller's transaction."""
+    row = OutboxMessage(subscriber_id=sub.id, kind=kind, period=period, state="queued", to_addr=sub.email,
+                        subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
+                        body=zlib.compress(msg.as_bytes(), 6), events=len(event_ids), attempts=0, uncertain=0,
+                        next_attempt_at=now, created_at=now)
+    s.add(row)
+    s.flush()
+    ids = list(event_ids) + list(covered_ids)
+    if ids:
+        s.execute(Delivery.__table__.insert(),
+                  [{"subscriber_id": sub.id, "event_id": e, "message_id": row.id} for e in ids])
+    return row
+
+
+def message_bytes(row: OutboxMessage) -> bytes:
+    return zlib.decompress(row.body)
+
+
+def suppress_for(s: Session, subscriber_id: int, reason: str) -> int:
+    """Every queued message to this subscriber becomes suppressed; returns how many."""
+    result = s.execute(update(OutboxMessage)
+                       .where(OutboxMessage.subscriber_id == subscriber_id, OutboxMessage.state == "queued")
+                       .values(state="suppressed", last_error=reason))
+    return result.rowcount or 0
+
+
+def counts(s: Session) -> dict[str, int]:
+    out = {state: 0 for state in STATES}
+    for state, n in s.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)):
+        out[state] = n
+    out["uncertain"] = s.scalar(select(func.coalesce(func.sum(OutboxMessage.uncertain), 0))) or 0
+    return out

@@ -1,0 +1,143 @@
+"""Which events each recipient gets, and when a digest is due.
+
+The ledger (``deliveries``) says what a recipient has had; selection is "the
+events that concern them, newer than their start, not in the ledger, and not
+older than the backfill cap". Candidates are read once per dispatch: an event
+recorded before ``now - cap`` cannot pass the cap (nothing happens after it is
+recorded), so the candidate window is bounded however long the log grows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Bill, Event
+
+BACKFILL = {"immediate": timedelta(days=2), "daily": timedelta(days=4), "weekly": timedelta(days=14)}
+BILL_KINDS = ("bill.tracked", "bill.action", "bill.status", "bill.title", "bill.sponsors",
+              "hearing.scheduled", "hearing.rescheduled", "hearing.canceled")
+SUPPORTER_KINDS = BILL_KINDS + ("article.matched",)
+STAFF_KINDS = SUPPORTER_KINDS + ("article.new", "source.failing", "source.recovered")
+URGENT_ACTIONS = frozenset({"engrossed", "enacted", "signed", "vetoed"})
+URGENT_STATUSES = frozenset({"enacted", "signed", "vetoed", "law"})
+HEARING_SOON = timedelta(hours=48)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def event_time(ev: Event, tz: ZoneInfo) -> datetime:
+    """When it happened by the source (the action's date, the article's time), else when we saw it."""
+    if ev.occurred_at is not None:
+        return ev.occurred_at
+    if ev.occurred_on is not None:
+        return datetime.combine(ev.occurred_on, time(), tz)
+    return ev.at
+
+
+def is_urgent(ev: Event, now: datetime) -> bool:
+    """Urgent news goes out at once whatever the frequency: a hearing within 48 hours, or the
+    bill engrossed, enacted, signed or vetoed."""
+    p = ev.payload or {}
+    if ev.kind in ("hearing.scheduled", "hearing.rescheduled") and p.get("starts_at"):
+        starts = datetime.fromisoformat(p["starts_at"])
+        return now <= starts <= now + HEARING_SOON
+    if ev.kind == "bill.action":
+        return bool(URGENT_ACTIONS.intersection(p.get("kinds") or []))
+    if ev.kind == "bill.status":
+        return p.get("status") in URGENT_STATUSES and p.get("status") != p.get("previous_status")
+    return False
+
+
+def candidates(s: Session, now: datetime, kinds=STAFF_KINDS, window: timedelta = BACKFILL["weekly"]) -> list[Event]:
+    return list(s.scalars(select(Event).where(Event.at >= now - window, Event.kind.in_(kinds)).order_by(Event.id)))
+
+
+def bill_families(s: Session) -> dict[int, set[int]]:
+    """bills.id -> itself and every bill that took over from it (new drafts, study orders), transitively,
+    so a supporter of H.135 hears about H.5091, the new draft that replaced it."""
+    by_canonical = {c: i for i, c in s.execute(select(Bill.canonical, Bill.id))}
+    children: dict[int, set[int]] = {}
+    rows = s.execute(select(Event.bill_id, Event.payload).where(Event.kind == "bill.tracked"))
+    for bill_id, payload in rows:
+        parent = by_canonical.get(((payload or {}).get("discovered_from") or {}).get("bill") or "")
+        if parent is not None and bill_id is not None:
+            children.setdefault(parent, set()).add(bill_id)
+    families: dict[int, set[int]] = {}
+    for bill_id in by_canonical.values():
+        seen, todo = {bill_id}, [bill_id]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in seen:
+                    seen.add(child)
+                    todo.append(child)
+        families[bill_id] = seen
+    return families
+
+
+@dataclass(frozen=True)
+class Interest:
+    """What one recipient follows: ``bill_ids`` None means the whole campaign."""
+
+    bill_ids: frozenset[int] | None
+    kinds: frozenset[str]
+
+    def concerns(self, ev: Event) -> bool:
+        if ev.kind not in self.kinds:
+            return False
+        if ev.bill_id is None:
+            return ev.kind.startswith(("article.new", "source."))
+        return self.bill_ids is None or ev.bill_id in self.bill_ids
+
+
+def pending(events: list[Event], interest: Interest, start_event_id: int, delivered: set[int],
+            cap: timedelta, now: datetime, tz: ZoneInfo) -> list[Event]:
+    cutoff = now - cap
+    return [ev for ev in events
+            if ev.id > start_event_id and ev.id not in delivered and interest.concerns(ev)
+            and event_time(ev, tz) >= cutoff]
+
+
+def fold_first_sightings(events: list[Event]) -> tuple[list[Event], list[Event]]:
+    """(shown, covered): a bill tracked for the first time appears once, as ``bill.tracked``; the
+    history recorded in the same crawl is covered by it (in the ledger, not in the email)."""
+    tracked = {(ev.bill_id, ev.at) for ev in events if ev.kind == "bill.tracked"}
+    shown, covered = [], []
+    for ev in events:
+        if ev.kind != "bill.tracked" and ev.kind in BILL_KINDS and (ev.bill_id, ev.at) in tracked:
+            covered.append(ev)
+        else:
+            shown.append(ev)
+    return shown, covered
+
+
+def local_now(now: datetime, tz: ZoneInfo) -> datetime:
+    return now.astimezone(tz)
+
+
+def _at(hhmm: str) -> time:
+    h, m = hhmm.split(":")
+    return time(int(h), int(m))
+
+
+def daily_period(now: datetime, tz: ZoneInfo, at: str) -> str | None:
+    """The local date whose daily digest is due now, or None before the day's ``at`` hour."""
+    local = local_now(now, tz)
+    return local.date().isoformat() if local.time() >= _at(at) else None
+
+
+def weekly_period(now: datetime, tz: ZoneInfo, at: str, weekday: str) -> str | None:
+    """The first day (``weekday``) of the week whose weekly digest is due now, or None before it starts."""
+    local = local_now(now, tz)
+    back = (local.weekday() - WEEKDAYS.index(weekday)) % 7
+    start = local.date() - timedelta(days=back)
+    if back == 0 and local.time() < _at(at):
+        start -= timedelta(days=7)
+    return f"week-of-{start.isoformat()}"
+
+
+def to_utc(d: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(d, time(), tz).astimezone(timezone.utc)

@@ -1,0 +1,77 @@
+"""Signed, expiring tokens for the links in emails (confirm, unsubscribe, preferences).
+
+A token is ``base64url(json payload) . base64url(HMAC-SHA256)`` under
+``TRACKER_SECRET_KEY``. The payload names its purpose, so an unsubscribe token
+can never confirm an address; signatures are compared in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+LIFETIMES = {"confirm": timedelta(days=7), "unsubscribe": timedelta(days=400), "preferences": timedelta(days=400)}
+
+
+class BadToken(ValueError):
+    """A token that is malformed, forged, for another purpose, or expired. The message says which."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def secret_key(var_dir: str | os.PathLike = "var") -> bytes:
+    """``TRACKER_SECRET_KEY``; without it, a random key kept in ``var/secret_key`` (created once, mode 0600)."""
+    env = os.environ.get("TRACKER_SECRET_KEY")
+    if env:
+        return env.encode("utf-8")
+    path = Path(var_dir) / "secret_key"
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32).encode("ascii")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
+        return key
+
+
+def make_token(key: bytes, purpose: str, subscriber_id: int, now: datetime | None = None, **extra) -> str:
+    now = now or datetime.now(timezone.utc)
+    payload = {"p": purpose, "s": subscriber_id, "iat": int(now.timestamp()),
+               "exp": int((now + LIFETIMES[purpose]).timestamp())} | extra
+    body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+    sig = _b64(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest())
+    return f"{body}.{sig}"
+
+
+def read_token(key: bytes, token: str, purpose: str, now: datetime | None = None) -> dict:
+    """The payload of a valid token for ``purpose``; BadToken otherwise."""
+    body, dot, sig = (token or "").partition(".")
+    if not dot or not body or not sig or len(token) > 2000:
+        raise BadToken("this link is incomplete or malformed; copy the whole link from the email")
+    expected = _b64(hmac.new(key, body.encode("ascii", "replace"), hashlib.sha256).digest())
+    if not hmac.compare_digest(expected, sig):
+        raise BadToken("this link is not one we sent (its signature does not match)")
+    try:
+        payload = json.loads(_unb64(body))
+    except (ValueError, UnicodeDecodeError):
+        raise BadToken("this link is malformed") from None
+    if payload.get("p") != purpose:
+        raise BadToken(f"this link is for {payload.get('p')!r}, not {purpose!r}")
+    now = now or datetime.now(timezone.utc)
+    if now.timestamp() > payload.get("exp", 0):
+        raise BadToken("this link has expired; ask for a new one")
+    return payload

@@ -1,0 +1,113 @@
+"""Events in plain words: what a supporter reads in an alert, and the subject line."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from db.models import Event
+
+
+def short_number(canonical_or_number: str) -> str:
+    """``ma/192/H135`` or ``H135`` -> ``H.135``."""
+    number = canonical_or_number.rsplit("/", 1)[-1]
+    i = next((k for k, c in enumerate(number) if c.isdigit()), len(number))
+    return f"{number[:i]}.{number[i:]}"
+
+
+def day(value: date | datetime | str | None, tz: ZoneInfo | None = None) -> str:
+    """``Nov 23, 2021``."""
+    if value is None:
+        return "undated"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+    if isinstance(value, datetime) and tz is not None:
+        value = value.astimezone(tz)
+    return f"{value:%b} {value.day}, {value.year}"
+
+
+def when(value: datetime | str | None, tz: ZoneInfo) -> str:
+    """``Tue Nov 23, 2021, 10:00 AM``."""
+    if value is None:
+        return "time not given"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    value = value.astimezone(tz)
+    return f"{value:%a %b} {value.day}, {value.year}, {value.strftime('%I:%M %p').lstrip('0')}"
+
+
+STATUS_WORDS = {
+    "filed": "filed", "in-committee": "in committee", "reported": "reported out of committee",
+    "passed-house": "passed by the House", "passed-senate": "passed by the Senate", "enacted": "enacted",
+    "signed": "signed by the Governor", "vetoed": "vetoed", "law": "law", "study-order": "sent to a study order",
+    "replaced": "replaced by a new draft", "dead": "dead (the session ended)",
+}
+
+# first kind that matches gives the headline; the text of the action follows it
+ACTION_HEADLINES = [
+    ("signed", "signed by the Governor"), ("vetoed", "vetoed"), ("enacted", "enacted"),
+    ("engrossed", "passed to be engrossed"), ("new-draft", "replaced by a new draft"),
+    ("study-order", "sent to a study order"), ("reported-favorably", "reported favorably"),
+    ("reported-adversely", "reported adversely"), ("ought-to-pass", "reported favorably"),
+    ("ought-not-to-pass", "reported adversely"), ("reported", "reported out of committee"),
+    ("hearing-scheduled", "hearing scheduled"), ("hearing-rescheduled", "hearing rescheduled"),
+    ("hearing-canceled", "hearing canceled"), ("reporting-date-extended", "reporting date extended"),
+    ("referral", "referred to committee"), ("discharge", "moved to another committee"),
+]
+
+
+def headline(ev: Event, tz: ZoneInfo) -> str:
+    """A few words for the subject line: ``hearing scheduled for Nov 23``."""
+    p = ev.payload or {}
+    if ev.kind in ("hearing.scheduled", "hearing.rescheduled"):
+        verb = "hearing rescheduled" if ev.kind == "hearing.rescheduled" else "hearing scheduled"
+        if p.get("starts_at"):
+            starts = datetime.fromisoformat(p["starts_at"]).astimezone(tz)
+            return f"{verb} for {starts:%b} {starts.day}"
+        return verb
+    if ev.kind == "hearing.canceled":
+        return "hearing canceled"
+    if ev.kind == "bill.action":
+        kinds = set(p.get("kinds") or [])
+        for kind, words in ACTION_HEADLINES:
+            if kind in kinds:
+                return words
+        return "new action"
+    if ev.kind == "bill.status":
+        return STATUS_WORDS.get(p.get("status") or "", "status changed")
+    if ev.kind == "bill.tracked":
+        return "now followed"
+    if ev.kind == "bill.title":
+        return "new title"
+    if ev.kind == "bill.sponsors":
+        return "sponsors changed"
+    if ev.kind.startswith("article."):
+        return "in the news"
+    if ev.kind == "source.failing":
+        return "a source is failing"
+    return ev.kind
+
+
+def sentence(ev: Event, tz: ZoneInfo) -> str:
+    """One line in plain words for the body of an alert."""
+    p = ev.payload or {}
+    if ev.kind == "bill.action":
+        branch = p.get("branch") or ""
+        who = {"Joint": "The joint committee", "Executive": "The Governor"}.get(branch, f"The {branch}")
+        return f"{day(p.get('date'))}: {who}: {p.get('action', '')}"
+    if ev.kind in ("hearing.scheduled", "hearing.rescheduled"):
+        verb = "rescheduled to" if ev.kind == "hearing.rescheduled" else "scheduled for"
+        return f"Hearing {verb} {when(p.get('starts_at'), tz)} at {p.get('location') or 'a place not yet given'}"
+    if ev.kind == "hearing.canceled":
+        return "The hearing was canceled"
+    if ev.kind == "bill.status":
+        return f"Now {STATUS_WORDS.get(p.get('status') or '', p.get('status') or 'changed')}" + (
+            f", in the {p['committee']} committee" if p.get("committee") else "")
+    if ev.kind == "bill.tracked":
+        latest = p.get("latest_action") or {}
+        text = f"We now follow this bill ({p.get('reason') or 'listed by the campaign'}); it is " \
+               f"{STATUS_WORDS.get(p.get('status') or '', p.get('status') or 'filed')}"
+        if latest:
+            text += f". Latest action, {day(latest.get('date'))}: {latest.get('action')}"
+        return text
+    return ev.summary

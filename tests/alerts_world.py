@@ -1,0 +1,69 @@
+"""Helpers for the alert tests: a configuration, bills and events written straight to the database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from db.models import Bill, Event, Hearing
+from tracker.config import parse_config
+
+NOW = datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)  # Monday 10:00 in Boston
+KEY = b"test-secret-key"
+
+CONFIG = """
+campaign:
+  name: Regulate face surveillance
+  action_url: https://example.org/act
+sources:
+  malegislature:
+    session: 192
+bills:
+  - id: H.135
+  - id: S.47
+digests:
+  staff:
+    to: [staff@example.org]
+    at: "07:00"
+  supporters:
+    from: "Face Surveillance Campaign <alerts@example.org>"
+    at: "07:00"
+    weekly_day: monday
+mail:
+  messages_per_second: 1000
+  unsubscribe_mailbox: unsubscribe@example.org
+"""
+
+
+def config(extra: str = ""):
+    return parse_config(CONFIG + extra, "test-feeds.yaml")
+
+
+def add_bill(s, number: str, session: int = 192, **fields) -> Bill:
+    bill = Bill(canonical=f"ma/{session}/{number}", session=session, number=number, tracked=True, error_count=0,
+                created_at=NOW - timedelta(days=30), title=fields.pop("title", "An Act to regulate face surveillance"),
+                status=fields.pop("status", "in-committee"), committee=fields.pop("committee", "The Judiciary"),
+                url=f"https://malegislature.gov/Bills/{session}/{number}", **fields)
+    s.add(bill)
+    s.flush()
+    return bill
+
+
+def add_action(s, bill: Bill, action: str, kinds: list[str], on: date, at: datetime = NOW, branch: str = "Joint"):
+    ev = Event(kind="bill.action", at=at, occurred_on=on, bill_id=bill.id,
+               summary=f"{bill.number} ({branch}): {action}",
+               payload={"date": on.isoformat(), "branch": branch, "action": action, "kinds": kinds})
+    s.add(ev)
+    s.flush()
+    return ev
+
+
+def add_hearing(s, bill: Bill, starts: datetime, at: datetime = NOW, location: str = "Virtual Hearing"):
+    s.add(Hearing(bill_id=bill.id, starts_at=starts, ends_at=starts + timedelta(hours=2), location=location,
+                  status="scheduled", updated_at=at))
+    ev = Event(kind="hearing.scheduled", at=at, occurred_on=at.date(), bill_id=bill.id,
+               summary=f"Hearing on {bill.number} scheduled",
+               payload={"starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                        "location": location, "status": "scheduled"})
+    s.add(ev)
+    s.flush()
+    return ev
