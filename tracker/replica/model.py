@@ -1,9 +1,10 @@
 """The replica's mutable in-memory model of malegislature.gov.
 
-A :class:`Replica` holds bills keyed by ``(session, number)``, the fault
+A :class:`Replica` holds bills keyed by ``(session, number)``, the directory
+(committees and legislative members keyed by ``(session, code)``), the fault
 switches the server obeys, and a log of every request it served. Tests mutate
-it (``add_action``, ``api_status = 503``, ...) while a :class:`ReplicaServer`
-serves it.
+it (``add_action``, ``set_chair``, ``api_status = 503``, ...) while a
+:class:`ReplicaServer` serves it.
 """
 
 from __future__ import annotations
@@ -123,6 +124,61 @@ class ReplicaBill:
         )
 
 
+@dataclass
+class ReplicaCommittee:
+    """A committee of one General Court, as the API's Committees endpoint describes it."""
+
+    session: int
+    code: str  # "J19"
+    full_name: str  # "Joint Committee on the Judiciary"
+    short_name: str | None = None
+    description: str | None = None
+    branch: str | None = None  # "Joint" | "House" | "Senate"
+    house_chair: str | None = None  # member code, or None (e.g. a Senate committee)
+    senate_chair: str | None = None
+
+    FIELDS = ("full_name", "short_name", "description", "branch", "house_chair", "senate_chair")
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.session, self.code.upper())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ReplicaCommittee":
+        return cls(session=int(d["session"]), code=d["code"], full_name=d["full_name"],
+                   **{k: d.get(k) for k in cls.FIELDS if k != "full_name"})
+
+
+@dataclass
+class ReplicaMember:
+    """A legislative member of one General Court (the API's LegislativeMembers detail)."""
+
+    session: int
+    code: str  # "DMR1"
+    name: str
+    branch: str | None = None  # "House" | "Senate"
+    district: str | None = None  # "Twenty-Fourth Middlesex"
+    party: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    fax: str | None = None
+    room: str | None = None
+    leadership: str | None = None
+    committees: list[str] = field(default_factory=list)  # codes; the committees it chairs are added
+
+    FIELDS = ("name", "branch", "district", "party", "email", "phone", "fax", "room", "leadership", "committees")
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.session, self.code.upper())
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ReplicaMember":
+        fields = {k: d.get(k) for k in cls.FIELDS if k != "name"}
+        fields["committees"] = list(d.get("committees") or [])
+        return cls(session=int(d["session"]), code=d["code"], name=d["name"], **fields)
+
+
 def _synthetic_bill(session: int, number: str) -> ReplicaBill:
     """Plausible, clearly fake metadata for a bill known only from the history CSV."""
     digits = int(re.sub(r"\D", "", number) or 0)
@@ -142,9 +198,13 @@ def _synthetic_bill(session: int, number: str) -> ReplicaBill:
 class Replica(RequestLog):
     """Bills, fault switches and a request log, shared with the server threads."""
 
-    def __init__(self, bills: Iterable[ReplicaBill] = ()):
+    def __init__(self, bills: Iterable[ReplicaBill] = (), directory: dict | None = None):
+        """``directory`` is ``{"committees": [...], "members": [...]}`` as in ``data/directory.json``
+        (the default); pass ``{}`` for a replica with no committees or members."""
         self.lock = threading.RLock()
         self.bills: dict[tuple[int, str], ReplicaBill] = {}
+        self.committees: dict[tuple[int, str], ReplicaCommittee] = {}
+        self.members: dict[tuple[int, str], ReplicaMember] = {}
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, headers), oldest first
         self.log_limit: int | None = None  # keep only the last N entries (a long-running demo server)
         self._request_total = 0
@@ -156,8 +216,18 @@ class Replica(RequestLog):
         self.etags: bool = True  # ETag/Last-Modified + 304 answers
         self.delay_s: float = 0.0  # every answer waits this long (a slow or hung site)
         self.errors: list[str] = []  # unexpected server-side exceptions (should stay empty)
+        # directory faults: every Committees/LegislativeMembers request answers this status, or
+        # the details of these (session, code) answer HTTP 500 with the "Oh My Cod!" page
+        self.directory_status: int | None = None
+        self.directory_errors: set[tuple[int, str]] = set()
         for b in bills:
             self.add_bill(b)
+        if directory is None:
+            directory = self.bundled_directory()
+        for c in directory.get("committees", []):
+            self.add_committee(ReplicaCommittee.from_dict(c))
+        for m in directory.get("members", []):
+            self.add_member(ReplicaMember.from_dict(m))
 
     # ------------------------------------------------------------------ lookup
 
@@ -243,7 +313,90 @@ class Replica(RequestLog):
             b.touch()
             return b
 
+    # ------------------------------------------------------------------ directory
+
+    def committee(self, session: int, code: str) -> ReplicaCommittee | None:
+        return self.committees.get(self._key(session, code))
+
+    def member(self, session: int, code: str) -> ReplicaMember | None:
+        return self.members.get(self._key(session, code))
+
+    def committees_of(self, session: int) -> list[ReplicaCommittee]:
+        with self.lock:
+            return [c for c in self.committees.values() if c.session == int(session)]
+
+    def members_of(self, session: int) -> list[ReplicaMember]:
+        with self.lock:
+            return [m for m in self.members.values() if m.session == int(session)]
+
+    def member_committees(self, member: ReplicaMember) -> list[str]:
+        """The committee codes a member sits on: the listed ones, then the ones it chairs."""
+        with self.lock:
+            codes = list(member.committees)
+            code = member.code.upper()
+            for c in self.committees_of(member.session):
+                if code in {(c.house_chair or "").upper(), (c.senate_chair or "").upper()} and c.code not in codes:
+                    codes.append(c.code)
+            return codes
+
+    def directory_fails(self, session: int, code: str) -> bool:
+        return any(int(s) == int(session) and str(c).upper() == code.upper() for s, c in self.directory_errors)
+
+    def add_committee(self, committee: ReplicaCommittee) -> ReplicaCommittee:
+        with self.lock:
+            self.committees[committee.key] = committee
+        return committee
+
+    def add_member(self, member: ReplicaMember) -> ReplicaMember:
+        with self.lock:
+            self.members[member.key] = member
+        return member
+
+    def remove_committee(self, session: int, code: str) -> None:
+        with self.lock:
+            del self.committees[self._key(session, code)]
+
+    def remove_member(self, session: int, code: str) -> None:
+        with self.lock:
+            del self.members[self._key(session, code)]
+
+    def update_committee(self, session: int, code: str, **fields) -> ReplicaCommittee:
+        """Change full_name, short_name, description, branch, house_chair or senate_chair."""
+        with self.lock:
+            c = self.committee(session, code)
+            if c is None:
+                raise KeyError(f"no committee {session}/{code} in the replica")
+            for k, v in fields.items():
+                if k not in ReplicaCommittee.FIELDS:
+                    raise AttributeError(f"cannot update {k!r}")
+                setattr(c, k, v)
+            return c
+
+    def set_chair(self, session: int, committee: str, branch: str, member_code: str | None) -> ReplicaCommittee:
+        """Make ``member_code`` (or nobody, None) the House or Senate chair of ``committee``."""
+        if branch not in ("House", "Senate"):
+            raise ValueError(f"branch must be 'House' or 'Senate', not {branch!r}")
+        return self.update_committee(session, committee, **{f"{branch.lower()}_chair": member_code})
+
+    def update_member(self, session: int, code: str, **fields) -> ReplicaMember:
+        """Change name, branch, district, party, email, phone, fax, room, leadership or committees."""
+        with self.lock:
+            m = self.member(session, code)
+            if m is None:
+                raise KeyError(f"no member {session}/{code} in the replica")
+            for k, v in fields.items():
+                if k not in ReplicaMember.FIELDS:
+                    raise AttributeError(f"cannot update {k!r}")
+                setattr(m, k, v)
+            return m
+
     # ------------------------------------------------------------------ constructors
+
+    @staticmethod
+    def bundled_directory() -> dict:
+        """Committees and members of the 192nd General Court, from ``data/directory.json``."""
+        text = resources.files("tracker.replica").joinpath("data/directory.json").read_text(encoding="utf-8")
+        return json.loads(text)
 
     @staticmethod
     def bundled_data() -> dict:
@@ -252,7 +405,9 @@ class Replica(RequestLog):
 
     @classmethod
     def bundled(cls) -> "Replica":
-        """H135, S47 (192nd) and their successors H5091 and S3063, from ``data/bills.json``."""
+        """H135, S47 (192nd) and their successors H5091 and S3063, from ``data/bills.json``, and the
+        192nd's directory (the committees those bills went to, their chairs, the sponsors and
+        petitioners), from ``data/directory.json``."""
         return cls(ReplicaBill.from_dict(d) for d in cls.bundled_data()["bills"])
 
     @classmethod

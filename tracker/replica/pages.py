@@ -21,7 +21,7 @@ import json
 import re
 from xml.sax.saxutils import escape as xml_escape
 
-from tracker.replica.model import ReplicaBill, dotted, sponsor_type
+from tracker.replica.model import Replica, ReplicaBill, ReplicaCommittee, ReplicaMember, dotted, sponsor_type
 
 TOKEN = "\x00REQUEST-VERIFICATION-TOKEN\x00"
 CURRENT_GC = 194
@@ -351,6 +351,78 @@ def history_list(bill: ReplicaBill) -> list[dict]:
         {"Date": h["Date"], "Branch": h["Branch"], "Action": h["Action"], "IsStricken": bool(h["IsStricken"])}
         for h in bill.history
     ]
+
+
+# --------------------------------------------------------------------------- API: the directory
+
+
+def committee_url(base: str, gc: int, code: str) -> str:
+    return f"{base}/api/GeneralCourts/{gc}/Committees/{code}"
+
+
+def member_url(base: str, gc: int, code: str) -> str:
+    return f"{base}/api/GeneralCourts/{gc}/LegislativeMembers/{code}"
+
+
+def committee_ref_obj(gc: int, code: str, base: str) -> dict:
+    return {"CommitteeCode": code, "GeneralCourtNumber": gc, "Details": committee_url(base, gc, code)}
+
+
+def member_ref_obj(gc: int, code: str | None, base: str) -> dict | None:
+    if not code:
+        return None
+    return {"GeneralCourtNumber": gc, "MemberCode": code, "Details": member_url(base, gc, code)}
+
+
+def committee_obj(c: ReplicaCommittee, base: str) -> dict:
+    gc = c.session
+    return {
+        "CommitteeCode": c.code,
+        "FullName": c.full_name,
+        "ShortName": c.short_name,
+        "Description": c.description,
+        "Branch": c.branch,
+        "GeneralCourtNumber": gc,
+        "HouseChairperson": member_ref_obj(gc, c.house_chair, base),
+        "SenateChairperson": member_ref_obj(gc, c.senate_chair, base),
+        "Hearings": [],
+        "DocumentsBeforeCommittee": [],
+        "ReportedOutDocuments": [],
+    }
+
+
+def _document_ref(bill: ReplicaBill, base: str) -> dict:
+    return {"BillNumber": bill.number, "DocketNumber": bill.docket, "GeneralCourtNumber": bill.session,
+            "Details": f"{base}/api/GeneralCourts/{bill.session}/Documents/{bill.number}"}
+
+
+def member_obj(m: ReplicaMember, replica: Replica, base: str) -> dict:
+    """A member's detail; SponsoredBills and CoSponsoredBills come from the replica's bills."""
+    gc, code = m.session, m.code.upper()
+    sponsored, cosponsored = [], []
+    for bill in list(replica.bills.values()):
+        if bill.session != gc:
+            continue
+        if bill.sponsor and (bill.sponsor[0] or "").upper() == code:
+            sponsored.append(_document_ref(bill, base))
+        elif any((p or "").upper() == code for p, _ in bill.petitioners):
+            cosponsored.append(_document_ref(bill, base))
+    return {
+        "Name": m.name,
+        "GeneralCourtNumber": gc,
+        "LeadershipPosition": m.leadership,
+        "Branch": m.branch,
+        "MemberCode": m.code,
+        "District": m.district,
+        "Party": m.party,
+        "EmailAddress": m.email,
+        "RoomNumber": m.room,
+        "PhoneNumber": m.phone,
+        "FaxNumber": m.fax,
+        "SponsoredBills": sponsored,
+        "CoSponsoredBills": cosponsored,
+        "Committees": [committee_ref_obj(gc, c, base) for c in replica.member_committees(m)],
+    }
 
 
 def to_json(obj) -> bytes:

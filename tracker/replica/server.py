@@ -5,12 +5,17 @@ Routes (matched case-insensitively, like the real site):
 * ``/api/GeneralCourts/{gc}/Documents`` (list), ``/api/GeneralCourts/{gc}/Documents/{n}`` (detail) and
   ``/api/GeneralCourts/{gc}/Documents/{n}/DocumentHistoryActions``: JSON, or XML when the
   ``Accept`` header asks for XML and not JSON (as a browser's or Scrapy's default does);
+* ``/api/GeneralCourts/{gc}/Committees`` (list), ``.../Committees/{code}`` (detail),
+  ``/api/GeneralCourts/{gc}/LegislativeMembers`` (list) and ``.../LegislativeMembers/{code}`` (detail):
+  the directory, JSON or XML alike; ``replica.directory_status`` makes every directory request
+  answer that status, ``replica.directory_errors`` makes some details answer 500;
 * ``/Bills/{gc}/{n}``: the full bill page, Bill History tab active;
 * ``/Bills/{gc}/{n}/BillHistory?pageNumber=N``: the full page with that history page, or only
   the tab panel when ``X-Requested-With: XMLHttpRequest``;
 * ``/Bills/{gc}/{n}/Cosponsor`` (or ``/CoSponsor``): the Petitioners tab, full or fragment.
 
-An unknown bill gets HTTP 500 with the "Oh My Cod!" page (HTML and API alike). Responses carry
+An unknown bill, committee or member gets HTTP 500 with the "Oh My Cod!" page (HTML and API
+alike), as does the directory list of a General Court the replica has no directory for. Responses carry
 ``ETag``/``Last-Modified`` and conditional requests get 304 when ``replica.etags`` is on.
 HTTP/1.1 keep-alive, ``Content-Length`` always set, no request logging to stderr.
 """
@@ -33,6 +38,11 @@ _NUM = r"([A-Za-z]+\d+)"
 _API_LIST = re.compile(r"^/api/generalcourts/(\d+)/documents/?$", re.IGNORECASE)
 _API_DOC = re.compile(rf"^/api/generalcourts/(\d+)/documents/{_NUM}/?$", re.IGNORECASE)
 _API_HIST = re.compile(rf"^/api/generalcourts/(\d+)/documents/{_NUM}/documenthistoryactions/?$", re.IGNORECASE)
+_CODE = r"([A-Za-z0-9_]+)"
+_API_COMMITTEES = re.compile(r"^/api/generalcourts/(\d+)/committees/?$", re.IGNORECASE)
+_API_COMMITTEE = re.compile(rf"^/api/generalcourts/(\d+)/committees/{_CODE}/?$", re.IGNORECASE)
+_API_MEMBERS = re.compile(r"^/api/generalcourts/(\d+)/legislativemembers/?$", re.IGNORECASE)
+_API_MEMBER = re.compile(rf"^/api/generalcourts/(\d+)/legislativemembers/{_CODE}/?$", re.IGNORECASE)
 _BILL = re.compile(rf"^/bills/(\d+)/{_NUM}/?$", re.IGNORECASE)
 _BILL_HIST = re.compile(rf"^/bills/(\d+)/{_NUM}/billhistory/?$", re.IGNORECASE)
 _BILL_COS = re.compile(rf"^/bills/(\d+)/{_NUM}/cosponsor/?$", re.IGNORECASE)
@@ -101,6 +111,41 @@ class _Site:
                 out.append(b)
         return out
 
+    def _directory(self, path: str, xml: bool) -> tuple[int, _Body | None, None, dict] | None:
+        """The Committees and LegislativeMembers endpoints, or None for another path."""
+        r = self.replica
+        for pattern, kind in ((_API_COMMITTEES, "committees"), (_API_COMMITTEE, "committee"),
+                              (_API_MEMBERS, "members"), (_API_MEMBER, "member")):
+            m = pattern.match(path)
+            if m:
+                break
+        else:
+            return None
+        if r.directory_status is not None:
+            status = int(r.directory_status)
+            extra = {"Retry-After": "1"} if status in (429, 503) else {}
+            return status, _Body(JSON, pages.api_error(status)), None, extra
+        gc = int(m.group(1))
+        if kind == "committees":
+            rows = [pages.committee_ref_obj(gc, c.code, self.base) for c in r.committees_of(gc)]
+            root, obj = "ArrayOfCommitteeSummary", rows
+        elif kind == "members":
+            rows = [pages.member_ref_obj(gc, mem.code, self.base) for mem in r.members_of(gc)]
+            root, obj = "ArrayOfLegislativeMemberSummary", rows
+        else:
+            code = m.group(2)
+            found = r.committee(gc, code) if kind == "committee" else r.member(gc, code)
+            if found is None or r.directory_fails(gc, code):
+                return 500, _OMC, None, {}
+            if kind == "committee":
+                root, obj = "Committee", pages.committee_obj(found, self.base)
+            else:
+                root, obj = "LegislativeMember", pages.member_obj(found, r, self.base)
+        if kind in ("committees", "members") and not obj:
+            return 500, _OMC, None, {}
+        content = pages.to_xml(root, obj) if xml else pages.to_json(obj)
+        return 200, _Body(XML if xml else JSON, content), None, {"Vary": "Accept"}
+
     def handle(self, path: str, query: str, headers) -> tuple[int, _Body | None, ReplicaBill | None, dict]:
         """-> (status, body, bill for Last-Modified or None, extra headers)."""
         r = self.replica
@@ -113,6 +158,9 @@ class _Site:
             fmt = "xml" if xml else "json"
             ctype = XML if xml else JSON
             vary = {"Vary": "Accept"}
+            directory = self._directory(path, xml)
+            if directory is not None:
+                return directory
             m = _API_HIST.match(path)
             if m:
                 bill = r.get(int(m.group(1)), m.group(2))

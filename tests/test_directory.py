@@ -1,0 +1,137 @@
+"""The legislature's directory: the replica's Committees and LegislativeMembers endpoints,
+the pure parsers, the directory spider in its child process, storage and the lookups."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from spiders.malegislature_parse import is_oh_my_cod
+from tracker.replica import Replica, ReplicaServer
+from tracker.replica.model import ReplicaMember, sponsor_type
+
+JSON = {"Accept": "application/json"}
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def get(url: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    """GET without raising on 4xx/5xx; header names lower-cased."""
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
+
+
+def get_json(url: str):
+    status, headers, body = get(url, JSON)
+    assert status == 200 and headers["content-type"].startswith("application/json"), (url, status, body[:200])
+    return json.loads(body)
+
+
+def api(base: str, path: str) -> str:
+    return f"{base}/api/GeneralCourts/{path}"
+
+
+# ---------------------------------------------------------------- the replica's endpoints
+
+
+def test_committee_list_and_detail(replica_server):
+    base = replica_server.base_url
+    rows = get_json(api(base, "192/Committees"))
+    codes = {r["CommitteeCode"] for r in rows}
+    assert {"J33", "J19", "H33", "S30", "S29", "J34"} <= codes
+    j19 = next(r for r in rows if r["CommitteeCode"] == "J19")
+    assert j19 == {"CommitteeCode": "J19", "GeneralCourtNumber": 192, "Details": api(base, "192/Committees/J19")}
+
+    detail = get_json(j19["Details"])
+    assert detail["FullName"] == "Joint Committee on the Judiciary" and detail["Branch"] == "Joint"
+    assert detail["HouseChairperson"] == {"GeneralCourtNumber": 192, "MemberCode": "MSD1",
+                                          "Details": api(base, "192/LegislativeMembers/MSD1")}
+    assert detail["SenateChairperson"]["MemberCode"] == "JBE0"
+    for key in ("CommitteeCode", "ShortName", "Description", "GeneralCourtNumber", "Hearings",
+                "DocumentsBeforeCommittee", "ReportedOutDocuments"):
+        assert key in detail
+    # a House committee has no Senate chair
+    house_wm = get_json(api(base, "192/Committees/H33"))
+    assert house_wm["FullName"] == "House Committee on Ways and Means" and house_wm["SenateChairperson"] is None
+
+
+def test_member_list_and_detail(replica_server):
+    base = replica_server.base_url
+    rows = get_json(api(base, "192/LegislativeMembers"))
+    assert {"GeneralCourtNumber": 192, "MemberCode": "DMR1", "Details": api(base, "192/LegislativeMembers/DMR1")} in rows
+
+    rogers = get_json(api(base, "192/LegislativeMembers/DMR1"))
+    assert rogers["Name"] == "David M. Rogers" and rogers["Branch"] == "House"
+    assert rogers["District"] == "Twenty-Fourth Middlesex"
+    assert rogers["EmailAddress"].endswith("@example.org") and rogers["PhoneNumber"].startswith("617-555-01")
+    assert [b["BillNumber"] for b in rogers["SponsoredBills"]] == ["H135"]
+    for key in ("GeneralCourtNumber", "LeadershipPosition", "MemberCode", "Party", "RoomNumber", "FaxNumber",
+                "CoSponsoredBills", "Committees"):
+        assert key in rogers
+    # a chair sits on the committee it chairs
+    day = get_json(api(base, "192/LegislativeMembers/MSD1"))
+    assert {"CommitteeCode": "J19", "GeneralCourtNumber": 192, "Details": api(base, "192/Committees/J19")} \
+        in day["Committees"]
+
+
+def test_every_sponsor_petitioner_and_chair_is_a_member(replica_server, replica):
+    base = replica_server.base_url
+    members = {r["MemberCode"] for r in get_json(api(base, "192/LegislativeMembers"))}
+    wanted = set()
+    for bill in replica.bills.values():
+        for code, _name in [bill.sponsor, *bill.petitioners]:
+            if sponsor_type(code) == 1:  # a legislator, not a committee (J19) or a citizen
+                wanted.add(code)
+    for row in get_json(api(base, "192/Committees")):
+        detail = get_json(row["Details"])
+        for chair in (detail["HouseChairperson"], detail["SenateChairperson"]):
+            if chair:
+                wanted.add(chair["MemberCode"])
+    assert {"DMR1", "O_R1", "CSC0", "ZZA1", "ZZB1", "ZZC1", "ZZD1", "MSD1", "JBE0"} <= wanted
+    assert wanted <= members
+
+
+def test_xml_for_a_browser_like_the_document_endpoints(replica_server):
+    status, headers, body = get(api(replica_server.base_url, "192/Committees/J19"), {"Accept": BROWSER_ACCEPT})
+    assert status == 200 and headers["content-type"].startswith("application/xml")
+    assert b"<Committee " in body and b"<MemberCode>MSD1</MemberCode>" in body
+    status, headers, body = get(api(replica_server.base_url, "192/LegislativeMembers"), {"Accept": BROWSER_ACCEPT})
+    assert status == 200 and body.startswith(b"<?xml") and b"<MemberCode>DMR1</MemberCode>" in body
+
+
+def test_unknown_code_or_court_is_500_oh_my_cod_like_an_unknown_document(replica_server):
+    for path in ("192/Committees/J99", "192/LegislativeMembers/NOBODY", "150/Committees", "150/LegislativeMembers"):
+        status, headers, body = get(api(replica_server.base_url, path), JSON)
+        assert status == 500 and headers["content-type"].startswith("text/html") and is_oh_my_cod(body), path
+
+
+def test_the_directory_is_mutable_and_has_its_own_faults(replica_server, replica):
+    base = replica_server.base_url
+    replica.set_chair(192, "J19", "House", "DMR1")
+    assert get_json(api(base, "192/Committees/J19"))["HouseChairperson"]["MemberCode"] == "DMR1"
+    replica.add_member(ReplicaMember(session=192, code="ZZN1", name="Placeholder Newcomer", branch="House",
+                                     district="Fourth Essex"))
+    assert "ZZN1" in {r["MemberCode"] for r in get_json(api(base, "192/LegislativeMembers"))}
+    replica.update_member(192, "ZZN1", district="Fifth Essex")
+    assert get_json(api(base, "192/LegislativeMembers/ZZN1"))["District"] == "Fifth Essex"
+
+    replica.directory_errors.add((192, "JBE0"))
+    assert get(api(base, "192/LegislativeMembers/JBE0"), JSON)[0] == 500
+    assert get(api(base, "192/LegislativeMembers/MSD1"), JSON)[0] == 200
+    replica.directory_status = 503
+    assert get(api(base, "192/Committees"), JSON)[0] == 503
+    assert get(api(base, "192/Documents/H135"), JSON)[0] == 200  # bills are unaffected
+    with pytest.raises(KeyError):
+        replica.update_committee(192, "J99", full_name="x")
+
+
+def test_an_empty_directory_replica():
+    replica = Replica(directory={})
+    with ReplicaServer(replica) as srv:
+        assert get(api(srv.base_url, "192/Committees"), JSON)[0] == 500
