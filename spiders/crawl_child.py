@@ -77,6 +77,10 @@ def main() -> int:
             mode=settings.get("mode", "api"),
             known=set(request.get("known", [])),
         )
+    elif spider == "directory":
+        from spiders.directory import DirectorySpider
+
+        process.crawl(DirectorySpider, general_courts=request["jobs"], base_url=settings["base_url"])
     elif spider == "feeds":
         from spiders.feeds import FeedJob, FeedSpider
 

@@ -9,6 +9,14 @@ import urllib.request
 
 import pytest
 
+from spiders.directory_parse import (
+    DirectoryNotFound,
+    DirectoryParseError,
+    parse_committee,
+    parse_committee_list,
+    parse_member,
+    parse_member_list,
+)
 from spiders.malegislature_parse import is_oh_my_cod
 from tracker.replica import Replica, ReplicaServer
 from tracker.replica.model import ReplicaMember, sponsor_type
@@ -135,3 +143,113 @@ def test_an_empty_directory_replica():
     replica = Replica(directory={})
     with ReplicaServer(replica) as srv:
         assert get(api(srv.base_url, "192/Committees"), JSON)[0] == 500
+
+
+# ---------------------------------------------------------------- parsers (inline JSON, no network)
+
+URL = "https://malegislature.gov/api/GeneralCourts/192/Committees"
+
+
+def test_parse_lists_skip_rows_without_a_code_and_duplicates():
+    body = json.dumps([
+        {"CommitteeCode": "J19", "GeneralCourtNumber": 192, "Details": f"{URL}/J19"},
+        {"CommitteeCode": None, "GeneralCourtNumber": 192, "Details": None},
+        {"CommitteeCode": "J19", "GeneralCourtNumber": 192},
+        {"CommitteeCode": "H33"},
+    ])
+    refs = parse_committee_list(body.encode(), URL)
+    assert [(r.code, r.session) for r in refs] == [("J19", 192), ("H33", 192)]  # the session from the URL
+    members = parse_member_list(b'[{"MemberCode": "DMR1", "GeneralCourtNumber": 192, "Details": null}]',
+                                URL.replace("Committees", "LegislativeMembers"))
+    assert [m.code for m in members] == ["DMR1"]
+    assert parse_member_list(b"[]", URL) == []
+
+
+def test_parse_committee_tolerates_null_chairs_and_missing_fields():
+    rec = parse_committee(json.dumps({
+        "CommitteeCode": "J19", "FullName": " Joint Committee on   the Judiciary ", "Branch": "Joint",
+        "GeneralCourtNumber": 192, "HouseChairperson": {"GeneralCourtNumber": 192, "MemberCode": "MSD1"},
+        "SenateChairperson": None,
+    }).encode(), f"{URL}/J19")
+    assert (rec.code, rec.session, rec.full_name, rec.branch) == ("J19", 192, "Joint Committee on the Judiciary", "Joint")
+    assert (rec.house_chair, rec.senate_chair, rec.short_name, rec.description) == ("MSD1", None, None, None)
+
+    sparse = parse_committee(b'{"ShortName": "Rules (S)", "HouseChairperson": {"MemberCode": null}}', f"{URL}/S29")
+    assert (sparse.code, sparse.full_name, sparse.house_chair) == ("S29", "Rules (S)", None)
+
+
+def test_parse_member_reads_contact_details_and_committee_codes():
+    url = "https://malegislature.gov/api/GeneralCourts/192/LegislativeMembers/JBE0"
+    rec = parse_member(json.dumps({
+        "Name": "James B. Eldridge", "GeneralCourtNumber": 192, "LeadershipPosition": None, "Branch": "Senate",
+        "MemberCode": "JBE0", "District": "Middlesex and  Worcester", "Party": "Democrat",
+        "EmailAddress": "james.eldridge@example.org", "RoomNumber": 413, "PhoneNumber": "617-555-0105",
+        "FaxNumber": "", "SponsoredBills": [{"BillNumber": "S1"}], "CoSponsoredBills": None,
+        "Committees": [{"CommitteeCode": "J19", "GeneralCourtNumber": 192}, {"CommitteeCode": None}, "junk"],
+    }).encode(), url)
+    assert (rec.name, rec.branch, rec.district, rec.room, rec.fax) == \
+        ("James B. Eldridge", "Senate", "Middlesex and Worcester", "413", None)
+    assert rec.committees == ["J19"] and rec.email == "james.eldridge@example.org"
+    bare = parse_member(b"{}", url)
+    assert (bare.code, bare.session, bare.name, bare.committees) == ("JBE0", 192, None, [])
+
+
+@pytest.mark.parametrize("parser", [parse_committee_list, parse_member_list, parse_committee, parse_member])
+@pytest.mark.parametrize("body, fragment", [
+    (b"", "empty"),
+    (b'[{"CommitteeCode": "J19"', "malformed JSON"),
+    (b"<!DOCTYPE html><html><body><h1>Oh My Cod!</h1></body></html>", "not found"),
+    (b'<?xml version="1.0"?><ArrayOfCommitteeSummary/>', "Accept: application/json"),
+    (b"<html><body>Maintenance</body></html>", "HTML, not JSON"),
+    (b"42", "expected"),
+])
+def test_malformed_bodies_are_errors_naming_the_url(parser, body, fragment):
+    url = "https://malegislature.gov/api/GeneralCourts/192/Committees/J19"
+    with pytest.raises(DirectoryParseError) as err:
+        parser(body, url)
+    assert isinstance(err.value, ValueError) and err.value.url == url
+    assert url in str(err.value) and fragment in str(err.value)
+    if b"Oh My Cod" in body:
+        assert isinstance(err.value, DirectoryNotFound)
+
+
+def test_wrong_shapes_are_errors():
+    with pytest.raises(DirectoryParseError, match="expected a list"):
+        parse_committee_list(b'{"CommitteeCode": "J19"}', URL)
+    with pytest.raises(DirectoryParseError, match="expected an object"):
+        parse_committee(b'[{"CommitteeCode": "J19"}]', f"{URL}/J19")
+    with pytest.raises(DirectoryParseError, match="row 1"):
+        parse_member_list(b'[{"MemberCode": "DMR1"}, "DMR2"]', URL)
+    with pytest.raises(DirectoryParseError, match="has a MemberCode"):
+        parse_member_list(b'[{"Name": "Nobody"}]', URL)
+    with pytest.raises(DirectoryParseError, match="no CommitteeCode"):
+        parse_committee(b'{"FullName": "x"}', "https://malegislature.gov/api/Committees")
+    with pytest.raises(DirectoryParseError, match="Committees is"):
+        parse_member(b'{"MemberCode": "DMR1", "Committees": "J19"}', URL)
+
+
+# ---------------------------------------------------------------- the spider in its child process
+
+
+def test_the_spider_reports_every_record_or_the_failure(replica_server, replica):
+    from tracker.child import run_spider
+
+    settings = {"base_url": replica_server.base_url, "delay_s": 0, "concurrency": 4, "timeout_s": 5,
+                "user_agent": "directory-test/1"}
+    items = list(run_spider("directory", settings, [192], 60))
+    kinds = [i["type"] for i in items]
+    assert kinds.count("committee-list") == 1 and kinds.count("member-list") == 1
+    assert kinds.count("committee") == len(replica.committees_of(192)) == 6
+    assert kinds.count("member") == len(replica.members_of(192)) == 15
+    j19 = next(i["record"] for i in items if i["type"] == "committee" and i["code"] == "J19")
+    assert (j19["house_chair"], j19["senate_chair"]) == ("MSD1", "JBE0")
+    # polite like the bill spider: its User-Agent, JSON asked for
+    seen = [h for _m, p, h in replica.requests if "/LegislativeMembers" in p or "/Committees" in p]
+    assert len(seen) == 2 + 6 + 15
+    assert all(h.get("User-Agent") == "directory-test/1" and h.get("Accept") == "application/json" for h in seen)
+
+    replica.directory_errors.add((192, "ZZK1"))
+    items = list(run_spider("directory", settings, [192], 60))
+    errors = [i for i in items if i["type"] == "directory-error"]
+    assert len(errors) == 1 and errors[0]["url"].endswith("/LegislativeMembers/ZZK1")
+    assert "Oh My Cod" in errors[0]["error"]
