@@ -25,13 +25,15 @@ def check_header_value(value: str, what: str) -> str:
 
 
 def normalise_email(text: str) -> str:
-    """The address in its normal form (domain lower-cased, IDN encoded), or BadAddress saying why not."""
+    """The address in its normal form, or BadAddress saying why not. The whole address is lower-cased:
+    ``Jane@Example.org`` and ``jane@example.org`` are one supporter (no mail system we send to tells
+    them apart, though RFC 5321 allows it)."""
     text = check_header_value(text or "", "the address")
     try:
         result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise BadAddress(f"{text!r} is not a valid email address: {exc}") from None
-    return result.normalized
+    return result.normalized.lower()
 
 
 def parse_mailbox(text: str, what: str) -> Address:

@@ -88,7 +88,7 @@ class Composer:
             list_id=self.list_id,
             reply_to=self.config.mail.reply_to)
 
-    def _by_bill(self, events: list[Event]) -> tuple[list[dict], list[Event]]:
+    def _by_bill(self, events: list[Event], by_importance: bool = True) -> tuple[list[dict], list[Event]]:
         """Per bill (in order of importance): the lines, the coverage, the view; plus events with no bill."""
         groups: dict[int, list[Event]] = {}
         loose = []
@@ -98,7 +98,8 @@ class Composer:
             else:
                 groups.setdefault(ev.bill_id, []).append(ev)
         out = []
-        for bill_id, evs in sorted(groups.items(), key=lambda kv: min(priority(e, self.now) for e in kv[1])):
+        order = (lambda kv: min(priority(e, self.now) for e in kv[1])) if by_importance else (lambda kv: kv[0])
+        for bill_id, evs in sorted(groups.items(), key=order):
             news = sorted([e for e in evs if not e.kind.startswith("article.")], key=lambda e: e.id)
             articles = [e.article_id for e in sorted(evs, key=lambda e: e.id)
                         if e.kind.startswith("article.") and e.article_id]
@@ -143,7 +144,7 @@ class Composer:
         return self._message(sub, self.subject(groups, kind), "alert", ctx)
 
     def staff(self, sub: Subscriber, period: str, events: list[Event], health: list[dict]) -> EmailMessage:
-        groups, loose = self._by_bill(events)
+        groups, loose = self._by_bill(events, by_importance=False)
         matched = {e.article_id for e in events if e.kind == "article.matched"}
         other = self.cache.stories([e.article_id for e in loose if e.kind == "article.new"
                                     and e.article_id and e.article_id not in matched])

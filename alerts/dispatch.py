@@ -237,12 +237,14 @@ def compose_due(config: Config, sessions: sessionmaker[Session], now: datetime, 
 def dispatch(config: Config, sessions: sessionmaker[Session], transport, *, now: datetime | None = None,
              kinds=("staff", "supporters"), dry_run: bool = False, only: str | None = None,
              key: bytes | None = None, **deliver_options) -> DispatchReport:
-    now = now or datetime.now(timezone.utc)
-    report = compose_due(config, sessions, now, kinds=kinds, dry_run=dry_run, only=only, key=key)
+    """Compose what is due at ``now`` (default: the clock), then deliver the outbox. A given ``now`` is
+    also the delivery's clock (tests, the scheduler's simulated time)."""
+    clock = (lambda: now) if now is not None else (lambda: datetime.now(timezone.utc))
+    report = compose_due(config, sessions, clock(), kinds=kinds, dry_run=dry_run, only=only, key=key)
     if not dry_run:
         report.delivery = deliver(sessions, transport, envelope_sender(config),
                                   rate=config.mail.messages_per_second, max_attempts=config.mail.max_attempts,
-                                  **deliver_options)
+                                  now=clock, **deliver_options)
     log.info("job=dispatch composed=%d %s", sum(report.composed.values()),
              " ".join(f"{k}={v}" for k, v in sorted(report.composed.items())))
     return report

@@ -59,7 +59,7 @@ def candidates(s: Session, now: datetime, kinds=STAFF_KINDS, window: timedelta =
 def bill_families(s: Session) -> dict[int, set[int]]:
     """bills.id -> itself and every bill that took over from it (new drafts, study orders), transitively,
     so a supporter of H.135 hears about H.5091, the new draft that replaced it."""
-    by_canonical = {c: i for i, c in s.execute(select(Bill.canonical, Bill.id))}
+    by_canonical = {c: i for c, i in s.execute(select(Bill.canonical, Bill.id))}
     children: dict[int, set[int]] = {}
     rows = s.execute(select(Event.bill_id, Event.payload).where(Event.kind == "bill.tracked"))
     for bill_id, payload in rows:
