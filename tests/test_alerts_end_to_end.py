@@ -1,0 +1,112 @@
+"""The whole path as a supporter lives it: subscribe, confirm from the email, a crawl sees the bill move,
+the alert arrives, and a second run sends nothing. Real crawl, real SMTP server, the real web app."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from tracker.cli import main
+from tests.smtp_sink import SmtpSink
+
+BOSTON = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch, replica_server):
+    with SmtpSink() as sink:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("TRACKER_SMTP_URL", sink.url)
+        monkeypatch.setenv("TRACKER_SECRET_KEY", "end-to-end-secret")
+        monkeypatch.setenv("TRACKER_PUBLIC_URL", "https://alerts.example.org")
+        (tmp_path / "feeds.yaml").write_text(f"""
+campaign:
+  name: Regulate face surveillance
+  action_url: https://example.org/act
+sources:
+  malegislature:
+    base_url: {replica_server.base_url}
+    session: 192
+    delay_s: 0
+    concurrency: 4
+    timeout_s: 5
+bills:
+  - id: H.135
+  - id: S.47
+digests:
+  staff:
+    to: [staff@example.org]
+  supporters:
+    from: "Face Surveillance Campaign <alerts@example.org>"
+""")
+        yield sink
+
+
+def run(*args):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result
+
+
+def confirm_with_the_link(sink, address):
+    [msg] = sink.state.to(address)
+    link = re.search(r"https://alerts\.example\.org(/confirm\?token=\S+)", msg.get_body(("plain",)).get_content())
+    from tracker.web.app import create_app
+    from tracker.config import load_config
+    from db.engine import make_engine, session_factory
+
+    config, _ = load_config()
+    app = create_app(config, session_factory(make_engine("sqlite:///var/tracker.sqlite")), b"end-to-end-secret")
+
+    async def go():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            return await client.get(link.group(1))
+
+    import asyncio
+
+    return asyncio.run(go())
+
+
+def test_subscribe_confirm_crawl_alert_and_nothing_twice(env, replica):
+    sink = env
+    assert run("init").exit_code == 0
+    out = run("subscribe", "jane@example.org", "--bill", "H.135", "--frequency", "immediate", "--name", "Jane")
+    assert out.exit_code == 0, out.output
+    assert "confirmation email was sent" in out.output
+    page = confirm_with_the_link(sink, "jane@example.org")
+    assert page.status_code == 200 and "You are subscribed" in page.text and "H.135" in page.text
+
+    # first crawl: the bills are new, their history old: one alert says we now follow them
+    assert run("crawl").exit_code == 0
+    first = run("digest", "--kind", "supporters")
+    assert first.exit_code == 0, first.output
+    alerts = sink.state.to("jane@example.org")[1:]
+    assert len(alerts) == 1
+    assert "now followed" in alerts[0]["Subject"] and "S.47" not in alerts[0].get_body(("plain",)).get_content()
+
+    # the new draft of H.135 gets a hearing next week: the supporter of H.135 hears of it, with what to do
+    now = datetime.now(BOSTON)
+    day = (now + timedelta(days=7)).strftime("%m/%d/%Y")
+    replica.add_action(192, "H5091", now.replace(tzinfo=None, microsecond=0), "Joint",
+                       f"Hearing scheduled for {day} from 10:00 AM-01:00 PM in A-2")
+    crawl = run("crawl")
+    assert crawl.exit_code == 0 and "hearing.scheduled" in crawl.output
+    second = run("digest", "--kind", "supporters")
+    assert second.exit_code == 0, second.output
+    [alert] = sink.state.to("jane@example.org")[2:]
+    text = alert.get_body(("plain",)).get_content()
+    assert alert["Subject"].startswith("H.5091: hearing scheduled for")
+    assert "Testify at the hearing" in text and "A-2" in text
+    assert "You get this because you follow H.135." in text
+    assert alert["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    # nothing new: nothing sent
+    third = run("digest")
+    assert third.exit_code == 0
+    assert len(sink.state.to("jane@example.org")) == 3
+    status = run("status", "--format", "json")
+    assert '"sent": ' in status.output
