@@ -122,4 +122,4 @@ def test_pages_escape_what_they_show(web, sessions):
                            created_at=datetime.now(timezone.utc)))
         sid = sub.id
     page = web("GET", f"/preferences?token={make_token(KEY, 'preferences', sid)}")
-    assert "<img src=x" not in page.text and "&lt;img src=x onerror=alert(1)&gt;" in page.text
+    assert "<img src=x" not in page.text and "&lt;img src=x" in page.text
