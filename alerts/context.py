@@ -100,7 +100,7 @@ class ContextCache:
             upcoming = {"when": when(hearing.starts_at, self.tz), "location": hearing.location,
                         "starts_at": hearing.starts_at}
         committee_name = committee.full_name if committee else (
-            f"committee on {bill.committee}" if bill.committee else None)
+            f"committee on {_lower_article(bill.committee)}" if bill.committee else None)
         return BillView(
             id=bill.id, canonical=bill.canonical, number=short_number(bill.number), session=bill.session,
             title=bill.title or short_number(bill.number), status=bill.status,
@@ -159,6 +159,11 @@ class ContextCache:
                 by_cluster[a.cluster_id] = story
 
 
+def _lower_article(name: str) -> str:
+    """"The Judiciary" -> "the Judiciary", for "the committee on the Judiciary"."""
+    return "the " + name[4:] if name.startswith("The ") else name
+
+
 def asks(bill: BillView, own: tuple[Person, ...], good_news: bool) -> list[Ask]:
     """The targeted asks for one bill, most pressing first."""
     out: list[Ask] = []
@@ -167,8 +172,9 @@ def asks(bill: BillView, own: tuple[Person, ...], good_news: bool) -> list[Ask]:
         out.append(Ask(
             "Testify at the hearing",
             f"The {bill.committee or 'committee'} hears {bill.number} on {bill.hearing['when']} ({where}). "
-            "Send written testimony to the committee chairs below before the hearing, and say in it that you "
-            f"support {bill.number}; to speak, register with the committee on its hearing page.",
+            f"Send written testimony to the committee{' chairs below' if bill.chairs else ''} before the hearing, "
+            f"and say in it that you support {bill.number}; to speak, register with the committee on its hearing "
+            "page.",
             bill.chairs, bill.url))
     if bill.status == "in-committee" and bill.committee:
         out.append(Ask(f"Call the chairs of the {bill.committee}",

@@ -232,7 +232,7 @@ def test_an_alert_asks_supporters_to_act(sessions, tmp_path):
     [msg] = _mail(tmp_path)
     text = _plain(msg)
     assert "Testify at the hearing" in text and "Room A-2" in text and "written testimony" in text
-    assert "Call the chairs of the committee on The Judiciary" in text
+    assert "Call the chairs of the committee on the Judiciary" in text
     assert "You get this because you follow H.135." in text
     assert "Take action: https://example.org/act" in text
     html = _html(msg)
