@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import email
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email.policy import default
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass
@@ -23,6 +25,12 @@ class SinkState:
 
     def to(self, address: str) -> list:
         return [m for rcpt, m in self.messages if rcpt == address]
+
+
+class _Authenticator:
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"alerts" and auth_data.password == b"s3cret"
+        return AuthResult(success=ok)
 
 
 class _Handler:
@@ -64,11 +72,48 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def self_signed_context(folder) -> ssl.SSLContext:
+    """A server TLS context with a throwaway certificate for 127.0.0.1."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert_path, key_path)
+    return ctx
+
+
 class SmtpSink:
-    def __init__(self, port: int | None = None):
+    """``tls="starttls"`` requires STARTTLS and AUTH (user ``alerts``, password ``s3cret``);
+    ``tls="implicit"`` speaks TLS from the first byte."""
+
+    def __init__(self, port: int | None = None, tls: str | None = None, context: ssl.SSLContext | None = None):
         self.state = SinkState()
         self.port = port or free_port()
-        self.controller = Controller(_Handler(self.state), hostname="127.0.0.1", port=self.port)
+        self.tls = tls
+        kwargs = {}
+        if tls == "starttls":
+            kwargs = dict(tls_context=context, require_starttls=True, auth_required=True, auth_require_tls=True,
+                          authenticator=_Authenticator())
+        elif tls == "implicit":
+            kwargs = dict(ssl_context=context)
+        self.controller = Controller(_Handler(self.state), hostname="127.0.0.1", port=self.port, **kwargs)
 
     def __enter__(self) -> "SmtpSink":
         self.controller.start()
@@ -79,4 +124,8 @@ class SmtpSink:
 
     @property
     def url(self) -> str:
+        if self.tls == "starttls":
+            return f"smtp://alerts:s3cret@127.0.0.1:{self.port}?starttls=true&verify=false"
+        if self.tls == "implicit":
+            return f"smtps://127.0.0.1:{self.port}?verify=false"
         return f"smtp://127.0.0.1:{self.port}"

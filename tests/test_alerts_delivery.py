@@ -162,3 +162,40 @@ def test_the_ledger_sends_an_event_that_committed_late_with_a_lower_id(sessions,
     bodies = [m.get_body(("plain",)).get_content() for _, m in sink.state.messages]
     assert len(bodies) == 2 and "Committed late" in bodies[1] and "Committed late" not in bodies[0]
     assert "Hearing scheduled" in bodies[0] and "Hearing scheduled" not in bodies[1]
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+def test_tls_and_login_are_spoken(sessions, tmp_path, tls):
+    from tests.smtp_sink import self_signed_context
+
+    cfg = config()
+    _supporters(sessions, cfg, 3)
+    with SmtpSink(tls=tls, context=self_signed_context(tmp_path)) as server:
+        report = dispatch(cfg, sessions, _smtp(server), now=NOW, key=KEY, kinds=("supporters",))
+        assert report.delivery.sent == 3 and len(server.state.messages) == 3
+        assert server.state.connections == 1 + (tls == "starttls")  # one connection for the batch (EHLO twice)
+
+
+def test_a_wrong_password_keeps_the_mail_queued(sessions, tmp_path):
+    from tests.smtp_sink import self_signed_context
+
+    cfg = config()
+    _supporters(sessions, cfg, 1)
+    with SmtpSink(tls="starttls", context=self_signed_context(tmp_path)) as server:
+        bad = SmtpTransport(parse_smtp_url(server.url.replace("s3cret", "wrong") + "&timeout=3"))
+        report = dispatch(cfg, sessions, bad, now=NOW, key=KEY, kinds=("supporters",))
+        assert server.state.messages == []
+    assert report.delivery.down and report.delivery.sent == 0
+    with sessions() as s:
+        assert counts(s)["queued"] == 1
+
+
+def test_a_message_the_server_refuses_for_good_fails_without_bouncing(sessions, sink):
+    cfg = config()
+    _supporters(sessions, cfg, 1)
+    sink.state.data_reply = "554 5.7.1 Message rejected as spam"
+    report = dispatch(cfg, sessions, _smtp(sink), now=NOW, key=KEY, kinds=("supporters",))
+    assert report.delivery.failed == 1 and report.delivery.bounced == 0
+    assert "554 5.7.1 Message rejected as spam" in report.delivery.errors[0]["error"]
+    with sessions() as s:
+        assert s.scalar(select(Subscriber.status)) == "active" and counts(s)["failed"] == 1
