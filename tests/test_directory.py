@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
+from db.models import Bill, Committee, Legislator
 from spiders.directory_parse import (
     DirectoryNotFound,
     DirectoryParseError,
@@ -18,6 +21,17 @@ from spiders.directory_parse import (
     parse_member_list,
 )
 from spiders.malegislature_parse import is_oh_my_cod
+from tracker.config import parse_config
+from tracker.crawl import crawl
+from tracker.directory import (
+    chairs,
+    committee_for,
+    districts,
+    legislators_for,
+    member,
+    normalize_district,
+    refresh_directory,
+)
 from tracker.replica import Replica, ReplicaServer
 from tracker.replica.model import ReplicaMember, sponsor_type
 
@@ -253,3 +267,218 @@ def test_the_spider_reports_every_record_or_the_failure(replica_server, replica)
     errors = [i for i in items if i["type"] == "directory-error"]
     assert len(errors) == 1 and errors[0]["url"].endswith("/LegislativeMembers/ZZK1")
     assert "Oh My Cod" in errors[0]["error"]
+
+
+# ---------------------------------------------------------------- storage, the crawl, the lookups
+
+CONFIG = """
+sources:
+  malegislature:
+    session: 192
+    delay_s: 0
+    concurrency: 4
+    timeout_s: 5
+bills:
+  - id: H.135
+  - id: S.47
+"""
+
+
+def make_config(base_url: str, **overrides):
+    return parse_config(CONFIG, "test").with_overrides(base_url=base_url, **overrides)
+
+
+def later(days: float):
+    return lambda: datetime.now(timezone.utc) + timedelta(days=days)
+
+
+def directory_requests(replica, since: int = 0) -> list[str]:
+    return [p for _m, p, _h in replica.requests[since:] if "/Committees" in p or "/LegislativeMembers" in p]
+
+
+def stored(sessions) -> list[tuple]:
+    with sessions() as s:
+        rows = [(c.code, c.full_name, c.house_chair_code, c.senate_chair_code, c.fetched_at)
+                for c in s.scalars(select(Committee).order_by(Committee.code))]
+        rows += [(m.member_code, m.name, m.district, m.email, m.fetched_at)
+                 for m in s.scalars(select(Legislator).order_by(Legislator.member_code))]
+        return rows
+
+
+def test_a_crawl_stores_the_directory_and_knows_who_holds_each_bill(sessions, replica_server):
+    result = crawl(make_config(replica_server.base_url), sessions)
+    assert result.errors == [] and result.directory.refreshed == [192]
+    with sessions() as s:
+        judiciary = committee_for(s, 192, "The Judiciary")
+        assert judiciary.code == "J19" and judiciary.full_name == "Joint Committee on the Judiciary"
+        assert [(c.name, c.branch) for c in chairs(s, judiciary)] == [("Michael S. Day", "House"),
+                                                                    ("James B. Eldridge", "Senate")]
+        # the committees the crawl stored for the new drafts
+        held = {b.number: committee_for(s, 192, b.committee) for b in s.scalars(select(Bill)) if b.committee}
+        assert {n: c.code for n, c in held.items()} == {"H5091": "H33", "S3063": "S29"}
+        assert [c.member_code for c in chairs(s, held["H5091"])] == ["ZZG1"]  # no Senate chair
+        # the sponsors to thank, with their contact details
+        h135 = s.scalar(select(Bill).where(Bill.number == "H135"))
+        rogers = member(s, 192, h135.sponsor_code)
+        assert (rogers.name, rogers.district, rogers.phone) == ("David M. Rogers", "Twenty-Fourth Middlesex",
+                                                                "617-555-0101")
+        assert rogers.email == "david.rogers@example.org"
+        assert [member(s, 192, p["member_code"]).name for p in h135.petitioners if p["member_code"]][:2] == \
+            ["David M. Rogers", "Orlando Ramos"]
+        assert member(s, 192, "dmr1") is rogers and member(s, 193, "DMR1") is None
+
+
+def test_a_second_crawl_within_directory_every_asks_nothing_more(sessions, replica_server, replica):
+    config = make_config(replica_server.base_url)
+    crawl(config, sessions)
+    assert len(directory_requests(replica)) == 2 + 6 + 15
+    before = stored(sessions)
+    n = len(replica.requests)
+    again = crawl(config, sessions, now=later(6))
+    assert again.errors == [] and again.directory is None
+    assert directory_requests(replica, n) == []
+    assert all("/Documents/" in p for _m, p, _h in replica.requests[n:])  # only the bills were asked for
+    assert stored(sessions) == before
+
+
+def test_a_stale_directory_is_fetched_again_with_its_changes(sessions, replica_server, replica):
+    config = make_config(replica_server.base_url)
+    crawl(config, sessions)
+    replica.set_chair(192, "J19", "House", "DMR1")
+    replica.update_member(192, "JBE0", phone="617-555-0199")
+    replica.remove_member(192, "ZZB1")
+    n = len(replica.requests)
+    result = crawl(config, sessions, now=later(8))
+    assert result.errors == [] and result.directory.refreshed == [192] and result.directory.changed == 1
+    assert directory_requests(replica, n)
+    with sessions() as s:
+        judiciary = committee_for(s, 192, "The Judiciary")
+        assert [c.member_code for c in chairs(s, judiciary)] == ["DMR1", "JBE0"]
+        assert member(s, 192, "JBE0").phone == "617-555-0199"
+        assert member(s, 192, "ZZB1") is None  # no longer listed: gone from the directory
+
+
+def test_directory_every_is_a_validated_setting(sessions, replica_server, replica):
+    from tracker.config import ConfigError
+
+    assert parse_config("").sources.malegislature.directory_every == "7d"
+    with pytest.raises(ConfigError, match="sources.malegislature.directory_every"):
+        parse_config("sources: {malegislature: {directory_every: weekly}}\n")
+    config = make_config(replica_server.base_url, directory_every="1d")
+    crawl(config, sessions)
+    n = len(replica.requests)
+    crawl(config, sessions, now=later(1.5))
+    assert directory_requests(replica, n)
+
+
+def test_a_failing_directory_keeps_the_stored_one_and_is_reported(sessions, replica_server, replica):
+    config = make_config(replica_server.base_url)
+    crawl(config, sessions)
+    before = stored(sessions)
+    replica.directory_status = 500
+    replica.set_chair(192, "J19", "House", "DMR1")
+    result = crawl(config, sessions, now=later(8))
+    assert result.events == [] and result.checked == 4  # the bills were crawled as usual
+    assert len(result.errors) == 1
+    err = result.errors[0]
+    assert err["source"] == "malegislature" and "bill" not in err
+    assert err["url"].startswith(replica_server.base_url) and "/api/GeneralCourts/192/" in err["url"]
+    assert "HTTP 500" in err["error"] and "192nd General Court" in err["error"]
+    assert stored(sessions) == before  # nothing written, not even fetched_at
+
+    # once the API answers again, the next crawl fetches it (it is still due)
+    replica.directory_status = None
+    again = crawl(config, sessions, now=later(8))
+    assert again.errors == []
+    with sessions() as s:
+        assert chairs(s, committee_for(s, 192, "The Judiciary"))[0].member_code == "DMR1"
+
+
+def test_one_failing_detail_writes_nothing_of_that_general_court(sessions, replica_server, replica):
+    replica.directory_errors.add((192, "JBE0"))
+    result = refresh_directory(make_config(replica_server.base_url), sessions, [192])
+    assert result.refreshed == [] and len(result.errors) == 1
+    assert result.errors[0]["url"].endswith("/api/GeneralCourts/192/LegislativeMembers/JBE0")
+    assert "not found" in result.errors[0]["error"]
+    assert stored(sessions) == []  # no committee, no member: never half-written
+
+    replica.directory_errors.clear()
+    ok = refresh_directory(make_config(replica_server.base_url), sessions)  # default: the tracked bills' courts
+    assert ok.refreshed == [192] and ok.errors == []
+    assert len(stored(sessions)) == 6 + 15
+
+
+def test_an_unknown_general_court_is_an_error_the_others_are_stored(sessions, replica_server):
+    result = refresh_directory(make_config(replica_server.base_url), sessions, [192, 150])
+    assert result.refreshed == [192] and result.checked == 2
+    assert [e["url"] for e in result.errors] == [f"{replica_server.base_url}/api/GeneralCourts/150/Committees"]
+    assert "150th General Court" in result.errors[0]["error"]
+
+
+def test_an_unreachable_site_is_an_error_with_its_url(sessions):
+    result = refresh_directory(make_config("http://127.0.0.1:9", timeout_s=2), sessions, [192])
+    assert result.refreshed == [] and len(result.errors) == 1
+    assert result.errors[0]["url"].startswith("http://127.0.0.1:9/api/GeneralCourts/192/")
+
+
+def test_no_directory_while_the_api_is_down_or_in_html_mode(sessions, replica_server, replica):
+    replica.api_status = 500  # the bills fall back to the pages; the directory has no pages to fall back to
+    result = crawl(make_config(replica_server.base_url), sessions)
+    assert result.errors == [] and result.fallbacks and result.directory is None
+    assert directory_requests(replica) == []
+    replica.api_status = None
+    crawl(make_config(replica_server.base_url, mode="html"), sessions)
+    assert directory_requests(replica) == []  # html mode: the pages only
+    crawl(make_config(replica_server.base_url), sessions)  # the API is back: the directory was still due
+    assert len(directory_requests(replica)) == 2 + 6 + 15
+
+
+def test_committee_names_match_whatever_the_spelling(sessions, replica_server):
+    refresh_directory(make_config(replica_server.base_url), sessions, [192])
+    with sessions() as s:
+        def code(name):
+            c = committee_for(s, 192, name)
+            return c.code if c else None
+
+        assert code("the judiciary") == code("JOINT COMMITTEE ON THE JUDICIARY") == code("Judiciary") == "J19"
+        assert code("Advanced Information Technology, the Internet and Cybersecurity") == "J33"
+        assert code("Advanced Information Technology the Internet & Cybersecurity") == "J33"
+        assert code("House Ways and Means") == "H33" and code("Senate Ways and Means") == "S30"
+        assert code("Senate Committee on Ways and Means") == "S30"
+        assert code("Senate Rules") == "S29"
+        assert code("Rules of the two branches, acting concurrently") == "J34"
+        assert code("J19") == "J19"
+        assert code("Ways and Means") is None  # House or Senate? not a guess
+        assert code("House Judiciary") is None  # the Judiciary is joint
+        assert code("Public Health") is None and code(None) is None and code("") is None
+        assert committee_for(s, 193, "The Judiciary") is None  # another General Court
+
+
+def test_a_supporters_legislators_by_district(sessions, replica_server):
+    refresh_directory(make_config(replica_server.base_url), sessions, [192])
+    with sessions() as s:
+        rep, sen = legislators_for(s, 192, "Twenty-Fourth Middlesex", "Middlesex and Worcester")
+        assert (rep.name, sen.name) == ("David M. Rogers", "James B. Eldridge")
+        again = legislators_for(s, 192, "  twenty-fourth   MIDDLESEX ", "middlesex AND worcester")
+        assert again == (rep, sen)
+        assert legislators_for(s, 192, "24th Middlesex", "First Middlesex & Norfolk").senator.name == \
+            "Cynthia Stone Creem"
+        nobody = legislators_for(s, 192, "Ninety-Ninth Middlesex", None)
+        assert nobody.representative is None and nobody.senator is None
+        # a House district is not a Senate one
+        assert legislators_for(s, 192, "Second Middlesex", "Second Middlesex").representative is None
+        assert legislators_for(s, 193, "Twenty-Fourth Middlesex", None).representative is None
+
+        listed = districts(s, 192)
+        assert "Twenty-Fourth Middlesex" in listed["House"] and "Second Middlesex" in listed["Senate"]
+        assert listed["House"] == sorted(listed["House"]) and len(listed["Senate"]) == 7
+        assert districts(s, 193) == {"House": [], "Senate": []}
+
+
+def test_district_spellings_fold_to_one_form():
+    assert normalize_district("Twenty-Fourth Middlesex") == "24 middlesex"
+    assert normalize_district("24th Middlesex District") == "24 middlesex"
+    assert normalize_district("Thirtieth  middlesex") == "30 middlesex"
+    assert normalize_district("Berkshire, Hampshire, Franklin and Hampden") == \
+        normalize_district("berkshire hampshire franklin & hampden")
+    assert normalize_district(None) == ""

@@ -37,6 +37,7 @@ class MalegislatureSource(_Strict):
     timeout_s: float = Field(30.0, gt=0, description="per request")
     crawl_timeout_s: float = Field(1800.0, gt=0, description="a whole crawl; the child is killed past it")
     detail_every: str = "1d"
+    directory_every: str = Field("7d", description="how often committees and legislators are fetched again")
     user_agent: str = "ma-bill-tracker/0.1 (+https://github.com/; bill tracker for an advocacy campaign)"
 
     @field_validator("base_url")
@@ -46,7 +47,7 @@ class MalegislatureSource(_Strict):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
 
-    @field_validator("detail_every")
+    @field_validator("detail_every", "directory_every")
     @classmethod
     def _duration(cls, v: str) -> str:
         parse_duration(v)

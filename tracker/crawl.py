@@ -4,6 +4,12 @@ The parent selects the bills, starts ``spiders.crawl_child`` (Scrapy in its own
 process, killed past ``crawl_timeout_s``), reads its observations as they
 stream in, and writes each bill in its own transaction. The child never
 touches the database, so a killed child leaves nothing half-written.
+
+Then, in API mode, the directory (committees and legislators) of the crawled
+bills' General Courts is refreshed when it is missing or older than
+``directory_every`` and the API answered for at least one bill in this crawl
+(when every bill failed or fell back to the HTML pages, the API is down: the
+directory stays due and is tried at the next crawl).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from spiders.observations import BillJob
 from tracker.billids import BillId, parse_bill_id
 from tracker.child import run_spider
 from tracker.config import Config
+from tracker.directory import DirectoryResult, due_sessions, refresh_directory
 from tracker.durations import parse_duration
 from tracker.results import RunResult
 from tracker.store import HANDOVER, BillOutcome, BillWriter, ensure_bill, new_bill
@@ -34,6 +41,7 @@ CONFIG_REASON = "listed in feeds.yaml"
 @dataclass
 class CrawlResult(RunResult):
     fallbacks: list[dict] = field(default_factory=list)  # bills read from HTML because the API failed
+    directory: DirectoryResult | None = None  # the directory refresh, when one was due and attempted
 
 
 class UnknownBill(ValueError):
@@ -101,6 +109,7 @@ def crawl(
         jobs = _jobs(s, config, now(), bills)
         known = set(s.scalars(select(Bill.canonical).where(Bill.tracked.is_(True))))
     pending = {j.canonical for j in jobs}
+    api_answered = False  # did the API answer for at least one bill (no fallback)?
 
     for obs in run_child(config, jobs, known):
         if obs.get("type") == "child-error":
@@ -111,13 +120,29 @@ def crawl(
             pending.clear()
             continue
         pending.discard(obs["bill"])
+        if obs.get("status") != "error" and obs.get("mode") == "api" and not obs.get("fallback"):
+            api_answered = True
         outcome = _store(sessions, obs, now(), crawl_every, detail_every)
         if obs.get("fallback"):
             result.fallbacks.append({"bill": obs["bill"], "reason": obs["fallback"]})
         result.collect(outcome, on_outcome)
+    if api_answered and config.sources.malegislature.mode == "api":
+        result.directory = _refresh_directory_if_due(config, sessions, {j.session for j in jobs}, now, on_outcome)
+        if result.directory is not None:
+            result.errors.extend(result.directory.errors)
     log.info("job=crawl bills=%d changed=%d events=%d errors=%d duration_s=%.1f", result.checked, result.changed,
              len(result.events), len(result.errors), time.monotonic() - started)
     return result
+
+
+def _refresh_directory_if_due(config: Config, sessions: sessionmaker[Session], general_courts: set[int],
+                              now: Callable[[], datetime], on_outcome) -> DirectoryResult | None:
+    """Refresh the directory of the General Courts whose stored one is missing or stale (no request otherwise)."""
+    with sessions() as s:
+        due = due_sessions(s, config, general_courts, now())
+    if not due:
+        return None
+    return refresh_directory(config, sessions, due, now=now(), on_outcome=on_outcome)
 
 
 def _store(sessions: sessionmaker[Session], obs: dict, at: datetime, crawl_every, detail_every) -> BillOutcome:
