@@ -300,7 +300,7 @@ def test_a_failing_feed_shows_in_status(sessions, config, news, db_url, tmp_path
     assert beacon["ok"] is True and beacon["last_success"]
     bills = next(src for src in data["sources"] if src["name"] == "malegislature")
     assert bills["kind"] == "bills" and bills["last_success"] is None  # listed, never crawled here
-    assert set(data["outbox"]) == {"queued", "sent", "failed", "suppressed"}
+    assert {"queued", "sent", "failed", "suppressed"} <= set(data["outbox"])  # the contract's keys, and more
 
 
 def test_search_covers_bill_actions_and_articles_newest_first(sessions, config, replica_server):
