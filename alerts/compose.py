@@ -18,6 +18,7 @@ from db.models import Event, Subscriber
 from tracker.config import Config
 
 GOOD_NEWS = frozenset({"reported-favorably", "ought-to-pass", "new-draft", "engrossed", "enacted", "signed"})
+HEARING_KINDS = frozenset({"hearing-scheduled", "hearing-rescheduled", "hearing-canceled"})
 KIND_LABELS = {"alert": "Update", "urgent": "Urgent", "daily": "Your daily update", "weekly": "Your weekly update",
                "staff-daily": "Staff digest", "confirm": "Please confirm"}
 
@@ -101,6 +102,9 @@ class Composer:
         order = (lambda kv: min(priority(e, self.now) for e in kv[1])) if by_importance else (lambda kv: kv[0])
         for bill_id, evs in sorted(groups.items(), key=order):
             news = sorted([e for e in evs if not e.kind.startswith("article.")], key=lambda e: e.id)
+            if any(e.kind.startswith("hearing.") for e in news):  # the hearing says it better than its action row
+                news = [e for e in news if not (e.kind == "bill.action" and HEARING_KINDS.intersection(
+                    (e.payload or {}).get("kinds") or []))]
             articles = [e.article_id for e in sorted(evs, key=lambda e: e.id)
                         if e.kind.startswith("article.") and e.article_id]
             out.append({"bill": self.cache.bill(bill_id), "lines": [sentence(e, self.tz) for e in news],

@@ -431,3 +431,32 @@ def test_compose_due_keeps_going_past_one_recipients_bad_data(sessions, tmp_path
     assert report.composed["alert"] == 1 and "template exploded" in report.errors[0]["error"]
     with sessions() as s:
         assert [m.to_addr for m in s.scalars(select(OutboxMessage))] == ["bob@example.org"]
+
+
+def test_asks_name_the_chairs_and_thank_legislators_who_cosponsored(sessions, tmp_path):
+    from db.models import Committee, Legislator
+
+    cfg = config()
+    with sessions.begin() as s:
+        for code, name, branch, district in (("MSD1", "Michael S. Day", "House", "Thirty-First Middlesex"),
+                                             ("JBE0", "James B. Eldridge", "Senate", "Middlesex and Worcester"),
+                                             ("DMR1", "David M. Rogers", "House", "Twenty-Fourth Middlesex")):
+            s.add(Legislator(session=192, member_code=code, name=name, branch=branch, district=district,
+                             phone="617-555-0100", email=f"{code.lower()}@example.org", fetched_at=NOW))
+        s.add(Committee(session=192, code="J19", full_name="Joint Committee on the Judiciary", branch="Joint",
+                        house_chair_code="MSD1", senate_chair_code="JBE0", fetched_at=NOW))
+        subscribe(s, cfg, "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW,
+                  house_district="24th middlesex", senate_district="Middlesex & Worcester")
+        bill = add_bill(s, "H135", sponsor="David M. Rogers", sponsor_code="DMR1",
+                        petitioners=[{"name": "David M. Rogers", "member_code": "DMR1"}])
+        add_action(s, bill, "Bill reported favorably by committee", ["reported-favorably"], date(2026, 11, 30))
+    _send(cfg, sessions, tmp_path, kinds=("supporters",))
+    [msg] = _mail(tmp_path)
+    text = _plain(msg)
+    chairs = text[text.index("Call the chairs of the Joint Committee on the Judiciary"):]
+    assert chairs.index("Michael S. Day (House chair") < chairs.index("James B. Eldridge (Senate chair")
+    assert "Thank the sponsor. David M. Rogers filed H.135" in text
+    assert "Thank your legislators. They co-sponsored H.135" in text
+    thanks = text[text.index("Thank your legislators"):]
+    assert "David M. Rogers (your representative, Twenty-Fourth Middlesex)" in thanks
+    assert "Write to your legislators" in text and "James B. Eldridge (your senator" in text

@@ -74,7 +74,8 @@ def confirm_with_the_link(sink, address):
 def test_subscribe_confirm_crawl_alert_and_nothing_twice(env, replica):
     sink = env
     assert run("init").exit_code == 0
-    out = run("subscribe", "jane@example.org", "--bill", "H.135", "--frequency", "immediate", "--name", "Jane")
+    out = run("subscribe", "jane@example.org", "--bill", "H.135", "--frequency", "immediate", "--name", "Jane",
+              "--house-district", "24th Middlesex", "--senate-district", "Middlesex and Worcester")
     assert out.exit_code == 0, out.output
     assert "confirmation email was sent" in out.output
     page = confirm_with_the_link(sink, "jane@example.org")
@@ -103,6 +104,12 @@ def test_subscribe_confirm_crawl_alert_and_nothing_twice(env, replica):
     assert "Testify at the hearing" in text and "A-2" in text
     assert "You get this because you follow H.135." in text
     assert alert["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # the asks come from the legislature's directory, fetched by the crawl
+    assert "The House Committee on Ways and Means hears H.5091" in text
+    assert "Placeholder Chair Golf (House chair, Fifteenth Norfolk), 617-555-0112" in text
+    assert text.count("10:00 AM") == 2  # the hearing once under what happened, once in the ask
+    assert "David M. Rogers (your representative, Twenty-Fourth Middlesex)" in text
+    assert "James B. Eldridge (your senator, Middlesex and Worcester)" in text
 
     # nothing new: nothing sent
     third = run("digest")
