@@ -34,7 +34,7 @@ def priority(ev: Event, now: datetime) -> tuple:
         rank = 3
     else:
         rank = {"bill.action": 4, "bill.tracked": 5, "article.matched": 7, "article.new": 8}.get(ev.kind, 6)
-    return (rank, -ev.id)
+    return (rank, -ev.id if rank < 5 else ev.id)  # the latest news first; the first bill first when none moved
 
 
 def headline_kind(ev: Event) -> bool:
@@ -160,9 +160,19 @@ class Composer:
         if health:
             parts.append(f"{len(health)} {'source' if len(health) == 1 else 'sources'} need attention")
         subject = f"{self.config.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
+        health_news = [e.summary for e in sorted(loose, key=lambda e: e.id) if e.kind.startswith("source.")]
         ctx = {"kind": "staff-daily", "groups": groups, "other_news": other, "health": health,
-               "date_words": date_words}
+               "health_news": health_news, "date_words": date_words}
         return self._message(sub, subject, "staff_digest", ctx, unsubscribe=False)
+
+    def staff_alert(self, sub: Subscriber, failure: Event) -> EmailMessage:
+        p = failure.payload or {}
+        since = datetime.fromisoformat(p["since"]) if p.get("since") else failure.at
+        hours = max(1, round((self.now - since).total_seconds() / 3600))
+        ctx = {"kind": "staff-alert", "source": p.get("source"), "source_kind": p.get("kind"),
+               "problem": p.get("problem"), "since_words": day(since, self.tz), "hours": hours}
+        subject = f"{self.config.campaign.name}: {p.get('source')} has been failing for {hours} hours"
+        return self._message(sub, subject, "staff_alert", ctx, unsubscribe=False)
 
     def confirmation(self, sub: Subscriber, topics: list[str]) -> EmailMessage:
         followed = [short_number(t.rsplit("/", 1)[-1]) for t in topics if t.startswith("bill:")]

@@ -149,14 +149,18 @@ class ContextCache:
                 self._stories[a.id] = by_cluster[a.cluster_id]
                 continue
             lead = mates.get(a.cluster_id, [a])[0] if a.cluster_id is not None else a
-            story = Story(title=lead.title, url=lead.url, publisher=lead.publisher or feed_names.get(lead.id),
+            story = Story(title=lead.title, url=lead.link or lead.url, publisher=lead.publisher or feed_names.get(lead.id),
                           published_at=lead.published_at)
             for other in mates.get(a.cluster_id, [])[1:]:
                 if (other.publisher or "") != (story.publisher or ""):
-                    story.also_in.append({"publisher": other.publisher or other.url.split("/")[2], "url": other.url})
+                    story.also_in.append({"publisher": other.publisher or other.url.split("/")[2],
+                                          "url": other.link or other.url})
             self._stories[a.id] = story
             if a.cluster_id is not None:
                 by_cluster[a.cluster_id] = story
+
+
+ACTIVE = frozenset({None, "filed", "in-committee", "reported", "passed-house", "passed-senate", "enacted"})
 
 
 def _lower_article(name: str) -> str:
@@ -184,7 +188,7 @@ def asks(bill: BillView, own: tuple[Person, ...], good_news: bool) -> list[Ask]:
     if good_news and bill.sponsor:
         out.append(Ask("Thank the sponsor", f"{bill.sponsor.name} filed {bill.number}: a thank-you now helps.",
                        (bill.sponsor,)))
-    if own:
+    if own and bill.status in ACTIVE:
         cosponsors = tuple(p for p in own if p.member_code and p.member_code in bill.petitioner_codes)
         others = tuple(p for p in own if p not in cosponsors)
         if cosponsors:

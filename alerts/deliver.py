@@ -62,7 +62,9 @@ def recover_stale(s: Session, now: datetime, stale_after: timedelta) -> int:
 def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: float = 20.0, max_attempts: int = 8,
             now: Callable[[], datetime] = _utcnow, stale_after: timedelta = STALE_CLAIM,
             only_ids: list[int] | None = None, limit: int | None = None,
-            bucket: TokenBucket | None = None) -> DeliveryReport:
+            bucket: TokenBucket | None = None, stop=None) -> DeliveryReport:
+    """Send the queued messages that are due. ``stop`` (a threading.Event) ends the run between two
+    messages, never in the middle of one."""
     report = DeliveryReport()
     bucket = bucket or TokenBucket(rate)
     with sessions.begin() as s:
@@ -82,9 +84,10 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
             for message_id in ids:
                 outcome = _one(sessions, transport, sender, message_id, bucket, max_attempts, now, report)
                 progressed = progressed or outcome != "skipped"
-                if report.down or (limit is not None and report.sent + report.failed >= limit):
+                if report.down or (limit is not None and report.sent + report.failed >= limit) or \
+                        (stop is not None and stop.is_set()):
                     break
-            if report.down or not progressed:
+            if report.down or not progressed or (stop is not None and stop.is_set()):
                 break
     finally:
         transport.close()

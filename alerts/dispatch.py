@@ -130,6 +130,21 @@ class _Run:
             msg = self.composer.staff(sub, period, shown, health)
             self.put(sub, "staff-daily", period, msg, shown, covered)
 
+    def staff_alerts(self, only: str | None) -> None:
+        """A source failing for more than a day: staff hear at once, once per failure."""
+        from tracker.health import long_failures
+
+        failures = long_failures(self.s, self.now)
+        for address in self.config.digests.staff.to if failures else ():
+            email = normalise_email(address)
+            if only and email != only:
+                continue
+            sub = self._staff_member(email)
+            for ev in failures:
+                period = f"failing-{ev.id}"
+                if sub.status == "active" and not exists(self.s, sub.id, "staff-alert", period):
+                    self.put(sub, "staff-alert", period, self.composer.staff_alert(sub, ev), [ev], [])
+
     def _staff_member(self, email: str) -> Subscriber:
         sub = self.s.scalar(select(Subscriber).where(Subscriber.email == email, Subscriber.role == "staff"))
         if sub is None:
@@ -222,6 +237,7 @@ def compose_due(config: Config, sessions: sessionmaker[Session], now: datetime, 
     with sessions() as s:
         run = _Run(s, config, now, links(now, key), report, dry_run)
         if "staff" in kinds:
+            run.staff_alerts(only)
             run.staff(only)
             if not dry_run:
                 s.commit()

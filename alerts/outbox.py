@@ -10,7 +10,7 @@ address is suppressed.
 from __future__ import annotations
 
 import zlib
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
@@ -66,3 +66,10 @@ def counts(s: Session) -> dict[str, int]:
         out[state] = n
     out["uncertain"] = s.scalar(select(func.coalesce(func.sum(OutboxMessage.uncertain), 0))) or 0
     return out
+
+
+def last_sent(s: Session) -> dict[str, str]:
+    """kind -> when the newest message of that kind was sent (ISO), for ``tracker status``."""
+    rows = s.execute(select(OutboxMessage.kind, func.max(OutboxMessage.sent_at))
+                     .where(OutboxMessage.state == "sent").group_by(OutboxMessage.kind))
+    return {kind: (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).isoformat() for kind, at in rows if at}

@@ -118,13 +118,17 @@ def test_database_url_from_environment(workdir, tmp_path):
 
 
 def test_demo_runs_offline(tmp_path):
-    result = run(["demo"], tmp_path)
+    result = run(["demo", "--dir", str(tmp_path / "demo")], tmp_path)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "4 bills, 5 feeds checked, 0 events" in out  # the unchanged re-crawl and re-poll
-    assert "hearing.scheduled  Hearing on H.5091 scheduled" in out
-    assert 'H.5091 in the news: Judiciary sets September hearing on H.5091 (number "H.5091" in title)' in out
+    assert "confirmed: active" in out
+    assert "job=crawl      ok  bills=4 changed=4" in out and "job=crawl      ok  bills=4 changed=1 events=2" in out
+    assert out.count("job=retention  ok  snapshots_deleted=0") == 2 and "FAILED" not in out
+    assert "staff digest for" in out and "H.5091: hearing scheduled for" in out and "H.135: now followed" in out
     assert "ma/192/H135    replaced" in out
+    mail = sorted((tmp_path / "demo" / "outbox" / "new").iterdir())
+    assert len(mail) == 4  # confirmation, staff digest, two alerts: nothing twice
+    assert (tmp_path / "demo" / "demo.sqlite").exists()
 
 
 def test_poll_articles_and_search_from_the_command_line(tmp_path):

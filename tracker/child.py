@@ -14,25 +14,34 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from typing import Iterable
 
 log = logging.getLogger("tracker.child")
 
 
-def run_spider(spider: str, settings: dict, jobs: list[dict], timeout_s: float, **extra) -> Iterable[dict]:
+def run_spider(spider: str, settings: dict, jobs: list[dict], timeout_s: float,
+               stop: threading.Event | None = None, **extra) -> Iterable[dict]:
     """Yield the child's observations; a failure of the child itself ends as one
-    ``{"type": "child-error", "error": ...}`` dict."""
+    ``{"type": "child-error", "error": ...}`` dict. Setting ``stop`` (SIGTERM in
+    ``tracker run``) kills the child at once; what it reported before is kept."""
     request = {"spider": spider, "settings": settings, "jobs": jobs, **extra}
     with tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen([sys.executable, "-m", "spiders.crawl_child"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=stderr, bufsize=1 << 16)
-        timed_out = threading.Event()
+        timed_out, done = threading.Event(), threading.Event()
+        stop = stop or threading.Event()
+        deadline = time.monotonic() + timeout_s
 
-        def kill():
-            timed_out.set()
-            proc.kill()
+        def watch():
+            while not done.wait(0.2):
+                if stop.is_set() or time.monotonic() > deadline:
+                    if not stop.is_set():
+                        timed_out.set()
+                    proc.kill()
+                    return
 
-        timer = threading.Timer(timeout_s, kill)
+        timer = threading.Thread(target=watch, name=f"{spider}-watchdog", daemon=True)
         timer.start()
         try:
             assert proc.stdin and proc.stdout
@@ -45,11 +54,13 @@ def run_spider(spider: str, settings: dict, jobs: list[dict], timeout_s: float, 
                     log.warning("%s child printed a non-JSON line: %r", spider, line[:200])
             rc = proc.wait()
         finally:
-            timer.cancel()
+            done.set()
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        if timed_out.is_set():
+        if stop.is_set():
+            yield {"type": "child-error", "error": f"{spider} stopped: the scheduler is shutting down"}
+        elif timed_out.is_set():
             yield {"type": "child-error", "error": f"{spider} timed out after {timeout_s:g}s; the child was killed"}
         elif rc != 0:
             stderr.seek(0)

@@ -6,7 +6,6 @@ bad configuration, always with a one-line reason on stderr.
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from datetime import datetime, timezone
@@ -92,11 +91,14 @@ class App:
 @click.option("--config", "config_path", metavar="PATH", help="feeds.yaml to use (default ./feeds.yaml or $TRACKER_CONFIG)")
 @click.option("--db", "db_url", metavar="URL", help="database URL (default sqlite:///var/tracker.sqlite or $TRACKER_DATABASE_URL)")
 @click.option("-v", "--verbose", is_flag=True, help="log what each job does")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one JSON object per log line")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, db_url: str | None, verbose: bool) -> None:
+def main(ctx: click.Context, config_path: str | None, db_url: str | None, verbose: bool, log_format: str) -> None:
     """Follow Massachusetts bills and the news about them."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from tracker.logs import configure_logging
+
+    configure_logging(verbose or ctx.invoked_subcommand == "run", log_format)
     ctx.obj = App(config_path, db_url)
 
 
@@ -330,19 +332,29 @@ def status(app: App, fmt: str) -> None:
     emit_rows(rows, ["name", "kind", "state", "last_success", "next_check_at", "error"], "table")
     if not rows:
         click.echo("no sources yet: run tracker crawl and tracker poll")
+    box = data["outbox"]
+    click.echo("outbox: " + ", ".join(f"{box[k]} {k}" for k in ("queued", "sending", "sent", "failed", "suppressed"))
+               + (f" ({box['uncertain']} sent again after a broken connection)" if box.get("uncertain") else ""))
+    if data["digests"]:
+        click.echo("last sent: " + ", ".join(f"{k} {v}" for k, v in sorted(data["digests"].items())))
+    if data["runs"]:
+        emit_rows([r | {"state": {True: "ok", False: "FAILED", None: "unfinished"}[r["ok"]]} for r in data["runs"]],
+                  ["job", "state", "started_at", "finished_at", "error"], "table", title="Runs")
 
 
 @main.command()
-@click.option("--db", "demo_db", default="sqlite:///var/demo.sqlite", show_default=True, help="database for the demo")
+@click.option("--db", "demo_db", metavar="URL", help="database for the demo (default: a new one in a temporary folder)")
+@click.option("--dir", "workdir", metavar="PATH", help="folder for the demo's database and maildir (default: a new "
+                                                       "temporary folder)")
 @click.pass_obj
-def demo(app: App, demo_db: str) -> None:
-    """Run the whole cycle offline against the bundled replica of malegislature.gov."""
+def demo(app: App, demo_db: str | None, workdir: str | None) -> None:
+    """Run the whole cycle offline against bundled replicas of malegislature.gov and the news."""
     from tracker.demo import run_demo
 
-    sys.exit(run_demo(demo_db, echo=click.echo))
+    sys.exit(run_demo(demo_db, echo=click.echo, workdir=workdir))
 
 
-from tracker import cli_alerts  # noqa: E402,F401  (registers subscribe, subscribers, digest, serve)
+from tracker import cli_alerts, cli_run  # noqa: E402,F401  (register subscribe, subscribers, digest, serve, run)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -131,11 +131,31 @@ class Schedule(_Strict):
     crawl: str = "6h"
     poll: str = "30m"
     dispatch: str = "5m"
+    check: str = "5m"  # how often `tracker run` looks for due bills and feeds
+    health: str = "15m"
+    failing_after: str = "6h"  # a source in error this long gets a source.failing event
+    misfire_grace: str = "6h"  # a run missed by less (asleep, restarted) still happens, once
+    retention: str = "30 3 * * *"  # cron, local time
+    keep_sent_bodies: str = "30d"
+    keep_snapshots: str = "30d"  # unreferenced raw responses are kept this long
 
-    @field_validator("crawl", "poll", "dispatch")
+    @field_validator("crawl", "poll", "dispatch", "check", "health", "failing_after", "misfire_grace",
+                     "keep_sent_bodies", "keep_snapshots")
     @classmethod
     def _duration(cls, v: str) -> str:
         parse_duration(v)
+        return v
+
+    @field_validator("retention")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(v)
+        except ValueError as exc:
+            raise ValueError(f"{v!r} is not a cron expression (minute hour day month weekday, e.g. "
+                             f"\"30 3 * * *\"): {exc}") from None
         return v
 
 

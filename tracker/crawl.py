@@ -15,6 +15,7 @@ directory stays due and is tried at the next crawl).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -63,8 +64,11 @@ def sync_tracked(session: Session, config: Config, now: datetime) -> None:
             bill.tracked = False
 
 
-def _jobs(session: Session, config: Config, now: datetime, only: list[BillId] | None) -> list[BillJob]:
+def _jobs(session: Session, config: Config, now: datetime, only: list[BillId] | None,
+          due_only: bool = False) -> list[BillJob]:
     query = select(Bill).where(Bill.tracked.is_(True)).order_by(Bill.id)
+    if due_only:
+        query = query.where((Bill.next_check_at.is_(None)) | (Bill.next_check_at <= now))
     if only:
         query = select(Bill).where(Bill.canonical.in_([b.canonical for b in only])).order_by(Bill.id)
     detail_every = config.sources.malegislature.detail_interval
@@ -77,13 +81,14 @@ def _jobs(session: Session, config: Config, now: datetime, only: list[BillId] | 
     return jobs
 
 
-def run_child(config: Config, jobs: list[BillJob], known: Iterable[str]) -> Iterable[dict]:
+def run_child(config: Config, jobs: list[BillJob], known: Iterable[str],
+              stop: threading.Event | None = None) -> Iterable[dict]:
     src = config.sources.malegislature
     settings = {
         "base_url": src.base_url, "mode": src.mode, "delay_s": src.delay_s, "concurrency": src.concurrency,
         "timeout_s": src.timeout_s, "user_agent": src.user_agent,
     }
-    return run_spider("malegislature", settings, [j.to_dict() for j in jobs], src.crawl_timeout_s,
+    return run_spider("malegislature", settings, [j.to_dict() for j in jobs], src.crawl_timeout_s, stop,
                       known=sorted(known))
 
 
@@ -93,8 +98,12 @@ def crawl(
     bills: list[BillId] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     on_outcome: Callable[[BillOutcome], None] | None = None,
+    due_only: bool = False,
+    stop: threading.Event | None = None,
 ) -> CrawlResult:
-    """Check the tracked bills (or ``bills``) now; store every change as events."""
+    """Check the tracked bills (or ``bills``, or with ``due_only`` those whose ``next_check_at`` has
+    come) now; store every change as events. ``stop`` ends the crawl early: the bills stored so far
+    are whole, the others keep their state and stay due."""
     started = time.monotonic()
     result = CrawlResult()
     crawl_every = parse_duration(config.schedule.crawl)
@@ -106,12 +115,16 @@ def crawl(
             missing = [b.canonical for b in bills if b.canonical not in tracked]
             if missing:
                 raise UnknownBill(f"not tracked: {', '.join(missing)}; add it to the bills: list of feeds.yaml")
-        jobs = _jobs(s, config, now(), bills)
+        jobs = _jobs(s, config, now(), bills, due_only)
         known = set(s.scalars(select(Bill.canonical).where(Bill.tracked.is_(True))))
+    if not jobs:
+        return result
     pending = {j.canonical for j in jobs}
     api_answered = False  # did the API answer for at least one bill (no fallback)?
 
-    for obs in run_child(config, jobs, known):
+    for obs in run_child(config, jobs, known, stop):
+        if stop is not None and stop.is_set():
+            break
         if obs.get("type") == "child-error":
             for canonical in sorted(pending):
                 err = {"source": "malegislature", "url": canonical, "error": obs["error"]}

@@ -1,28 +1,45 @@
-"""``tracker demo``: the crawl-and-poll cycle offline, against the bundled replicas.
+"""``tracker demo``: the whole cycle offline, against the bundled replicas.
 
-It starts replicas of malegislature.gov and of the news sources on
-127.0.0.1, follows H.135 and S.47 of the 192nd General Court and five news
-sources into a fresh demo database, then makes the replicas move (a new
-action, a new article) and checks again to show exactly the new events.
+It starts replicas of malegislature.gov and of the news sources on 127.0.0.1, a
+fresh database and a maildir in a temporary folder, signs a supporter up (and
+confirms her from the link in the email), and runs one full cycle of the
+scheduler's jobs: crawl, poll, health, dispatch (the staff digest and her first
+alert). Then the sources move -- the new draft of H.135 gets a hearing next week,
+and WWLP reports it, both dated today so the backfill cap lets them through -- and a
+second cycle sends her the alert that asks her to testify.
 """
 
 from __future__ import annotations
 
-import os
+import email
+import re
+import secrets
+import tempfile
+from datetime import datetime, timedelta, timezone
+from email.policy import default
+from pathlib import Path
 from typing import Callable
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select, update
+
+from alerts.dispatch import queue_confirmation
+from alerts.subscribers import confirm, subscribe
+from alerts.transport import MaildirTransport
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
-from tracker.billids import parse_bill_id
+from db.models import Bill, Feed, Run
 from tracker.config import parse_config
-from tracker.crawl import crawl
-from tracker.news.poll import poll
-from tracker.queries import get_bill, list_bills
+from tracker.jobs import ONCE_ORDER, JobContext
+from tracker.queries import list_bills
 from tracker.replica import Replica, ReplicaServer
+from tracker.scheduler import Daemon
 
+BOSTON = ZoneInfo("America/New_York")
 DEMO_CONFIG = """
 campaign:
   name: Regulate face surveillance
+  action_url: https://example.org/act
 sources:
   malegislature:
     base_url: {bills}
@@ -51,71 +68,107 @@ feeds:
   - name: Google News
     google_news: '"face surveillance" Massachusetts'
     fetch_article: true
+digests:
+  staff:
+    to: [staff@example.org]
+    at: "00:00"
+  supporters:
+    from: "Face Surveillance Campaign <alerts@example.org>"
+mail:
+  messages_per_second: 100
 """
+SUPPORTER = "jane@example.org"
 
 
-def _fresh_sqlite(db_url: str) -> None:
-    if db_url.startswith("sqlite:///") and not db_url.endswith(":memory:"):
-        path = db_url.removeprefix("sqlite:///")
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(path + suffix):
-                os.remove(path + suffix)
+def _mail(box: Path, seen: set[str]) -> list[tuple[Path, email.message.EmailMessage]]:
+    new = []
+    for path in sorted((box / "new").glob("*")) if (box / "new").exists() else []:
+        if path.name not in seen:
+            seen.add(path.name)
+            new.append((path, email.message_from_bytes(path.read_bytes(), policy=default)))
+    return new
 
 
-def run_demo(db_url: str, echo: Callable[[str], None] = print) -> int:
+def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, workdir: str | None = None) -> int:
     from tracker.replica.news_model import NewsItem, NewsReplica
     from tracker.replica.news_server import NewsServer
 
-    _fresh_sqlite(db_url)
+    folder = Path(workdir or tempfile.mkdtemp(prefix="tracker-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    db_url = db_url or f"sqlite:///{folder / 'demo.sqlite'}"
+    box = folder / "outbox"
     engine = make_engine(db_url)
     upgrade(engine)
     sessions = session_factory(engine)
+    key = secrets.token_bytes(32)
+    seen: set[str] = set()
     bills_site, news_site = Replica.bundled(), NewsReplica.bundled()
 
-    def show(skip=("bill.action",)):
-        return lambda o: [echo(f"   {e.kind:18} {e.summary}") for e in o.events if e.kind not in skip]
+    def show_mail(label: str) -> None:
+        for path, msg in _mail(box, seen):
+            echo(f"   {label} to {msg['To']}: {msg['Subject']}\n      {path}")
+
+    def cycle(daemon: Daemon, number: int) -> bool:
+        ok = True
+        for job in ONCE_ORDER:
+            ok = daemon.run_job(job) and ok
+        with sessions() as s:
+            runs = list(s.scalars(select(Run).order_by(Run.id.desc()).limit(len(ONCE_ORDER))))
+        for r in reversed(runs):
+            counts = " ".join(f"{k}={v}" for k, v in (r.counts or {}).items() if k != "duration_s")
+            echo(f"   job={r.job:10} {'ok' if r.ok else 'FAILED: ' + (r.error or '')}  {counts}")
+        show_mail("mail")
+        return ok
 
     with ReplicaServer(bills_site) as bills_server, NewsServer(news_site) as news_server:
         config = parse_config(DEMO_CONFIG.format(bills=bills_server.base_url, news=news_server.base_url), "demo")
-        echo(f"Replicas serving malegislature.gov at {bills_server.base_url} and the news at "
-             f"{news_server.base_url}; database {db_url}\n")
+        echo(f"Replicas of malegislature.gov at {bills_server.base_url} and of the news at {news_server.base_url}")
+        echo(f"Database {db_url}; emails in the maildir {box}\n")
 
-        echo("1. First crawl: every bill is new; its whole history becomes events (bill.action not shown).")
-        runs = [crawl(config, sessions, on_outcome=show())]
-        echo(f"   -> {runs[-1].checked} bills checked, {len(runs[-1].events)} events "
-             f"({sum(e.kind == 'bill.action' for e in runs[-1].events)} bill.action)\n")
+        echo(f"1. {SUPPORTER} signs up for alerts about H.135, and confirms from the link in the email.")
+        now = datetime.now(timezone.utc)
+        with sessions.begin() as s:
+            sub = subscribe(s, config, SUPPORTER, bills=["H.135"], name="Jane Doe", frequency="immediate",
+                            house_district="Twenty-Fourth Middlesex", senate_district="Middlesex and Worcester",
+                            source="demo", now=now).subscriber
+            queue_confirmation(s, config, sub, now, key)
+        daemon = Daemon(JobContext(config, sessions, lambda: MaildirTransport(box), key=key))
+        daemon.run_job("dispatch")
+        [(path, msg)] = _mail(box, seen)
+        echo(f"   mail to {msg['To']}: {msg['Subject']}\n      {path}")
+        token = re.search(r"/confirm\?token=(\S+)", msg.get_body(("plain",)).get_content()).group(1)
+        with sessions.begin() as s:
+            echo(f"   confirmed: {confirm(s, key, token, datetime.now(timezone.utc)).status}\n")
 
-        echo("2. First poll of the news: articles about the bills are kept and linked, with the reason.")
-        runs.append(poll(config, sessions, on_outcome=show(skip=())))
-        echo(f"   -> {runs[-1].checked} feeds checked, {len(runs[-1].events)} events, "
-             f"{runs[-1].articles_fetched} article pages fetched for full text\n")
+        echo("2. First cycle (crawl, poll, health, dispatch, retention): the bills and the news are new; staff get")
+        echo("   their digest, Jane an alert that we now follow H.135 (its old history is capped, not sent).")
+        ok = cycle(daemon, 1)
 
-        echo("3. Nothing moved: a second crawl and poll write nothing (the feeds answer 304).")
-        runs.append(crawl(config, sessions))
-        runs.append(poll(config, sessions, all_feeds=True))
-        echo(f"   -> {runs[-2].checked} bills, {runs[-1].checked} feeds checked, "
-             f"{len(runs[-2].events) + len(runs[-1].events)} events\n")
-
-        echo("4. The sources move: H.5091 (the new draft of H.135) gets a hearing, and WWLP reports on it.")
-        bills_site.add_action(192, "H5091", "2022-08-15T10:12:00.0000000", "Joint",
-                              "Hearing scheduled for 09/13/2022 from 01:00 PM-03:00 PM in Virtual Hearing")
+        echo("\n3. The sources move, dated today: the new draft of H.135 (H.5091) gets a hearing next week,")
+        echo("   and WWLP reports it. The demo makes every bill and feed due again (no waiting 6 hours).")
+        today = datetime.now(BOSTON)
+        hearing_day = today + timedelta(days=6)
+        bills_site.add_action(192, "H5091", today.replace(tzinfo=None, microsecond=0), "Joint",
+                              f"Hearing scheduled for {hearing_day:%m/%d/%Y} from 01:00 PM-03:00 PM in Virtual Hearing")
         news_site.add_item("/wwlp/feed/", NewsItem(
-            guid="demo-1", title="Judiciary sets September hearing on H.5091",
-            link="/wwlp/news/state-politics/judiciary-sets-september-hearing-on-h5091/",
-            published="2022-08-15T18:00:00Z", author="Demo",
+            guid="demo-1", title="Judiciary sets hearing on H.5091, the face surveillance bill",
+            link="/wwlp/news/state-politics/judiciary-sets-hearing-on-h5091/",
+            published=datetime.now(timezone.utc).replace(microsecond=0), author="Demo",
             summary_html="<p>Demo text: the new draft of the face surveillance bill gets a hearing date.</p>"))
-        runs.append(crawl(config, sessions, on_outcome=show(skip=())))
-        runs.append(poll(config, sessions, feeds=["WWLP"], on_outcome=show(skip=())))
-        echo("")
+        with sessions.begin() as s:
+            s.execute(update(Bill).values(next_check_at=datetime.now(timezone.utc)))
+            s.execute(update(Feed).values(next_check_at=datetime.now(timezone.utc)))
 
-    echo("Tracked bills:")
+        echo("\n4. Second cycle: Jane's alert asks her to testify at the hearing and names the committee's chairs;")
+        echo("   the staff digest waits for tomorrow (one a day).")
+        ok = cycle(daemon, 2) and ok
+
+    echo("\nTracked bills:")
     with sessions() as s:
         for b in list_bills(s):
-            n = len(get_bill(s, parse_bill_id(b["id"]))["articles"])
-            echo(f"   {b['id']:14} {b['status'] or '':12} {n:2} articles  {b['title'] or ''}")
-    echo("\nTry: tracker --db " + db_url + " search '\"facial recognition\"'  |  tracker --db " + db_url
-         + " bill 192/H135  |  tracker --db " + db_url + " events --kind article.matched")
-    errors = [e for r in runs for e in r.errors]
-    for e in errors:
-        echo(f"error: {e.get('bill') or e.get('source', '')} {e['url']}: {e['error']}")
-    return 1 if errors else 0
+            echo(f"   {b['id']:14} {b['status'] or '':12} {b['title'] or ''}")
+    echo(f"\nEmails: {box}/new   Database: {db_url}")
+    echo(f"Try: tracker --db {db_url} status  |  tracker --db {db_url} events --kind hearing.scheduled"
+         f"  |  tracker --db {db_url} subscribers list")
+    engine.dispose()
+    return 0 if ok else 1

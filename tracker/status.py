@@ -2,8 +2,9 @@
 
 Bills are reported together as the source ``malegislature``; each feed is a
 source of its own. The outbox is counted by state (and ``uncertain``: messages
-that were in flight when a connection broke, sent again). The runs log arrives
-with the scheduler.
+that were in flight when a connection broke, sent again); ``runs`` has the
+latest run of each scheduled job, ``digests`` when each kind of message last went
+out.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def status(s: Session) -> dict:
                         "last_success": _iso(feed.last_success_at), "failing_since": _iso(feed.failing_since),
                         "next_check_at": _iso(feed.next_check_at), "error": feed.last_error,
                         "url": feed.url, "last_new_item_at": _iso(feed.last_new_item_at)})
-    from alerts.outbox import counts
+    from alerts.outbox import counts, last_sent
+    from tracker.runs import last_runs
 
-    return {"sources": sources, "outbox": counts(s), "runs": []}
+    return {"sources": sources, "outbox": counts(s), "runs": last_runs(s), "digests": last_sent(s)}

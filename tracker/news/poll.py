@@ -9,6 +9,7 @@ fetched for their full text and matched again.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -83,7 +84,10 @@ def poll(
     all_feeds: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     on_outcome: Callable[[FeedOutcome], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> PollResult:
+    """One pass over the due feeds (or ``feeds``, or ``all_feeds``). ``stop`` ends it early: each feed
+    stored so far is whole; the others stay due."""
     started = time.monotonic()
     result = PollResult()
     cfg_by_name = {f.name: f for f in config.feeds}
@@ -112,7 +116,9 @@ def poll(
     pending = {j.feed_id: j for j in jobs}
     stories = None
     for obs in run_spider("feeds", _settings(config), [j.to_dict() for j in jobs],
-                          config.sources.news.poll_timeout_s):
+                          config.sources.news.poll_timeout_s, stop):
+        if stop is not None and stop.is_set():
+            break
         if obs.get("type") == "child-error":
             for job in pending.values():
                 err = {"source": job.name, "url": job.url, "error": obs["error"]}
@@ -126,7 +132,8 @@ def poll(
         outcome = _store_feed(sessions, config, cfg_by_name, obs, now(), matcher, bills, stories)
         result.collect(outcome, on_outcome)
 
-    result.articles_fetched = _fetch_full_text(config, sessions, matcher, bills, now, result)
+    if stop is None or not stop.is_set():
+        result.articles_fetched = _fetch_full_text(config, sessions, matcher, bills, now, result)
     log.info("job=poll feeds=%d changed=%d events=%d errors=%d articles_fetched=%d duration_s=%.1f",
              result.checked, result.changed, len(result.events), len(result.errors), result.articles_fetched,
              time.monotonic() - started)

@@ -1,0 +1,89 @@
+"""The jobs ``tracker run`` schedules, each a plain function ``(context, now) -> counts``.
+
+Every job reads the database for what is due, so running one more often than
+needed does nothing, and a run missed while the machine slept is made up by the
+next one.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.config import Config
+
+
+@dataclass
+class JobContext:
+    config: Config
+    sessions: sessionmaker[Session]
+    transport_factory: Callable[[], object]
+    stop: threading.Event = field(default_factory=threading.Event)
+    key: bytes | None = None
+
+
+def crawl_job(ctx: JobContext, now: datetime) -> dict:
+    from tracker.crawl import crawl
+
+    result = crawl(ctx.config, ctx.sessions, now=lambda: now, due_only=True, stop=ctx.stop)
+    return {"bills": result.checked, "changed": result.changed, "events": len(result.events),
+            "errors": len(result.errors)}
+
+
+def poll_job(ctx: JobContext, now: datetime) -> dict:
+    from tracker.news.poll import poll
+
+    result = poll(ctx.config, ctx.sessions, now=lambda: now, stop=ctx.stop)
+    return {"feeds": result.checked, "changed": result.changed, "events": len(result.events),
+            "errors": len(result.errors)}
+
+
+def _dispatch(ctx: JobContext, now: datetime, kinds) -> dict:
+    from alerts.dispatch import dispatch
+
+    report = dispatch(ctx.config, ctx.sessions, ctx.transport_factory(), now=now, kinds=kinds, key=ctx.key,
+                      stop=ctx.stop)
+    d = report.delivery
+    counts = {"composed": sum(report.composed.values()), **{k.replace("-", "_"): v for k, v in report.composed.items()}}
+    if d is not None:
+        counts |= {"sent": d.sent, "retried": d.retried, "failed": d.failed, "uncertain": d.uncertain}
+        if d.down:
+            raise RuntimeError(f"mail not sent, kept queued: {d.down}")
+    return counts
+
+
+def dispatch_job(ctx: JobContext, now: datetime) -> dict:
+    return _dispatch(ctx, now, ("staff", "supporters"))
+
+
+def staff_digest_job(ctx: JobContext, now: datetime) -> dict:
+    return _dispatch(ctx, now, ("staff",))
+
+
+def supporter_digest_job(ctx: JobContext, now: datetime) -> dict:
+    return _dispatch(ctx, now, ("supporters",))
+
+
+def health_job(ctx: JobContext, now: datetime) -> dict:
+    from tracker.health import check_health
+
+    events = check_health(ctx.config, ctx.sessions, now)
+    return {"failing": sum(e.kind == "source.failing" for e in events),
+            "recovered": sum(e.kind == "source.recovered" for e in events)}
+
+
+def retention_job(ctx: JobContext, now: datetime) -> dict:
+    from tracker.retention import apply_retention
+
+    return apply_retention(ctx.config, ctx.sessions, now)
+
+
+JOBS: dict[str, Callable[[JobContext, datetime], dict]] = {
+    "crawl": crawl_job, "poll": poll_job, "health": health_job, "dispatch": dispatch_job,
+    "staff-digest": staff_digest_job, "supporter-digest": supporter_digest_job, "retention": retention_job,
+}
+ONCE_ORDER = ("crawl", "poll", "health", "dispatch", "retention")  # `tracker run --once`
