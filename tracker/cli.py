@@ -355,6 +355,3 @@ def demo(app: App, demo_db: str | None, workdir: str | None) -> None:
 
 
 from tracker import cli_alerts, cli_run  # noqa: E402,F401  (register subscribe, subscribers, digest, serve, run)
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -116,8 +116,10 @@ class Daemon:
         tz = cfg.tz
         sched = cfg.schedule
 
+        start = self.clock()
+
         def every(text: str) -> IntervalTrigger:
-            return IntervalTrigger(seconds=parse_duration(text).total_seconds(), timezone=tz)
+            return IntervalTrigger(seconds=parse_duration(text).total_seconds(), timezone=tz, start_date=start)
 
         def daily(hhmm: str) -> CronTrigger:
             hour, minute = hhmm.split(":")
