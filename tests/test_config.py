@@ -73,3 +73,29 @@ def test_config_path_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_CONFIG", str(p))
     config, path = load_config()
     assert path == p and config.tracked_bill_ids()[0].canonical == "ma/193/H1728"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("schedule:\n  dispatch: 5 minutes\n", "feeds.yaml:2: schedule.dispatch: '5 minutes' is not a duration"),
+    ("schedule:\n  crawl: 6h\n  retention: '61 3 * * *'\n", "feeds.yaml:3: schedule.retention: '61 3 * * *' is not a cron"),
+    ("timezone: America/Bostn\n", "feeds.yaml:1: timezone: unknown time zone 'America/Bostn'"),
+    ("digests:\n  staff:\n    at: '7am'\n", "feeds.yaml:3: digests.staff.at: '7am' is not a time of day"),
+    ("digests:\n  supporters:\n    weekly_day: mon\n", "feeds.yaml:3: digests.supporters.weekly_day"),
+    ("mail:\n  messages_per_second: 0\n", "feeds.yaml:2: mail.messages_per_second"),
+    ("schedule:\n  check: 0s\n", "longer than zero"),
+])
+def test_bad_schedules_and_digest_settings_are_refused_with_line_and_key(text, expected):
+    with pytest.raises(ConfigError) as exc:
+        parse_config(text, "feeds.yaml")
+    assert expected in str(exc.value)
+
+
+def test_tracker_run_refuses_a_bad_config_at_start(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from tracker.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "feeds.yaml").write_text("schedule:\n  retention: every night\n")
+    result = CliRunner().invoke(main, ["run", "--once"])
+    assert result.exit_code == 2 and "feeds.yaml:2: schedule.retention" in result.output
