@@ -18,7 +18,7 @@ from db.migrate import current_revision, head_revision, upgrade
 from tracker.billids import BadBillId, parse_bill_id
 from tracker.config import ConfigError, load_config
 from tracker.durations import parse_duration
-from tracker.output import emit_json, emit_rows
+from tracker.output import emit_json, emit_rows, progress
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -129,6 +129,7 @@ def crawl(app: App, bills: tuple[str, ...], fmt: str) -> None:
     sessions = app.sessions()
 
     def show(outcome):
+        tick()
         if fmt != "table":
             return
         for ev in outcome.events:
@@ -138,7 +139,8 @@ def crawl(app: App, bills: tuple[str, ...], fmt: str) -> None:
             click.echo(f"tracker: {e.get('bill', '')} {e['url']}: {e['error']}", err=True)
 
     try:
-        result = run_crawl(config, sessions, ids or None, on_outcome=show)
+        with progress("bills checked") as tick:
+            result = run_crawl(config, sessions, ids or None, on_outcome=show)
     except UnknownBill as exc:
         raise Fail(str(exc)) from None
     if fmt == "json":
@@ -236,6 +238,7 @@ def poll(app: App, feeds: tuple[str, ...], all_feeds: bool, fmt: str) -> None:
     sessions = app.sessions()
 
     def show(outcome):
+        tick()
         if fmt != "table":
             return
         for ev in outcome.events:
@@ -245,7 +248,8 @@ def poll(app: App, feeds: tuple[str, ...], all_feeds: bool, fmt: str) -> None:
             click.echo(f"tracker: feed {e['source']} {e['url']}: {e['error']}", err=True)
 
     try:
-        result = run_poll(config, sessions, list(feeds) or None, all_feeds, on_outcome=show)
+        with progress("feeds checked") as tick:
+            result = run_poll(config, sessions, list(feeds) or None, all_feeds, on_outcome=show)
     except UnknownFeed as exc:
         raise Fail(str(exc)) from None
     if fmt == "json":
@@ -355,3 +359,8 @@ def demo(app: App, demo_db: str | None, workdir: str | None) -> None:
 
 
 from tracker import cli_alerts, cli_run  # noqa: E402,F401  (register subscribe, subscribers, digest, serve, run)
+
+if __name__ == "__main__":  # python -m tracker.cli: run the imported module's group, where the commands are
+    from tracker.cli import main as _main
+
+    _main()

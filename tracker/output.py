@@ -43,3 +43,27 @@ def _cell(value: Any) -> str:
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+class progress:
+    """A progress line on stderr for an interactive one-shot command (``with progress("bills") as tick:``);
+    nothing at all when stderr is not a terminal (cron, CI, a pipe)."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self._progress = None
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            return lambda: None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.completed} " + self.what),
+                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self._progress.start()
+        task = self._progress.add_task(self.what, total=None)
+        return lambda: self._progress.advance(task)
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
