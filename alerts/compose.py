@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
 from alerts.context import ContextCache, asks
-from alerts.render import build_message, render_html, render_text, templates
+from alerts.render import Rendered, build_message, render_html, render_text, templates
 from alerts.selection import is_urgent
 from alerts.tokens import make_token
 from alerts.wording import day, headline, sentence, short_number
@@ -77,7 +76,7 @@ class Composer:
         domain = self.sender.rsplit("@", 1)[-1].strip("> ")
         self.list_id = f'"{config.campaign.name}" <{slug}.{domain}>'
 
-    def _message(self, sub: Subscriber, subject: str, name: str, ctx: dict, unsubscribe: bool = True) -> EmailMessage:
+    def _message(self, sub: Subscriber, subject: str, name: str, ctx: dict, unsubscribe: bool = True) -> Rendered:
         unsub = self.links.unsubscribe(sub) if unsubscribe else None
         ctx = ctx | {"campaign": self.config.campaign, "subscriber": sub, "unsubscribe_url": unsub,
                      "preferences_url": self.links.preferences(sub) if unsubscribe else None,
@@ -127,7 +126,7 @@ class Composer:
             text = f"{KIND_LABELS[kind]}: {text}"
         return text
 
-    def supporter(self, sub: Subscriber, topics: list[str], kind: str, events: list[Event]) -> EmailMessage:
+    def supporter(self, sub: Subscriber, topics: list[str], kind: str, events: list[Event]) -> Rendered:
         groups, _ = self._by_bill(events)
         own_cache: dict[int, tuple] = {}
         for g in groups:
@@ -147,7 +146,7 @@ class Composer:
                "frequency": sub.frequency}
         return self._message(sub, self.subject(groups, kind), "alert", ctx)
 
-    def staff(self, sub: Subscriber, period: str, events: list[Event], health: list[dict]) -> EmailMessage:
+    def staff(self, sub: Subscriber, period: str, events: list[Event], health: list[dict]) -> Rendered:
         groups, loose = self._by_bill(events, by_importance=False)
         matched = {e.article_id for e in events if e.kind == "article.matched"}
         other = self.cache.stories([e.article_id for e in loose if e.kind == "article.new"
@@ -165,7 +164,7 @@ class Composer:
                "health_news": health_news, "date_words": date_words}
         return self._message(sub, subject, "staff_digest", ctx, unsubscribe=False)
 
-    def staff_alert(self, sub: Subscriber, failure: Event) -> EmailMessage:
+    def staff_alert(self, sub: Subscriber, failure: Event) -> Rendered:
         p = failure.payload or {}
         since = datetime.fromisoformat(p["since"]) if p.get("since") else failure.at
         hours = max(1, round((self.now - since).total_seconds() / 3600))
@@ -174,7 +173,7 @@ class Composer:
         subject = f"{self.config.campaign.name}: {p.get('source')} has been failing for {hours} hours"
         return self._message(sub, subject, "staff_alert", ctx, unsubscribe=False)
 
-    def confirmation(self, sub: Subscriber, topics: list[str]) -> EmailMessage:
+    def confirmation(self, sub: Subscriber, topics: list[str]) -> Rendered:
         followed = [short_number(t.rsplit("/", 1)[-1]) for t in topics if t.startswith("bill:")]
         what = "every bill of the campaign" if "campaign" in topics else ", ".join(followed)
         ctx = {"kind": "confirm", "what": what, "confirm_url": self.links.confirm(sub), "frequency": sub.frequency}

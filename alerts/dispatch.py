@@ -100,7 +100,7 @@ class _Run:
     def put(self, sub: Subscriber, kind: str, period: str, msg, shown: list[Event], covered: list[Event]) -> None:
         self.report.composed[kind] += 1
         if self.dry_run:
-            self.report.planned.append({"to": sub.email, "kind": kind, "period": period, "subject": str(msg["Subject"]),
+            self.report.planned.append({"to": sub.email, "kind": kind, "period": period, "subject": msg.subject,
                                         "events": len(shown)})
             return
         enqueue(self.s, sub, kind, period, msg, self.now, [e.id for e in shown], [e.id for e in covered])

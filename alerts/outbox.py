@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import zlib
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from alerts.render import Rendered
 from db.models import Delivery, OutboxMessage, Subscriber
 
 BACKOFF_START = timedelta(minutes=5)
@@ -32,12 +32,11 @@ def exists(s: Session, subscriber_id: int, kind: str, period: str) -> bool:
                                                    OutboxMessage.kind == kind, OutboxMessage.period == period)) is not None
 
 
-def enqueue(s: Session, sub: Subscriber, kind: str, period: str, msg: EmailMessage, now: datetime,
+def enqueue(s: Session, sub: Subscriber, kind: str, period: str, msg: Rendered, now: datetime,
             event_ids: list[int] = (), covered_ids: list[int] = ()) -> OutboxMessage:
     """Add the message and its ledger rows to the caller's transaction."""
     row = OutboxMessage(subscriber_id=sub.id, kind=kind, period=period, state="queued", to_addr=sub.email,
-                        subject=str(msg["Subject"]), message_id=str(msg["Message-ID"]),
-                        body=zlib.compress(msg.as_bytes(), 6), events=len(event_ids), attempts=0, uncertain=0,
+                        subject=msg.subject, message_id=msg.message_id, body=zlib.compress(msg.data, 6), events=len(event_ids), attempts=0, uncertain=0,
                         next_attempt_at=now, created_at=now)
     s.add(row)
     s.flush()

@@ -36,7 +36,7 @@ def preview_alert(config: Config, sessions: sessionmaker[Session], bid: BillId, 
                          frequency="immediate", start_event_id=0, created_at=now)
         msg = Composer(s, config, now, links(now)).supporter(sub, [f"bill:{bid.canonical}"], "alert", events)
         s.rollback()
-    html = msg.get_body(("html",)).get_content()
+    html = msg.html
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
-    return str(msg["Subject"])
+    return msg.subject

@@ -1,5 +1,6 @@
 """Jinja2 templates to a MIME message: HTML with inlined CSS, a plain-text alternative,
-headers that unsubscribe in one click (RFC 8058), serialised with ``email.policy.SMTP``.
+headers that unsubscribe in one click (RFC 8058), written by ``alerts.mime`` with CRLF
+line endings (what ``email.policy.SMTP`` would write, several times faster).
 
 Templates live in ``alerts/templates/``; a folder named by ``mail.templates`` in
 feeds.yaml overrides any of them by name. HTML templates are autoescaped; text
@@ -10,17 +11,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.policy import SMTP
+from datetime import datetime
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
-from datetime import datetime
 from urllib.parse import quote
 
 import css_inline
 import jinja2
 
 from alerts.addresses import parse_mailbox, recipient
+from alerts.mime import alternative, mailbox
 
 PACKAGE_TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -57,27 +57,38 @@ def one_line(text: str, limit: int = 180) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A composed message: what the outbox stores and the transport sends."""
+
+    subject: str
+    message_id: str
+    data: bytes  # the whole message, CRLF line endings
+    html: str
+
+    def as_bytes(self) -> bytes:
+        return self.data
+
+
 def build_message(*, sender: str, to_email: str, to_name: str | None, subject: str, text: str, html: str,
                   now: datetime, unsubscribe_url: str | None = None, unsubscribe_mailbox: str | None = None,
-                  list_id: str | None = None, reply_to: str | None = None) -> EmailMessage:
-    msg = EmailMessage(policy=SMTP)
+                  list_id: str | None = None, reply_to: str | None = None) -> Rendered:
     from_addr = parse_mailbox(sender, "digests.supporters.from")
-    msg["From"] = from_addr
-    msg["To"] = recipient(to_email, to_name)
-    msg["Subject"] = one_line(subject)
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = make_msgid(domain=from_addr.domain)
+    subject = one_line(subject)
+    message_id = make_msgid(domain=from_addr.domain)
+    headers = [("From", mailbox(from_addr.display_name, from_addr.addr_spec)),
+               ("To", mailbox(recipient(to_email, to_name).display_name, to_email)),
+               ("Subject", subject), ("Date", format_datetime(now)), ("Message-ID", message_id)]
     if reply_to:
-        msg["Reply-To"] = parse_mailbox(reply_to, "mail.reply_to")
+        r = parse_mailbox(reply_to, "mail.reply_to")
+        headers.append(("Reply-To", mailbox(r.display_name, r.addr_spec)))
     if list_id:
-        msg["List-Id"] = list_id
+        headers.append(("List-Id", one_line(list_id)))
     if unsubscribe_url:
         links = [f"<{unsubscribe_url}>"]
         if unsubscribe_mailbox:
             token = unsubscribe_url.rsplit("token=", 1)[-1]
             links.append(f"<mailto:{unsubscribe_mailbox}?subject={quote('unsubscribe ' + token)}>")
-        msg["List-Unsubscribe"] = ", ".join(links)
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.set_content(text)
-    msg.add_alternative(html, subtype="html")
-    return msg
+        headers.append(("List-Unsubscribe", ", ".join(links)))
+        headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    return Rendered(subject, message_id, alternative(headers, text, html), html)
