@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -19,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.addresses import mask
-from alerts.outbox import backoff, message_bytes, suppress_for
+from alerts.outbox import backoff, suppress_for
 from alerts.ratelimit import TokenBucket
 from alerts.transport import DeliveryError
 from db.models import OutboxMessage, Subscriber
@@ -64,65 +65,84 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
             only_ids: list[int] | None = None, limit: int | None = None,
             bucket: TokenBucket | None = None, stop=None) -> DeliveryReport:
     """Send the queued messages that are due. ``stop`` (a threading.Event) ends the run between two
-    messages, never in the middle of one."""
+    messages, never in the middle of one.
+
+    The commit that records message N as sent also claims message N+1, so one commit a message
+    suffices and at any moment at most one message is ``sending``: the one on the wire.
+    """
     report = DeliveryReport()
     bucket = bucket or TokenBucket(rate)
     with sessions.begin() as s:
         report.recovered = recover_stale(s, now(), stale_after)
+
+    def done() -> bool:
+        return bool(report.down or (limit is not None and report.sent + report.failed >= limit)
+                    or (stop is not None and stop.is_set()))
+
+    sent_unrecorded: int | None = None  # sent, its "sent" not yet committed
     try:
-        while limit is None or report.sent + report.failed < limit:
-            with sessions() as s:
-                query = (select(OutboxMessage.id).where(OutboxMessage.state == "queued",
-                                                        OutboxMessage.next_attempt_at <= now())
-                         .order_by(OutboxMessage.id).limit(BATCH))
-                if only_ids is not None:
-                    query = query.where(OutboxMessage.id.in_(only_ids))
-                ids = list(s.scalars(query))
-            if not ids:
+        while not done():
+            batch = _due(sessions, now(), only_ids)
+            if not batch:
                 break
             progressed = False
-            for message_id in ids:
-                outcome = _one(sessions, transport, sender, message_id, bucket, max_attempts, now, report)
-                progressed = progressed or outcome != "skipped"
-                if report.down or (limit is not None and report.sent + report.failed >= limit) or \
-                        (stop is not None and stop.is_set()):
+            for message_id, to_addr, kind, body, sub_status in batch:
+                if done():
                     break
-            if report.down or not progressed or (stop is not None and stop.is_set()):
+                with sessions.begin() as s:
+                    if sent_unrecorded is not None:
+                        _mark_sent(s, sent_unrecorded, now())
+                        sent_unrecorded = None
+                    if sub_status in ("bounced", "unsubscribed"):
+                        n = s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                                  OutboxMessage.state == "queued")
+                                      .values(state="suppressed", last_error=f"the subscriber is {sub_status}"))
+                        report.suppressed += n.rowcount or 0
+                        progressed = True
+                        continue
+                    claimed = s.execute(update(OutboxMessage)
+                                        .where(OutboxMessage.id == message_id, OutboxMessage.state == "queued")
+                                        .values(state="sending", claimed_at=now())).rowcount
+                if not claimed:
+                    continue  # another worker took it, or it was suppressed meanwhile
+                progressed = True
+                bucket.take()
+                started = time.monotonic()
+                try:
+                    transport.send(sender, to_addr, zlib.decompress(body))
+                except DeliveryError as exc:
+                    _failed(sessions, message_id, exc, max_attempts, now, report)
+                    continue
+                sent_unrecorded = message_id
+                report.sent += 1
+                log.info("job=deliver message=%d kind=%s to=%s duration_ms=%.1f", message_id, kind, mask(to_addr),
+                         (time.monotonic() - started) * 1000)
+            if not progressed:
                 break
     finally:
+        if sent_unrecorded is not None:
+            with sessions.begin() as s:
+                _mark_sent(s, sent_unrecorded, now())
         transport.close()
     return report
 
 
-def _one(sessions, transport, sender: str, message_id: int, bucket: TokenBucket, max_attempts: int, now,
-         report: DeliveryReport) -> str:
-    with sessions.begin() as s:
-        claimed = s.execute(update(OutboxMessage)
-                            .where(OutboxMessage.id == message_id, OutboxMessage.state == "queued")
-                            .values(state="sending", claimed_at=now())).rowcount
-        if not claimed:
-            return "skipped"  # another worker took it, or it was suppressed meanwhile
-        row = s.get(OutboxMessage, message_id)
-        sub_status = s.scalar(select(Subscriber.status).where(Subscriber.id == row.subscriber_id))
-        if sub_status in ("bounced", "unsubscribed"):
-            row.state, row.last_error = "suppressed", f"the subscriber is {sub_status}"
-            report.suppressed += 1
-            return "suppressed"
-        data, to_addr, kind = message_bytes(row), row.to_addr, row.kind
-    bucket.take()
-    started = time.monotonic()
-    try:
-        transport.send(sender, to_addr, data)
-    except DeliveryError as exc:
-        return _failed(sessions, message_id, exc, max_attempts, now, report)
-    with sessions.begin() as s:
-        s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                  .values(state="sent", sent_at=now(), claimed_at=None, attempts=OutboxMessage.attempts + 1,
-                          last_error=None))
-    report.sent += 1
-    log.info("job=deliver message=%d kind=%s to=%s duration_ms=%.1f", message_id, kind, mask(to_addr),
-             (time.monotonic() - started) * 1000)
-    return "sent"
+def _due(sessions, at: datetime, only_ids) -> list[tuple]:
+    with sessions() as s:
+        query = (select(OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.kind, OutboxMessage.body,
+                        Subscriber.status)
+                 .join(Subscriber, Subscriber.id == OutboxMessage.subscriber_id)
+                 .where(OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= at)
+                 .order_by(OutboxMessage.id).limit(BATCH))
+        if only_ids is not None:
+            query = query.where(OutboxMessage.id.in_(only_ids))
+        return [tuple(r) for r in s.execute(query)]
+
+
+def _mark_sent(s: Session, message_id: int, at: datetime) -> None:
+    s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+              .values(state="sent", sent_at=at, claimed_at=None, attempts=OutboxMessage.attempts + 1,
+                      last_error=None))
 
 
 def _failed(sessions, message_id: int, exc: DeliveryError, max_attempts: int, now, report: DeliveryReport) -> str:

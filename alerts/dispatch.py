@@ -23,7 +23,7 @@ from alerts.addresses import BadAddress, normalise_email, parse_mailbox
 from alerts.compose import Composer, Links
 from alerts.deliver import DeliveryReport, deliver
 from alerts.health import problems
-from alerts.outbox import enqueue, exists
+from alerts.outbox import enqueue, enqueue_many, exists
 from alerts.selection import (BACKFILL, STAFF_KINDS, SUPPORTER_KINDS, Interest, bill_families, candidates,
                               daily_period, fold_first_sightings, is_urgent, pending)
 from alerts.subscribers import active_topics
@@ -97,13 +97,18 @@ class _Run:
                 ids |= self.families.get(bill_id, {bill_id})
         return Interest(frozenset(ids), frozenset(SUPPORTER_KINDS))
 
-    def put(self, sub: Subscriber, kind: str, period: str, msg, shown: list[Event], covered: list[Event]) -> None:
+    def put(self, sub: Subscriber, kind: str, period: str, msg, shown: list[Event], covered: list[Event],
+            batch: list | None = None) -> None:
+        """Queue one message with its ledger rows (into ``batch``, written with its page, when given)."""
         self.report.composed[kind] += 1
         if self.dry_run:
             self.report.planned.append({"to": sub.email, "kind": kind, "period": period, "subject": msg.subject,
                                         "events": len(shown)})
             return
-        enqueue(self.s, sub, kind, period, msg, self.now, [e.id for e in shown], [e.id for e in covered])
+        if batch is not None:
+            batch.append((sub, kind, period, msg, [e.id for e in shown], [e.id for e in covered]))
+        else:
+            enqueue(self.s, sub, kind, period, msg, self.now, [e.id for e in shown], [e.id for e in covered])
 
     # -- staff ---------------------------------------------------------------------------------------------
 
@@ -183,19 +188,20 @@ class _Run:
                 topics[sid].append(topic)
             delivered = self.delivered(ids)
             done = self.composed_keys(ids, [p for p in (daily, weekly, today) if p])
+            batch: list = []
             for sub in page:
-                try:
-                    with self.s.begin_nested():
-                        self._supporter(sub, topics[sub.id], delivered[sub.id], done, daily, weekly, today)
+                try:  # composing writes nothing: a failure here leaves no trace but the error
+                    self._supporter(sub, topics[sub.id], delivered[sub.id], done, daily, weekly, today, batch)
                 except Exception as exc:  # one recipient's bad data must not stop the others
                     log.exception("job=dispatch subscriber=%d failed", sub.id)
                     self.report.errors.append({"subscriber": sub.id, "error": f"{type(exc).__name__}: {exc}"})
             if not self.dry_run:
+                enqueue_many(self.s, batch, self.now)  # the page's messages and ledger rows, in one commit
                 self.s.commit()
             self.s.expunge_all()
 
     def _supporter(self, sub: Subscriber, topics: list[str], delivered: set[int], done: set[tuple],
-                   daily: str | None, weekly: str | None, today: str) -> None:
+                   daily: str | None, weekly: str | None, today: str, batch: list) -> None:
         interest = self.interest(topics)
         if interest is None:
             return
@@ -221,7 +227,7 @@ class _Run:
         if (sub.id, kind, period) in done:
             return
         msg = self.composer.supporter(sub, topics, kind, shown)
-        self.put(sub, kind, period, msg, shown, covered)
+        self.put(sub, kind, period, msg, shown, covered, batch)
 
 
 def compose_due(config: Config, sessions: sessionmaker[Session], now: datetime, *, kinds=("staff", "supporters"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import zlib
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from alerts.render import Rendered
@@ -45,6 +45,22 @@ def enqueue(s: Session, sub: Subscriber, kind: str, period: str, msg: Rendered, 
         s.execute(Delivery.__table__.insert(),
                   [{"subscriber_id": sub.id, "event_id": e, "message_id": row.id} for e in ids])
     return row
+
+
+def enqueue_many(s: Session, items: list[tuple[Subscriber, str, str, Rendered, list[int], list[int]]],
+                 now: datetime) -> None:
+    """``enqueue`` for a page of recipients: one INSERT for the messages, one for their ledger rows."""
+    if not items:
+        return
+    rows = [{"subscriber_id": sub.id, "kind": kind, "period": period, "state": "queued", "to_addr": sub.email,
+             "subject": msg.subject, "message_id": msg.message_id, "body": zlib.compress(msg.data, 6),
+             "events": len(shown), "attempts": 0, "uncertain": 0, "next_attempt_at": now, "created_at": now}
+            for sub, kind, period, msg, shown, _ in items]
+    ids = s.scalars(insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), rows).all()
+    ledger = [{"subscriber_id": sub.id, "event_id": e, "message_id": message_id}
+              for (sub, _, _, _, shown, covered), message_id in zip(items, ids) for e in shown + covered]
+    if ledger:
+        s.execute(Delivery.__table__.insert(), ledger)
 
 
 def message_bytes(row: OutboxMessage) -> bytes:
