@@ -63,10 +63,6 @@ def enqueue_many(s: Session, items: list[tuple[Subscriber, str, str, Rendered, l
         s.execute(Delivery.__table__.insert(), ledger)
 
 
-def message_bytes(row: OutboxMessage) -> bytes:
-    return zlib.decompress(row.body)
-
-
 def suppress_for(s: Session, subscriber_id: int, reason: str) -> int:
     """Every queued message to this subscriber becomes suppressed; returns how many."""
     result = s.execute(update(OutboxMessage)
