@@ -263,6 +263,10 @@ def dispatch(config: Config, sessions: sessionmaker[Session], transport, *, now:
     also the delivery's clock (tests, the scheduler's simulated time)."""
     clock = (lambda: now) if now is not None else (lambda: datetime.now(timezone.utc))
     report = compose_due(config, sessions, clock(), kinds=kinds, dry_run=dry_run, only=only, key=key)
+    if only and not dry_run and "only_ids" not in deliver_options:  # --to: deliver that recipient's mail only
+        with sessions() as s:
+            deliver_options["only_ids"] = list(s.scalars(select(OutboxMessage.id).where(
+                OutboxMessage.to_addr == normalise_email(only), OutboxMessage.state == "queued")))
     if not dry_run:
         report.delivery = deliver(sessions, transport, envelope_sender(config),
                                   rate=config.mail.messages_per_second, max_attempts=config.mail.max_attempts,

@@ -109,3 +109,16 @@ def test_a_bad_smtp_url_is_a_usage_error(here, monkeypatch):
     monkeypatch.setenv("TRACKER_SMTP_URL", "http://mail.example.org")
     out = run("digest")
     assert out.exit_code == 2 and "expected smtp://" in out.output
+
+
+def test_digest_to_one_address_sends_only_their_mail(here, tmp_path):
+    (tmp_path / "two.csv").write_text("email,frequency\nann@example.org,immediate\nbob@example.org,immediate\n")
+    assert run("subscribers", "import", "two.csv", "--confirmed").exit_code == 0
+    now = datetime.now(timezone.utc)
+    with here.begin() as s:
+        add_action(s, add_bill(s, "H135"), "Reported favorably", ["reported-favorably"], now.date(), at=now)
+    out = run("digest", "--kind", "supporters", "--to", "BOB@example.org")
+    assert out.exit_code == 0 and "composed: 1 alert; sent 1" in out.output
+    [mail] = maildir(tmp_path)
+    assert b"To: bob@example.org" in mail.read_bytes()
+    assert "composed: 1 alert; sent 1" in run("digest", "--kind", "supporters").output  # Ann's turn
