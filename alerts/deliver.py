@@ -102,7 +102,8 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
                         continue
                     claimed = s.execute(update(OutboxMessage)
                                         .where(OutboxMessage.id == message_id, OutboxMessage.state == "queued")
-                                        .values(state="sending", claimed_at=now())).rowcount
+                                        .values(state="sending", claimed_at=now()),
+                                        execution_options={"synchronize_session": False}).rowcount
                 if not claimed:
                     continue  # another worker took it, or it was suppressed meanwhile
                 progressed = True
@@ -115,8 +116,9 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
                     continue
                 sent_unrecorded = message_id
                 report.sent += 1
-                log.info("job=deliver message=%d kind=%s to=%s duration_ms=%.1f", message_id, kind, mask(to_addr),
-                         (time.monotonic() - started) * 1000)
+                if log.isEnabledFor(logging.INFO):
+                    log.info("job=deliver message=%d kind=%s to=%s duration_ms=%.1f", message_id, kind,
+                             mask(to_addr), (time.monotonic() - started) * 1000)
             if not progressed:
                 break
     finally:
@@ -142,7 +144,7 @@ def _due(sessions, at: datetime, only_ids) -> list[tuple]:
 def _mark_sent(s: Session, message_id: int, at: datetime) -> None:
     s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
               .values(state="sent", sent_at=at, claimed_at=None, attempts=OutboxMessage.attempts + 1,
-                      last_error=None))
+                      last_error=None), execution_options={"synchronize_session": False})
 
 
 def _failed(sessions, message_id: int, exc: DeliveryError, max_attempts: int, now, report: DeliveryReport) -> str:

@@ -70,17 +70,22 @@ class Rendered:
         return self.data
 
 
+@lru_cache(maxsize=16)
+def _mailbox_of(text: str, what: str):
+    return parse_mailbox(text, what)
+
+
 def build_message(*, sender: str, to_email: str, to_name: str | None, subject: str, text: str, html: str,
                   now: datetime, unsubscribe_url: str | None = None, unsubscribe_mailbox: str | None = None,
                   list_id: str | None = None, reply_to: str | None = None) -> Rendered:
-    from_addr = parse_mailbox(sender, "digests.supporters.from")
+    from_addr = _mailbox_of(sender, "digests.supporters.from")
     subject = one_line(subject)
     message_id = make_msgid(domain=from_addr.domain)
     headers = [("From", mailbox(from_addr.display_name, from_addr.addr_spec)),
                ("To", mailbox(recipient(to_email, to_name).display_name, to_email)),
                ("Subject", subject), ("Date", format_datetime(now)), ("Message-ID", message_id)]
     if reply_to:
-        r = parse_mailbox(reply_to, "mail.reply_to")
+        r = _mailbox_of(reply_to, "mail.reply_to")
         headers.append(("Reply-To", mailbox(r.display_name, r.addr_spec)))
     if list_id:
         headers.append(("List-Id", one_line(list_id)))

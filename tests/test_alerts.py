@@ -252,6 +252,9 @@ def test_every_supporter_email_unsubscribes_in_one_click(sessions, tmp_path, mon
     assert "<mailto:unsubscribe@example.org?subject=unsubscribe%20" in links
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert msg["List-Id"] == '"Regulate face surveillance" <regulate-face-surveillance.example.org>'
+    raw = sorted((tmp_path / "outbox" / "new").iterdir())[0].read_bytes()
+    assert b"\r\nList-Unsubscribe: <https://alerts.example.org/unsubscribe?token=" in raw  # plain ASCII, not RFC 2047
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
     token = links.split("token=", 1)[1].split(">", 1)[0]
     for part in (_plain(msg), _html(msg)):
         assert "https://alerts.example.org/preferences?token=" in part
