@@ -27,7 +27,6 @@ from db.models import OutboxMessage, Subscriber
 
 log = logging.getLogger("tracker.deliver")
 STALE_CLAIM = timedelta(minutes=10)
-BATCH = 200
 
 
 @dataclass
@@ -80,47 +79,41 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
                     or (stop is not None and stop.is_set()))
 
     sent_unrecorded: int | None = None  # sent, its "sent" not yet committed
+    after, fresh_pass = 0, False  # keyset over the queue; one more pass from the start finds retries
     try:
         while not done():
-            batch = _due(sessions, now(), only_ids)
-            if not batch:
-                break
-            progressed = False
-            for message_id, to_addr, kind, body, sub_status in batch:
-                if done():
+            with sessions.begin() as s:
+                if sent_unrecorded is not None:
+                    _mark_sent(s, sent_unrecorded, now())
+                    sent_unrecorded = None
+                row = _claim_next(s, now(), after, only_ids)
+            if row is None:
+                if after == 0 or fresh_pass:
                     break
+                after, fresh_pass = 0, True
+                continue
+            message_id, to_addr, kind, body, sub_status = row
+            after, fresh_pass = message_id, False
+            if sub_status in ("bounced", "unsubscribed"):
                 with sessions.begin() as s:
-                    if sent_unrecorded is not None:
-                        _mark_sent(s, sent_unrecorded, now())
-                        sent_unrecorded = None
-                    if sub_status in ("bounced", "unsubscribed"):
-                        n = s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
-                                                                  OutboxMessage.state == "queued")
-                                      .values(state="suppressed", last_error=f"the subscriber is {sub_status}"))
-                        report.suppressed += n.rowcount or 0
-                        progressed = True
-                        continue
-                    claimed = s.execute(update(OutboxMessage)
-                                        .where(OutboxMessage.id == message_id, OutboxMessage.state == "queued")
-                                        .values(state="sending", claimed_at=now()),
-                                        execution_options={"synchronize_session": False}).rowcount
-                if not claimed:
-                    continue  # another worker took it, or it was suppressed meanwhile
-                progressed = True
-                bucket.take()
-                started = time.monotonic()
-                try:
-                    transport.send(sender, to_addr, zlib.decompress(body))
-                except DeliveryError as exc:
-                    _failed(sessions, message_id, exc, max_attempts, now, report)
-                    continue
-                sent_unrecorded = message_id
-                report.sent += 1
-                if log.isEnabledFor(logging.INFO):
-                    log.info("job=deliver message=%d kind=%s to=%s duration_ms=%.1f", message_id, kind,
-                             mask(to_addr), (time.monotonic() - started) * 1000)
-            if not progressed:
-                break
+                    s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                              .values(state="suppressed", claimed_at=None,
+                                      last_error=f"the subscriber is {sub_status}"),
+                              execution_options={"synchronize_session": False})
+                report.suppressed += 1
+                continue
+            bucket.take()
+            started = time.monotonic()
+            try:
+                transport.send(sender, to_addr, zlib.decompress(body))
+            except DeliveryError as exc:
+                _failed(sessions, message_id, exc, max_attempts, now, report)
+                continue
+            sent_unrecorded = message_id
+            report.sent += 1
+            if log.isEnabledFor(logging.INFO):
+                log.info("job=deliver message=%d kind=%s to=%s duration_ms=%.1f", message_id, kind,
+                         mask(to_addr), (time.monotonic() - started) * 1000)
     finally:
         if sent_unrecorded is not None:
             with sessions.begin() as s:
@@ -129,16 +122,33 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
     return report
 
 
-def _due(sessions, at: datetime, only_ids) -> list[tuple]:
-    with sessions() as s:
-        query = (select(OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.kind, OutboxMessage.body,
-                        Subscriber.status)
-                 .join(Subscriber, Subscriber.id == OutboxMessage.subscriber_id)
-                 .where(OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= at)
-                 .order_by(OutboxMessage.id).limit(BATCH))
-        if only_ids is not None:
-            query = query.where(OutboxMessage.id.in_(only_ids))
-        return [tuple(r) for r in s.execute(query)]
+def _claim_next(s: Session, at: datetime, after: int, only_ids) -> tuple | None:
+    """Claim the next due message (``sending``) and return it with its subscriber's status.
+
+    On PostgreSQL the row is picked ``FOR UPDATE SKIP LOCKED``: workers never wait for each other,
+    and never pick the same row. SQLite has one writer at a time; the conditional UPDATE is enough.
+    """
+    query = (select(OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.kind, OutboxMessage.body,
+                    Subscriber.status)
+             .join(Subscriber, Subscriber.id == OutboxMessage.subscriber_id)
+             .where(OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= at, OutboxMessage.id > after)
+             .order_by(OutboxMessage.id).limit(1))
+    if only_ids is not None:
+        query = query.where(OutboxMessage.id.in_(only_ids))
+    postgres = s.get_bind().dialect.name == "postgresql"
+    if postgres:
+        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+    for _ in range(100):
+        row = s.execute(query).first()
+        if row is None:
+            return None
+        claimed = s.execute(update(OutboxMessage).where(OutboxMessage.id == row[0], OutboxMessage.state == "queued")
+                            .values(state="sending", claimed_at=at),
+                            execution_options={"synchronize_session": False}).rowcount
+        if claimed:
+            return tuple(row)
+        query = query.where(OutboxMessage.id > row[0])  # taken meanwhile (SQLite): the next one
+    return None
 
 
 def _mark_sent(s: Session, message_id: int, at: datetime) -> None:

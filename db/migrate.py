@@ -12,11 +12,15 @@ from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FTS_PREFIXES = ("articles_fts", "bill_actions_fts")
+PG_SEARCH = {"search_vector", "ix_articles_search", "ix_bill_actions_search"}
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Leave the full-text tables (made by raw SQL in the migrations) out of model comparisons."""
-    return not (type_ == "table" and name and name.startswith(FTS_PREFIXES))
+    """Leave the full-text machinery (raw SQL in the migrations: SQLite's FTS5 tables, PostgreSQL's
+    tsvector columns and their indexes) out of model comparisons."""
+    if type_ == "table" and name and name.startswith(FTS_PREFIXES):
+        return False
+    return not (type_ in ("column", "index") and name in PG_SEARCH)
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

@@ -359,3 +359,17 @@ class Run(Base):
     counts: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(String(120))  # host:pid
+
+
+class Lease(Base):
+    """Who runs a job now, until when: several workers share one database and run each job once.
+
+    A worker renews its lease while the job runs; one that dies stops renewing, and another
+    takes the job over once ``expires_at`` has passed.
+    """
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)  # job:crawl, compose, ...
+    holder: Mapped[str] = mapped_column(String(200))  # host:pid:random
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

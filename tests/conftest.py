@@ -1,20 +1,72 @@
-"""Shared fixtures: a fresh SQLite database per test, and the replica of malegislature.gov."""
+"""Shared fixtures: a fresh database per test -- SQLite, and PostgreSQL when one is available --
+and the replica of malegislature.gov.
+
+Every test that asks for ``db_url``, ``engine`` or ``sessions`` runs twice: on SQLite and on
+PostgreSQL. The PostgreSQL half needs ``TRACKER_TEST_POSTGRES_URL`` (a server where the user may
+create databases; ``.ci/run`` starts a throwaway cluster and sets it); without it that half is
+skipped, with the reason in pytest's summary. Each PostgreSQL test gets its own database, copied
+from a template migrated once per run.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
 
 DATA = Path(__file__).parent / "data"
+PG_ENV = "TRACKER_TEST_POSTGRES_URL"
+PG_SKIP = (f"PostgreSQL half skipped: set {PG_ENV}=postgresql+psycopg://USER@HOST:PORT/postgres "
+           "(.ci/run starts a throwaway cluster and sets it)")
+
+
+@pytest.fixture(scope="session")
+def pg_template():
+    """(admin URL, template database) or None when no PostgreSQL is configured."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        yield None
+        return
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"tracker_template_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    template = make_engine(make_url(url).set(database=name).render_as_string(hide_password=False))
+    upgrade(template)
+    template.dispose()
+    yield admin, name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
 
 
 @pytest.fixture
-def db_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'tracker.sqlite'}"
+def db_url(backend, tmp_path, pg_template):
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.sqlite'}"
+        return
+    if pg_template is None:
+        pytest.skip(PG_SKIP)
+    admin, template = pg_template
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(os.environ[PG_ENV]).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -138,9 +138,10 @@ class Schedule(_Strict):
     retention: str = "30 3 * * *"  # cron, local time
     keep_sent_bodies: str = "30d"
     keep_snapshots: str = "30d"  # unreferenced raw responses are kept this long
+    lease_ttl: str = "2m"  # a worker's hold on a job, renewed while it runs; a dead worker's expires
 
     @field_validator("crawl", "poll", "dispatch", "check", "health", "failing_after", "misfire_grace",
-                     "keep_sent_bodies", "keep_snapshots")
+                     "keep_sent_bodies", "keep_snapshots", "lease_ttl")
     @classmethod
     def _duration(cls, v: str) -> str:
         parse_duration(v)
@@ -191,6 +192,13 @@ class Mail(_Strict):
     unsubscribe_mailbox: str | None = None  # adds a mailto: to List-Unsubscribe
     templates: str | None = None  # a folder whose templates override alerts/templates
     reply_to: str | None = None
+    stale_claim: str = "10m"  # a message claimed this long ago by a worker that died is sent again
+
+    @field_validator("stale_claim")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
 
 
 class Digests(_Strict):

@@ -8,6 +8,7 @@ next one.
 from __future__ import annotations
 
 import threading
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
@@ -15,6 +16,12 @@ from typing import Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import Config
+from tracker.durations import parse_duration
+
+
+@contextmanager
+def _no_lease(name: str):
+    yield True
 
 
 @dataclass
@@ -24,6 +31,7 @@ class JobContext:
     transport_factory: Callable[[], object]
     stop: threading.Event = field(default_factory=threading.Event)
     key: bytes | None = None
+    lease: Callable[[str], AbstractContextManager[bool]] = _no_lease  # the Daemon gives a real one
 
 
 def crawl_job(ctx: JobContext, now: datetime) -> dict:
@@ -43,12 +51,22 @@ def poll_job(ctx: JobContext, now: datetime) -> dict:
 
 
 def _dispatch(ctx: JobContext, now: datetime, kinds) -> dict:
-    from alerts.dispatch import dispatch
+    """Compose under the ``compose`` lease (one worker at a time), then deliver: any number of workers
+    may deliver at once, each claiming the messages the others have not (SKIP LOCKED on PostgreSQL)."""
+    from alerts.deliver import deliver
+    from alerts.dispatch import DispatchReport, compose_due, envelope_sender
 
-    report = dispatch(ctx.config, ctx.sessions, ctx.transport_factory(), now=now, kinds=kinds, key=ctx.key,
-                      stop=ctx.stop)
-    d = report.delivery
+    report = DispatchReport()
+    with ctx.lease("compose") as ours:
+        if ours:
+            compose_due(ctx.config, ctx.sessions, now, kinds=kinds, key=ctx.key, report=report)
+    mail = ctx.config.mail
+    report.delivery = d = deliver(ctx.sessions, ctx.transport_factory(), envelope_sender(ctx.config),
+                                  rate=mail.messages_per_second, max_attempts=mail.max_attempts,
+                                  stale_after=parse_duration(mail.stale_claim), stop=ctx.stop)
     counts = {"composed": sum(report.composed.values()), **{k.replace("-", "_"): v for k, v in report.composed.items()}}
+    if not ours:
+        counts["compose"] = "held by another worker"
     if d is not None:
         counts |= {"sent": d.sent, "retried": d.retried, "failed": d.failed, "uncertain": d.uncertain}
         if d.down:
@@ -87,3 +105,4 @@ JOBS: dict[str, Callable[[JobContext, datetime], dict]] = {
     "staff-digest": staff_digest_job, "supporter-digest": supporter_digest_job, "retention": retention_job,
 }
 ONCE_ORDER = ("crawl", "poll", "health", "dispatch", "retention")  # `tracker run --once`
+LEASED = frozenset({"crawl", "poll", "health", "retention"})  # one worker at a time; dispatch leases its compose

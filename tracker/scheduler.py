@@ -13,6 +13,7 @@ so far are whole), a delivery stops between two messages, and the process exits.
 from __future__ import annotations
 
 import logging
+import secrets
 import signal
 import threading
 import time
@@ -27,8 +28,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.durations import parse_duration
-from tracker.jobs import JOBS, ONCE_ORDER, JobContext
-from tracker.runs import finish_run, start_run
+from tracker.jobs import JOBS, LEASED, ONCE_ORDER, JobContext
+from tracker.leases import Held
+from tracker.runs import finish_run, start_run, worker_name
 
 log = logging.getLogger("tracker.run")
 RETRY_START = timedelta(minutes=1)
@@ -46,6 +48,9 @@ def _fields(counts: dict | None) -> str:
 class Daemon:
     def __init__(self, ctx: JobContext, clock: Callable[[], datetime] = _utcnow):
         self.ctx, self.clock = ctx, clock
+        self.holder = f"{worker_name()}:{secrets.token_hex(4)}"
+        self.lease_ttl = parse_duration(ctx.config.schedule.lease_ttl)
+        ctx.lease = self.lease
         self.scheduler: BaseScheduler | None = None
         self.failures: dict[str, int] = {}
         self.unrecorded: list[tuple] = []  # runs that ended while the database was unreachable
@@ -53,10 +58,27 @@ class Daemon:
 
     # -- one run --------------------------------------------------------------------------------------------
 
+    def lease(self, name: str) -> Held:
+        return Held(self.ctx.sessions, name, self.holder, self.clock, self.lease_ttl)
+
     def run_job(self, name: str) -> bool:
-        """Run one job now and record it; never raises (the daemon must live)."""
+        """Run one job now and record it; never raises (the daemon must live). A job another worker
+        is running is skipped (that is not a failure)."""
         if self.ctx.stop.is_set():
             return False
+        if name not in LEASED:
+            return self._run(name)
+        try:
+            with self.lease(f"job:{name}") as ours:
+                if not ours:
+                    log.info("job=%s skipped=held-by-another-worker", name)
+                    return True
+                return self._run(name)
+        except SQLAlchemyError as exc:
+            return self._ended(name, None, self.clock(), time.monotonic(), False, None,
+                               f"database unavailable: {_short(exc)}")
+
+    def _run(self, name: str) -> bool:
         started_at, started = self.clock(), time.monotonic()
         run_id = None
         try:

@@ -1,8 +1,11 @@
-"""Reading the news archive: ``articles`` and full-text ``search`` (SQLite FTS5).
+"""Reading the news archive: ``articles`` and full-text ``search``.
 
-Queries are never passed to FTS5 as written: words and "quoted phrases" are
-taken out of the text and each becomes a quoted FTS5 string, so no input can
-be a syntax error or reach SQL. Every query has a LIMIT.
+One interface, two backends: SQLite FTS5 (external content tables) and
+PostgreSQL (stored ``tsvector`` columns with GIN indexes, migration 0005), with
+words folded the same way on both. Queries are never passed on as written:
+words and "quoted phrases" are taken out of the text and each becomes a quoted
+FTS5 string or a bound ``phraseto_tsquery`` parameter, so no input can be a
+syntax error or reach SQL. Every query has a LIMIT.
 """
 
 from __future__ import annotations
@@ -26,18 +29,35 @@ class BadQuery(ValueError):
     pass
 
 
-def fts_query(query: str) -> str:
-    """User text -> a safe FTS5 expression: every term quoted, all required (AND)."""
+def query_terms(query: str) -> list[str]:
+    """User text -> its terms: each a word or a quoted phrase, as space-separated words; all required."""
     if len(query) > MAX_QUERY_CHARS:
         raise BadQuery(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS} are searched")
     terms = []
     for phrase, word in _TERM.findall(query):
         words = _WORD.findall(phrase if phrase else word)
         if words:
-            terms.append('"' + " ".join(words) + '"')
+            terms.append(" ".join(words))
     if not terms:
         raise BadQuery(f"{query!r} has no words to search for")
-    return " ".join(terms[:MAX_TERMS])
+    return terms[:MAX_TERMS]
+
+
+def fts_query(query: str) -> str:
+    """User text -> a safe FTS5 expression: every term quoted, all required (AND)."""
+    return " ".join(f'"{t}"' for t in query_terms(query))
+
+
+def _pg_tsquery(terms: list[str], params: dict) -> str:
+    """The terms as one tsquery expression over bound parameters (``phraseto_tsquery`` each, ANDed)."""
+    parts = []
+    for i, term in enumerate(terms):
+        params[f"t{i}"] = term
+        parts.append(f"phraseto_tsquery('simple', public.tracker_fold(:t{i}))")
+    return "(" + " && ".join(parts) + ")"
+
+
+PG_HEADLINE = "'StartSel=[, StopSel=], MaxWords=16, MinWords=6, ShortWord=1, MaxFragments=1, FragmentDelimiter=…'"
 
 
 def _iso(value) -> str | None:
@@ -95,9 +115,12 @@ def _as_utc(value):
     return value
 
 
-def _naive_utc(value: datetime) -> str:
+def _time_param(s: Session, value: datetime):
+    """A time for a raw-SQL comparison: SQLite stores naive UTC text; PostgreSQL a timestamptz."""
     from datetime import timezone
 
+    if s.get_bind().dialect.name == "postgresql":
+        return value.astimezone(timezone.utc)
     return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
 
 
@@ -110,7 +133,7 @@ def list_articles(s: Session, bill: BillId | None = None, since: datetime | None
         params["bill"] = bill.canonical
     if since is not None:
         where.append("COALESCE(a.published_at, a.first_seen_at) >= :since")
-        params["since"] = _naive_utc(since)
+        params["since"] = _time_param(s, since)
     rows = _article_rows(s, " AND ".join(where), params, limit=min(limit, MAX_LIMIT))
     for r in rows:
         r.pop("type"), r.pop("_sort")
@@ -120,20 +143,34 @@ def list_articles(s: Session, bill: BillId | None = None, since: datetime | None
 def search(s: Session, query: str, since: datetime | None = None, until: datetime | None = None,
            bill: BillId | None = None, limit: int = 50) -> list[dict]:
     """Articles and bill actions matching ``query``, newest first."""
-    if s.get_bind().dialect.name != "sqlite":
-        raise BadQuery("full-text search runs on SQLite for now; PostgreSQL search comes with its own issue")
-    match = fts_query(query)
+    terms = query_terms(query)
     limit = max(1, min(limit, MAX_LIMIT))
-    params: dict = {"match": match}
-    where = ["articles_fts MATCH :match"]
-    action_where = ["bill_actions_fts MATCH :match", "ba.removed_at IS NULL"]
+    params: dict = {}
+    postgres = s.get_bind().dialect.name == "postgresql"
+    if postgres:
+        tsquery = _pg_tsquery(terms, params)
+        where = [f"a.search_vector @@ {tsquery}"]
+        action_where = [f"ba.search_vector @@ {tsquery}", "ba.removed_at IS NULL"]
+        article_snippet = (f"ts_headline('simple', concat_ws(' ', a.title, a.summary_text, a.full_text), "
+                           f"{tsquery}, {PG_HEADLINE})")
+        article_join = ""
+        action_snippet = f"ts_headline('simple', ba.action, {tsquery}, {PG_HEADLINE})"
+        action_from = "bill_actions ba"
+    else:
+        params["match"] = " ".join(f'"{t}"' for t in terms)
+        where = ["articles_fts MATCH :match"]
+        action_where = ["bill_actions_fts MATCH :match", "ba.removed_at IS NULL"]
+        article_snippet = "snippet(articles_fts, -1, '[', ']', '…', 16)"
+        article_join = "JOIN articles_fts ON articles_fts.rowid = a.id"
+        action_snippet = "snippet(bill_actions_fts, 0, '[', ']', '…', 16)"
+        action_from = "bill_actions_fts JOIN bill_actions ba ON ba.id = bill_actions_fts.rowid"
     if since is not None:
-        params["since"] = _naive_utc(since)
+        params["since"] = _time_param(s, since)
         params["since_day"] = since.date().isoformat()
         where.append("COALESCE(a.published_at, a.first_seen_at) >= :since")
         action_where.append("ba.date >= :since_day")
     if until is not None:
-        params["until"] = _naive_utc(until)
+        params["until"] = _time_param(s, until)
         params["until_day"] = until.date().isoformat()
         where.append("COALESCE(a.published_at, a.first_seen_at) <= :until")
         action_where.append("ba.date <= :until_day")
@@ -142,15 +179,12 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
         where.append("a.id IN (SELECT ab.article_id FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
                      "WHERE b.canonical = :bill)")
         action_where.append("b.canonical = :bill")
-    articles = _article_rows(
-        s, " AND ".join(where), params,
-        snippet_sql="snippet(articles_fts, -1, '[', ']', '…', 16)",
-        join="JOIN articles_fts ON articles_fts.rowid = a.id", limit=limit)
+    articles = _article_rows(s, " AND ".join(where), params, snippet_sql=article_snippet, join=article_join,
+                             limit=limit)
     actions = []
     for r in s.execute(text(f"""
-            SELECT b.canonical, ba.date, ba.branch, ba.action,
-                   snippet(bill_actions_fts, 0, '[', ']', '…', 16) AS snip
-            FROM bill_actions_fts JOIN bill_actions ba ON ba.id = bill_actions_fts.rowid
+            SELECT b.canonical, ba.date, ba.branch, ba.action, {action_snippet} AS snip
+            FROM {action_from}
             JOIN bills b ON b.id = ba.bill_id
             WHERE {' AND '.join(action_where)}
             ORDER BY ba.date DESC, ba.id DESC LIMIT :limit"""), params | {"limit": limit}):
