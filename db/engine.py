@@ -25,7 +25,11 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise BadDatabaseUrl(f"{url!r} is not a database URL: expected e.g. sqlite:///var/tracker.sqlite") from None
+        raise BadDatabaseUrl(f"{url!r} is not a database URL: expected e.g. sqlite:///var/tracker.sqlite "
+                             "or postgresql+psycopg://user:pass@host:5432/tracker") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise BadDatabaseUrl(f"{parsed.render_as_string(hide_password=True)}: {parsed.get_backend_name()} is not "
+                             "supported; use sqlite:///PATH or postgresql+psycopg://user:pass@host:5432/DB")
     if parsed.get_backend_name() == "sqlite":
         db = parsed.database
         if db and db != ":memory:":
@@ -41,7 +45,21 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, the driver we install
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except ImportError as exc:
+        raise BadDatabaseUrl(f"{parsed.render_as_string(hide_password=True)}: its driver is not installed "
+                             f"({exc.name or exc})") from None
+
+
+def connect_error(engine: Engine, exc: Exception) -> str:
+    """One line naming the server and the reason it could not be reached."""
+    url = engine.url
+    where = url.database if url.get_backend_name() == "sqlite" else f"{url.host or 'localhost'}:{url.port or 5432}"
+    reason = " ".join(str(getattr(exc, "orig", exc) or exc).split())
+    return f"cannot reach the database at {where}: {reason[:300]}"
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

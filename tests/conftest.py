@@ -11,6 +11,7 @@ from a template migrated once per run.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -95,3 +96,21 @@ def replica_server(replica):
 
     with ReplicaServer(replica) as server:
         yield server
+
+
+_BACKEND_ID = re.compile(r"[\[-](sqlite|postgresql)[\]-]")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say how many database tests ran on each backend, so a log shows both did."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for rep in terminalreporter.stats.get(outcome, []):
+            m = _BACKEND_ID.search(getattr(rep, "nodeid", ""))
+            if m and (rep.when == "call" or outcome in ("skipped", "error")):
+                counts.setdefault(m.group(1), {}).setdefault(outcome, 0)
+                counts[m.group(1)][outcome] += 1
+    if counts:
+        parts = [f"{backend} " + ", ".join(f"{n} {o}" for o, n in sorted(c.items()))
+                 for backend, c in sorted(counts.items(), reverse=True)]
+        terminalreporter.write_line("database tests by backend: " + "; ".join(parts))

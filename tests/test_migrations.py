@@ -79,3 +79,16 @@ def test_commands_refuse_an_uninitialised_database(tmp_path):
 def test_bad_database_url_is_usage_error():
     result = CliRunner().invoke(main, ["--db", "not a url", "init"])
     assert result.exit_code == 2 and "not a database URL" in result.output
+
+
+def test_an_unreachable_database_server_is_one_line_naming_it(tmp_path):
+    result = CliRunner().invoke(main, ["--db", "postgresql://tracker:s3cret@127.0.0.1:1/tracker", "init"])
+    assert result.exit_code == 1
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("tracker: cannot reach the database at 127.0.0.1:1: ") and "refused" in line
+    assert "s3cret" not in line
+
+
+def test_an_unsupported_database_is_a_usage_error():
+    result = CliRunner().invoke(main, ["--db", "mysql://u@db.example.org/tracker", "bills"])
+    assert result.exit_code == 2 and "mysql is not supported" in result.output

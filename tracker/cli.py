@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import click
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from db.engine import BadDatabaseUrl, database_url, make_engine, session_factory
+from db.engine import BadDatabaseUrl, connect_error, database_url, make_engine, session_factory
 from db.migrate import current_revision, head_revision, upgrade
 from tracker.billids import BadBillId, parse_bill_id
 from tracker.config import ConfigError, load_config
@@ -74,7 +74,7 @@ class App:
             try:
                 current = current_revision(self.engine)
             except OperationalError as exc:
-                raise Fail(f"cannot open the database {self.engine.url!r}: {exc.orig}", 1) from None
+                raise Fail(connect_error(self.engine, exc), 1) from None
             if current != head_revision(self.engine):
                 raise Fail(f"the database {self.engine.url.render_as_string(hide_password=True)} is not initialised "
                            "or is out of date: run `tracker init`")
@@ -110,6 +110,8 @@ def init(app: App) -> None:
         before = current_revision(app.engine)
         upgrade(app.engine)
         after = current_revision(app.engine)
+    except OperationalError as exc:
+        raise Fail(connect_error(app.engine, exc), 1) from None
     except SQLAlchemyError as exc:
         raise Fail(f"cannot initialise {app.engine.url.render_as_string(hide_password=True)}: {exc}", 1) from None
     url = app.engine.url.render_as_string(hide_password=True)
