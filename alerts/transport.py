@@ -201,9 +201,10 @@ class MaildirTransport:
         return f"maildir {self.path}"
 
     def send(self, from_addr: str, to_addr: str, data: bytes) -> None:
-        if self._box is None:
-            self._box = mailbox.Maildir(self.path, create=True)
         try:
+            if self._box is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._box = mailbox.Maildir(self.path, create=True)
             self._box.add(b"X-Envelope-To: " + to_addr.encode("ascii", "replace") + b"\r\n" + data)
         except OSError as exc:
             raise DeliveryError(f"{self.path}: cannot write: {exc.strerror}", transient=True, down=True) from None

@@ -3,6 +3,7 @@ the alert arrives, and a second run sends nothing. Real crawl, real SMTP server,
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,9 +19,10 @@ BOSTON = ZoneInfo("America/New_York")
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch, replica_server):
+def env(tmp_path, monkeypatch, replica_server, db_url):
     with SmtpSink() as sink:
         monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("TRACKER_DATABASE_URL", db_url)
         monkeypatch.setenv("TRACKER_SMTP_URL", sink.url)
         monkeypatch.setenv("TRACKER_SECRET_KEY", "end-to-end-secret")
         monkeypatch.setenv("TRACKER_PUBLIC_URL", "https://alerts.example.org")
@@ -60,7 +62,7 @@ def confirm_with_the_link(sink, address):
     from db.engine import make_engine, session_factory
 
     config, _ = load_config()
-    app = create_app(config, session_factory(make_engine("sqlite:///var/tracker.sqlite")), b"end-to-end-secret")
+    app = create_app(config, session_factory(make_engine(os.environ["TRACKER_DATABASE_URL"])), b"end-to-end-secret")
 
     async def go():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:

@@ -15,12 +15,13 @@ from tracker.cli import main
 
 
 @pytest.fixture
-def here(tmp_path, monkeypatch):
+def here(tmp_path, monkeypatch, db_url):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("TRACKER_SMTP_URL", raising=False)
     monkeypatch.setenv("TRACKER_SECRET_KEY", "cli-secret")
+    monkeypatch.setenv("TRACKER_DATABASE_URL", db_url)  # every command here runs on both backends
     (tmp_path / "feeds.yaml").write_text(CONFIG)
-    engine = make_engine("sqlite:///var/tracker.sqlite")
+    engine = make_engine(db_url)
     upgrade(engine)
     yield session_factory(engine)
     engine.dispose()

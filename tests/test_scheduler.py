@@ -52,8 +52,9 @@ digests:
 {extra}"""
 
 
-def test_run_once_performs_every_job_against_the_replica(tmp_path, monkeypatch, replica_server):
+def test_run_once_performs_every_job_against_the_replica(tmp_path, monkeypatch, replica_server, db_url):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRACKER_DATABASE_URL", db_url)
     monkeypatch.delenv("TRACKER_SMTP_URL", raising=False)
     (tmp_path / "feeds.yaml").write_text(_config_text(replica_server.base_url))
     runner = CliRunner()
@@ -69,7 +70,7 @@ def test_run_once_performs_every_job_against_the_replica(tmp_path, monkeypatch, 
     assert len(list((tmp_path / "var" / "outbox" / "new").iterdir())) == 1
     again = runner.invoke(main, ["run", "--once"], catch_exceptions=False)  # nothing is due: nothing is done
     assert again.exit_code == 0
-    with session_factory(make_engine("sqlite:///var/tracker.sqlite"))() as s:
+    with session_factory(make_engine(db_url))() as s:
         crawls = list(s.scalars(select(Run).where(Run.job == "crawl").order_by(Run.id)))
         assert crawls[-1].counts["bills"] == 0  # not due for 6 hours
     assert len(list((tmp_path / "var" / "outbox" / "new").iterdir())) == 1
