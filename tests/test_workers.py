@@ -1,0 +1,163 @@
+"""Several `tracker run` workers against one PostgreSQL: every message delivered once, every job run once,
+and a worker killed mid-batch loses its claims and leases to the other."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from alerts.dispatch import compose_due
+from db.models import Event, OutboxMessage, Run, Subscriber, Subscription
+from tests.alerts_world import add_action, add_bill
+from tests.smtp_sink import SmtpSink
+from tracker.config import parse_config
+
+ROOT = Path(__file__).resolve().parent.parent
+MESSAGES = 500
+
+
+@pytest.fixture(params=["postgresql"])
+def backend(request) -> str:
+    """Workers sharing a database is what PostgreSQL is for: these tests run on it only."""
+    return request.param
+
+
+def _config(base_url: str, rate: int) -> str:
+    return f"""
+sources:
+  malegislature:
+    base_url: {base_url}
+    session: 192
+    delay_s: 0
+    concurrency: 4
+bills:
+  - id: H.135
+  - id: S.47
+digests:
+  supporters:
+    from: "Campaign <alerts@example.org>"
+schedule:
+  check: 1s
+  dispatch: 1s
+  health: 1h
+  lease_ttl: 3s
+mail:
+  messages_per_second: {rate}
+  stale_claim: 2s
+"""
+
+
+def _queue(sessions, config_text: str) -> set[str]:
+    now = datetime.now(timezone.utc)
+    with sessions.begin() as s:
+        bill = add_bill(s, "H135")
+        s.execute(insert(Subscriber), [
+            {"email": f"s{i}@example.org", "role": "supporter", "status": "active", "frequency": "immediate",
+             "start_event_id": 0, "created_at": now, "source": "import"} for i in range(MESSAGES)])
+        ids = list(s.scalars(select(Subscriber.id)))
+        s.execute(insert(Subscription), [{"subscriber_id": i, "topic": "campaign", "active": True, "created_at": now}
+                                         for i in ids])
+        add_action(s, bill, "Reported favorably by the committee", ["reported-favorably"], now.date(), at=now)
+    report = compose_due(parse_config(config_text, "test"), sessions, now, kinds=("supporters",), key=b"k")
+    assert report.composed["alert"] == MESSAGES
+    with sessions() as s:
+        return set(s.scalars(select(OutboxMessage.message_id)))
+
+
+def _worker(tmp_path: Path, db_url: str, smtp_url: str, name: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TRACKER_DATABASE_URL=db_url, TRACKER_SMTP_URL=smtp_url,
+               TRACKER_SECRET_KEY="k")
+    log = open(tmp_path / f"{name}.log", "wb")
+    return subprocess.Popen([sys.executable, "-m", "tracker", "run"], cwd=tmp_path, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+
+
+def _wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _stop(*procs: subprocess.Popen) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def _received(sink) -> collections.Counter:
+    return collections.Counter(m["Message-ID"] for _, m in list(sink.state.messages))
+
+
+def test_two_workers_deliver_every_message_once_and_crawl_once(tmp_path, sessions, db_url, replica_server):
+    text = _config(replica_server.base_url, rate=500)
+    (tmp_path / "feeds.yaml").write_text(text)
+    queued = _queue(sessions, text)
+    with SmtpSink() as sink:
+        a, b = _worker(tmp_path, db_url, sink.url, "a"), _worker(tmp_path, db_url, sink.url, "b")
+        try:
+            _wait_for(lambda: queued <= set(_received(sink)), 120, "the 500 queued messages")
+            _wait_for(lambda: _crawled(sessions) >= 4, 60, "the crawl")
+            time.sleep(2)  # a duplicate would have had time to arrive
+        finally:
+            _stop(a, b)
+    got = _received(sink)
+    # every queued message, and the alerts the crawl's news led to, each exactly once
+    assert queued <= set(got) and set(got.values()) == {1}
+    with sessions() as s:
+        assert s.scalar(select(func.count()).where(OutboxMessage.state == "sent")) == len(got)
+        workers = {r.worker for r in s.scalars(select(Run).where(Run.job == "dispatch"))}
+        assert len(workers) == 2  # both delivered
+        crawls = [r.counts for r in s.scalars(select(Run).where(Run.job == "crawl", Run.ok.is_(True)))]
+        assert sum(c["bills"] for c in crawls) == 4  # H.135, S.47 and the two bills they led to: each once
+        assert s.scalar(select(func.count()).where(Event.kind == "bill.tracked")) == 4
+
+
+def _crawled(sessions) -> int:
+    with sessions() as s:
+        return sum((r.counts or {}).get("bills", 0)
+                   for r in s.scalars(select(Run).where(Run.job == "crawl", Run.ok.is_(True))))
+
+
+def test_a_worker_killed_mid_batch_leaves_nothing_undelivered(tmp_path, sessions, db_url, replica_server):
+    text = _config(replica_server.base_url, rate=40)
+    (tmp_path / "feeds.yaml").write_text(text)
+    queued = _queue(sessions, text)
+    with SmtpSink() as sink:
+        a, b = _worker(tmp_path, db_url, sink.url, "a"), _worker(tmp_path, db_url, sink.url, "b")
+        try:
+            _wait_for(lambda: len(sink.state.messages) >= 100, 60, "the first 100 messages")
+            a.send_signal(signal.SIGKILL)
+            a.wait(timeout=10)
+            _wait_for(lambda: queued <= set(_received(sink)), 120, "every queued message after the kill")
+
+            def settled():
+                with sessions() as s:
+                    return s.scalar(select(func.count()).where(OutboxMessage.state != "sent")) == 0
+
+            _wait_for(settled, 60, "every message marked sent")
+        finally:
+            _stop(a, b)
+    got = _received(sink)
+    twice = [mid for mid, n in got.items() if n > 1]
+    assert queued <= set(got) and len(twice) <= 1 and max(got.values()) <= 2
+    with sessions() as s:
+        uncertain = s.scalar(select(func.sum(OutboxMessage.uncertain)))
+        assert len(twice) <= uncertain <= 1  # the one in flight at the kill, counted
+        assert s.scalar(select(func.count()).where(OutboxMessage.state != "sent")) == 0
