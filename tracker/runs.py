@@ -45,4 +45,4 @@ def last_runs(s: Session, limit_per_job: int = 1) -> list[dict]:
     rows = s.scalars(select(Run).join(latest, Run.id == latest.c.id).order_by(Run.started_at.desc()))
     return [{"job": r.job, "started_at": r.started_at.isoformat(),
              "finished_at": r.finished_at.isoformat() if r.finished_at else None, "ok": r.ok,
-             "counts": r.counts or {}, "error": r.error} for r in rows]
+             "counts": r.counts or {}, "error": r.error, "worker": r.worker} for r in rows]
