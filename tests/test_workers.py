@@ -161,3 +161,38 @@ def test_a_worker_killed_mid_batch_leaves_nothing_undelivered(tmp_path, sessions
         uncertain = s.scalar(select(func.sum(OutboxMessage.uncertain)))
         assert len(twice) <= uncertain <= 1  # the one in flight at the kill, counted
         assert s.scalar(select(func.count()).where(OutboxMessage.state != "sent")) == 0
+
+
+def test_a_database_restart_mid_job_fails_that_run_and_the_next_one_works(sessions, db_url, engine, tmp_path,
+                                                                           monkeypatch):
+    """The server drops every connection in the middle of a job (as a restart does): that run fails and
+    writes nothing, the worker goes on, the next run reconnects."""
+    from sqlalchemy import text
+
+    from alerts.transport import MaildirTransport
+    from db.models import Bill
+    from tracker import jobs as jobs_module
+    from tracker.jobs import JobContext
+    from tracker.scheduler import Daemon
+
+    def half_written(ctx, now):
+        with ctx.sessions.begin() as s:
+            s.add(Bill(canonical="ma/192/H1", session=192, number="H1", tracked=True, error_count=0, created_at=now))
+            s.flush()
+            with engine.connect() as admin:  # another connection kills this one, like a restart
+                admin.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+                admin.commit()
+            s.execute(text("SELECT 1"))
+        return {}
+
+    monkeypatch.setitem(jobs_module.JOBS, "health", half_written)
+    daemon = Daemon(JobContext(parse_config("", "test"), sessions, lambda: MaildirTransport(tmp_path / "box")))
+    assert daemon.run_job("health") is False
+    monkeypatch.setitem(jobs_module.JOBS, "health", lambda ctx, now: {"ok": 1})
+    assert daemon.run_job("health") is True
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Bill)) == 0  # nothing partial stayed
+        runs = [(r.ok, r.error) for r in s.scalars(select(Run).where(Run.job == "health").order_by(Run.id))]
+    assert runs[-1] == (True, None)
+    assert runs[0][0] is False and "terminat" in (runs[0][1] or "").lower()
