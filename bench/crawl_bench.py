@@ -13,6 +13,7 @@ This is a benchmark, not a test; see bench/README.md for what each figure means.
 
     .venv/bin/python bench/crawl_bench.py --bills 5000
     .venv/bin/python bench/crawl_bench.py --bills 1000 --mode html
+    .venv/bin/python bench/crawl_bench.py --bills 1000 --db-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import platform
 import pstats
 import re
 import resource
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -41,6 +41,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchdb, also when run from elsewhere
+import benchdb  # noqa: E402
+
 CSV = ROOT / "tests" / "data" / "ma-192-history-actions.csv"
 SESSION = 192
 MAX_BILLS = 8180
@@ -79,10 +82,11 @@ class PhaseFigures:
     child_cpu_s: float = 0.0  # the crawl child (Scrapy: fetch + parse)
     parent_main_cpu_s: float = 0.0  # the parent's main thread (store, JSON decoding)
     parent_other_cpu_s: float = 0.0  # the parent's other threads: the replica server
-    others_cpu_s: float = 0.0  # every other process on the machine (from /proc/stat): noise
+    server_cpu_s: float | None = None  # PostgreSQL: the server backends of the bench database (None: SQLite)
+    others_cpu_s: float = 0.0  # every other process on the machine (from /proc/stat), the DB server's not: noise
     iowait_s: float = 0.0  # machine-wide CPU time idle waiting for I/O
     child_peak_rss_mb: float = 0.0  # the crawl child's own peak RSS (VmHWM, sampled every 50 ms)
-    db_bytes: int = 0  # database file + WAL after the phase
+    db_bytes: int = 0  # database file + WAL after the phase (PostgreSQL: pg_database_size)
     check: str = ""  # the phase's own check, "ok" or what went wrong
     profiles: list = field(default_factory=list)  # (what, .prof path) with --profile
 
@@ -207,10 +211,6 @@ def _proc_stat() -> dict[str, float]:
     return {"busy": (user + nice + system + irq + softirq + steal) / hz, "iowait": iowait / hz, "steal": steal / hz}
 
 
-def _db_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
-
-
 def _rss_now_mb() -> float:
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -222,7 +222,7 @@ def _rss_now_mb() -> float:
 # --------------------------------------------------------------------------- phases
 
 
-def run_phase(name, config, sessions, replica, db_path, profile_dir=None) -> tuple[PhaseFigures, list]:
+def run_phase(name, config, sessions, replica, engine, profile_dir=None) -> tuple[PhaseFigures, list]:
     from tracker.crawl import crawl
 
     fig = PhaseFigures(name)
@@ -230,6 +230,7 @@ def run_phase(name, config, sessions, replica, db_path, profile_dir=None) -> tup
     requests_before = replica.request_count()
     cpu_child, cpu_self, cpu_main = _cpu(resource.RUSAGE_CHILDREN), _cpu(resource.RUSAGE_SELF), _cpu(
         resource.RUSAGE_THREAD)
+    server_before = benchdb.backend_cpu(engine)
     stat_before = _proc_stat()
     profiler = cProfile.Profile() if profile_dir else None
     tag = name.split()[0].lower() + name.split()[1]
@@ -249,7 +250,10 @@ def run_phase(name, config, sessions, replica, db_path, profile_dir=None) -> tup
     d_main = _cpu(resource.RUSAGE_THREAD) - cpu_main
     fig.child_cpu_s, fig.parent_main_cpu_s, fig.parent_other_cpu_s = d_child, d_main, max(0.0, d_self - d_main)
     stat_after = _proc_stat()
-    fig.others_cpu_s = max(0.0, stat_after["busy"] - stat_before["busy"] - d_child - d_self)
+    server = 0.0
+    if engine.dialect.name != "sqlite":
+        server = fig.server_cpu_s = benchdb.backend_cpu_delta(server_before, benchdb.backend_cpu(engine))
+    fig.others_cpu_s = max(0.0, stat_after["busy"] - stat_before["busy"] - d_child - d_self - server)
     fig.iowait_s = stat_after["iowait"] - stat_before["iowait"]
     fig.checked, fig.changed = result.checked, result.changed
     fig.events, fig.errors, fig.fallbacks = len(result.events), len(result.errors), len(result.fallbacks)
@@ -260,7 +264,7 @@ def run_phase(name, config, sessions, replica, db_path, profile_dir=None) -> tup
     fig.wait_child_s, fig.store_s = probe.wait, probe.store
     time.sleep(0.1)  # let the sampler see the child gone
     fig.child_peak_rss_mb = probe.child_hwm_kb / 1024
-    fig.db_bytes = _db_bytes(db_path)
+    fig.db_bytes = benchdb.size_bytes(engine)
     for err in result.errors[:5]:
         print(f"    error: {err.get('bill')} {err.get('url')}: {err.get('error')}", file=sys.stderr)
     fig.profiles = []
@@ -292,7 +296,9 @@ def print_phase(fig: PhaseFigures) -> None:
     print(f"    wall: prepare {fig.prepare_s:.2f} s, child start-up {fig.child_startup_s:.2f} s, "
           f"waiting on child {fig.wait_child_s:.2f} s, storing {fig.store_s:.2f} s")
     print(f"    cpu: crawl child {fig.child_cpu_s:.2f} s, parent main thread {fig.parent_main_cpu_s:.2f} s, "
-          f"replica server threads {fig.parent_other_cpu_s:.2f} s; child peak RSS {fig.child_peak_rss_mb:.0f} MB; "
+          f"replica server threads {fig.parent_other_cpu_s:.2f} s"
+          + (f", database server backends {fig.server_cpu_s:.2f} s" if fig.server_cpu_s is not None else "")
+          + f"; child peak RSS {fig.child_peak_rss_mb:.0f} MB; "
           f"db {fig.db_bytes / 1e6:.1f} MB")
     print(f"    machine: other processes used {fig.others_cpu_s:.2f} CPU s, I/O wait {fig.iowait_s:.2f} s"
           + ("  <- a busy machine: figures are pessimistic" if fig.others_cpu_s > 0.1 * fig.wall_s else ""))
@@ -397,6 +403,14 @@ def machine_info() -> dict:
     }
 
 
+def machine_load() -> str:
+    """/proc/loadavg's three load averages (1, 5, 15 min): other work on the machine."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -421,7 +435,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bills", type=int, default=5000, help=f"bills to track, 1..{MAX_BILLS} (default 5000)")
     ap.add_argument("--concurrency", type=int, default=16, help="requests at once (default 16)")
     ap.add_argument("--mode", choices=("api", "html"), default="api", help="crawl mode (default api)")
-    ap.add_argument("--db", type=Path, help="SQLite file to create (must not exist; default a temp file)")
+    where = ap.add_mutually_exclusive_group()
+    where.add_argument("--db", type=Path, help="SQLite file to create (must not exist; default a temp file)")
+    where.add_argument("--db-url", metavar="URL",
+                       help="a database server instead of SQLite, e.g. postgresql+psycopg://USER@HOST:PORT/postgres: "
+                            "a fresh database bench_crawl_<time>_<pid> is created there (AUTOCOMMIT), migrated, "
+                            "and dropped at the end unless --keep-db")
+    ap.add_argument("--keep-db", action="store_true",
+                    help="keep the database afterwards (the --db-url database, or the temporary SQLite file)")
     ap.add_argument("--skip-scrapy-bench", action="store_true", help="do not run `scrapy bench` afterwards")
     ap.add_argument("--scrapy-bench-timeout", type=float, default=60.0, help="seconds (default 60)")
     ap.add_argument("--profile", type=Path, metavar="DIR",
@@ -433,28 +454,33 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--bills must be between 1 and {MAX_BILLS}")
     if args.db is not None and any(Path(f"{args.db}{s}").exists() for s in ("", "-wal", "-shm")):
         ap.error(f"--db {args.db} exists; the first crawl needs a fresh database: remove it or pick another path")
+    if args.db_url is not None and not benchdb.is_server_url(args.db_url):
+        ap.error("--db-url takes a server URL (postgresql+psycopg://...); give a SQLite file with --db PATH")
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
 
-    from db.engine import make_engine, session_factory
+    from db.engine import make_engine
+
+    machine = machine_info()
+    with benchdb.BenchDatabase("crawl", path=args.db, server_url=args.db_url, keep=args.keep_db) as bdb:
+        engine = make_engine(bdb.url)
+        machine["database"] = benchdb.describe(engine)
+        print(f"crawl bench {datetime.now(timezone.utc):%Y-%m-%d %H:%M}Z: {args.bills} bills, mode {args.mode}, "
+              f"concurrency {args.concurrency}, backend {machine['database']['backend']}")
+        print(f"machine: {machine['cpu']}, {machine['cores']} cores ({machine['usable_cores']} usable), "
+              f"{machine['memory_gb']} GB; Python {machine['python']}, Scrapy {machine['scrapy']}, "
+              f"Twisted {machine['twisted']}, SQLAlchemy {machine['sqlalchemy']}, "
+              f"database {machine['database']['label']}; load average {machine_load()}")
+        print(f"code: {machine['code']} at {machine['revision']}")
+        return run(args, machine, bdb, engine)
+
+
+def run(args, machine, bdb, engine) -> int:
+    from db.engine import session_factory
     from db.migrate import upgrade
     from tracker.config import parse_config
     from tracker.replica import Replica, ReplicaServer
 
-    machine = machine_info()
-    print(f"crawl bench {datetime.now(timezone.utc):%Y-%m-%d %H:%M}Z: {args.bills} bills, mode {args.mode}, "
-          f"concurrency {args.concurrency}")
-    print(f"machine: {machine['cpu']}, {machine['cores']} cores ({machine['usable_cores']} usable), "
-          f"{machine['memory_gb']} GB; Python {machine['python']}, Scrapy {machine['scrapy']}, "
-          f"Twisted {machine['twisted']}, SQLAlchemy {machine['sqlalchemy']}, SQLite {machine['sqlite']}")
-    print(f"code: {machine['code']} at {machine['revision']}")
-
-    tmpdir = None
-    if args.db is None:
-        tmpdir = Path(tempfile.mkdtemp(prefix="crawl-bench-"))
-        db_path = tmpdir / "bench.sqlite"
-    else:
-        db_path = args.db.resolve()
     try:
         t = time.perf_counter()
         replica = Replica.from_csv(CSV, session=SESSION)
@@ -466,10 +492,10 @@ def main(argv: list[str] | None = None) -> int:
         tracked = [number for _, number in keys[: args.bills]]
 
         t = time.perf_counter()
-        engine = make_engine(f"sqlite:///{db_path}")
         upgrade(engine)
         sessions = session_factory(engine)
-        print(f"database: {db_path} (upgraded in {time.perf_counter() - t:.1f} s)")
+        print(f"database: {bdb.where()} (upgraded in {time.perf_counter() - t:.1f} s)"
+              + benchdb.settings_note(machine["database"]))
 
         with ReplicaServer(replica) as server:
             t = time.perf_counter()
@@ -481,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
             phases: list[PhaseFigures] = []
 
             # Phase 1: everything is new.
-            fig, _ = run_phase("Phase 1 first crawl", config, sessions, replica, db_path, args.profile)
+            fig, _ = run_phase("Phase 1 first crawl", config, sessions, replica, engine, args.profile)
             drafts = fig.checked - len(tracked)
             problems = []
             if fig.errors:
@@ -495,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
             phases.append(fig)
 
             # Phase 2: nothing moved.
-            fig, _ = run_phase("Phase 2 unchanged re-crawl", config, sessions, replica, db_path, args.profile)
+            fig, _ = run_phase("Phase 2 unchanged re-crawl", config, sessions, replica, engine, args.profile)
             problems = []
             if fig.events:
                 problems.append(f"{fig.events} events written, expected 0")
@@ -513,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
             for i, number in enumerate(chosen):
                 replica.add_action(SESSION, number, BENCH_ACTION_DATE, "House", BENCH_ACTION.format(i=i))
             fig, outcomes = run_phase(f"Phase 3 re-crawl, {n_change} bills moved", config, sessions, replica,
-                                      db_path, args.profile)
+                                      engine, args.profile)
             got = Counter()
             for o in outcomes:
                 for e in o.events:
@@ -535,7 +561,6 @@ def main(argv: list[str] | None = None) -> int:
             if replica.errors:
                 print(f"  replica server errors: {replica.errors[:3]}", file=sys.stderr)
 
-        engine.dispose()
         self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         # Read before `scrapy bench` runs: RUSAGE_CHILDREN is the largest waited-for child so far.
         child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -561,7 +586,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps({
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "args": {"bills": args.bills, "concurrency": args.concurrency, "mode": args.mode},
+                "args": {"bills": args.bills, "concurrency": args.concurrency, "mode": args.mode,
+                         "backend": machine["database"]["backend"]},
                 "machine": machine,
                 "phases": [{**asdict(p), "bills_per_s": p.bills_per_s} for p in phases],
                 "memory": memory, "scrapy_bench": sb,
@@ -569,19 +595,21 @@ def main(argv: list[str] | None = None) -> int:
         ok = all(p.check.startswith("ok") for p in phases)
         return 0 if ok else 1
     finally:
-        if tmpdir is not None:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+        engine.dispose()
 
 
 def report(args, machine, phases, memory, sb) -> None:
-    print(f"\n## Results: {args.bills} bills, mode {args.mode}, concurrency {args.concurrency}\n")
+    print(f"\n## Results: {args.bills} bills, mode {args.mode}, concurrency {args.concurrency}, "
+          f"{machine['database']['label']}\n")
     print("| phase | bills checked | wall s | bills/s | HTTP requests | req/bill | events | errors "
-          "| parent storing s | child CPU s | other processes' CPU s | check |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| parent storing s | child CPU s | parent CPU s | DB server CPU s | other processes' CPU s | check |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for p in phases:
         print(f"| {p.name} | {p.checked} | {p.wall_s:.1f} | {p.bills_per_s:.0f} | {p.requests} | "
               f"{p.requests / max(1, p.checked):.2f} | {p.events} | {p.errors} | {p.store_s:.1f} | "
-              f"{p.child_cpu_s:.1f} | {p.others_cpu_s:.1f} | {p.check.split(' (')[0]} |")
+              f"{p.child_cpu_s:.1f} | {p.parent_main_cpu_s:.1f} | "
+              f"{'%.1f' % p.server_cpu_s if p.server_cpu_s is not None else 'in-process'} | "
+              f"{p.others_cpu_s:.1f} | {p.check.split(' (')[0]} |")
     print()
     print(f"| memory | MB |\n|---|---:|\n| parent max RSS (with the replica's {MAX_BILLS} bills) | "
           f"{memory['parent_max_rss_mb']:.0f} |\n| parent RSS after loading the replica | "
@@ -598,7 +626,8 @@ def report(args, machine, phases, memory, sb) -> None:
         else:
             print(f"scrapy bench baseline: no figure (exit {sb['returncode']})")
     print(f"\nmachine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
-          f"Scrapy {machine['scrapy']}, SQLAlchemy {machine['sqlalchemy']}; code at {machine['revision']}")
+          f"Scrapy {machine['scrapy']}, SQLAlchemy {machine['sqlalchemy']}, database {machine['database']['label']}; "
+          f"load average at the end {machine_load()}; code at {machine['revision']}")
     second = phases[1]
     aim1 = all(p.bills_per_s >= AIM_BILLS_PER_S for p in phases)
     line = (f"aim >= {AIM_BILLS_PER_S:.0f} bills/s in every phase: {'met' if aim1 else 'NOT met'} "

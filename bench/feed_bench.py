@@ -20,6 +20,7 @@ This is a benchmark, not a test; see bench/FEEDS.md for what each figure means.
 
     .venv/bin/python bench/feed_bench.py                      # 1,000 feeds x 50 items, match: bills
     .venv/bin/python bench/feed_bench.py --match all          # every item stored: the worst case
+    .venv/bin/python bench/feed_bench.py --feeds 200 --db-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 """
 
 from __future__ import annotations
@@ -35,11 +36,9 @@ import platform
 import pstats
 import re
 import resource
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -51,6 +50,8 @@ from urllib.parse import urljoin
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/feed_bench.py` from anywhere, also without the editable install
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchdb
+import benchdb  # noqa: E402
 
 # Aims from the issue.
 AIM_STEADY_S = 5.0
@@ -95,7 +96,8 @@ class PhaseFigures:
     child_cpu_s: float = 0.0  # the feed child (Scrapy: fetch + parse + sanitise + JSON)
     parent_main_cpu_s: float = 0.0  # the parent's main thread (JSON decoding, storing)
     parent_other_cpu_s: float = 0.0  # the parent's other threads: the replica server
-    others_cpu_s: float = 0.0  # every other process on the machine (from /proc/stat): noise
+    server_cpu_s: float | None = None  # PostgreSQL: the server backends of the bench database (None: SQLite)
+    others_cpu_s: float = 0.0  # every other process on the machine (from /proc/stat), the DB server's not: noise
     iowait_s: float = 0.0
     child_peak_rss_mb: float = 0.0  # the feed child's own peak RSS (VmHWM, sampled every 50 ms)
     db_bytes: int = 0
@@ -244,9 +246,15 @@ def _proc_stat() -> dict[str, float]:
 
 
 class CpuWindow:
-    """CPU used by this process, its children and every other process between enter and exit."""
+    """CPU used by this process, its children, the database server's backends (PostgreSQL on this
+    machine, when an engine is given) and every other process between enter and exit."""
+
+    def __init__(self, engine=None):
+        self.engine = engine if engine is not None and engine.dialect.name != "sqlite" else None
+        self.server = None
 
     def __enter__(self):
+        self.server0 = benchdb.backend_cpu(self.engine) if self.engine is not None else {}
         self.child0, self.self0 = _cpu(resource.RUSAGE_CHILDREN), _cpu(resource.RUSAGE_SELF)
         self.main0 = _cpu(resource.RUSAGE_THREAD)
         self.stat0 = _proc_stat()
@@ -259,12 +267,10 @@ class CpuWindow:
         self.self_ = _cpu(resource.RUSAGE_SELF) - self.self0
         self.main = _cpu(resource.RUSAGE_THREAD) - self.main0
         stat = _proc_stat()
-        self.others = max(0.0, stat["busy"] - self.stat0["busy"] - self.child - self.self_)
+        if self.engine is not None:
+            self.server = benchdb.backend_cpu_delta(self.server0, benchdb.backend_cpu(self.engine))
+        self.others = max(0.0, stat["busy"] - self.stat0["busy"] - self.child - self.self_ - (self.server or 0.0))
         self.iowait = stat["iowait"] - self.stat0["iowait"]
-
-
-def _db_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
 
 def _rss_now_mb() -> float:
@@ -311,6 +317,9 @@ PARENT_FUNCS = [
     ("  Session.commit", "sqlalchemy/orm/session.py", "commit"),
     ("  sqlite3 Cursor.execute", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
     ("  sqlite3 Connection.commit", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
+    ("  psycopg Cursor.execute", "psycopg/cursor.py", "execute"),
+    ("  psycopg Cursor.executemany", "psycopg/cursor.py", "executemany"),
+    ("  psycopg Connection.commit", "psycopg/connection.py", "commit"),
 ]
 
 
@@ -349,7 +358,7 @@ def _print_profile(what: str, stats: pstats.Stats, n: int = 15) -> None:
 # --------------------------------------------------------------------------- phases
 
 
-def run_phase(name, config, sessions, server, db_path, profile_dir=None) -> PhaseFigures:
+def run_phase(name, config, sessions, server, engine, profile_dir=None) -> PhaseFigures:
     from tracker.news.poll import poll
 
     fig = PhaseFigures(name)
@@ -358,7 +367,7 @@ def run_phase(name, config, sessions, server, db_path, profile_dir=None) -> Phas
     profiler = cProfile.Profile() if profile_dir else None
     tag = "phase" + name.split()[1]
     child_prof = Path(profile_dir) / f"{tag}-child.prof" if profile_dir else None
-    with PollProbe(child_prof) as probe, CpuWindow() as cpu:
+    with PollProbe(child_prof) as probe, CpuWindow(engine) as cpu:
         t0 = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -369,7 +378,7 @@ def run_phase(name, config, sessions, server, db_path, profile_dir=None) -> Phas
     fig.requests = server.request_count() - requests_before
     fig.child_cpu_s, fig.parent_main_cpu_s = cpu.child, cpu.main
     fig.parent_other_cpu_s = max(0.0, cpu.self_ - cpu.main)
-    fig.others_cpu_s, fig.iowait_s = cpu.others, cpu.iowait
+    fig.others_cpu_s, fig.iowait_s, fig.server_cpu_s = cpu.others, cpu.iowait, cpu.server
     fig.checked, fig.changed = result.checked, result.changed
     fig.events, fig.errors = len(result.events), len(result.errors)
     fig.event_kinds = dict(Counter(e.kind for e in result.events).most_common())
@@ -387,7 +396,7 @@ def run_phase(name, config, sessions, server, db_path, profile_dir=None) -> Phas
     fig.sources_new = after["article_sources"] - before["article_sources"]
     fig.snapshots_new = after["snapshots"] - before["snapshots"]
     fig.clusters_new = after["clusters"] - before["clusters"]
-    fig.db_bytes = _db_bytes(db_path)
+    fig.db_bytes = benchdb.size_bytes(engine)
     for err in result.errors[:5]:
         print(f"    error: {err.get('source')} {err.get('url')}: {err.get('error')}", file=sys.stderr)
     if profiler:
@@ -412,7 +421,9 @@ def print_phase(fig: PhaseFigures) -> None:
           f"(FeedWriter.apply {fig.apply_s:.2f} s), building StoryIndex {fig.story_index_s:.2f} s, "
           f"after the child {fig.after_s:.2f} s")
     print(f"    cpu: feed child {fig.child_cpu_s:.2f} s, parent main thread {fig.parent_main_cpu_s:.2f} s, "
-          f"replica server threads {fig.parent_other_cpu_s:.2f} s; child peak RSS {fig.child_peak_rss_mb:.0f} MB; "
+          f"replica server threads {fig.parent_other_cpu_s:.2f} s"
+          + (f", database server backends {fig.server_cpu_s:.2f} s" if fig.server_cpu_s is not None else "")
+          + f"; child peak RSS {fig.child_peak_rss_mb:.0f} MB; "
           f"db {fig.db_bytes / 1e6:.1f} MB")
     print(f"    machine: other processes used {fig.others_cpu_s:.2f} CPU s, I/O wait {fig.iowait_s:.2f} s"
           + ("  <- a busy machine: figures are pessimistic" if fig.others_cpu_s > 0.1 * fig.wall_s else ""))
@@ -994,6 +1005,14 @@ def machine_info() -> dict:
     }
 
 
+def machine_load() -> str:
+    """/proc/loadavg's three load averages (1, 5, 15 min): other work on the machine."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -1025,7 +1044,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--site-concurrency", type=int,
                     help="sources.news.concurrency (per site). Every feed is on 127.0.0.1, one site, so it "
                          "defaults to the total concurrency (at most 64, the config's limit)")
-    ap.add_argument("--db", type=Path, help="SQLite file to create (must not exist; default a temp file)")
+    where = ap.add_mutually_exclusive_group()
+    where.add_argument("--db", type=Path, help="SQLite file to create (must not exist; default a temp file)")
+    where.add_argument("--db-url", metavar="URL",
+                       help="a database server instead of SQLite, e.g. postgresql+psycopg://USER@HOST:PORT/postgres: "
+                            "a fresh database bench_feed_<time>_<pid> is created there (AUTOCOMMIT), migrated, "
+                            "and dropped at the end unless --keep-db")
+    ap.add_argument("--keep-db", action="store_true",
+                    help="keep the database afterwards (the --db-url database, or the temporary SQLite file)")
     ap.add_argument("--skip-plain-loop", action="store_true", help="do not run the plain feedparser baselines")
     ap.add_argument("--skip-unchanged", action="store_true", help="do not run phase 3 (the all-304 cycle)")
     ap.add_argument("--parse-sample", type=int, default=150,
@@ -1043,31 +1069,37 @@ def main(argv: list[str] | None = None) -> int:
     site = args.site_concurrency or min(args.total_concurrency, 64)
     if args.db is not None and any(Path(f"{args.db}{s}").exists() for s in ("", "-wal", "-shm")):
         ap.error(f"--db {args.db} exists; the first cycle needs a fresh database: remove it or pick another path")
+    if args.db_url is not None and not benchdb.is_server_url(args.db_url):
+        ap.error("--db-url takes a server URL (postgresql+psycopg://...); give a SQLite file with --db PATH")
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
 
-    from db.engine import make_engine, session_factory
+    from db.engine import make_engine
+
+    machine = machine_info()
+    with benchdb.BenchDatabase("feed", path=args.db, server_url=args.db_url, keep=args.keep_db) as bdb:
+        engine = make_engine(bdb.url)
+        machine["database"] = benchdb.describe(engine)
+        print(f"feed bench {datetime.now(timezone.utc):%Y-%m-%d %H:%M}Z: {args.feeds} feeds x {args.items} items, "
+              f"match {args.match}, total concurrency {args.total_concurrency}, per-site concurrency {site} "
+              f"(all feeds are on 127.0.0.1: one site), backend {machine['database']['backend']}")
+        print(f"machine: {machine['cpu']}, {machine['cores']} cores ({machine['usable_cores']} usable), "
+              f"{machine['memory_gb']} GB; Python {machine['python']}, Scrapy {machine['scrapy']}, "
+              f"Twisted {machine['twisted']}, SQLAlchemy {machine['sqlalchemy']}, "
+              f"database {machine['database']['label']}, "
+              f"feedparser {machine['feedparser']}, lxml {machine['lxml']} (libxml2 {machine['libxml2']}); "
+              f"load average {machine_load()}")
+        print(f"code: {machine['code']} at {machine['revision']}")
+        return run(args, site, machine, bdb, engine)
+
+
+def run(args, site, machine, bdb, engine) -> int:
+    from db.engine import session_factory
     from db.migrate import upgrade
     from tracker.config import parse_config
     from tracker.replica.news_model import NewsReplica
     from tracker.replica.news_server import NewsServer
 
-    machine = machine_info()
-    print(f"feed bench {datetime.now(timezone.utc):%Y-%m-%d %H:%M}Z: {args.feeds} feeds x {args.items} items, "
-          f"match {args.match}, total concurrency {args.total_concurrency}, per-site concurrency {site} "
-          f"(all feeds are on 127.0.0.1: one site)")
-    print(f"machine: {machine['cpu']}, {machine['cores']} cores ({machine['usable_cores']} usable), "
-          f"{machine['memory_gb']} GB; Python {machine['python']}, Scrapy {machine['scrapy']}, "
-          f"Twisted {machine['twisted']}, SQLAlchemy {machine['sqlalchemy']}, SQLite {machine['sqlite']}, "
-          f"feedparser {machine['feedparser']}, lxml {machine['lxml']} (libxml2 {machine['libxml2']})")
-    print(f"code: {machine['code']} at {machine['revision']}")
-
-    tmpdir = None
-    if args.db is None:
-        tmpdir = Path(tempfile.mkdtemp(prefix="feed-bench-"))
-        db_path = tmpdir / "bench.sqlite"
-    else:
-        db_path = args.db.resolve()
     try:
         t = time.perf_counter()
         replica = NewsReplica.synthetic(args.feeds, args.items, seed=0)
@@ -1080,10 +1112,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{rss_replica:.0f} MB")
 
         t = time.perf_counter()
-        engine = make_engine(f"sqlite:///{db_path}")
         upgrade(engine)
         sessions = session_factory(engine)
-        print(f"database: {db_path} (upgraded in {time.perf_counter() - t:.1f} s)")
+        print(f"database: {bdb.where()} (upgraded in {time.perf_counter() - t:.1f} s)"
+              + benchdb.settings_note(machine["database"]))
 
         with NewsServer(replica) as server:
             urls = [server.base_url + p for p in paths]
@@ -1097,7 +1129,7 @@ def main(argv: list[str] | None = None) -> int:
             n_items = args.items * args.feeds
 
             # Phase 1: every feed is new.
-            fig = run_phase("Phase 1 all changed", config, sessions, server, db_path, args.profile)
+            fig = run_phase("Phase 1 all changed", config, sessions, server, engine, args.profile)
             problems = []
             if fig.errors:
                 problems.append(f"{fig.errors} errors")
@@ -1113,7 +1145,7 @@ def main(argv: list[str] | None = None) -> int:
 
             # Phase 2: steady state, 10% of the feeds have one new item.
             touched = replica.touch_fraction(TOUCH_FRACTION, seed=TOUCH_SEED)
-            fig = run_phase(f"Phase 2 steady state, {len(touched)} feeds changed", config, sessions, server, db_path,
+            fig = run_phase(f"Phase 2 steady state, {len(touched)} feeds changed", config, sessions, server, engine,
                             args.profile)
             problems = []
             if fig.errors:
@@ -1131,7 +1163,7 @@ def main(argv: list[str] | None = None) -> int:
 
             # Phase 3: nothing moved.
             if not args.skip_unchanged:
-                fig = run_phase("Phase 3 unchanged", config, sessions, server, db_path, args.profile)
+                fig = run_phase("Phase 3 unchanged", config, sessions, server, engine, args.profile)
                 problems = []
                 if fig.errors:
                     problems.append(f"{fig.errors} errors")
@@ -1145,7 +1177,6 @@ def main(argv: list[str] | None = None) -> int:
             if replica.errors:
                 print(f"  replica server errors: {replica.errors[:3]}", file=sys.stderr)
 
-            engine.dispose()
             memory = {"parent_max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "parent_rss_after_replica_mb": rss_replica,
                       "feed_child_peak_rss_mb": max(p.child_peak_rss_mb for p in phases)}
@@ -1189,7 +1220,8 @@ def main(argv: list[str] | None = None) -> int:
             args.json.write_text(json.dumps({
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "args": {"feeds": args.feeds, "items": args.items, "match": args.match,
-                         "total_concurrency": args.total_concurrency, "site_concurrency": site},
+                         "total_concurrency": args.total_concurrency, "site_concurrency": site,
+                         "backend": machine["database"]["backend"]},
                 "machine": machine,
                 "phases": [{**asdict(p), "feeds_per_s": p.feeds_per_s} for p in phases],
                 "memory": memory, "plain_loops": plain, "parser": parser, "fast_path_agreement": agreement,
@@ -1197,8 +1229,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = all(p.check.startswith("ok") for p in phases)
         return 0 if ok else 1
     finally:
-        if tmpdir is not None:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+        engine.dispose()
 
 
 def print_parser(p: dict) -> None:
@@ -1227,16 +1258,17 @@ def print_parser(p: dict) -> None:
 
 def report(args, site, machine, phases, memory, plain, parser) -> None:
     print(f"\n## Results: {args.feeds} feeds x {args.items} items, match {args.match}, total concurrency "
-          f"{args.total_concurrency}, per-site {site}\n")
+          f"{args.total_concurrency}, per-site {site}, {machine['database']['label']}\n")
     print("| phase | feeds | wall s | feeds/s | HTTP requests | parsed / 304 or same | events | articles stored "
-          "| errors | waiting on child s | parent storing s | child CPU s | parent CPU s | other processes' CPU s "
-          "| check |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| errors | waiting on child s | parent storing s | child CPU s | parent CPU s | DB server CPU s "
+          "| other processes' CPU s | check |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for p in phases:
         print(f"| {p.name} | {p.checked} | {p.wall_s:.1f} | {p.feeds_per_s:.0f} | {p.requests} | "
               f"{p.status.get('ok', 0)} / {p.status.get('unchanged', 0)} | {p.events} | {p.articles_new} | "
               f"{p.errors} | "
               f"{p.wait_child_s:.1f} | {p.store_s:.1f} | {p.child_cpu_s:.1f} | {p.parent_main_cpu_s:.1f} | "
+              f"{'%.1f' % p.server_cpu_s if p.server_cpu_s is not None else 'in-process'} | "
               f"{p.others_cpu_s:.1f} | {p.check.split(' (')[0]} |")
     if plain:
         print("\n| plain baseline (same run, same server) | wall s | feeds/s | phase 1 / this | phase 2 / this |")
@@ -1250,7 +1282,8 @@ def report(args, site, machine, phases, memory, plain, parser) -> None:
           f"{memory['feed_child_peak_rss_mb']:.0f} |"
           + "".join(f"\n| plain loop ({b['mode']}) process peak RSS | {b['peak_rss_mb']:.0f} |" for b in plain))
     print(f"\nmachine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
-          f"Scrapy {machine['scrapy']}, SQLAlchemy {machine['sqlalchemy']}, feedparser {machine['feedparser']}; "
+          f"Scrapy {machine['scrapy']}, SQLAlchemy {machine['sqlalchemy']}, feedparser {machine['feedparser']}, "
+          f"database {machine['database']['label']}; load average at the end {machine_load()}; "
           f"code at {machine['revision']}")
     first, steady = phases[0], phases[1]
     note = f" (measured at {args.feeds} feeds x {args.items} items; the aims are for 1,000 x 50)" \

@@ -3,7 +3,12 @@
 
     .venv/bin/python bench/send_bench.py --recipients 10000
     .venv/bin/python bench/send_bench.py --recipients 100000
+    .venv/bin/python bench/send_bench.py --recipients 10000 --db-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/send_bench.py --recipients 10000 --db postgresql+psycopg://user@host/emptydb
+
+With ``--db-url`` (a server), a fresh database ``bench_send_<time>_<pid>`` is created there with an
+AUTOCOMMIT engine (in a spawned process: this one stays small), and dropped at the end unless ``--keep``.
+``--db`` uses the database it names as it is (it must hold no subscribers) and keeps it.
 
 Four processes, so that nothing shares a GIL and every peak RSS is its own:
 
@@ -46,6 +51,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/send_bench.py` from anywhere, also without the editable install
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchdb (standard library only at import)
+import benchdb  # noqa: E402
 
 AIM_MSGS_PER_S = 200.0  # at 10,000 recipients
 AIM_PEAK_MB = 300.0  # at 100,000 recipients
@@ -118,6 +125,14 @@ def cpu_s() -> float:
 
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
+
+
+def machine_load() -> str:
+    """/proc/loadavg's three load averages (1, 5, 15 min): other work on the machine."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def machine_busy_s() -> float:
@@ -261,6 +276,7 @@ def setup_main(db_url: str, n: int, out) -> None:
                 return
     upgrade(engine)
     sessions = session_factory(engine)
+    database = benchdb.describe(engine)
     rng = random.Random(4)
 
     with sessions.begin() as s:
@@ -355,7 +371,8 @@ def setup_main(db_url: str, n: int, out) -> None:
         counts = {t: c.scalar(text(f"SELECT count(*) FROM {t}")) for t in ("subscribers", "subscriptions", "events",
                                                                            "legislators", "committees")}
     engine.dispose()
-    out.send({"setup_s": time.perf_counter() - started, "now": now.isoformat(), "counts": counts})
+    out.send({"setup_s": time.perf_counter() - started, "now": now.isoformat(), "counts": counts,
+              "database": database})
 
 
 # --------------------------------------------------------------------------- the sender (its own process)
@@ -394,6 +411,7 @@ def sender_main(db_url: str, sink_url: str, now_iso: str, profile: str | None, t
     config = parse_config(CONFIG, "send-bench-feeds.yaml")
     engine = make_engine(db_url)
     sessions = session_factory(engine)
+    server_before = benchdb.backend_cpu(engine)  # before the counters: this query is not the dispatch's
     sql = {"statements": 0, "commits": 0}
 
     @event.listens_for(engine, "before_cursor_execute")
@@ -464,6 +482,8 @@ def sender_main(db_url: str, sink_url: str, now_iso: str, profile: str | None, t
         "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "vmhwm_mb": max(marks["compose_hwm_kb"] or 0, proc_status_kb("VmHWM") or 0) / 1024,
     }
+    if engine.dialect.name != "sqlite":
+        result["server_cpu_s"] = benchdb.backend_cpu_delta(server_before, benchdb.backend_cpu(engine))
     if trace:
         import tracemalloc
 
@@ -479,6 +499,7 @@ def sender_main(db_url: str, sink_url: str, now_iso: str, profile: str | None, t
 
         row = c.execute(text("SELECT count(*), avg(length(body)) FROM outbox")).one()
         result["outbox_rows"], result["avg_compressed_bytes"] = row[0], float(row[1] or 0)
+    result["db_bytes"] = benchdb.size_bytes(engine)
     engine.dispose()
     out.send(result)
 
@@ -516,6 +537,24 @@ def baseline_main(db_url: str, host: str, port: int, n: int, out) -> None:
               "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
+def create_db_main(server_url: str, out) -> None:
+    """A fresh database bench_send_<time>_<pid> on the server (AUTOCOMMIT engine)."""
+    try:
+        url, name = benchdb.create_database(server_url, "send")
+    except Exception as err:  # reported by the parent, which imports no SQLAlchemy
+        out.send({"error": f"{server_url.split('@')[-1]}: cannot create a database: {err}"})
+        return
+    out.send({"url": url, "name": name})
+
+
+def drop_db_main(server_url: str, name: str, out) -> None:
+    try:
+        benchdb.drop_database(server_url, name)
+        out.send({"dropped": name})
+    except Exception as err:
+        out.send({"error": f"could not drop {name}: {err}"})
+
+
 def run_child(ctx, target, *args, timeout: float | None = None):
     """Run ``target(*args, conn)`` in a spawned process; return what it sent."""
     parent, child = ctx.Pipe(duplex=False)
@@ -541,19 +580,36 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--recipients", type=int, default=10000, help="active supporters (default 10,000)")
-    ap.add_argument("--db", help="SQLAlchemy URL of an empty database (default: a fresh SQLite file in a temp dir)")
-    ap.add_argument("--keep", action="store_true", help="keep the temporary directory (the SQLite file)")
+    where = ap.add_mutually_exclusive_group()
+    where.add_argument("--db", help="SQLAlchemy URL of an existing database without subscribers, used as it is "
+                                    "and kept (default: a fresh SQLite file in a temp dir)")
+    where.add_argument("--db-url", metavar="URL",
+                       help="a database server, e.g. postgresql+psycopg://USER@HOST:PORT/postgres: a fresh database "
+                            "bench_send_<time>_<pid> is created there (AUTOCOMMIT), migrated, and dropped at the end "
+                            "unless --keep")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directory (the SQLite file) or the --db-url database")
     ap.add_argument("--profile", metavar="PATH", help="cProfile the dispatch() call into PATH (a .prof file); "
                                                        "the figures are then not comparable with plain runs")
     ap.add_argument("--tracemalloc", action="store_true", help="also report tracemalloc's peak (slower)")
     ap.add_argument("--skip-baseline", action="store_true", help="skip the raw smtplib baseline")
     ap.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
     args = ap.parse_args(argv)
+    if args.db_url is not None and not benchdb.is_server_url(args.db_url):
+        ap.error("--db-url takes a server URL (postgresql+psycopg://...); SQLite is the default")
     n = args.recipients
     ctx = mp.get_context("spawn")
     tmp = Path(tempfile.mkdtemp(prefix="send-bench-"))
-    db_url = args.db or f"sqlite:///{tmp / 'send.sqlite'}"
+    created = None
+    if args.db_url:
+        created = run_child(ctx, create_db_main, args.db_url, timeout=120)
+        if "error" in created:
+            print(created["error"], file=sys.stderr)
+            shutil.rmtree(tmp, ignore_errors=True)
+            return 2
+    db_url = created["url"] if created else args.db or f"sqlite:///{tmp / 'send.sqlite'}"
     machine = machine_info()
+    machine["load_start"] = machine_load()
     figures: dict = {"recipients": n, "db": db_url.split("@")[-1], "machine": machine}
     checks: list[str] = []
     try:
@@ -575,7 +631,8 @@ def main(argv: list[str] | None = None) -> int:
             send["sink_bytes"] = after["bytes"] - before["bytes"]
             send["sink_connections"] = after["connections"] - before["connections"]
             send["sink_cpu_s"] = after["cpu_s"] - before["cpu_s"]
-            send["others_cpu_s"] = max(0.0, busy1 - busy0 - send["cpu_s"] - send["sink_cpu_s"])
+            send["others_cpu_s"] = max(0.0, busy1 - busy0 - send["cpu_s"] - send["sink_cpu_s"]
+                                       - send.get("server_cpu_s", 0.0))
             figures["dispatch"] = send
             if not args.skip_baseline:
                 print("baseline: raw smtplib ...", flush=True)
@@ -592,11 +649,16 @@ def main(argv: list[str] | None = None) -> int:
         if not args.db and db_file.exists():
             figures["db_bytes"] = sum(p.stat().st_size for p in tmp.iterdir())
         figures["versions"] = _versions(ctx)
+        machine["load_end"] = machine_load()
     finally:
         if args.keep:
-            print(f"kept {tmp}")
+            print(f"kept {tmp}" + (f" and the database {figures['db']}" if created else ""))
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+            if created:
+                dropped = run_child(ctx, drop_db_main, args.db_url, created["name"], timeout=120)
+                if "error" in dropped:
+                    print(dropped["error"], file=sys.stderr)
 
     d = figures["dispatch"]
     alerts = d["composed"].get("alert", 0)
@@ -631,7 +693,7 @@ def print_figures(f: dict) -> None:
     rate_delivery = n / d["deliver_s"]
     rate_compose = n / d["compose_s"]
     print()
-    print(f"## {n:,} recipients, {f['db']}")
+    print(f"## {n:,} recipients, {f['db']}" + benchdb.settings_note(f["setup"].get("database", {})))
     print()
     print("| | wall s | messages/s | CPU s (sender) | CPU s (sink) | SQL statements | commits |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -657,9 +719,14 @@ def print_figures(f: dict) -> None:
     print(f"- composed {d['composed']}, delivery {d['delivery']}, sink received {d['sink_messages']:,} messages "
           f"({d['sink_bytes'] / max(1, d['sink_messages']) / 1024:.1f} KB each) over {d['sink_connections']} "
           f"connection(s); rate limiter waited {d['bucket_waited_s']:.2f} s")
+    size = f.get("db_bytes") or d.get("db_bytes")
     print(f"- outbox body {d['avg_compressed_bytes'] / 1024:.1f} KB compressed; setup {f['setup']['setup_s']:.1f} s"
-          + (f"; database {f['db_bytes'] / 2**20:.0f} MB" if f.get("db_bytes") else ""))
-    others = "other processes" if f["db"].startswith("sqlite") else "other processes (the database server too)"
+          + (f"; database {size / 2**20:.0f} MB" if size else ""))
+    if "server_cpu_s" in d:
+        print(f"- the database server's backends for this database used {d['server_cpu_s']:.1f} CPU s during "
+              "dispatch (a lower bound: a backend that came and went between the readings is not seen)")
+    others = "other processes" if "server_cpu_s" in d or f["db"].startswith("sqlite") else \
+        "other processes (the database server too)"
     print(f"- {others} used {d['others_cpu_s']:.1f} CPU s during dispatch"
           + (f", {b['others_cpu_s']:.1f} during the baseline" if b else "")
           + f"; sink peak RSS {f['sink_peak_rss_mb']:.0f} MB")
@@ -671,8 +738,10 @@ def print_figures(f: dict) -> None:
           f"100,000. This run: {rate:,.0f} messages/s, peak {max(d['ru_maxrss_mb'], d['vmhwm_mb']):.0f} MB")
     print(f"- checks: {'; '.join(f['checks'])}")
     v = f.get("versions", {})
+    database = f["setup"].get("database", {}).get("label") or f"SQLite {v.get('sqlite')}"
+    print(f"- load average (1, 5, 15 min) at the start {m.get('load_start')}, at the end {m.get('load_end')}")
     print(f"\nmachine: {m['cpu']}, nproc {m['nproc']} ({m['usable_cores']} usable), {m['memory_gb']} GB RAM, "
-          f"{m['os']}; Python {m['python']}, SQLite {v.get('sqlite')}, SQLAlchemy {v.get('sqlalchemy')}, "
+          f"{m['os']}; Python {m['python']}, database {database}, SQLAlchemy {v.get('sqlalchemy')}, "
           f"aiosmtpd {v.get('aiosmtpd')}, Jinja2 {v.get('jinja2')}, css-inline {v.get('css_inline')}; code at "
           f"{m['revision']}" + (f" with local changes in {', '.join(m['dirty'])}" if m["dirty"] else ""))
     if d.get("profile_top"):
