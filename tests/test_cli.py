@@ -33,7 +33,8 @@ def run(args, cwd, env=None):
 
 
 @pytest.fixture
-def workdir(tmp_path, replica_server):
+def workdir(tmp_path, replica_server, db_url, monkeypatch):
+    monkeypatch.setenv("TRACKER_DATABASE_URL", db_url)  # every command of these tests, on both backends
     (tmp_path / "feeds.yaml").write_text(FEEDS.format(base=replica_server.base_url, extra=""))
     assert run(["init"], tmp_path).returncode == 0
     return tmp_path
