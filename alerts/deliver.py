@@ -1,10 +1,12 @@
 """Send what the outbox holds: claim one message, send it, record the outcome, next.
 
-Each message is claimed (``sending``) and settled (``sent``, back to ``queued``,
-``failed``) in its own commit, so after a crash at most the one message that was
-in flight is in doubt; it is found by its stale claim, sent again, and counted
-in ``uncertain``. The claim is a conditional UPDATE, so two workers never send
-the same row.
+A message is claimed (``sending``) before it is sent, and the commit that records
+it sent also claims the next one, so at any moment a worker has at most one
+message in doubt; after a crash it is found by its stale claim, sent again, and
+counted in ``uncertain``. On PostgreSQL the next message is picked ``FOR UPDATE
+SKIP LOCKED``, so several workers deliver at once without waiting for each other;
+on both backends the claim is a conditional UPDATE, so no two workers send the
+same row.
 """
 
 from __future__ import annotations
