@@ -1,8 +1,9 @@
-"""``tracker serve``: the web side. For now the routes every email links to: confirm a
-subscription, unsubscribe (RFC 8058 one-click POST, and a page with a button for a
-plain GET, so a link scanner that opens the link unsubscribes no one), and the
-preferences page. A signed token in the URL authorises each of them; nothing else
-can change a subscription, so no CSRF token is needed on these forms.
+"""``tracker serve``: the web app. This module holds the factory and the routes every email
+links to: confirm a subscription, unsubscribe (RFC 8058 one-click POST, and a page with a
+button for a plain GET, so a link scanner that opens the link unsubscribes no one), and
+the preferences page. A signed token in the URL authorises each of them (it is the CSRF
+protection of these forms: another site cannot know it). The archive pages, the sign-up
+form and the JSON API are in ``pages``, ``signup`` and ``api`` (assembled by ``site``).
 """
 
 from __future__ import annotations
@@ -31,8 +32,19 @@ def _topic_words(topic: str, campaign: str) -> str:
     return f"every bill of {campaign}" if topic == "campaign" else short_number(topic.rsplit("/", 1)[-1])
 
 
-def create_app(config: Config, sessions: sessionmaker[Session], key: bytes) -> FastAPI:
-    app = FastAPI(title="ma-bill-tracker", docs_url=None, redoc_url=None)
+def create_app(config: Config, sessions: sessionmaker[Session], key: bytes, transport_factory=None) -> FastAPI:
+    """The whole web app. ``transport_factory`` makes the mail transport for sign-up confirmations
+    (default: ``TRACKER_SMTP_URL``, else the maildir)."""
+    app = FastAPI(title="ma-bill-tracker", version="1", docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json",
+                  description="The public archive: bills, their actions and events, the coverage, search.")
+    app.state.sessions = sessions
+    app.state.config = config
+    app.state.key = key
+    app.state.transport_factory = transport_factory
+    from tracker.web.site import install
+
+    install(app)
 
     def page(title: str, status: int = 200, **ctx) -> HTMLResponse:
         html = TEMPLATES.get_template("page.html").render(title=title, campaign=config.campaign, **ctx)
@@ -44,12 +56,7 @@ def create_app(config: Config, sessions: sessionmaker[Session], key: bytes) -> F
     def now() -> datetime:
         return datetime.now(timezone.utc)
 
-    @app.get("/", response_class=HTMLResponse)
-    def home():
-        return page(config.campaign.name, message="Alerts about the bills this campaign follows. Links in our "
-                                                  "emails lead here to confirm, change or stop them.")
-
-    @app.get("/confirm", response_class=HTMLResponse)
+    @app.get("/confirm", response_class=HTMLResponse, include_in_schema=False)
     def confirm_route(token: str = ""):
         try:
             with sessions.begin() as s:
@@ -57,10 +64,12 @@ def create_app(config: Config, sessions: sessionmaker[Session], key: bytes) -> F
                 topics = [_topic_words(t, config.campaign.name) for t in active_topics(s, sub.id)]
         except BadToken as exc:
             return refused(exc)
+        prefs = "/preferences?" + urlencode({"token": make_token(key, "preferences", sub.id, now())})
         return page("You are subscribed", message=f"Thank you: you will get {sub.frequency} alerts about "
-                                                  f"{', '.join(topics)}. Every email has a link to change or stop them.")
+                                                  f"{', '.join(topics)}. Every email has a link to change or stop them.",
+                    link=prefs, link_text="Change your preferences")
 
-    @app.get("/unsubscribe", response_class=HTMLResponse)
+    @app.get("/unsubscribe", response_class=HTMLResponse, include_in_schema=False)
     def unsubscribe_page(token: str = ""):
         try:
             payload = read_token(key, token, "unsubscribe", now())
@@ -70,7 +79,7 @@ def create_app(config: Config, sessions: sessionmaker[Session], key: bytes) -> F
         return page("Unsubscribe?", message=f"Stop alerts about {what}?", form_action=f"/unsubscribe?{urlencode({'token': token})}",
                     button="Unsubscribe")
 
-    @app.post("/unsubscribe", response_class=HTMLResponse)
+    @app.post("/unsubscribe", response_class=HTMLResponse, include_in_schema=False)
     def unsubscribe_post(token: str = ""):
         # RFC 8058: the body is "List-Unsubscribe=One-Click"; the token in the URL is what authorises it.
         try:
@@ -103,11 +112,11 @@ def create_app(config: Config, sessions: sessionmaker[Session], key: bytes) -> F
                 "token": token, "everything": "/unsubscribe?" + urlencode(
                     {"token": make_token(key, "unsubscribe", sub.id, now())})})
 
-    @app.get("/preferences", response_class=HTMLResponse)
+    @app.get("/preferences", response_class=HTMLResponse, include_in_schema=False)
     def preferences(token: str = ""):
         return preferences_view(token)
 
-    @app.post("/preferences", response_class=HTMLResponse)
+    @app.post("/preferences", response_class=HTMLResponse, include_in_schema=False)
     async def preferences_post(request: Request):
         body = await request.body()
         if len(body) > MAX_FORM:
@@ -126,4 +135,7 @@ def create_app(config: Config, sessions: sessionmaker[Session], key: bytes) -> F
                 sub.frequency = frequency
         return preferences_view(token, f"Saved: you will get {frequency} alerts.")
 
+    from tracker.web.feeds import router as feeds_router
+
+    app.include_router(feeds_router)
     return app

@@ -1,0 +1,111 @@
+"""The JSON API (described at /api/openapi.json): bills, a bill, its actions, events, articles, search.
+Every list takes ``limit``/``offset`` and ``format=json|csv|jsonl`` (a download); responses carry an
+ETag. Nothing here reads subscriber tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from tracker.news.queries import BadQuery, list_articles, search
+from tracker.queries import NoSuchBill, get_bill, list_bills
+from tracker.web import archive
+from tracker.web.common import any_bill_id, bill_id, moment, time_limit, with_etag
+
+router = APIRouter(prefix="/api", tags=["archive"])
+Format = Literal["json", "csv", "jsonl"]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _list(request: Request, rows: list[dict], fmt: str, name: str):
+    if fmt == "jsonl":
+        body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode()
+        return with_etag(request, body, "application/x-ndjson",
+                         {"Content-Disposition": f'attachment; filename="{name}.jsonl"'})
+    if fmt == "csv":
+        buf = io.StringIO()
+        columns = sorted({k for r in rows for k in r}) if rows else []
+        writer = csv.writer(buf)
+        writer.writerow(columns)
+        for r in rows:
+            writer.writerow([_cell(r.get(c)) for c in columns])
+        return with_etag(request, buf.getvalue().encode(), "text/csv; charset=utf-8",
+                         {"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return with_etag(request, json.dumps(rows, ensure_ascii=False).encode(), "application/json")
+
+
+@router.get("/bills", summary="Tracked bills")
+def bills(request: Request, format: Format = "json", limit: int = Query(100, ge=1, le=500),
+          offset: int = Query(0, ge=0, le=1_000_000)):
+    with request.app.state.sessions() as s, time_limit(s):
+        rows = list_bills(s)[offset:offset + limit]
+    return _list(request, rows, format, "bills")
+
+
+@router.get("/bills/{session}/{number}", summary="One bill with its actions, hearings and articles")
+def bill(request: Request, session: int, number: str):
+    bid = bill_id(request, session, number)
+    try:
+        with request.app.state.sessions() as s, time_limit(s):
+            data = get_bill(s, bid)
+    except NoSuchBill as exc:
+        raise HTTPException(404, str(exc)) from None
+    return with_etag(request, json.dumps(data, ensure_ascii=False).encode(), "application/json")
+
+
+@router.get("/bills/{session}/{number}/actions", summary="A bill's history, with the snapshot of each row")
+def actions(request: Request, session: int, number: str, format: Format = "json"):
+    bid = bill_id(request, session, number)
+    try:
+        with request.app.state.sessions() as s, time_limit(s):
+            rows = archive.timeline(s, bid)["actions"]
+    except NoSuchBill as exc:
+        raise HTTPException(404, str(exc)) from None
+    return _list(request, rows, format, f"{bid.number}-actions")
+
+
+@router.get("/events", summary="The event log, newest first")
+def events(request: Request, kind: str | None = Query(None, max_length=40), bill: str | None = Query(None, max_length=60),
+           since: str | None = Query(None, max_length=40), format: Format = "json",
+           limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
+    bid = any_bill_id(request, bill)
+    with request.app.state.sessions() as s, time_limit(s):
+        rows = archive.event_log(s, kind, bid, moment(since, "since"), offset, limit)
+    return _list(request, rows, format, "events")
+
+
+@router.get("/articles", summary="Articles kept, newest first, with their sources and bills")
+def articles(request: Request, bill: str | None = Query(None, max_length=60),
+             since: str | None = Query(None, max_length=40), format: Format = "json",
+             limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000)):
+    bid = any_bill_id(request, bill)
+    with request.app.state.sessions() as s, time_limit(s):
+        rows = list_articles(s, bid, moment(since, "since"), min(500, offset + limit))[offset:offset + limit]
+    return _list(request, rows, format, "articles")
+
+
+@router.get("/search", summary="Full-text search over articles and bill actions, newest first")
+def search_api(request: Request, q: str = Query(..., max_length=1000), bill: str | None = Query(None, max_length=60),
+               since: str | None = Query(None, max_length=40), until: str | None = Query(None, max_length=40),
+               kind: Literal["article", "action"] | None = None, format: Format = "json",
+               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=450)):
+    bid = any_bill_id(request, bill)
+    try:
+        with request.app.state.sessions() as s, time_limit(s):
+            hits = search(s, q, moment(since, "since"), moment(until, "until"), bid, limit=min(500, offset + limit))
+    except BadQuery as exc:
+        raise HTTPException(400, str(exc)) from None
+    if kind:
+        hits = [h for h in hits if h["type"] == kind]
+    return _list(request, hits[offset:offset + limit], format, "search")

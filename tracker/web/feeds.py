@@ -1,0 +1,359 @@
+"""Public, read-only feeds: Atom 1.0 (RFC 4287) for the event log and for each bill, and an
+iCalendar (RFC 5545) feed of hearings.
+
+| URL | what |
+|---|---|
+| ``/events.atom`` | the newest 100 events of every kind |
+| ``/bills/{bill}/feed.atom`` | the newest 100 events of one bill; ``{bill}`` in any accepted spelling: ``ma/192/H135``, ``192/H135``, ``H.135`` (session from the configuration) |
+| ``/events.atom?bill=ID`` | the same as ``/bills/ID/feed.atom`` |
+| ``/hearings.ics`` | every hearing with a start time; canceled ones carry ``STATUS:CANCELLED`` |
+| ``/hearings.ics?bill=ID``, ``/bills/{bill}/hearings.ics`` | one bill's hearings |
+
+Every answer carries a strong ``ETag`` (a hash of the body) and ``Cache-Control: public,
+max-age=300``; a matching ``If-None-Match`` gets ``304 Not Modified``. A bill id that does not
+parse is a 400, a bill the database does not hold a 404, each with one line of plain text.
+
+Events carry no subscriber data, so nothing here can show any. The XML is built with
+``xml.etree`` (never by pasting strings), after removing the characters XML 1.0 cannot carry.
+
+The handlers find the session factory and the configuration on ``request.app.state``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from urllib.parse import quote, urlsplit
+from xml.etree import ElementTree as ET
+from zoneinfo import ZoneInfo
+
+import icalendar
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Article, Bill, Event, Hearing
+from tracker.billids import BadBillId, parse_bill_id
+from tracker.store import dotted, ordinal
+
+router = APIRouter()
+
+ATOM = "http://www.w3.org/2005/Atom"
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+ICS_TYPE = "text/calendar; charset=utf-8"
+CACHE_CONTROL = "public, max-age=300"
+FEED_LIMIT = 100
+BOSTON = ZoneInfo("America/New_York")  # hearings are at the State House, whatever the tracker's display zone
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+FEED_TAG_DATE = "2021"  # the date part of the feeds' own tag: ids; fixed so they never change
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+# XML 1.0 allows tab, newline, carriage return and everything from U+0020 except surrogates, U+FFFE, U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SPACES = re.compile(r"\s+")
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+# -- helpers ---------------------------------------------------------------------------------------------------
+
+
+def clean_text(value: object) -> str:
+    """Text XML and iCalendar can carry: no control characters, ``\\r\\n`` as ``\\n``."""
+    text = "" if value is None else str(value)
+    return _NOT_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def clean_line(value: object) -> str:
+    """One line: control characters removed, runs of whitespace (newlines too) made one space."""
+    return _SPACES.sub(" ", clean_text(value)).strip()
+
+
+def _rfc3339(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _local(dt: datetime) -> str:
+    return dt.astimezone(BOSTON).strftime("%a %-m/%-d/%Y %-I:%M %p")
+
+
+def _dotted(bill: Bill) -> str:
+    return dotted(bill.number)
+
+
+def _base_url(request: Request) -> str:
+    """Where links point: ``TRACKER_PUBLIC_URL`` (the address behind the reverse proxy), else the request's."""
+    return (os.environ.get("TRACKER_PUBLIC_URL") or str(request.base_url)).rstrip("/")
+
+
+def _authority() -> str:
+    """The host in tag: URIs and UIDs: from ``TRACKER_PUBLIC_URL``, never from the request's Host header, so
+    ids stay the same whatever name the server is reached by."""
+    host = urlsplit(os.environ.get("TRACKER_PUBLIC_URL") or DEFAULT_PUBLIC_URL).hostname
+    return (host or "localhost").lower()
+
+
+def _bill_path(bill: Bill) -> str:
+    return f"/bills/{bill.session}/{quote(bill.number)}"
+
+
+def _one_line(status: int, message: str) -> PlainTextResponse:
+    return PlainTextResponse(clean_line(message) + "\n", status_code=status,
+                             headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
+
+
+def _cached(request: Request, body: bytes, media_type: str) -> Response:
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Content-Type-Options": "nosniff"}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): ``W/"x"`` matches ``"x"``."""
+    if not header:
+        return False
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        if candidate.startswith("W/"):
+            candidate = candidate[2:]
+        if candidate == etag:
+            return True
+    return False
+
+
+def _find_bill(request: Request, s: Session, text: str) -> Bill:
+    session = request.app.state.config.sources.malegislature.session
+    try:
+        bid = parse_bill_id(text, session)
+    except BadBillId as exc:
+        raise _Refused(400, f"bad bill id: {exc}") from None
+    bill = s.scalar(select(Bill).where(Bill.canonical == bid.canonical))
+    if bill is None:
+        raise _Refused(404, f"unknown bill: {bid.canonical} is not followed here")
+    return bill
+
+
+# -- Atom ------------------------------------------------------------------------------------------------------
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: clean_text(v) for k, v in attrs.items()})
+    if text is not None:
+        el.text = clean_text(text)
+    return el
+
+
+def _published(ev: Event) -> datetime:
+    """When the thing happened (the action's date, the article's publication), else when it was recorded."""
+    if ev.occurred_at is not None:
+        return ev.occurred_at
+    if ev.occurred_on is not None:
+        return datetime.combine(ev.occurred_on, time(0), BOSTON)
+    return ev.at
+
+
+def _entry_link(ev: Event, bill: Bill | None, article_url: str | None) -> str | None:
+    payload = ev.payload or {}
+    if ev.kind.startswith("article."):
+        url = payload.get("url") or article_url
+        if url:
+            return str(url)
+    return bill.url if bill is not None and bill.url else None
+
+
+def _entry_text(ev: Event, bill: Bill | None, link: str | None) -> str:
+    payload = ev.payload if isinstance(ev.payload, dict) else {}
+    lines = [clean_line(ev.summary)]
+    if bill is not None:
+        lines.append(f"Bill: {_dotted(bill)} ({bill.canonical})" + (f", {clean_line(bill.title)}" if bill.title else ""))
+    if ev.kind.startswith("hearing."):
+        for label, key in (("Starts", "starts_at"), ("Ends", "ends_at")):
+            try:
+                when = datetime.fromisoformat(payload[key]) if payload.get(key) else None
+            except (TypeError, ValueError):
+                when = None
+            if when is not None and when.tzinfo is not None:
+                lines.append(f"{label}: {_local(when)} (Boston time)")
+        if payload.get("location"):
+            lines.append(f"Where: {clean_line(payload['location'])}")
+        if payload.get("status"):
+            lines.append(f"Status: {clean_line(payload['status'])}")
+    elif ev.kind == "bill.action" and payload.get("action"):
+        lines.append(f"Action ({clean_line(payload.get('branch') or '?')}, {payload.get('date') or 'undated'}): "
+                     f"{clean_line(payload['action'])}")
+    elif ev.kind.startswith("article.") and payload.get("title"):
+        lines.append(f"Article: {clean_line(payload['title'])}")
+        if payload.get("reason"):
+            lines.append(f"Why: {clean_line(payload['reason'])}")
+    if link:
+        lines.append(f"Link: {link}")
+    lines.append(f"Event: {ev.kind}, recorded {_local(ev.at)} (Boston time)")
+    return "\n".join(lines)
+
+
+def _entries(s: Session, bill: Bill | None) -> list[tuple[Event, Bill | None, str | None]]:
+    query = (select(Event, Bill, Article.url).outerjoin(Bill, Event.bill_id == Bill.id)
+             .outerjoin(Article, Event.article_id == Article.id)
+             .order_by(Event.at.desc(), Event.id.desc()).limit(FEED_LIMIT))
+    if bill is not None:
+        query = query.where(Event.bill_id == bill.id)
+    return [tuple(row) for row in s.execute(query)]
+
+
+def atom_feed(base: str, authority: str, *, feed_id: str, title: str, subtitle: str, self_path: str,
+              alternate: str | None, author: str, rows, fallback_updated: datetime) -> bytes:
+    """An Atom 1.0 document for these (event, bill, article url) rows, newest first."""
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    _sub(feed, "id", feed_id)
+    _sub(feed, "title", title, type="text")
+    _sub(feed, "subtitle", subtitle, type="text")
+    newest = max((ev.at for ev, _, _ in rows), default=fallback_updated)
+    _sub(feed, "updated", _rfc3339(newest))
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=base + self_path)
+    if alternate:
+        _sub(feed, "link", rel="alternate", type="text/html", href=alternate)
+    _sub(_sub(feed, "author"), "name", author)
+    _sub(feed, "generator", "ma-bill-tracker")
+    for ev, bill, article_url in rows:
+        entry = _sub(feed, "entry")
+        _sub(entry, "id", f"tag:{authority},{ev.at.astimezone(timezone.utc).date().isoformat()}:events/{ev.id}")
+        _sub(entry, "title", clean_line(ev.summary) or ev.kind, type="text")
+        _sub(entry, "updated", _rfc3339(ev.at))
+        _sub(entry, "published", _rfc3339(_published(ev)))
+        link = _entry_link(ev, bill, article_url)
+        if link:
+            _sub(entry, "link", rel="alternate", type="text/html", href=link)
+        _sub(entry, "category", term=ev.kind)
+        _sub(entry, "summary", clean_line(ev.summary), type="text")
+        _sub(entry, "content", _entry_text(ev, bill, link), type="text")
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True, default_namespace=ATOM)
+
+
+def _events_feed(request: Request) -> bytes:
+    config = request.app.state.config
+    with request.app.state.sessions() as s:
+        rows = _entries(s, None)
+        return atom_feed(_base_url(request), _authority(), feed_id=f"tag:{_authority()},{FEED_TAG_DATE}:events",
+                         title=f"{config.campaign.name}: every event",
+                         subtitle="Bill actions, hearings, status changes and news, as the tracker records them",
+                         self_path="/events.atom", alternate=_base_url(request) + "/", author=config.campaign.name,
+                         rows=rows, fallback_updated=EPOCH)
+
+
+def _bill_feed(request: Request, bill_text: str) -> bytes:
+    config = request.app.state.config
+    with request.app.state.sessions() as s:
+        bill = _find_bill(request, s, bill_text)
+        rows = _entries(s, bill)
+        title = f"{_dotted(bill)} ({ordinal(bill.session)} General Court)"
+        if bill.title:
+            title += f": {clean_line(bill.title)}"
+        return atom_feed(_base_url(request), _authority(),
+                         feed_id=f"tag:{_authority()},{FEED_TAG_DATE}:bills/{bill.canonical}",
+                         title=title, subtitle=f"Every recorded change to {_dotted(bill)}, and the news about it",
+                         self_path=_bill_path(bill) + "/feed.atom", alternate=bill.url, author=config.campaign.name,
+                         rows=rows, fallback_updated=bill.created_at or EPOCH)
+
+
+@router.api_route("/events.atom", methods=["GET", "HEAD"], include_in_schema=False)
+def events_atom(request: Request, bill: str | None = None) -> Response:
+    try:
+        body = _events_feed(request) if bill is None else _bill_feed(request, bill)
+    except _Refused as exc:
+        return _one_line(exc.status, str(exc))
+    return _cached(request, body, ATOM_TYPE)
+
+
+@router.api_route("/bills/{bill_id:path}/feed.atom", methods=["GET", "HEAD"], include_in_schema=False)
+def bill_atom(request: Request, bill_id: str) -> Response:
+    try:
+        body = _bill_feed(request, bill_id)
+    except _Refused as exc:
+        return _one_line(exc.status, str(exc))
+    return _cached(request, body, ATOM_TYPE)
+
+
+# -- iCalendar -------------------------------------------------------------------------------------------------
+
+
+def hearings_calendar(rows, authority: str, name: str) -> bytes:
+    """A VCALENDAR of these (hearing, bill) rows, times in America/New_York with its VTIMEZONE."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//ma-bill-tracker//hearings//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", clean_line(name))
+    cal.add("x-wr-timezone", "America/New_York")
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", "PT1H")
+    years = []
+    for hearing, bill in rows:
+        starts = hearing.starts_at.astimezone(BOSTON)
+        years.append(starts.year)
+        number = _dotted(bill)
+        ev = icalendar.Event()
+        ev.add("uid", f"hearing-{hearing.id}-{bill.canonical.replace('/', '-')}@{authority}")
+        # with no METHOD, DTSTAMP is when the information was last revised (RFC 5545 3.8.7.2)
+        ev.add("dtstamp", hearing.updated_at.astimezone(timezone.utc))
+        ev.add("last-modified", hearing.updated_at.astimezone(timezone.utc))
+        ev.add("dtstart", starts)
+        if hearing.ends_at is not None and hearing.ends_at > hearing.starts_at:
+            ev.add("dtend", hearing.ends_at.astimezone(BOSTON))
+        canceled = hearing.status == "canceled"
+        summary = f"Hearing: {number}" + (f" {clean_line(bill.title)}" if bill.title else "")
+        ev.add("summary", summary + (" (canceled)" if canceled else ""))
+        ev.add("status", "CANCELLED" if canceled else "CONFIRMED")
+        if hearing.location:
+            ev.add("location", clean_line(hearing.location))
+        if bill.url:
+            ev.add("url", bill.url)
+        lines = [f"{number} ({bill.canonical})" + (f": {clean_line(bill.title)}" if bill.title else "")]
+        if bill.committee:
+            lines.append(f"Committee: {clean_line(bill.committee)}")
+        lines.append(f"Hearing {hearing.status}" + (f", {clean_line(hearing.location)}" if hearing.location else ""))
+        if bill.url:
+            lines.append(bill.url)
+        ev.add("description", "\n".join(lines))
+        ev.add("class", "PUBLIC")
+        cal.add_component(ev)
+    if years:
+        cal.add_missing_timezones(first_date=date(min(years) - 1, 1, 1), last_date=date(max(years) + 2, 1, 1))
+    return cal.to_ical()
+
+
+def _hearings(request: Request, bill_text: str | None) -> bytes:
+    config = request.app.state.config
+    with request.app.state.sessions() as s:
+        query = (select(Hearing, Bill).join(Bill, Hearing.bill_id == Bill.id)
+                 .where(Hearing.starts_at.is_not(None)).order_by(Hearing.starts_at, Hearing.id))
+        name = f"{config.campaign.name}: hearings"
+        if bill_text is not None:
+            bill = _find_bill(request, s, bill_text)
+            query = query.where(Hearing.bill_id == bill.id)
+            name = f"Hearings on {_dotted(bill)}"
+        return hearings_calendar([tuple(r) for r in s.execute(query)], _authority(), name)
+
+
+@router.api_route("/hearings.ics", methods=["GET", "HEAD"], include_in_schema=False)
+def hearings_ics(request: Request, bill: str | None = None) -> Response:
+    try:
+        body = _hearings(request, bill)
+    except _Refused as exc:
+        return _one_line(exc.status, str(exc))
+    return _cached(request, body, ICS_TYPE)
+
+
+@router.api_route("/bills/{bill_id:path}/hearings.ics", methods=["GET", "HEAD"], include_in_schema=False)
+def bill_hearings_ics(request: Request, bill_id: str) -> Response:
+    return hearings_ics(request, bill_id)

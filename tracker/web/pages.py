@@ -1,0 +1,119 @@
+"""The archive's HTML pages: home, a bill's timeline with its coverage and chart, search, the event log.
+They work without JavaScript; the chart is server-rendered SVG."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup, escape
+
+from db.models import Snapshot
+from tracker.news.queries import BadQuery, search
+from tracker.queries import NoSuchBill, list_bills
+from tracker.web import archive
+from tracker.web.common import any_bill_id, bill_id, day, moment, page_args, render, time_limit
+
+router = APIRouter(include_in_schema=False)
+_MARK = re.compile(r"\[([^\[\]]*)\]")
+
+
+def highlight(snippet: str | None) -> Markup:
+    """``[word]`` markers of a snippet as <mark>, everything else escaped."""
+    if not snippet:
+        return Markup("")
+    out, last = [], 0
+    for m in _MARK.finditer(snippet):
+        out.append(escape(snippet[last:m.start()]))
+        out.append(Markup("<mark>") + escape(m.group(1)) + Markup("</mark>"))
+        last = m.end()
+    out.append(escape(snippet[last:]))
+    return Markup("").join(out)
+
+
+@router.get("/")
+def home(request: Request):
+    with request.app.state.sessions() as s, time_limit(s):
+        bills = list_bills(s)
+        recent = archive.event_log(s, None, None, None, 0, 12)
+    return render(request, "home.html", cache=True, bills=bills, recent=recent)
+
+
+@router.get("/bills/{session}/{number}")
+def bill_page(request: Request, session: str, number: str, as_of: str | None = None):
+    bid = bill_id(request, session, number)
+    when = day(as_of, "as_of")
+    try:
+        with request.app.state.sessions() as s, time_limit(s):
+            data = archive.timeline(s, bid)
+            cov = archive.coverage_by_week(s, bid)
+            past = archive.status_as_of(s, bid, when) if when else None
+    except NoSuchBill as exc:
+        raise HTTPException(404, str(exc)) from None
+    if data["id"] != f"ma/{session}/{number}":
+        return RedirectResponse(f"/bills/{data['session']}/{data['number']}", 308)
+    return render(request, "bill.html", cache=True, bill=data, chart=archive.chart_svg_data(cov), past=past,
+                  as_of=as_of or "")
+
+
+@router.get("/bills/{spelling}")
+def bill_by_spelling(request: Request, spelling: str):
+    """``/bills/H.135`` and friends lead to the canonical page."""
+    bid = any_bill_id(request, spelling)
+    return RedirectResponse(f"/bills/{bid.session}/{bid.number}", 308)
+
+
+@router.get("/search")
+def search_page(request: Request, q: str = "", bill: str = "", since: str = "", until: str = "", kind: str = "",
+                source: str = "", page: int = 1):
+    offset, per_page = page_args(page, 25)
+    results, error = [], None
+    bid = any_bill_id(request, bill)
+    start, end = moment(since, "since"), moment(until, "until")
+    if kind and kind not in ("article", "action"):
+        raise HTTPException(400, f"kind={kind[:20]!r}: choose article or action")
+    if q:
+        try:
+            with request.app.state.sessions() as s, time_limit(s):
+                hits = search(s, q, start, end, bid, limit=min(500, offset + per_page * 4))
+        except BadQuery as exc:
+            return render(request, "search.html", status=400, q=q, filters=request.query_params, results=[],
+                          error=str(exc), page=page, more=False, highlight=highlight)
+        if kind:
+            hits = [h for h in hits if h["type"] == kind]
+        if source:
+            hits = [h for h in hits if h["type"] == "article" and source.lower() in (h.get("source") or "").lower()]
+        results = hits[offset:offset + per_page]
+        more = len(hits) > offset + per_page
+    else:
+        more = False
+    return render(request, "search.html", q=q, filters=request.query_params, results=results, error=error,
+                  page=page, more=more, highlight=highlight)
+
+
+@router.get("/events")
+def events_page(request: Request, kind: str = "", bill: str = "", since: str = "", page: int = 1):
+    offset, per_page = page_args(page, 50)
+    bid = any_bill_id(request, bill)
+    with request.app.state.sessions() as s, time_limit(s):
+        rows = archive.event_log(s, kind or None, bid, moment(since, "since"), offset, per_page + 1)
+        kinds = archive.event_kinds(s)
+    return render(request, "events.html", cache=True, events=rows[:per_page], more=len(rows) > per_page,
+                  page=page, kinds=kinds, filters=request.query_params)
+
+
+@router.get("/snapshots/{snapshot_id}")
+def snapshot(request: Request, snapshot_id: int):
+    """The raw response an event came from, as it was fetched (served as text, never as a page)."""
+    import zlib
+
+    with request.app.state.sessions() as s:
+        snap = s.get(Snapshot, snapshot_id) if 0 < snapshot_id < 2**63 else None
+        if snap is None:
+            raise HTTPException(404, f"no snapshot {snapshot_id}")
+        body = zlib.decompress(snap.body)
+        headers = {"X-Source-URL": snap.url, "X-Fetched-At": snap.fetched_at.isoformat(),
+                   "Content-Disposition": f'inline; filename="snapshot-{snap.id}.txt"',
+                   "X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=86400"}
+    return Response(body, media_type="text/plain; charset=utf-8", headers=headers)

@@ -1,0 +1,149 @@
+"""The sign-up form: email, bills or the whole campaign, frequency, and optional districts (from the
+legislature's directory), then the confirmation email (double opt-in).
+
+CSRF: a random cookie, and in the form an HMAC of it under the app's key; a POST whose field does
+not match its cookie is refused, and another site can neither read our cookie nor forge the HMAC.
+Rate limits: per client address and per email address, in this process's memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import APIRouter, Request
+
+from alerts.addresses import BadAddress, normalise_email
+from alerts.subscribers import FREQUENCIES, BadSubscription, subscribe
+from alerts.tokens import make_token
+from tracker.directory import districts
+from tracker.queries import list_bills
+from tracker.web.common import render
+
+router = APIRouter(include_in_schema=False)
+COOKIE = "tracker_csrf"
+FIND_MY_LEGISLATOR = "https://malegislature.gov/Search/FindMyLegislator"
+PER_IP = (5, 3600.0)  # sign-ups per client address per hour
+PER_ADDRESS = (3, 86400.0)  # per email address per day
+MAX_FORM = 16 * 1024
+
+
+class RateLimiter:
+    """Sliding windows of recent hits per key."""
+
+    def __init__(self):
+        self._hits: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, limit: int, window: float, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits[key]
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:
+                return False
+            hits.append(now)
+            return True
+
+
+def _csrf_field(key: bytes, cookie: str) -> str:
+    return hmac.new(key, b"csrf:" + cookie.encode(), hashlib.sha256).hexdigest()
+
+
+def _form_context(request: Request, values: dict, error: str | None = None):
+    config = request.app.state.config
+    with request.app.state.sessions() as s:
+        bills = [b for b in list_bills(s)]
+        session = config.sources.malegislature.session
+        sessions_known = sorted({b["session"] for b in bills} | {session})
+        lists = {"House": [], "Senate": []}
+        for gc in sessions_known:
+            for branch, names in districts(s, gc).items():
+                lists[branch] = sorted(set(lists[branch]) | set(names))
+    if not bills:
+        bills = [{"id": b.canonical, "title": None, "status": None} for b in config.tracked_bill_ids()]
+    return {"bills": bills, "frequencies": FREQUENCIES, "districts": lists, "values": values, "error": error,
+            "find_my_legislator": FIND_MY_LEGISLATOR}
+
+
+def _with_cookie(request: Request, response, cookie: str | None):
+    if cookie is None:
+        return response
+    response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", max_age=7200,
+                        secure=request.url.scheme == "https")
+    return response
+
+
+@router.get("/signup")
+def signup_form(request: Request):
+    cookie = request.cookies.get(COOKIE) or secrets.token_urlsafe(24)
+    ctx = _form_context(request, {"frequency": "daily", "bills": []})
+    response = render(request, "signup.html", csrf=_csrf_field(request.app.state.key, cookie), **ctx)
+    return _with_cookie(request, response, cookie if COOKIE not in request.cookies else None)
+
+
+@router.post("/signup")
+async def signup_post(request: Request):
+    from alerts.deliver import deliver
+    from alerts.dispatch import envelope_sender, queue_confirmation
+
+    app = request.app
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return render(request, "page.html", status=413, title="Too much", message="That form was too large.")
+    form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    one = {k: v[-1].strip() for k, v in form.items()}
+    values = {"email": one.get("email", ""), "name": one.get("name", ""), "frequency": one.get("frequency", "daily"),
+              "bills": form.get("bill", []), "house_district": one.get("house_district", ""),
+              "senate_district": one.get("senate_district", "")}
+    cookie = request.cookies.get(COOKIE, "")
+    if not cookie or not hmac.compare_digest(_csrf_field(app.state.key, cookie), one.get("csrf", "")):
+        return render(request, "page.html", status=403, title="Please try again",
+                      message="This form has expired or did not come from this site: open the sign-up page again.")
+
+    def refuse(message: str, status: int = 400):
+        ctx = _form_context(request, values, message)
+        return render(request, "signup.html", status=status, csrf=one.get("csrf", ""), **ctx)
+
+    client = request.client.host if request.client else "unknown"
+    if not app.state.rate_limits.allow(f"ip:{client}", *PER_IP):
+        return refuse("Too many sign-ups from your network in the last hour; please try again later.", 429)
+    try:
+        address = normalise_email(values["email"])
+    except BadAddress as exc:
+        return refuse(str(exc))
+    if not app.state.rate_limits.allow(f"email:{address}", *PER_ADDRESS):
+        return refuse("This address was signed up several times today; check its inbox for our email.", 429)
+    if values["frequency"] not in FREQUENCIES:
+        return refuse(f"Choose how often: {', '.join(FREQUENCIES)}.")
+    chosen = [] if "campaign" in values["bills"] else values["bills"]
+    now = datetime.now(timezone.utc)
+    try:
+        with app.state.sessions.begin() as s:
+            out = subscribe(s, app.state.config, address, bills=chosen, name=values["name"] or None,
+                            frequency=values["frequency"], house_district=values["house_district"] or None,
+                            senate_district=values["senate_district"] or None, source="web", now=now)
+            row = (queue_confirmation(s, app.state.config, out.subscriber, now, app.state.key)
+                   if out.needs_confirmation else None)
+            row_id = row.id if row is not None else None
+            sub_id, status = out.subscriber.id, out.subscriber.status
+    except BadSubscription as exc:
+        return refuse(str(exc))
+    if row_id is not None:
+        config = app.state.config
+        deliver(app.state.sessions, app.state.transport_factory(), envelope_sender(config),
+                rate=config.mail.messages_per_second, max_attempts=config.mail.max_attempts, only_ids=[row_id])
+    if status == "active":
+        prefs = "/preferences?" + urlencode({"token": make_token(app.state.key, "preferences", sub_id, now)})
+        return render(request, "page.html", title="You are already subscribed",
+                      message="Your new choices were added to your alerts.", link=prefs,
+                      link_text="See your preferences")
+    return render(request, "page.html", title="Check your email",
+                  message=f"We sent a confirmation link to {address}. Your alerts start when you open it.")

@@ -1,0 +1,60 @@
+"""Assembles the web app: the archive pages, the sign-up form, the JSON API, and error handling that
+turns every bad request into a 4xx with a clear message (HTML for pages, JSON under /api)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tracker.web import api, pages, signup
+from tracker.web.common import render
+
+
+def _default_transport():
+    from alerts.transport import transport_from_env
+
+    return transport_from_env()
+
+
+def install(app: FastAPI) -> None:
+    if app.state.transport_factory is None:
+        app.state.transport_factory = _default_transport
+    app.state.rate_limits = signup.RateLimiter()
+    app.include_router(pages.router)
+    app.include_router(signup.router)
+    app.include_router(api.router)
+
+    def problem(request: Request, status: int, message: str):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message, "status": status}, status_code=status)
+        return render(request, "page.html", status=status, title=_titles.get(status, "Something is wrong"),
+                      message=message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        message = exc.detail if isinstance(exc.detail, str) else "this page does not exist"
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"there is nothing at {request.url.path[:200]}"
+        return problem(request, exc.status_code, message)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_params(request: Request, exc: RequestValidationError):
+        parts = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
+            parts.append(f"{where}: {err.get('msg', 'invalid')}")
+        return problem(request, 400, "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(OperationalError)
+    async def slow_or_down(request: Request, exc: OperationalError):
+        text = str(exc.orig or exc).lower()
+        if "timeout" in text or "interrupted" in text or "canceling statement" in text:
+            return problem(request, 503, "the query took too long; narrow it down")
+        return problem(request, 503, "the database is not reachable right now; try again in a minute")
+
+
+_titles = {400: "That request is not right", 403: "Not allowed", 404: "Not found", 413: "Too much",
+           429: "Slow down", 503: "Try again later"}
