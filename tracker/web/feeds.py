@@ -4,10 +4,10 @@ iCalendar (RFC 5545) feed of hearings.
 | URL | what |
 |---|---|
 | ``/events.atom`` | the newest 100 events of every kind |
-| ``/bills/{bill}/feed.atom`` | the newest 100 events of one bill; ``{bill}`` in any accepted spelling: ``ma/192/H135``, ``192/H135``, ``H.135`` (session from the configuration) |
-| ``/events.atom?bill=ID`` | the same as ``/bills/ID/feed.atom`` |
+| ``/bills/192/H135/feed.atom``, ``/bills/ma/192/H135/feed.atom`` | the newest 100 events of one bill |
+| ``/events.atom?bill=ID`` | the same, ``ID`` in any accepted spelling (``H.135``: the session from the configuration) |
 | ``/hearings.ics`` | every hearing with a start time; canceled ones carry ``STATUS:CANCELLED`` |
-| ``/hearings.ics?bill=ID``, ``/bills/{bill}/hearings.ics`` | one bill's hearings |
+| ``/hearings.ics?bill=ID``, ``/bills/192/H135/hearings.ics`` | one bill's hearings |
 
 Every answer carries a strong ``ETag`` (a hash of the body) and ``Cache-Control: public,
 max-age=300``; a matching ``If-None-Match`` gets ``304 Not Modified``. A bill id that does not
@@ -16,7 +16,10 @@ parse is a 400, a bill the database does not hold a 404, each with one line of p
 Events carry no subscriber data, so nothing here can show any. The XML is built with
 ``xml.etree`` (never by pasting strings), after removing the characters XML 1.0 cannot carry.
 
-The handlers find the session factory and the configuration on ``request.app.state``.
+The handlers find the session factory and the configuration on ``request.app.state``. The path
+routes take the bill with a ``path`` converter, so ``ma/192/H135`` works in the path; a one-segment
+spelling (``/bills/H.135/feed.atom``) is taken by the archive page route ``/bills/{session}/{number}``,
+which is registered first: use ``?bill=`` for those.
 """
 
 from __future__ import annotations
@@ -148,7 +151,7 @@ def _find_bill(request: Request, s: Session, text: str) -> Bill:
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", {k: clean_text(v) for k, v in attrs.items()})
+    el = ET.SubElement(parent, tag, {k: clean_text(v) for k, v in attrs.items()})
     if text is not None:
         el.text = clean_text(text)
     return el
@@ -214,7 +217,7 @@ def _entries(s: Session, bill: Bill | None) -> list[tuple[Event, Bill | None, st
 def atom_feed(base: str, authority: str, *, feed_id: str, title: str, subtitle: str, self_path: str,
               alternate: str | None, author: str, rows, fallback_updated: datetime) -> bytes:
     """An Atom 1.0 document for these (event, bill, article url) rows, newest first."""
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    feed = ET.Element("feed", {"xmlns": ATOM})  # unprefixed names in the Atom namespace
     _sub(feed, "id", feed_id)
     _sub(feed, "title", title, type="text")
     _sub(feed, "subtitle", subtitle, type="text")
@@ -237,7 +240,7 @@ def atom_feed(base: str, authority: str, *, feed_id: str, title: str, subtitle: 
         _sub(entry, "category", term=ev.kind)
         _sub(entry, "summary", clean_line(ev.summary), type="text")
         _sub(entry, "content", _entry_text(ev, bill, link), type="text")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True, default_namespace=ATOM)
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
 def _events_feed(request: Request) -> bytes:
