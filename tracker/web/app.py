@@ -42,8 +42,10 @@ def create_app(config: Config, sessions: sessionmaker[Session], key: bytes, tran
     app.state.config = config
     app.state.key = key
     app.state.transport_factory = transport_factory
+    from tracker.web.feeds import router as feeds_router
     from tracker.web.site import install
 
+    app.include_router(feeds_router)  # first: /bills/H.135/feed.atom is a feed, not a bill page
     install(app)
 
     def page(title: str, status: int = 200, **ctx) -> HTMLResponse:
@@ -135,7 +137,5 @@ def create_app(config: Config, sessions: sessionmaker[Session], key: bytes, tran
                 sub.frequency = frequency
         return preferences_view(token, f"Saved: you will get {frequency} alerts.")
 
-    from tracker.web.feeds import router as feeds_router
 
-    app.include_router(feeds_router)
     return app
