@@ -137,5 +137,4 @@ def create_app(config: Config, sessions: sessionmaker[Session], key: bytes, tran
                 sub.frequency = frequency
         return preferences_view(token, f"Saved: you will get {frequency} alerts.")
 
-
     return app
