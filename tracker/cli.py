@@ -360,7 +360,7 @@ def demo(app: App, demo_db: str | None, workdir: str | None) -> None:
     sys.exit(run_demo(demo_db, echo=click.echo, workdir=workdir))
 
 
-from tracker import cli_alerts, cli_run  # noqa: E402,F401  (register subscribe, subscribers, digest, serve, run)
+from tracker import cli_alerts, cli_export, cli_run  # noqa: E402,F401  (subscribe, digest, serve, export, run, ...)
 
 if __name__ == "__main__":  # python -m tracker.cli: run the imported module's group, where the commands are
     from tracker.cli import main as _main
