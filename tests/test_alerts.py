@@ -29,8 +29,11 @@ def _mail(tmp_path):
     from email.policy import default
 
     box = tmp_path / "outbox" / "new"
-    return [email.message_from_bytes(p.read_bytes(), policy=default) for p in sorted(box.iterdir())] \
-        if box.exists() else []
+    if not box.exists():
+        return []
+    # in the order written: maildir names do not sort by time (their microseconds are not zero-padded)
+    files = sorted(box.iterdir(), key=lambda p: (p.stat().st_mtime_ns, int(p.name.split("Q")[1].split(".")[0])))
+    return [email.message_from_bytes(p.read_bytes(), policy=default) for p in files]
 
 
 def _send(cfg, sessions, tmp_path, now=NOW, **kw):

@@ -82,7 +82,8 @@ SUPPORTER = "jane@example.org"
 
 def _mail(box: Path, seen: set[str]) -> list[tuple[Path, email.message.EmailMessage]]:
     new = []
-    for path in sorted((box / "new").glob("*")) if (box / "new").exists() else []:
+    files = sorted((box / "new").glob("*"), key=lambda p: p.stat().st_mtime_ns) if (box / "new").exists() else []
+    for path in files:
         if path.name not in seen:
             seen.add(path.name)
             new.append((path, email.message_from_bytes(path.read_bytes(), policy=default)))
