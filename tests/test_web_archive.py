@@ -187,3 +187,24 @@ def test_the_openapi_document_describes_the_api(web, archive):
     assert {"/api/bills", "/api/bills/{session}/{number}", "/api/events", "/api/articles", "/api/search"} <= \
         set(spec["paths"])
     assert not any(p.startswith(("/confirm", "/signup", "/preferences")) for p in spec["paths"])
+
+
+def test_paging_keeps_the_filters(web, archive, sessions):
+    with sessions.begin() as s:
+        from db.models import Bill
+
+        bill = s.scalar(select_bill())
+        for i in range(60):
+            add_action(s, s.get(Bill, bill), f"Filler action {i}", ["other"], date(2022, 1, 1))
+    first = web("GET", "/events", params={"kind": "bill.action", "bill": "H.135"})
+    assert "Older" in first.text and 'href="?kind=bill.action&amp;bill=H.135&amp;page=2"' in first.text
+    second = web("GET", "/events", params={"kind": "bill.action", "bill": "H.135", "page": 2})
+    assert second.status_code == 200 and "Filler action 0" in second.text and "Newer" in second.text
+
+
+def select_bill():
+    from sqlalchemy import select
+
+    from db.models import Bill
+
+    return select(Bill.id)

@@ -4,6 +4,7 @@ They work without JavaScript; the chart is server-rendered SVG."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -79,7 +80,7 @@ def search_page(request: Request, q: str = "", bill: str = "", since: str = "", 
                 hits = search(s, q, start, end, bid, limit=min(500, offset + per_page * 4))
         except BadQuery as exc:
             return render(request, "search.html", status=400, q=q, filters=request.query_params, results=[],
-                          error=str(exc), page=page, more=False, highlight=highlight)
+                          error=str(exc), page=page, more=False, highlight=highlight, prev_url="", next_url="")
         if kind:
             hits = [h for h in hits if h["type"] == kind]
         if source:
@@ -89,7 +90,13 @@ def search_page(request: Request, q: str = "", bill: str = "", since: str = "", 
     else:
         more = False
     return render(request, "search.html", q=q, filters=request.query_params, results=results, error=error,
-                  page=page, more=more, highlight=highlight)
+                  page=page, more=more, highlight=highlight, prev_url=_page_url(request, page - 1),
+                  next_url=_page_url(request, page + 1))
+
+
+def _page_url(request: Request, page: int) -> str:
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(page))]
+    return "?" + urlencode(params)
 
 
 @router.get("/events")
@@ -100,7 +107,8 @@ def events_page(request: Request, kind: str = "", bill: str = "", since: str = "
         rows = archive.event_log(s, kind or None, bid, moment(since, "since"), offset, per_page + 1)
         kinds = archive.event_kinds(s)
     return render(request, "events.html", cache=True, events=rows[:per_page], more=len(rows) > per_page,
-                  page=page, kinds=kinds, filters=request.query_params)
+                  page=page, kinds=kinds, filters=request.query_params, prev_url=_page_url(request, page - 1),
+                  next_url=_page_url(request, page + 1))
 
 
 @router.get("/snapshots/{snapshot_id}")
