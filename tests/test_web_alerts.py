@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -13,21 +11,14 @@ from alerts.subscribers import subscribe
 from alerts.tokens import make_token
 from db.models import OutboxMessage, Subscriber, Subscription
 from tests.alerts_world import KEY, config
+from tests.web_client import caller
 from tracker.web.app import create_app
 
 
 @pytest.fixture
 def web(sessions):
     app = create_app(config(), sessions, KEY)
-
-    def call(method: str, url: str, **kw) -> httpx.Response:
-        async def go():
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-                return await c.request(method, url, **kw)
-
-        return asyncio.run(go())
-
-    return call
+    return caller(app)
 
 
 @pytest.fixture

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
 from datetime import date, datetime, timedelta, timezone
 
-import httpx
 import pytest
 
 from db.models import Article, ArticleBill, BillAction, Event
 from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config
+from tests.web_client import caller
 from tracker.web.app import create_app
 
 
 @pytest.fixture
 def web(sessions):
     app = create_app(config(), sessions, KEY, transport_factory=lambda: None)
-
-    def call(method: str, url: str, **kw) -> httpx.Response:
-        async def go():
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-                return await c.request(method, url, **kw)
-
-        return asyncio.run(go())
-
-    return call
+    return caller(app)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ httpx, read back with feedparser, a strict XML parser and icalendar. Runs on bot
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime, timedelta, timezone
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ import pytest
 
 from db.models import Article, Event, Hearing
 from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config
+from tests.web_client import caller
 from tracker.web.app import create_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -26,15 +26,7 @@ NASTY = 'An Act <script>alert("x")</script> & regulate\x01 face\x0b surveillance
 def web(sessions, monkeypatch):
     monkeypatch.delenv("TRACKER_PUBLIC_URL", raising=False)
     app = create_app(config(), sessions, KEY)
-
-    def call(method: str, url: str, **kw) -> httpx.Response:
-        async def go():
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-                return await c.request(method, url, **kw)
-
-        return asyncio.run(go())
-
-    return call
+    return caller(app)
 
 
 @pytest.fixture
