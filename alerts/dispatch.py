@@ -268,6 +268,9 @@ def dispatch(config: Config, sessions: sessionmaker[Session], transport, *, now:
             deliver_options["only_ids"] = list(s.scalars(select(OutboxMessage.id).where(
                 OutboxMessage.to_addr == normalise_email(only), OutboxMessage.state == "queued")))
     if not dry_run:
+        from tracker.durations import parse_duration
+
+        deliver_options.setdefault("stale_after", parse_duration(config.mail.stale_claim))
         report.delivery = deliver(sessions, transport, envelope_sender(config),
                                   rate=config.mail.messages_per_second, max_attempts=config.mail.max_attempts,
                                   now=clock, **deliver_options)
