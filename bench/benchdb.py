@@ -164,6 +164,45 @@ def backend_cpu_delta(before: dict[int, float], after: dict[int, float]) -> floa
     return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
+class SqlCounter:
+    """Counts the SQL statements (an executemany is one) and commits an engine runs between enter and
+    exit, with SQLAlchemy's ``before_cursor_execute`` and ``commit`` engine events, and the pings of
+    ``pool_pre_ping`` (one more round trip at every connection checkout, which no event reports)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements = self.executemany = self.commits = self.pings = 0
+
+    def _execute(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements += 1
+        self.executemany += bool(executemany)
+
+    def _commit(self, conn):
+        self.commits += 1
+
+    def __enter__(self) -> "SqlCounter":
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._execute)
+        event.listen(self.engine, "commit", self._commit)
+        dialect = self.engine.dialect
+        real_ping = dialect.do_ping
+
+        def do_ping(dbapi_connection):
+            self.pings += 1
+            return real_ping(dbapi_connection)
+
+        dialect.do_ping = do_ping  # an instance attribute, removed again on exit
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._execute)
+        event.remove(self.engine, "commit", self._commit)
+        self.engine.dialect.__dict__.pop("do_ping", None)
+
+
 class BenchDatabase:
     """The database of one benchmark run, as a context manager.
 

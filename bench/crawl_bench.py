@@ -86,6 +86,10 @@ class PhaseFigures:
     others_cpu_s: float = 0.0  # every other process on the machine (from /proc/stat), the DB server's not: noise
     iowait_s: float = 0.0  # machine-wide CPU time idle waiting for I/O
     child_peak_rss_mb: float = 0.0  # the crawl child's own peak RSS (VmHWM, sampled every 50 ms)
+    sql_statements: int = 0  # SQL statements the parent ran in the phase (an executemany is one)
+    sql_executemany: int = 0  # of which executemany
+    sql_commits: int = 0
+    sql_pings: int = 0  # pool_pre_ping round trips (one per connection checkout)
     db_bytes: int = 0  # database file + WAL after the phase (PostgreSQL: pg_database_size)
     check: str = ""  # the phase's own check, "ok" or what went wrong
     profiles: list = field(default_factory=list)  # (what, .prof path) with --profile
@@ -240,7 +244,8 @@ def run_phase(name, config, sessions, replica, engine, profile_dir=None) -> tupl
         t0 = time.perf_counter()
         if profiler:
             profiler.enable()
-        result = crawl(config, sessions, on_outcome=outcomes.append)
+        with benchdb.SqlCounter(engine) as sql:
+            result = crawl(config, sessions, on_outcome=outcomes.append)
         if profiler:
             profiler.disable()
         fig.wall_s = time.perf_counter() - t0
@@ -265,6 +270,8 @@ def run_phase(name, config, sessions, replica, engine, profile_dir=None) -> tupl
     time.sleep(0.1)  # let the sampler see the child gone
     fig.child_peak_rss_mb = probe.child_hwm_kb / 1024
     fig.db_bytes = benchdb.size_bytes(engine)
+    fig.sql_statements, fig.sql_executemany, fig.sql_commits = sql.statements, sql.executemany, sql.commits
+    fig.sql_pings = sql.pings
     for err in result.errors[:5]:
         print(f"    error: {err.get('bill')} {err.get('url')}: {err.get('error')}", file=sys.stderr)
     fig.profiles = []
@@ -300,6 +307,8 @@ def print_phase(fig: PhaseFigures) -> None:
           + (f", database server backends {fig.server_cpu_s:.2f} s" if fig.server_cpu_s is not None else "")
           + f"; child peak RSS {fig.child_peak_rss_mb:.0f} MB; "
           f"db {fig.db_bytes / 1e6:.1f} MB")
+    print(f"    SQL: {fig.sql_statements} statements ({fig.sql_executemany} executemany), {fig.sql_commits} commits, {fig.sql_pings} pre-pings; "
+          f"{fig.sql_statements / max(1, fig.checked):.1f} statements per bill")
     print(f"    machine: other processes used {fig.others_cpu_s:.2f} CPU s, I/O wait {fig.iowait_s:.2f} s"
           + ("  <- a busy machine: figures are pessimistic" if fig.others_cpu_s > 0.1 * fig.wall_s else ""))
     if fig.event_kinds:
@@ -602,14 +611,15 @@ def report(args, machine, phases, memory, sb) -> None:
     print(f"\n## Results: {args.bills} bills, mode {args.mode}, concurrency {args.concurrency}, "
           f"{machine['database']['label']}\n")
     print("| phase | bills checked | wall s | bills/s | HTTP requests | req/bill | events | errors "
-          "| parent storing s | child CPU s | parent CPU s | DB server CPU s | other processes' CPU s | check |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| parent storing s | child CPU s | parent CPU s | DB server CPU s | other processes' CPU s "
+          "| SQL statements / commits | check |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for p in phases:
         print(f"| {p.name} | {p.checked} | {p.wall_s:.1f} | {p.bills_per_s:.0f} | {p.requests} | "
               f"{p.requests / max(1, p.checked):.2f} | {p.events} | {p.errors} | {p.store_s:.1f} | "
               f"{p.child_cpu_s:.1f} | {p.parent_main_cpu_s:.1f} | "
               f"{'%.1f' % p.server_cpu_s if p.server_cpu_s is not None else 'in-process'} | "
-              f"{p.others_cpu_s:.1f} | {p.check.split(' (')[0]} |")
+              f"{p.others_cpu_s:.1f} | {p.sql_statements} / {p.sql_commits} | {p.check.split(' (')[0]} |")
     print()
     print(f"| memory | MB |\n|---|---:|\n| parent max RSS (with the replica's {MAX_BILLS} bills) | "
           f"{memory['parent_max_rss_mb']:.0f} |\n| parent RSS after loading the replica | "

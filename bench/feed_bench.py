@@ -100,6 +100,10 @@ class PhaseFigures:
     others_cpu_s: float = 0.0  # every other process on the machine (from /proc/stat), the DB server's not: noise
     iowait_s: float = 0.0
     child_peak_rss_mb: float = 0.0  # the feed child's own peak RSS (VmHWM, sampled every 50 ms)
+    sql_statements: int = 0  # SQL statements the parent ran in the phase (an executemany is one)
+    sql_executemany: int = 0  # of which executemany
+    sql_commits: int = 0
+    sql_pings: int = 0  # pool_pre_ping round trips (one per connection checkout)
     db_bytes: int = 0
     check: str = ""
     profiles: list = field(default_factory=list)
@@ -371,7 +375,8 @@ def run_phase(name, config, sessions, server, engine, profile_dir=None) -> Phase
         t0 = time.perf_counter()
         if profiler:
             profiler.enable()
-        result = poll(config, sessions, all_feeds=True)
+        with benchdb.SqlCounter(engine) as sql:
+            result = poll(config, sessions, all_feeds=True)
         if profiler:
             profiler.disable()
         fig.wall_s = time.perf_counter() - t0
@@ -397,6 +402,8 @@ def run_phase(name, config, sessions, server, engine, profile_dir=None) -> Phase
     fig.snapshots_new = after["snapshots"] - before["snapshots"]
     fig.clusters_new = after["clusters"] - before["clusters"]
     fig.db_bytes = benchdb.size_bytes(engine)
+    fig.sql_statements, fig.sql_executemany, fig.sql_commits = sql.statements, sql.executemany, sql.commits
+    fig.sql_pings = sql.pings
     for err in result.errors[:5]:
         print(f"    error: {err.get('source')} {err.get('url')}: {err.get('error')}", file=sys.stderr)
     if profiler:
@@ -425,6 +432,8 @@ def print_phase(fig: PhaseFigures) -> None:
           + (f", database server backends {fig.server_cpu_s:.2f} s" if fig.server_cpu_s is not None else "")
           + f"; child peak RSS {fig.child_peak_rss_mb:.0f} MB; "
           f"db {fig.db_bytes / 1e6:.1f} MB")
+    print(f"    SQL: {fig.sql_statements} statements ({fig.sql_executemany} executemany), {fig.sql_commits} commits, {fig.sql_pings} pre-pings; "
+          f"{fig.sql_statements / max(1, fig.checked):.1f} statements per feed")
     print(f"    machine: other processes used {fig.others_cpu_s:.2f} CPU s, I/O wait {fig.iowait_s:.2f} s"
           + ("  <- a busy machine: figures are pessimistic" if fig.others_cpu_s > 0.1 * fig.wall_s else ""))
     if fig.event_kinds:
@@ -1261,15 +1270,15 @@ def report(args, site, machine, phases, memory, plain, parser) -> None:
           f"{args.total_concurrency}, per-site {site}, {machine['database']['label']}\n")
     print("| phase | feeds | wall s | feeds/s | HTTP requests | parsed / 304 or same | events | articles stored "
           "| errors | waiting on child s | parent storing s | child CPU s | parent CPU s | DB server CPU s "
-          "| other processes' CPU s | check |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| other processes' CPU s | SQL statements / commits | check |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for p in phases:
         print(f"| {p.name} | {p.checked} | {p.wall_s:.1f} | {p.feeds_per_s:.0f} | {p.requests} | "
               f"{p.status.get('ok', 0)} / {p.status.get('unchanged', 0)} | {p.events} | {p.articles_new} | "
               f"{p.errors} | "
               f"{p.wait_child_s:.1f} | {p.store_s:.1f} | {p.child_cpu_s:.1f} | {p.parent_main_cpu_s:.1f} | "
               f"{'%.1f' % p.server_cpu_s if p.server_cpu_s is not None else 'in-process'} | "
-              f"{p.others_cpu_s:.1f} | {p.check.split(' (')[0]} |")
+              f"{p.others_cpu_s:.1f} | {p.sql_statements} / {p.sql_commits} | {p.check.split(' (')[0]} |")
     if plain:
         print("\n| plain baseline (same run, same server) | wall s | feeds/s | phase 1 / this | phase 2 / this |")
         print("|---|---:|---:|---:|---:|")
