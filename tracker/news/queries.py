@@ -70,12 +70,21 @@ def _iso(value) -> str | None:
 
 def _article_rows(s: Session, where: str, params: dict, snippet_sql: str = "NULL", join: str = "",
                   limit: int = 100) -> list[dict]:
+    order = "ORDER BY COALESCE(a.published_at, a.first_seen_at) DESC, a.id DESC"
+    if snippet_sql != "NULL":
+        # The page first, then snippets for its rows only: a snippet per match of a word found in most
+        # articles was most of a broad query's time (bench/README.md, "Search benchmark").
+        page = [r.id for r in s.execute(text(f"SELECT a.id FROM articles a {join} WHERE {where} {order} LIMIT :limit"),
+                                        params | {"limit": limit})]
+        if not page:
+            return []
+        where = f"({where}) AND a.id IN ({','.join(str(int(i)) for i in page)})"
     sql = f"""
         SELECT a.id, a.url, a.title, a.published_at, a.publisher, a.summary_text, {snippet_sql} AS snip,
                a.first_seen_at
         FROM articles a {join}
         WHERE {where}
-        ORDER BY COALESCE(a.published_at, a.first_seen_at) DESC, a.id DESC
+        {order}
         LIMIT :limit
     """
     rows = s.execute(text(sql), params | {"limit": limit}).all()
