@@ -308,7 +308,9 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (UniqueConstraint("subscriber_id", "kind", "period", name="uq_outbox_recipient_kind_period"),
-                      Index("ix_outbox_state_next", "state", "next_attempt_at"))
+                      Index("ix_outbox_state_next", "state", "next_attempt_at"),
+                      # the delivery claim walks queued rows in id order, one at a time
+                      Index("ix_outbox_state_id", "state", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)

@@ -32,11 +32,16 @@ def test_models_match_the_migrations(engine):
 
 
 def test_downgrade_one_step_and_upgrade_again(engine):
+    def outbox_indexes():
+        return {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
+    assert "ix_outbox_state_id" in outbox_indexes()
+    downgrade(engine, "-1")
+    assert "ix_outbox_state_id" not in outbox_indexes() and "ix_outbox_state_next" in outbox_indexes()
     downgrade(engine, "-1")
     names = inspect(engine).get_table_names()
     assert "leases" not in names and "runs" in names
     upgrade(engine)
-    assert "leases" in inspect(engine).get_table_names()
+    assert "leases" in inspect(engine).get_table_names() and "ix_outbox_state_id" in outbox_indexes()
 
 
 def _columns(engine, table):
