@@ -22,6 +22,7 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from tracker.replica.loopback import RequestLog
+from tracker.replica.wire import WireFaults
 
 LOCAL_TZ = ZoneInfo("America/New_York")
 _LOCAL_ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?$")
@@ -208,6 +209,7 @@ class Replica(RequestLog):
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, headers), oldest first
         self.log_limit: int | None = None  # keep only the last N entries (a long-running demo server)
         self._request_total = 0
+        self.wire = WireFaults()  # faults on the wire, by path prefix (tracker.replica.wire)
         # fault switches
         self.api_status: int | None = None  # every /api/ request answers this status
         self.broken_layout: set[tuple[int, str]] = set()  # bill pages without the history table

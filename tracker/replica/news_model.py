@@ -35,6 +35,7 @@ from typing import Iterable
 from urllib.parse import urlsplit
 
 from tracker.replica.loopback import RequestLog
+from tracker.replica.wire import WireFaults
 
 FORMATS = ("rss", "atom", "rdf")
 RSS_FLAVORS = ("wordpress", "arc", "plain")
@@ -318,6 +319,7 @@ class NewsReplica(RequestLog):
         self._request_total = 0
         self.errors: list[str] = []  # unexpected server-side exceptions (should stay empty)
         self.etags: bool = True  # ETag/Last-Modified + 304 answers on feeds and articles
+        self.wire = WireFaults()  # faults on the wire, by path prefix (tracker.replica.wire)
         # fault switches, keyed by URL path
         self.status: dict[str, int] = {}
         self.retry_after: dict[str, int | str] = {}

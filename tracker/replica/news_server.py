@@ -35,6 +35,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 from tracker.replica import news_pages as pages
+from tracker.replica import wire
 from tracker.replica.loopback import LoopbackServer
 from tracker.replica.news_model import (
     GoogleResult,
@@ -267,6 +268,13 @@ class _Handler(BaseHTTPRequestHandler):
         delay = replica.delay_s.get(path) if replica.delay_s else None
         if delay:
             time.sleep(delay)
+        fault = replica.wire.take(path)
+        if fault is not None:
+            wire.pause(fault)
+            if fault.kind in wire.REPLACING:
+                wire.replace(self, fault, server.site.base + self.path, _error(500).data,
+                             "application/rss+xml; charset=UTF-8")
+                return
         try:
             with replica.lock:
                 ans = server.site.handle(path, split.query, self.path)
@@ -311,6 +319,9 @@ class _Handler(BaseHTTPRequestHandler):
             out.append(f"Content-Length: {len(payload)}")
         if self.close_connection:
             out.append("Connection: close")
+        if fault is not None and fault.kind in wire.SPOILING and not head and not not_modified:
+            wire.spoil(self, fault, out, payload)
+            return
         data = ("\r\n".join(out) + "\r\n\r\n").encode("latin-1")
         if not head and not not_modified:
             data += payload

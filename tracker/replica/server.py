@@ -30,7 +30,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from tracker.replica import pages
+from tracker.replica import pages, wire
 from tracker.replica.loopback import LoopbackServer
 from tracker.replica.model import Replica, ReplicaBill
 
@@ -268,6 +268,13 @@ class _Handler(BaseHTTPRequestHandler):
         if replica.delay_s:
             time.sleep(replica.delay_s)
         split = urlsplit(self.path)
+        fault = replica.wire.take(split.path)
+        if fault is not None:
+            wire.pause(fault)
+            if fault.kind in wire.REPLACING:
+                ctype = JSON if split.path[:5].lower() == "/api/" else HTML
+                wire.replace(self, fault, server.site.base + self.path, _OMC.bytes(), ctype)
+                return
         try:
             with replica.lock:
                 status, body, bill, extra = server.site.handle(split.path, split.query, headers)
@@ -296,6 +303,9 @@ class _Handler(BaseHTTPRequestHandler):
             out.append(f"Content-Length: {len(payload)}")
         if self.close_connection:
             out.append("Connection: close")
+        if fault is not None and fault.kind in wire.SPOILING and not head and not not_modified:
+            wire.spoil(self, fault, out, payload)
+            return
         data = ("\r\n".join(out) + "\r\n\r\n").encode("latin-1")
         if not head and not not_modified:
             data += payload
