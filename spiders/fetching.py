@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 
 # Statuses the callbacks handle themselves. Redirects are left out on purpose:
@@ -12,3 +16,72 @@ HANDLED_STATUSES = [304] + list(range(400, 600))
 def header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def retry_after_seconds(response: Response) -> int | None:
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date), None when absent or unreadable."""
+    value = (header(response, "Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
+
+
+def is_throttle(response: Response) -> bool:
+    """The site asks us to slow down: 429, or 503 with a Retry-After (a maintenance window)."""
+    return response.status == 429 or (response.status == 503 and header(response, "Retry-After") is not None)
+
+
+# What Twisted's failures mean, in words an operator can act on.
+_NETWORK_WORDS = {
+    "ConnectionDone": "the site closed the connection before answering",
+    "ConnectionLost": "the connection was lost before the answer was complete",
+    "ResponseNeverReceived": "the site closed the connection before answering",
+    "ResponseDataLossError": "the answer was cut short (connection closed mid-body)",
+    "ResponseFailed": "the answer was cut short or garbled",
+    "DownloadTimeoutError": "timed out",
+    "TimeoutError": "timed out",
+    "TCPTimedOutError": "timed out connecting",
+    "ConnectionRefusedError": "connection refused",
+    "DNSLookupError": "the host name did not resolve",
+}
+
+
+def _causes(exc: BaseException | None, depth: int = 0) -> list[str]:
+    """Names of an exception, what it wraps (``__cause__``) and Twisted's nested ``reasons``."""
+    if exc is None or depth > 4:
+        return []
+    names = [type(exc).__name__]
+    for reason in getattr(exc, "reasons", None) or []:
+        names += _causes(getattr(reason, "value", None), depth + 1)
+    return names + _causes(exc.__cause__ or exc.__context__, depth + 1)
+
+
+def describe_failure(failure) -> str:
+    """``Kind: what it means (cause)`` for a download failure: Scrapy and Twisted wrap the real causes."""
+    kind = failure.type.__name__
+    names = _causes(failure.value)
+    message = failure.getErrorMessage() or ""
+    names += [n for n in _NETWORK_WORDS if n in message]  # causes only named in the message
+    for name in names:
+        if name in _NETWORK_WORDS:
+            words = _NETWORK_WORDS[name]
+            return f"{kind}: {words}" if name == kind else f"{kind}: {words} ({name})"
+    return f"{kind}: {message or kind}"
+
+
+class PoliteRetry(RetryMiddleware):
+    """Scrapy's retry, except an answer that says when to come back (``Retry-After``): retrying it
+    at once is what the site asked us not to do; the spider reads it and waits."""
+
+    def process_response(self, request, response, *args, **kwargs):
+        if response.headers.get("Retry-After") is not None:
+            return response
+        return super().process_response(request, response, *args, **kwargs)

@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
 from spiders import malegislature_parse as parse
 from spiders.actions import referenced_bill
-from spiders.fetching import HANDLED_STATUSES, header
+from spiders.fetching import HANDLED_STATUSES, describe_failure, header, is_throttle, retry_after_seconds
 from spiders.observations import BillJob, Observation, snapshot_of
 from spiders.records import BillNotFound, ParseError
 
@@ -83,27 +84,40 @@ class MalegislatureSpider(scrapy.Spider):
 
     def _network_error(self, failure):
         obs: Observation = failure.request.meta["obs"]
-        reason = failure.getErrorMessage() or failure.type.__name__
-        yield from self._fail(obs, failure.request.url, f"{failure.type.__name__}: {reason}")
+        yield from self._fail(obs, failure.request.url, describe_failure(failure))
 
-    def _fail(self, obs: Observation, url: str, error: str, not_found: bool = False):
+    def _fail(self, obs: Observation, url: str, error: str, not_found: bool = False,
+              throttled_s: int | None = None):
         """API trouble falls back to the HTML pages; HTML trouble ends the bill with an error.
 
         A "not found" from the API falls back too: the site serves the same
         'Oh My Cod!' page for other server errors, so the bill page decides.
+
+        A throttle (429, or 503 with Retry-After) ends the whole crawl: the site asked
+        us to stop, so no other request goes to it. The bill is not blamed; the parent
+        postpones every bill this crawl did not finish by the wait the site asked for.
         """
+        if throttled_s is not None:
+            yield {"type": "throttled", "bill": obs.job.canonical, "url": url, "error": error,
+                   "retry_after_s": throttled_s}
+            raise CloseSpider("throttled")
         if obs.mode == "api":
             obs.reset_for_fallback(f"{url}: {error}")
             yield self._html_page_request(obs)
             return
         yield obs.failed(url, error)
 
-    def _http_problem(self, response: Response) -> tuple[str, bool] | None:
+    def _http_problem(self, response: Response) -> tuple[str, bool, int | None] | None:
+        """None for an answer to read, else (error, not found, seconds to wait when throttled)."""
         if response.status == 304 or 200 <= response.status < 300:
             return None
+        if is_throttle(response):
+            wait = retry_after_seconds(response)
+            said = f", Retry-After {wait} s" if wait is not None else ""
+            return f"HTTP {response.status}: the site is throttling us{said}", False, wait or 0
         if parse.is_oh_my_cod(response.body):
-            return f"bill not found (HTTP {response.status}, the site's 'Oh My Cod!' page)", True
-        return f"HTTP {response.status}", False
+            return f"bill not found (HTTP {response.status}, the site's 'Oh My Cod!' page)", True, None
+        return f"HTTP {response.status}", False, None
 
     # ---- API path -------------------------------------------------------------
 
@@ -187,6 +201,9 @@ class MalegislatureSpider(scrapy.Spider):
 
     def html_history_page(self, response: Response, obs: Observation, page_number: int):
         problem = self._http_problem(response)
+        if problem and problem[2] is not None:
+            yield from self._fail(obs, response.url, *problem)
+            return
         if problem:
             yield obs.failed(response.url, problem[0])
             return
@@ -203,6 +220,9 @@ class MalegislatureSpider(scrapy.Spider):
     def html_petitioners(self, response: Response, obs: Observation):
         detail = obs.pending_detail
         problem = self._http_problem(response)
+        if problem and problem[2] is not None:
+            yield from self._fail(obs, response.url, *problem)
+            return
         if problem:
             yield obs.failed(response.url, problem[0])
             return

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
 from sqlalchemy import select
@@ -43,6 +43,7 @@ CONFIG_REASON = "listed in feeds.yaml"
 class CrawlResult(RunResult):
     fallbacks: list[dict] = field(default_factory=list)  # bills read from HTML because the API failed
     directory: DirectoryResult | None = None  # the directory refresh, when one was due and attempted
+    throttled: dict | None = None  # the site asked us to stop: {"url", "error", "retry_after_s", "postponed"}
 
 
 class UnknownBill(ValueError):
@@ -132,6 +133,9 @@ def crawl(
                 result.collect(outcome, on_outcome)
             pending.clear()
             continue
+        if obs.get("type") == "throttled":
+            result.throttled = {k: obs[k] for k in ("url", "error", "retry_after_s")}
+            continue
         pending.discard(obs["bill"])
         if obs.get("status") != "error" and obs.get("mode") == "api" and not obs.get("fallback"):
             api_answered = True
@@ -139,6 +143,8 @@ def crawl(
         if obs.get("fallback"):
             result.fallbacks.append({"bill": obs["bill"], "reason": obs["fallback"]})
         result.collect(outcome, on_outcome)
+    if result.throttled is not None:
+        _postpone(sessions, result, pending, now())
     if api_answered and config.sources.malegislature.mode == "api":
         result.directory = _refresh_directory_if_due(config, sessions, {j.session for j in jobs}, now, on_outcome)
         if result.directory is not None:
@@ -146,6 +152,27 @@ def crawl(
     log.info("job=crawl bills=%d changed=%d events=%d errors=%d duration_s=%.1f", result.checked, result.changed,
              len(result.events), len(result.errors), time.monotonic() - started)
     return result
+
+
+# a throttle without Retry-After (or with 0) still waits this long
+MIN_THROTTLE_WAIT_S = 300
+
+
+def _postpone(sessions: sessionmaker[Session], result: CrawlResult, pending: set[str], at: datetime) -> None:
+    """The site throttled us: every bill this crawl did not finish waits as long as the site asked
+    (at least ``MIN_THROTTLE_WAIT_S``). No bill is blamed; the crawl reports one error."""
+    wait = max(int(result.throttled["retry_after_s"] or 0), MIN_THROTTLE_WAIT_S)
+    until = at + timedelta(seconds=wait)
+    with sessions.begin() as s:
+        for bill in s.scalars(select(Bill).where(Bill.canonical.in_(sorted(pending)))):
+            if bill.next_check_at is None or bill.next_check_at < until:
+                bill.next_check_at = until
+    result.throttled["postponed"] = len(pending)
+    result.errors.append({"source": "malegislature", "url": result.throttled["url"],
+                          "error": f"{result.throttled['error']}; crawl stopped, {len(pending)} bills wait "
+                                   f"{wait} s"})
+    log.warning("job=crawl throttled url=%s retry_after_s=%s postponed=%d", result.throttled["url"],
+                result.throttled["retry_after_s"], len(pending))
 
 
 def _refresh_directory_if_due(config: Config, sessions: sessionmaker[Session], general_courts: set[int],
