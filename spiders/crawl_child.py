@@ -53,11 +53,14 @@ def scrapy_settings(s: dict) -> dict:
         # politeness is per site: news feeds live on many hosts
         "CONCURRENT_REQUESTS": int(s.get("total_concurrency", concurrency)),
         "ITEM_PIPELINES": {JsonLinesPipeline: 100},
+        "DOWNLOADER_MIDDLEWARES": {"scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+                                   "spiders.fetching.PoliteRetry": 550},
         # each response yields at most one observation; Scrapy's default of 100 parallel items
         # per response made ~100 asyncio tasks per response (the benchmark's largest child cost)
         "CONCURRENT_ITEMS": 4,
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
         "HTTPCACHE_ENABLED": False,
+        "TRACKER_ALLOW_PRIVATE_NETWORKS": list(s.get("allow_private_networks", [])),
     }
 
 
@@ -65,7 +68,10 @@ def main() -> int:
     request = json.load(sys.stdin)
     settings = request["settings"]
     spider = request.get("spider", "malegislature")
-    process = CrawlerProcess(scrapy_settings(settings), install_root_handler=True)
+    scrapy_config = scrapy_settings(settings)
+    if spider == "articles":  # links written by feeds: public addresses only (spiders.public_only)
+        scrapy_config["DOWNLOADER_MIDDLEWARES"]["spiders.public_only.PublicOnly"] = 50
+    process = CrawlerProcess(scrapy_config, install_root_handler=True)
     if spider == "malegislature":
         from spiders.malegislature import MalegislatureSpider
         from spiders.observations import BillJob

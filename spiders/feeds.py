@@ -15,7 +15,7 @@ from scrapy.http import Response
 
 from spiders.feed_parse import parse_feed
 from spiders.feed_records import FeedError
-from spiders.fetching import HANDLED_STATUSES, header
+from spiders.fetching import HANDLED_STATUSES, describe_failure, header, retry_after_seconds
 from spiders.observations import snapshot_of
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
@@ -38,19 +38,7 @@ class FeedJob:
 def caching_hints(response: Response) -> dict:
     """Retry-After (seconds) and Cache-Control max-age, when the server gives them."""
     hints: dict = {"retry_after_s": None, "max_age_s": None}
-    retry = header(response, "Retry-After")
-    if retry:
-        if retry.strip().isdigit():
-            hints["retry_after_s"] = int(retry.strip())
-        else:
-            from email.utils import parsedate_to_datetime
-            from datetime import datetime, timezone
-
-            try:
-                when = parsedate_to_datetime(retry)
-                hints["retry_after_s"] = max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
-            except (TypeError, ValueError):
-                pass
+    hints["retry_after_s"] = retry_after_seconds(response)
     cache = header(response, "Cache-Control") or ""
     for part in cache.split(","):
         key, _, value = part.strip().partition("=")
@@ -82,9 +70,8 @@ class FeedSpider(scrapy.Spider):
 
     def network_error(self, failure):
         job: FeedJob = failure.request.meta["job"]
-        reason = failure.getErrorMessage() or failure.type.__name__
         yield self._base(job, "error") | {"error": {"source": job.name, "url": job.url,
-                                                    "error": f"{failure.type.__name__}: {reason}"},
+                                                    "error": describe_failure(failure)},
                                           "retry_after_s": None}
 
     def parse_response(self, response: Response, job: FeedJob):
@@ -144,9 +131,13 @@ class ArticleSpider(scrapy.Spider):
                                  dont_filter=True)
 
     def network_error(self, failure):
+        from spiders.public_only import RefusedAddress
+
         job: ArticleJob = failure.request.meta["job"]
+        refused = failure.check(RefusedAddress) is not None
         yield {"type": "article", "status": "error", "article_id": job.article_id, "url": job.url,
-               "error": f"{failure.type.__name__}: {failure.getErrorMessage()}"}
+               "final_url": failure.request.url, "refused": refused,
+               "error": str(failure.value) if refused else describe_failure(failure)}
 
     def parse_page(self, response: Response, job: ArticleJob):
         from tracker.news.extract import extract_article

@@ -20,7 +20,7 @@ CONFIG = """
 sources:
   malegislature: {{session: 192}}
   google_news: {{base_url: "{base}"}}
-  news: {{delay_s: 0, concurrency: 8, timeout_s: 5}}
+  news: {{delay_s: 0, concurrency: 8, timeout_s: 5, allow_private_networks: ["127.0.0.1/32"]}}
 bills:
   - id: H.135
     keywords: ["face surveillance", "facial recognition"]

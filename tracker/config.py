@@ -80,6 +80,21 @@ class NewsSource(_Strict):
     max_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="larger feeds or pages are refused")
     user_agent: str = "ma-bill-tracker/0.1 (feed reader for an advocacy campaign)"
     fulltext_attempts: int = Field(3, ge=1, le=20)
+    allow_private_networks: list[str] = Field(
+        [], description="networks (CIDR) that article pages may be fetched from although not public; "
+                        "empty: public addresses only")
+
+    @field_validator("allow_private_networks")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for text in v:
+            try:
+                ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                raise ValueError(f"{text!r} is not a network like 10.0.0.0/8 or 127.0.0.1/32") from None
+        return v
 
 
 class Sources(_Strict):

@@ -51,6 +51,8 @@ sources:
   news:
     delay_s: 0
     concurrency: 4
+    # the replica's article pages are on 127.0.0.1: fetched only because this allows it
+    allow_private_networks: ["127.0.0.1/32"]
 bills:
   - id: H.135
     keywords: ["face surveillance", "facial recognition"]

@@ -67,7 +67,8 @@ def sync_feeds(s: Session, config: Config, now: datetime) -> None:
 def _settings(config: Config) -> dict:
     news = config.sources.news
     return {"delay_s": news.delay_s, "concurrency": news.concurrency, "total_concurrency": news.total_concurrency,
-            "timeout_s": news.timeout_s, "user_agent": news.user_agent, "max_bytes": news.max_bytes}
+            "timeout_s": news.timeout_s, "user_agent": news.user_agent, "max_bytes": news.max_bytes,
+            "allow_private_networks": list(news.allow_private_networks)}
 
 
 def matcher_for(s: Session, config: Config) -> BillMatcher:
@@ -206,6 +207,8 @@ def _fetch_full_text(config, sessions, matcher, bills, now, result: PollResult) 
             article.fulltext_attempts = (article.fulltext_attempts or 0) + 1
             if obs["status"] != "ok":
                 article.fulltext_error = f"{obs.get('final_url') or obs['url']}: {obs['error']}"
+                if obs.get("refused"):  # a non-public address: asking again would be refused again
+                    article.fulltext_attempts = config.sources.news.fulltext_attempts
                 result.errors.append({"source": "article", "url": obs["url"], "error": obs["error"]})
                 continue
             fetched += 1
