@@ -86,6 +86,8 @@ def _is_bounce(code: int, text: bytes | str) -> bool:
 def _reply_error(code: int, text, stage: str) -> DeliveryError:
     words = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
     message = f"{stage}: {code} {words}".strip()
+    if code == 421:  # the service is not available and closes the channel: the server, not the message
+        return DeliveryError(message, transient=True, down=True)
     if 400 <= code < 500:
         return DeliveryError(message, transient=True)
     return DeliveryError(message, transient=False, bounce=_is_bounce(code, text))
@@ -147,23 +149,32 @@ class SmtpTransport:
         try:
             code, text = conn.mail(from_addr)
             if code != 250:
-                self._reset()
+                self._refused(code)
                 raise _reply_error(code, text, stage)
             stage = "RCPT TO"
             code, text = conn.rcpt(to_addr)
             if code not in (250, 251):
-                self._reset()
+                self._refused(code)
                 raise _reply_error(code, text, stage)
             stage = "DATA"
             code, text = conn.data(data)
             if code != 250:
+                self._refused(code, reset=False)
                 raise _reply_error(code, text, stage)
         except smtplib.SMTPDataError as exc:  # the server answered DATA with an error: it did not take it
+            self._refused(exc.smtp_code, reset=False)
             raise _reply_error(exc.smtp_code, exc.smtp_error, stage) from None
         except (smtplib.SMTPServerDisconnected, OSError, socket.timeout, smtplib.SMTPResponseException) as exc:
             self._drop()
             raise DeliveryError(f"{self.settings.describe()}: connection lost at {stage}: {exc}", transient=True,
                                 uncertain=stage == "DATA", lost=True, closed=stage == "MAIL FROM") from None
+
+    def _refused(self, code: int, reset: bool = True) -> None:
+        """After a refusal: a 421 closed the channel (drop it); otherwise RSET for the next message."""
+        if code == 421:
+            self._drop()
+        elif reset:
+            self._reset()
 
     def _reset(self) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import ssl
@@ -19,6 +20,7 @@ class SinkState:
     drop_on_data: set[int] = field(default_factory=set)  # the Nth DATA (1-based) loses its connection
     reject: dict[str, str] = field(default_factory=dict)  # address -> reply for RCPT TO
     data_reply: str | None = None  # e.g. "451 4.3.0 try later": every DATA answered so
+    mail_reply: str | None = None  # e.g. "421 4.3.2 Service not available": every MAIL FROM answered so
     data_count: int = 0
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -42,6 +44,16 @@ class _Handler:
             self.state.connections += 1
         session.host_name = hostname
         return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        reply = self.state.mail_reply
+        if reply:
+            if reply.startswith("421"):  # RFC 5321: 421 ends the session, once the reply is out
+                asyncio.get_running_loop().call_later(0.05, server.transport.close)
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.state.reject.get(address)
