@@ -21,6 +21,7 @@ import jinja2
 
 from alerts.addresses import parse_mailbox, recipient
 from alerts.mime import alternative, mailbox
+from tracker.news.urls import web_link
 
 PACKAGE_TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -39,6 +40,7 @@ def templates(override: str | None = None) -> Templates:
     loader = jinja2.FileSystemLoader(folders)
     common = dict(loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     html = jinja2.Environment(autoescape=True, **common)
+    html.filters["web_link"] = web_link  # a link from a source is shown only when it is http(s)
     text = jinja2.Environment(autoescape=False, **common)
     return Templates(html, text, css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False))
 
