@@ -10,6 +10,7 @@ templates are not (they are never read as HTML).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, make_msgid
@@ -23,6 +24,7 @@ from alerts.addresses import parse_mailbox, recipient
 from alerts.mime import alternative, mailbox
 from tracker.news.urls import web_link
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 PACKAGE_TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
 
@@ -54,8 +56,9 @@ def render_text(t: Templates, name: str, ctx: dict) -> str:
 
 
 def one_line(text: str, limit: int = 180) -> str:
-    """A subject: whitespace folded (so no CR/LF can reach a header), cut at ``limit``."""
-    text = " ".join(text.split())
+    """A subject: control characters and whitespace (CR, LF and every other line break) folded into single
+    spaces, so a title from a site can never start a header of its own; cut at ``limit``."""
+    text = " ".join(_CONTROL.sub(" ", text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
