@@ -7,6 +7,7 @@ bounce anyway.
 
 from __future__ import annotations
 
+import re
 from email.headerregistry import Address
 from email.utils import parseaddr
 
@@ -50,6 +51,12 @@ def parse_mailbox(text: str, what: str) -> Address:
 def recipient(email: str, name: str | None) -> Address:
     local, _, domain = email.rpartition("@")
     return Address(display_name=check_header_value(name or "", "the name"), username=local, domain=domain)
+
+
+def scrub(text: str, email: str) -> str:
+    """``text`` with every spelling of ``email`` masked: mail servers quote the address in their replies
+    (``550 5.1.1 <jane@example.org>: Recipient address rejected``), and those replies go into log lines."""
+    return re.sub(re.escape(email), mask(email), text, flags=re.IGNORECASE) if email else text
 
 
 def mask(email: str) -> str:

@@ -21,7 +21,7 @@ from typing import Callable
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.addresses import mask
+from alerts.addresses import mask, scrub
 from alerts.outbox import backoff, suppress_for
 from alerts.ratelimit import TokenBucket
 from alerts.transport import DeliveryError
@@ -182,12 +182,13 @@ def _failed(sessions, message_id: int, exc: DeliveryError, max_attempts: int, no
             return "retried"
         row.state = "failed"
         report.failed += 1
-        report.errors.append({"message": message_id, "to": mask(row.to_addr), "error": str(exc)})
+        said = scrub(str(exc), row.to_addr)  # the server's reply often quotes the address
+        report.errors.append({"message": message_id, "to": mask(row.to_addr), "error": said})
         if exc.bounce:
             sub = s.get(Subscriber, row.subscriber_id)
             sub.status, sub.bounced_at, sub.last_error = "bounced", now(), str(exc)[:2000]
             report.bounced += 1
             report.suppressed += suppress_for(s, sub.id, "the address bounced")
-        log.warning("job=deliver message=%d to=%s failed: %s", message_id, mask(row.to_addr), exc)
+        log.warning("job=deliver message=%d to=%s failed: %s", message_id, mask(row.to_addr), said)
         return "failed"
 

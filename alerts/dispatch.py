@@ -36,8 +36,19 @@ PAGE = 500
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 
+class BadPublicUrl(ValueError):
+    """TRACKER_PUBLIC_URL cannot be the base of links in emails."""
+
+
 def public_url() -> str:
-    return (os.environ.get("TRACKER_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/")
+    """``TRACKER_PUBLIC_URL``: an http(s) URL on one line (it goes into the List-Unsubscribe header)."""
+    url = (os.environ.get("TRACKER_PUBLIC_URL") or DEFAULT_PUBLIC_URL).strip().rstrip("/")
+    if any(ord(c) < 32 or ord(c) == 127 or c.isspace() for c in url):
+        raise BadPublicUrl("TRACKER_PUBLIC_URL: a line break, a space or a control character in it; "
+                           "give one URL such as https://alerts.example.org")
+    if not url.lower().startswith(("http://", "https://")):
+        raise BadPublicUrl(f"TRACKER_PUBLIC_URL {url[:60]!r}: must start with https:// (or http://)")
+    return url
 
 
 def links(now: datetime, key: bytes | None = None) -> Links:

@@ -23,10 +23,17 @@ class HeaderInjection(ValueError):
     pass
 
 
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
+
+
 def fold(name: str, value: str) -> str:
-    """``Name: value`` folded at spaces (ASCII), or as encoded words (anything else)."""
-    if "\r" in value or "\n" in value:
-        raise HeaderInjection(f"header {name}: a line break in {value[:60]!r}")
+    """``Name: value`` folded at spaces (ASCII), or as encoded words (anything else).
+
+    A line break or any other control character (a tab aside) is refused: some readers take a
+    vertical tab, a form feed or a NUL as the end of a line too."""
+    if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in value):
+        shown = "" if name.lower() in _ADDRESS_HEADERS else f" in {value[:60]!r}"  # no address in a log line
+        raise HeaderInjection(f"header {name}: a line break or a control character{shown}")
     if not value.isascii():
         return f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
     line, lines = f"{name}:", []

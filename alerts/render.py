@@ -10,6 +10,7 @@ templates are not (they are never read as HTML).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, make_msgid
@@ -21,7 +22,9 @@ import jinja2
 
 from alerts.addresses import parse_mailbox, recipient
 from alerts.mime import alternative, mailbox
+from tracker.news.urls import web_link
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 PACKAGE_TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
 
@@ -39,6 +42,7 @@ def templates(override: str | None = None) -> Templates:
     loader = jinja2.FileSystemLoader(folders)
     common = dict(loader=loader, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     html = jinja2.Environment(autoescape=True, **common)
+    html.filters["web_link"] = web_link  # a link from a source is shown only when it is http(s)
     text = jinja2.Environment(autoescape=False, **common)
     return Templates(html, text, css_inline.CSSInliner(keep_style_tags=False, load_remote_stylesheets=False))
 
@@ -52,8 +56,9 @@ def render_text(t: Templates, name: str, ctx: dict) -> str:
 
 
 def one_line(text: str, limit: int = 180) -> str:
-    """A subject: whitespace folded (so no CR/LF can reach a header), cut at ``limit``."""
-    text = " ".join(text.split())
+    """A subject: control characters and whitespace (CR, LF and every other line break) folded into single
+    spaces, so a title from a site can never start a header of its own; cut at ``limit``."""
+    text = " ".join(_CONTROL.sub(" ", text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

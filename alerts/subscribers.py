@@ -214,8 +214,15 @@ def import_csv(s: Session, config: Config, text: str, path: str, *, confirmed: b
         raise BadSubscription(f"{path}:1: unknown column {unknown[0]!r}; the columns are {','.join(CSV_COLUMNS)}")
     reader.fieldnames = header
     report = ImportReport()
+    last = reader.line_num
     for row in reader:
-        line = reader.line_num
+        first, line, last = last + 1, reader.line_num, reader.line_num
+        if any("\n" in v or "\r" in v for v in row.values() if isinstance(v, str)):
+            # A quote left open: the lines after it, other supporters' rows, were read as one field. Say where,
+            # never what (that would print their addresses).
+            report.errors.append(f"{path}:{first}: a quote (\") opened on this line is never closed, so lines "
+                                 f"{first}-{line} were read as one row; none of them was imported")
+            continue
         if None in row:
             report.errors.append(f"{path}:{line}: more fields than columns")
             continue

@@ -190,7 +190,13 @@ def digest(app: App, kind: str, dry_run: bool, only: str | None, preview: str | 
         click.echo(f"{path}: {subject}")
         return
     kinds = ("staff", "supporters") if kind == "all" else (kind,)
-    report = dispatch(config, sessions, None if dry_run else _transport(), kinds=kinds, dry_run=dry_run, only=only)
+    from alerts.dispatch import BadPublicUrl
+
+    try:
+        report = dispatch(config, sessions, None if dry_run else _transport(), kinds=kinds, dry_run=dry_run,
+                          only=only)
+    except BadPublicUrl as exc:
+        raise Fail(str(exc)) from None
     if fmt == "json":
         emit_json(report.to_json())
     elif dry_run:

@@ -107,6 +107,13 @@ class Campaign(_Strict):
     name: str = "Campaign"
     action_url: str | None = None
 
+    @field_validator("action_url")
+    @classmethod
+    def _web_url(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip().lower().startswith(("http://", "https://")):
+            raise ValueError(f"{v[:60]!r} must start with http:// or https:// (it is the link of every alert's button)")
+        return v
+
 
 class BillEntry(_Strict):
     id: str
@@ -327,15 +334,30 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
+def _where(loc: tuple, lines: dict[tuple, int], path: str) -> str:
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return f"{path}:{lines[loc[:n]]}"
+    return path
+
+
+def _control_characters(node, loc: tuple = ()) -> list[tuple]:
+    """Where a string value (or key) holds CR, LF or another control character (a tab is allowed)."""
+    if isinstance(node, dict):
+        return [found for k, v in node.items() for found in _control_characters(k, loc + (k,))
+                + _control_characters(v, loc + (k,))]
+    if isinstance(node, list):
+        return [found for i, v in enumerate(node) for found in _control_characters(v, loc + (i,))]
+    if isinstance(node, str) and any((ord(c) < 32 and c != "\t") or 127 <= ord(c) < 160 or c in "\u2028\u2029"
+                                     for c in node):
+        return [loc]
+    return []
+
+
 def _describe(err: dict, lines: dict[tuple, int], path: str) -> str:
     loc = tuple(err["loc"])
     key = ".".join(str(p) for p in loc) or "(top level)"
-    line = None
-    for n in range(len(loc), -1, -1):
-        if loc[:n] in lines:
-            line = lines[loc[:n]]
-            break
-    where = f"{path}:{line}" if line else path
+    where = _where(loc, lines, path)
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         owner = _model_at(loc[:-1])
@@ -362,6 +384,11 @@ def parse_config(text: str, path: str = "feeds.yaml") -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: the top level must be a mapping of keys (timezone, sources, bills, ...)")
     lines = _key_lines(root) if root is not None else {}
+    broken = [_where(loc, lines, path) + f": {'.'.join(str(p) for p in loc)}: a line break or a control character "
+              "in the value; every value is one line (it may end up in an email header or an HTTP request)"
+              for loc in _control_characters(data)]
+    if broken:
+        raise ConfigError("\n".join(broken))
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from db.models import Article, ArticleBill, ArticleSource, Bill, Cluster, Event, Feed
 from tracker.news.clusters import SAME_STORY, fingerprint, similarity
 from tracker.news.matching import BillMatcher, keyword_hits
-from tracker.news.urls import canonical_url, decode_google_news_url, is_google_news_url
+from tracker.news.urls import canonical_url, decode_google_news_url, is_google_news_url, is_web_url
 from tracker.store import dotted, store_snapshot
 
 CLUSTER_WINDOW = timedelta(days=7)
@@ -91,7 +91,7 @@ def article_url(item: dict, google_base: str | None = None) -> tuple[str, str] |
     """(canonical, link) of an item; Google News links (news.google.com, or the configured
     ``sources.google_news.base_url``) are decoded to the publisher's URL when they carry it."""
     link = item.get("url") or (item.get("guid") if str(item.get("guid") or "").startswith("http") else None)
-    if not link:
+    if not link or not is_web_url(link):  # javascript:, data: and the like are never kept
         return None
     google_link = link
     if google_base and link.startswith(google_base.rstrip("/") + "/rss/articles/"):

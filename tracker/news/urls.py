@@ -122,6 +122,18 @@ def canonical_url(url: str) -> str:
     return urlunsplit(("https", netloc, path, "&".join(kept), ""))
 
 
+def is_web_url(url: object) -> bool:
+    """An absolute http(s) URL: the only kind of link taken from a source into a page, an email or a feed
+    (never ``javascript:``, ``data:``, ``vbscript:`` and the like)."""
+    text = re.sub(r"[\x00-\x20]", "", str(url or "")).lower()
+    return text.startswith(("http://", "https://")) and len(text) > len("https://")
+
+
+def web_link(url: object) -> str:
+    """``url`` for an ``href`` when it is an http(s) URL, else ``#`` (the Jinja filter ``web_link``)."""
+    return str(url).strip() if is_web_url(url) else "#"
+
+
 def google_news_search_url(base_url: str, query: str) -> str:
     """The Google News RSS search URL for ``query`` (US English edition).
 

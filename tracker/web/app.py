@@ -22,9 +22,11 @@ from alerts.tokens import BadToken, make_token, read_token
 from alerts.wording import short_number
 from db.models import Subscriber
 from tracker.config import Config
+from tracker.news.urls import web_link
 
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
                                autoescape=True, undefined=jinja2.StrictUndefined)
+TEMPLATES.filters["web_link"] = web_link
 MAX_FORM = 16 * 1024
 
 

@@ -17,9 +17,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tracker.billids import BadBillId, BillId, parse_bill_id
+from tracker.news.urls import web_link
 
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
                                autoescape=True, undefined=jinja2.StrictUndefined)
+TEMPLATES.filters["web_link"] = web_link  # a link from a source is shown only when it is http(s)
 QUERY_SECONDS = 5.0  # every database query of a request stops after this
 MAX_PAGE = 200
 

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Article, Bill, Event, Hearing
 from tracker.billids import BadBillId, parse_bill_id
+from tracker.news.urls import is_web_url
 from tracker.store import dotted, ordinal
 
 router = APIRouter()
@@ -170,8 +171,8 @@ def _entry_link(ev: Event, bill: Bill | None, article_url: str | None) -> str | 
     payload = ev.payload or {}
     if ev.kind.startswith("article."):
         url = payload.get("url") or article_url
-        if url:
-            return str(url)
+        if is_web_url(url):  # never a javascript: link from a feed into a reader
+            return str(url).strip()
     return bill.url if bill is not None and bill.url else None
 
 
