@@ -565,3 +565,14 @@ def test_a_bad_row_of_an_import_never_prints_another_supporters_address(tmp_path
     assert r.exit_code == 1 and f"{csv_file}:2:" in out and "not-an-address" in out
     assert f"{csv_file}:3:" in out and "quote" in out, out
     assert not _leaks(out), out
+
+
+def test_serve_refuses_a_public_url_with_a_line_break_at_start(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from tracker.cli import main
+
+    monkeypatch.setenv("TRACKER_PUBLIC_URL", "https://alerts.example.org\nBcc: evil@example.org")
+    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path}/t.sqlite")
+    result = CliRunner().invoke(main, ["serve", "--port", "1"], catch_exceptions=False)
+    assert result.exit_code == 2 and "TRACKER_PUBLIC_URL" in result.output and "line break" in result.output

@@ -223,9 +223,14 @@ def serve(app: App, host: str, port: int) -> None:
     """The web app: confirmation, unsubscribe and preference pages (links in emails lead here)."""
     import uvicorn
 
+    from alerts.dispatch import BadPublicUrl, public_url
     from alerts.tokens import secret_key
     from tracker.web.app import create_app
 
+    try:
+        public_url()  # the confirmation emails sign-ups send link there: refuse a bad one now, not per request
+    except BadPublicUrl as exc:
+        raise Fail(str(exc)) from None
     config = app.config_if_any()
     web = create_app(config, app.sessions(), secret_key())
     uvicorn.run(web, host=host, port=port, log_level="warning")
