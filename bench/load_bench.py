@@ -250,10 +250,24 @@ def children_cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def db_backends_cpu(url: str) -> dict[int, float]:
+    """PostgreSQL: CPU s so far of each server backend connected to the database (empty for SQLite)."""
+    if not benchdb.is_server_url(url):
+        return {}
+    from db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        return benchdb.backend_cpu(engine)
+    finally:
+        engine.dispose()
+
+
 def run_wrk(server: Server, args: argparse.Namespace, lua_args: list[str]) -> dict:
     threads = max(1, min(args.threads, args.connections))
     cmd = [args.wrk, f"-t{threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout",
            f"{args.timeout}s", "-s", str(LUA), server.base, "--", *lua_args]
+    db0 = db_backends_cpu(server.url)
     cpu0, server0, busy0, load0 = children_cpu_s(), server.cpu_s(), search_bench.machine_busy_s(), \
         search_bench.machine_load()
     t0 = time.perf_counter()
@@ -265,8 +279,10 @@ def run_wrk(server: Server, args: argparse.Namespace, lua_args: list[str]) -> di
     result = json.loads(line.split(" ", 1)[1])
     wrk_cpu = children_cpu_s() - cpu0
     server_cpu = server.cpu_s() - server0
-    result.update(wall_s=wall, wrk_cpu_s=wrk_cpu, server_cpu_s=server_cpu,
-                  other_cpu_s=search_bench.machine_busy_s() - busy0 - wrk_cpu - server_cpu,
+    busy = search_bench.machine_busy_s() - busy0
+    db_cpu = benchdb.backend_cpu_delta(db0, db_backends_cpu(server.url))
+    result.update(wall_s=wall, wrk_cpu_s=wrk_cpu, server_cpu_s=server_cpu, db_cpu_s=db_cpu,
+                  other_cpu_s=busy - wrk_cpu - server_cpu - db_cpu,
                   load_before=load0, load_after=search_bench.machine_load(), server_rss_mb=server.rss_mb())
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
@@ -365,18 +381,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"tracker serve (uvicorn, one process) at {server.base}, pid {server.proc.pid}, "
                       f"{server.rss_mb():.0f} MB RSS after start")
                 print("\n| scenario | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | statuses | errors | "
-                      "server CPU s | wrk CPU s | other CPU s | load avg before → after |")
-                print("|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---|")
+                      "server CPU s | DB server CPU s | wrk CPU s | other CPU s | load avg before → after |")
+                print("|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|")
                 stamp = time.strftime("%H%M%S")
                 for name in names:
                     prefix = f"load-{stamp}-{name}"
                     r = run_wrk(server, args, scenario_args(name, server, prefix))
                     lat = r["latency_us"]
+                    db_cpu = f"{r['db_cpu_s']:.1f}" if benchdb.is_server_url(bdb.url) else "in-process"
                     errs = ", ".join(f"{k} {v}" for k, v in r["errors"].items() if k != "status" and v) or "none"
                     statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(r["statuses"].items()))
                     print(f"| {name} | {r['requests']:,} | {r['rps']:,.0f} | {fmt_ms(lat['p50'])} | "
                           f"{fmt_ms(lat['p90'])} | {fmt_ms(lat['p99'])} | {fmt_ms(lat['max'])} | {statuses} | "
-                          f"{errs} | {r['server_cpu_s']:.1f} | {r['wrk_cpu_s']:.1f} | {r['other_cpu_s']:.1f} | "
+                          f"{errs} | {r['server_cpu_s']:.1f} | {db_cpu} | {r['wrk_cpu_s']:.1f} | {r['other_cpu_s']:.1f} | "
                           f"{r['load_before']} → {r['load_after']} |", flush=True)
                     r["problems"] = judge(name, r)
                     if name.startswith("signup") and name != "signup-form":
