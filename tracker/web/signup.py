@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from alerts.addresses import BadAddress, normalise_email
 from alerts.subscribers import FREQUENCIES, BadSubscription, subscribe
@@ -91,11 +93,36 @@ def signup_form(request: Request):
 
 @router.post("/signup")
 async def signup_post(request: Request):
+    """Read the body here, do the rest in a worker thread: the database work and the confirmation's
+    delivery (an SMTP exchange) must not hold up every other request of this process."""
+    body = await request.body()
+    return await run_in_threadpool(_signup, request, body)
+
+
+def _subscribe_once_or_twice(app, address: str, chosen: list[str], values: dict, now: datetime):
+    """Two sign-ups of one address at the same moment: the loser of the race on the unique address
+    finds the winner's row when it tries again, and adds its choices to it."""
+    from alerts.dispatch import queue_confirmation
+
+    for attempt in (1, 2):
+        try:
+            with app.state.sessions.begin() as s:
+                out = subscribe(s, app.state.config, address, bills=chosen, name=values["name"] or None,
+                                frequency=values["frequency"], house_district=values["house_district"] or None,
+                                senate_district=values["senate_district"] or None, source="web", now=now)
+                row = (queue_confirmation(s, app.state.config, out.subscriber, now, app.state.key)
+                       if out.needs_confirmation else None)
+                return (row.id if row is not None else None), out.subscriber.id, out.subscriber.status
+        except IntegrityError:
+            if attempt == 2:
+                raise
+
+
+def _signup(request: Request, body: bytes):
     from alerts.deliver import deliver
-    from alerts.dispatch import envelope_sender, queue_confirmation
+    from alerts.dispatch import envelope_sender
 
     app = request.app
-    body = await request.body()
     if len(body) > MAX_FORM:
         return render(request, "page.html", status=413, title="Too much", message="That form was too large.")
     form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
@@ -126,14 +153,7 @@ async def signup_post(request: Request):
     chosen = [] if "campaign" in values["bills"] else values["bills"]
     now = datetime.now(timezone.utc)
     try:
-        with app.state.sessions.begin() as s:
-            out = subscribe(s, app.state.config, address, bills=chosen, name=values["name"] or None,
-                            frequency=values["frequency"], house_district=values["house_district"] or None,
-                            senate_district=values["senate_district"] or None, source="web", now=now)
-            row = (queue_confirmation(s, app.state.config, out.subscriber, now, app.state.key)
-                   if out.needs_confirmation else None)
-            row_id = row.id if row is not None else None
-            sub_id, status = out.subscriber.id, out.subscriber.status
+        row_id, sub_id, status = _subscribe_once_or_twice(app, address, chosen, values, now)
     except BadSubscription as exc:
         return refuse(str(exc))
     if row_id is not None:
