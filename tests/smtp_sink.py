@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import ssl
@@ -19,6 +20,7 @@ class SinkState:
     drop_on_data: set[int] = field(default_factory=set)  # the Nth DATA (1-based) loses its connection
     reject: dict[str, str] = field(default_factory=dict)  # address -> reply for RCPT TO
     data_reply: str | None = None  # e.g. "451 4.3.0 try later": every DATA answered so
+    data_delay_s: float = 0.0  # every DATA waits this long before it is accepted (a slow server)
     data_count: int = 0
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -59,6 +61,8 @@ class _Handler:
             return "421 closing"
         if self.state.data_reply:
             return self.state.data_reply
+        if self.state.data_delay_s:
+            await asyncio.sleep(self.state.data_delay_s)
         msg = email.message_from_bytes(envelope.content, policy=default)
         with self.state.lock:
             for rcpt in envelope.rcpt_tos:
