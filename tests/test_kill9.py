@@ -200,3 +200,46 @@ def test_a_lease_of_a_dead_worker_on_this_machine_is_taken_at_once_a_live_or_rem
     finally:
         live.kill()
         live.wait()
+
+
+# -- a crawl cut off between its last bill and the directory ----------------------------------------------------
+
+
+def test_a_crawl_cut_off_after_its_last_bill_gets_its_directory_at_the_restart(sessions, replica, replica_server,
+                                                                               tmp_path):
+    """Found by bench/kill_soak.py: killed after storing every bill but before the directory, the restart had
+    no bill due, so no crawl fetched the committees and legislators until the bills were due again (6 h)."""
+    from sqlalchemy import func, select
+
+    from alerts.transport import MaildirTransport
+    from db.models import Committee, Legislator, Run
+    from tracker.jobs import JobContext
+    from tracker.scheduler import Daemon
+
+    config = parse_config(f"""
+sources:
+  malegislature:
+    base_url: {replica_server.base_url}
+    session: 192
+    delay_s: 0
+bills:
+  - id: H.135
+  - id: S.47
+""", "feeds.yaml")
+    daemon = Daemon(JobContext(config, sessions, lambda: MaildirTransport(tmp_path / "box"), key=b"k"))
+    replica.directory_errors.add(next(iter(replica.committees)))  # the directory is not stored ...
+    assert daemon.run_job("crawl")
+    with sessions.begin() as s:  # ... and the run never finished: the state a kill -9 there leaves
+        run = s.scalar(select(Run).where(Run.job == "crawl"))
+        assert run.counts["bills"] >= 2 and s.scalar(select(func.count()).select_from(Committee)) == 0
+        run.finished_at = run.ok = run.counts = None
+    replica.directory_errors.clear()
+    assert daemon.run_job("crawl")
+    with sessions() as s:
+        latest = s.scalars(select(Run).where(Run.job == "crawl").order_by(Run.id.desc())).first()
+        assert latest.counts["bills"] == 0  # no bill was due ...
+        assert s.scalar(select(func.count()).select_from(Committee)) > 0  # ... and the directory came all the same
+        assert s.scalar(select(func.count()).select_from(Legislator)) > 0
+    served = replica.request_count()
+    assert daemon.run_job("crawl")  # the run before this one finished: nothing is fetched
+    assert replica.request_count() == served
