@@ -159,8 +159,8 @@ def crawl_summary(sessions) -> dict:
             actions[names[a.bill_id]].append((a.position, a.occurrence, str(a.date), a.branch, a.action))
         hearings = collections.Counter(names[h.bill_id] for h in s.scalars(select(Hearing)))
         events = collections.Counter((e.kind, names.get(e.bill_id)) for e in s.scalars(select(Event)))
-        directory = (s.scalar(select(func.count()).select_from(Committee)),
-                     s.scalar(select(func.count()).select_from(Legislator)))
+        directory = {"committees": s.scalar(select(func.count()).select_from(Committee)),
+                     "legislators": s.scalar(select(func.count()).select_from(Legislator))}
     return {"bills": bills, "actions": dict(actions), "hearings": dict(hearings), "events": dict(events),
             "directory": directory}
 
