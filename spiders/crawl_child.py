@@ -4,25 +4,54 @@ Reads one JSON job on stdin ({"settings": {...}, "jobs": [...], "known": [...]})
 runs the Scrapy spider, and writes one JSON observation per line on stdout.
 Scrapy's reactor cannot restart within a process, and a hung spider must be
 killable, which is why every crawl runs here and not in the caller.
+
+The child lives only as long as its parent: the parent's pid comes with the job,
+and once it is no longer the child's parent (``kill -9`` of ``tracker run``), or
+the pipe to it is broken, the child exits at once instead of fetching on for
+nobody.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
 
 from scrapy.crawler import CrawlerProcess
 
 
 OUT = sys.stdout
+ORPHANED = 3  # exit status of a child whose parent died
+PARENT_CHECK_S = 0.2
+
+
+def _orphaned() -> None:
+    os._exit(ORPHANED)  # no clean-up: nobody is left to read what the spider would still say
+
+
+def watch_parent(parent: int, every_s: float = PARENT_CHECK_S) -> threading.Thread:
+    """Exit the process when ``parent`` is no longer its parent (it died; the child was re-parented)."""
+
+    def watch():
+        while os.getppid() == parent:
+            threading.Event().wait(every_s)
+        _orphaned()
+
+    thread = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 class JsonLinesPipeline:
     """Streams each observation to the parent as soon as the spider yields it."""
 
     def process_item(self, item, spider=None):
-        OUT.write(json.dumps(item, ensure_ascii=False) + "\n")
-        OUT.flush()
+        try:
+            OUT.write(json.dumps(item, ensure_ascii=False) + "\n")
+            OUT.flush()
+        except (BrokenPipeError, ValueError):  # the parent is gone (ValueError: stdout closed)
+            _orphaned()
         return item
 
 
@@ -66,6 +95,8 @@ def scrapy_settings(s: dict) -> dict:
 
 def main() -> int:
     request = json.load(sys.stdin)
+    if request.get("parent") is not None:
+        watch_parent(int(request["parent"]))
     settings = request["settings"]
     spider = request.get("spider", "malegislature")
     scrapy_config = scrapy_settings(settings)

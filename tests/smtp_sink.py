@@ -21,6 +21,7 @@ class SinkState:
     reject: dict[str, str] = field(default_factory=dict)  # address -> reply for RCPT TO
     data_reply: str | None = None  # e.g. "451 4.3.0 try later": every DATA answered so
     mail_reply: str | None = None  # e.g. "421 4.3.2 Service not available": every MAIL FROM answered so
+    data_delay_s: float = 0.0  # every DATA waits this long before it is accepted (a slow server)
     data_count: int = 0
     connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -71,6 +72,8 @@ class _Handler:
             return "421 closing"
         if self.state.data_reply:
             return self.state.data_reply
+        if self.state.data_delay_s:
+            await asyncio.sleep(self.state.data_delay_s)
         msg = email.message_from_bytes(envelope.content, policy=default)
         with self.state.lock:
             for rcpt in envelope.rcpt_tos:

@@ -3,13 +3,15 @@
 Scrapy's reactor cannot restart within a process and a hung crawl must be
 killable, so every crawl, poll and article fetch runs there. The child streams
 JSON observations on stdout; this module yields them as they arrive and kills
-the child past its deadline.
+the child past its deadline. The request names this process as the parent: a
+child whose parent died (``kill -9``) exits by itself.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,7 +27,7 @@ def run_spider(spider: str, settings: dict, jobs: list[dict], timeout_s: float,
     """Yield the child's observations; a failure of the child itself ends as one
     ``{"type": "child-error", "error": ...}`` dict. Setting ``stop`` (SIGTERM in
     ``tracker run``) kills the child at once; what it reported before is kept."""
-    request = {"spider": spider, "settings": settings, "jobs": jobs, **extra}
+    request = {"spider": spider, "settings": settings, "jobs": jobs, "parent": os.getpid(), **extra}
     with tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen([sys.executable, "-m", "spiders.crawl_child"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=stderr, bufsize=1 << 16)

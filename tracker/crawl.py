@@ -29,7 +29,7 @@ from spiders.observations import BillJob
 from tracker.billids import BillId, parse_bill_id
 from tracker.child import run_spider
 from tracker.config import Config
-from tracker.directory import DirectoryResult, due_sessions, refresh_directory
+from tracker.directory import DirectoryResult, due_sessions, refresh_directory, tracked_sessions
 from tracker.durations import parse_duration
 from tracker.results import RunResult
 from tracker.store import HANDOVER, BillOutcome, BillWriter, ensure_bill, new_bill
@@ -101,10 +101,13 @@ def crawl(
     on_outcome: Callable[[BillOutcome], None] | None = None,
     due_only: bool = False,
     stop: threading.Event | None = None,
+    directory_anyway: bool = False,
 ) -> CrawlResult:
     """Check the tracked bills (or ``bills``, or with ``due_only`` those whose ``next_check_at`` has
     come) now; store every change as events. ``stop`` ends the crawl early: the bills stored so far
-    are whole, the others keep their state and stay due."""
+    are whole, the others keep their state and stay due. ``directory_anyway``: the previous crawl
+    was cut off (``kill -9``) perhaps after its last bill and before the directory, so refresh the
+    directory when it is due even if no bill is."""
     started = time.monotonic()
     result = CrawlResult()
     crawl_every = parse_duration(config.schedule.crawl)
@@ -119,6 +122,12 @@ def crawl(
         jobs = _jobs(s, config, now(), bills, due_only)
         known = set(s.scalars(select(Bill.canonical).where(Bill.tracked.is_(True))))
     if not jobs:
+        if directory_anyway and not bills and config.sources.malegislature.mode == "api":
+            with sessions() as s:
+                general_courts = set(tracked_sessions(s, config))
+            result.directory = _refresh_directory_if_due(config, sessions, general_courts, now, on_outcome)
+            if result.directory is not None:
+                result.errors.extend(result.directory.errors)
         return result
     pending = {j.canonical for j in jobs}
     api_answered = False  # did the API answer for at least one bill (no fallback)?

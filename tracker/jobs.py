@@ -36,8 +36,12 @@ class JobContext:
 
 def crawl_job(ctx: JobContext, now: datetime) -> dict:
     from tracker.crawl import crawl
+    from tracker.runs import cut_off_before
 
-    result = crawl(ctx.config, ctx.sessions, now=lambda: now, due_only=True, stop=ctx.stop)
+    with ctx.sessions() as s:  # this run is the latest; was the one before it killed part-way?
+        cut_off = cut_off_before(s, "crawl")
+    result = crawl(ctx.config, ctx.sessions, now=lambda: now, due_only=True, stop=ctx.stop,
+                   directory_anyway=cut_off)
     return {"bills": result.checked, "changed": result.changed, "events": len(result.events),
             "errors": len(result.errors)}
 

@@ -3,7 +3,9 @@
 ``acquire`` is one conditional statement on both backends (an INSERT that does
 nothing on conflict, then an UPDATE that takes the row only if it is free, ours,
 or expired), so two workers racing for a job cannot both win. The holder renews
-while the job runs; a worker that dies loses its lease when it expires.
+while the job runs; a worker that dies loses its lease when it expires -- or at once,
+when it ran on this machine and its process is gone (``kill -9`` then a restart:
+``tracker.liveness``), so a restarted worker does not wait ``lease_ttl`` for itself.
 """
 
 from __future__ import annotations
@@ -12,20 +14,31 @@ import threading
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Lease
+from tracker.liveness import is_dead, place
+from tracker.runs import worker_name
+
+
+def holder_name(token: str) -> str:
+    """``host:pid:token@place``: the ``@place`` lets a worker on this machine see that we died."""
+    where = place()
+    return f"{worker_name()}:{token}" + (f"@{where}" if where else "")
 
 
 def acquire(sessions: sessionmaker[Session], name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
     with sessions.begin() as s:
         insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
         s.execute(insert(Lease).values(name=name, holder="", expires_at=now).on_conflict_do_nothing())
-        won = s.execute(update(Lease).where(Lease.name == name,
-                                            (Lease.holder == holder) | (Lease.holder == "") | (Lease.expires_at <= now))
+        free = (Lease.holder == holder) | (Lease.holder == "") | (Lease.expires_at <= now)
+        current = s.scalar(select(Lease.holder).where(Lease.name == name))
+        if current and current != holder and is_dead(current):
+            free = free | (Lease.holder == current)  # still conditional: of two restarted workers one wins
+        won = s.execute(update(Lease).where(Lease.name == name, free)
                         .values(holder=holder, expires_at=now + ttl),
                         execution_options={"synchronize_session": False}).rowcount
     return bool(won)

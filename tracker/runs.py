@@ -39,6 +39,14 @@ def finish_run(sessions: sessionmaker[Session], run_id: int | None, job: str, st
         run.finished_at, run.ok, run.counts, run.error = at, ok, counts, (error or None) and error[:4000]
 
 
+def cut_off_before(s: Session, job: str) -> bool:
+    """Did the run of ``job`` before the latest one never finish (its worker was killed mid-run)?"""
+    ids = list(s.scalars(select(Run.id).where(Run.job == job).order_by(Run.id.desc()).limit(2)))
+    if len(ids) < 2:
+        return False
+    return s.scalar(select(Run.finished_at).where(Run.id == ids[1])) is None
+
+
 def last_runs(s: Session, limit_per_job: int = 1) -> list[dict]:
     """The latest run of each job, newest first."""
     latest = (select(Run.job, func.max(Run.id).label("id")).group_by(Run.job)).subquery()

@@ -29,8 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.durations import parse_duration
 from tracker.jobs import JOBS, LEASED, ONCE_ORDER, JobContext
-from tracker.leases import Held
-from tracker.runs import finish_run, start_run, worker_name
+from tracker.leases import Held, holder_name
+from tracker.runs import finish_run, start_run
 
 log = logging.getLogger("tracker.run")
 RETRY_START = timedelta(minutes=1)
@@ -48,7 +48,7 @@ def _fields(counts: dict | None) -> str:
 class Daemon:
     def __init__(self, ctx: JobContext, clock: Callable[[], datetime] = _utcnow):
         self.ctx, self.clock = ctx, clock
-        self.holder = f"{worker_name()}:{secrets.token_hex(4)}"
+        self.holder = holder_name(secrets.token_hex(4))
         self.lease_ttl = parse_duration(ctx.config.schedule.lease_ttl)
         ctx.lease = self.lease
         self.scheduler: BaseScheduler | None = None
