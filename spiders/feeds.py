@@ -8,6 +8,7 @@ one observation per feed and never touches the database.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass
 
 import scrapy
@@ -35,27 +36,39 @@ class FeedJob:
 
 
 
+_YEAR_S = 366 * 86400
+
+
+def _seconds(value: str) -> int | None:
+    """A delta-seconds header value: ASCII digits (``str.isdigit`` also takes "²", which ``int`` refuses),
+    at most a year; anything else is None, as if the header were absent."""
+    value = value.strip()
+    if not re.fullmatch(r"[0-9]{1,12}", value) or int(value) > _YEAR_S:
+        return None
+    return int(value)
+
+
 def caching_hints(response: Response) -> dict:
-    """Retry-After (seconds) and Cache-Control max-age, when the server gives them."""
+    """Retry-After (seconds) and Cache-Control max-age, when the server gives them (a year at most)."""
     hints: dict = {"retry_after_s": None, "max_age_s": None}
     retry = header(response, "Retry-After")
     if retry:
-        if retry.strip().isdigit():
-            hints["retry_after_s"] = int(retry.strip())
+        if re.fullmatch(r"\s*[0-9]+\s*", retry):
+            hints["retry_after_s"] = _seconds(retry)
         else:
             from email.utils import parsedate_to_datetime
             from datetime import datetime, timezone
 
             try:
                 when = parsedate_to_datetime(retry)
-                hints["retry_after_s"] = max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
-            except (TypeError, ValueError):
+                hints["retry_after_s"] = _seconds(str(max(0, int((when - datetime.now(timezone.utc)).total_seconds()))))
+            except (TypeError, ValueError, OverflowError):
                 pass
     cache = header(response, "Cache-Control") or ""
     for part in cache.split(","):
         key, _, value = part.strip().partition("=")
-        if key.lower() == "max-age" and value.strip().isdigit():
-            hints["max_age_s"] = int(value.strip())
+        if key.lower() == "max-age" and _seconds(value) is not None:
+            hints["max_age_s"] = _seconds(value)
     return hints
 
 
