@@ -14,8 +14,10 @@ from dataclasses import dataclass
 JURISDICTION = "ma"
 
 _PREFIXES = {"H": "H", "S": "S", "HD": "HD", "SD": "SD", "SRES": "SRes", "HRES": "HRes"}
-_NUMBER = re.compile(r"^(?P<prefix>HD|SD|SRES|HRES|H|S)[\s.]*(?P<num>\d{1,5})$", re.IGNORECASE)
-_SESSION = re.compile(r"^\d{3}$")
+# ASCII digits only: ``\d`` also matches "٠٠٠", which int() reads as session 0, a canonical id
+# ("ma/0/H0") that does not parse back.
+_NUMBER = re.compile(r"^(?P<prefix>HD|SD|SRES|HRES|H|S)[\s.]*(?P<num>[0-9]{1,5})$", re.IGNORECASE)
+_SESSION = re.compile(r"^[0-9]{3}$")
 
 
 class BadBillId(ValueError):
