@@ -161,3 +161,21 @@ class TestGoogleNewsUrls:
         assert not is_google_news_url("https://news.google.com.evil.example/a")
         assert not is_google_news_url("not a url")
         assert not is_google_news_url("")
+
+
+# Found by fuzzing (tests/test_fuzz.py): the key of a key was not always the key, and nested AMP cache
+# URLs recursed once per layer (RecursionError at about a thousand).
+@pytest.mark.parametrize("url, key", [
+    ("https://x.org/a/amp/amp", "https://x.org/a"),
+    ("http://x.org/a.amp.amp.html", "https://x.org/a.html"),
+    ("https://amp.www.x.org/a", "https://x.org/a"),
+    ("https://www.www.x.org/", "https://x.org/"),
+    ("https://www.google.com/amp/s/www.google.com/amp/s/x.org/a/amp", "https://x.org/a"),
+])
+def test_the_key_of_a_key_is_the_key(url, key):
+    assert canonical_url(url) == key and canonical_url(key) == key
+
+
+def test_absurdly_nested_amp_cache_urls_are_kept_as_given():
+    url = "https://www.google.com" + "/amp/s/www.google.com" * 2000 + "/amp/s/x.org/a"
+    assert canonical_url(url) == url and canonical_url(canonical_url(url)) == url

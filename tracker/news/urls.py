@@ -22,14 +22,32 @@ _GOOGLE_NEWS_HOST = "news.google.com"
 _GOOGLE_ARTICLE_PATH = re.compile(r"^(?:/__i)?(?:/rss)?(?:/rd)?/articles/(?P<id>[A-Za-z0-9_-]+)/?$")
 _NEW_STYLE_PREFIX = b"AU_yqL"
 _URL_BYTES = re.compile(rb"https?://[\x21-\x7e]+")
+_MAX_AMP_WRAPPERS = 20  # AMP cache URLs nested deeper are not real links: they are keyed as given
 
 
 def _strip_host(host: str) -> str:
+    """Drop ``www.`` and ``amp.`` prefixes, all of them, so the key of a key is the key ("amp.www.x.org")."""
     host = host.lower().rstrip(".")
-    for prefix in ("www.", _AMP_HOST_PREFIX):
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in ("www.", _AMP_HOST_PREFIX):
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host = host[len(prefix):]
+                stripped = True
     return host
+
+
+def _strip_amp_path(path: str) -> str:
+    """Map AMP path variants to the regular page until none is left ("/a/amp/amp" -> "/a")."""
+    while True:
+        before = path
+        path = re.sub(r"/amp/?$", "/", path)
+        path = re.sub(r"\.amp\.html$", ".html", path)
+        if path != "/" and path.endswith("/"):
+            path = path.rstrip("/") or "/"
+        if path == before:
+            return path
 
 
 def _unwrap_amp_cache(scheme: str, host: str, path: str) -> tuple[str, str, str] | None:
@@ -75,9 +93,36 @@ def canonical_url(url: str) -> str:
     page; sorts the remaining query parameters (their original encoding is kept); removes a trailing
     slash except for the root path. The path's case is kept.
 
-    Anything that is not an absolute http(s) URL is returned stripped but otherwise unchanged.
+    Anything that is not an absolute http(s) URL, or AMP cache URLs nested more than 20 deep, is returned
+    stripped but otherwise unchanged. It never raises, and the key of a key is the key itself.
     """
     raw = (url or "").strip()
+    for _ in range(_MAX_AMP_WRAPPERS):  # an AMP cache URL wrapping another one, one layer per turn
+        inner = _amp_inner(raw)
+        if inner is None:
+            return _canonical(raw)
+        raw = inner
+    return (url or "").strip()  # wrapped deeper than any real link: kept as given, like a non-URL
+
+
+def _amp_inner(raw: str) -> str | None:
+    """The publisher URL inside a Google AMP viewer or AMP CDN URL, else None."""
+    if raw.startswith("//"):
+        raw = "https:" + raw
+    try:
+        parts = urlsplit(raw)
+        parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    unwrapped = _unwrap_amp_cache(parts.scheme.lower(), parts.hostname.lower().rstrip("."), parts.path or "/")
+    if unwrapped is None:
+        return None
+    return f"https://{unwrapped[1]}{unwrapped[2]}" + ("?" + parts.query if parts.query else "")
+
+
+def _canonical(raw: str) -> str:
     if raw.startswith("//"):
         raw = "https:" + raw
     try:
@@ -91,24 +136,13 @@ def canonical_url(url: str) -> str:
     host = parts.hostname.lower().rstrip(".")
     path = parts.path or "/"
 
-    unwrapped = _unwrap_amp_cache(scheme, host, path)
-    if unwrapped is not None:
-        inner = f"https://{unwrapped[1]}{unwrapped[2]}"
-        if parts.query:
-            inner += "?" + parts.query
-        return canonical_url(inner)
-
     host = _strip_host(host)
     if port is not None and not (port == 443 or (port == 80 and scheme == "http")):
         host = f"{host}:{port}"
     userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
     netloc = f"{userinfo}@{host}" if userinfo else host
 
-    # AMP path variants.
-    path = re.sub(r"/amp/?$", "/", path)
-    path = re.sub(r"\.amp\.html$", ".html", path)
-    if path != "/" and path.endswith("/"):
-        path = path.rstrip("/") or "/"
+    path = _strip_amp_path(path)
 
     kept = []
     for piece in parts.query.split("&"):
