@@ -151,6 +151,12 @@ def _text(node) -> str:
     return fold(node.xpath("string(.)").get())
 
 
+def _href(node) -> str:
+    """A link's href. Not through ``.attrib``: parsel builds a dict of every attribute, and libxml2 keeps
+    attribute names such as "\x01" that lxml then refuses with a ValueError."""
+    return node.xpath("./@href").get() or ""
+
+
 def _not_found(sel: Selector, body: bytes) -> bool:
     """The Oh My Cod! page: the phrase in the title or a heading, or anywhere on a
     page that has neither a bill title bar nor a table."""
@@ -405,7 +411,7 @@ def _h1_parts(sel: Selector) -> tuple[str, str]:
 def _sponsor_from_dd(dd) -> Sponsor | None:
     link = dd.xpath('.//a[contains(@href, "/Legislators/Profile/")]')
     if link:
-        m = _PROFILE.search(link[0].attrib.get("href", ""))
+        m = _PROFILE.search(_href(link[0]))
         name = _text(link[0])
         if name:
             return Sponsor(name=name, member_code=m.group(1) if m else None)
@@ -510,7 +516,7 @@ def parse_html_petitioners(body: bytes, url: str) -> list[Sponsor]:
             continue
         code = None
         if link:
-            m = _PROFILE.search(link[0].attrib.get("href", ""))
+            m = _PROFILE.search(_href(link[0]))
             code = m.group(1) if m else None
         out.append(Sponsor(name=name, member_code=code))
     return out

@@ -368,3 +368,13 @@ def test_html_pagination_naming_an_absurd_page_is_layout_changed(bar):
     with pytest.raises(ParseError, match="pagination") as err:
         parse_html_history_page(ROW + b'<ul class="pagination-sm">' + bar + b"</ul>", PAGE_URL)
     assert err.value.layout_changed
+
+
+def test_a_control_character_attribute_name_does_not_break_the_sponsor_or_petitioners():
+    # libxml2 keeps an attribute named "\x01"; parsel's .attrib then raised ValueError.
+    link = b"<a href='/Legislators/Profile/DMR1' \x01>Dave Rogers</a>"
+    people = parse_html_petitioners(b"<table><tr><td>" + link + b"</td></tr></table>", PAGE_URL + "/Cosponsor")
+    assert people == [Sponsor("Dave Rogers", "DMR1")]
+    page = parse_html_bill_page(b"<div class='followable'><h1>Bill H.135<span class='subTitle'>192nd</span></h1></div>"
+                                b"<dl><dt>Sponsor:</dt><dd>" + link + b"</dd></dl>" + ROW, PAGE_URL)
+    assert page.detail.sponsor == Sponsor("Dave Rogers", "DMR1")
