@@ -150,15 +150,18 @@ def run_atheris(name: str, runs: int, max_seconds: int) -> tuple[int, int, float
         proc = subprocess.run(
             [sys.executable, __file__, "--atheris-child", name, f"-runs={runs}", f"-max_total_time={max_seconds}",
              "-rss_limit_mb=4096", "-max_len=4096", f"-artifact_prefix={tmp}/", "-print_final_stats=1"],
-            capture_output=True, text=True, cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)})
-    log = proc.stderr
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+            env=os.environ | {"PYTHONPATH": str(ROOT)})
+    log = proc.stdout
     done = re.findall(r"Done (\d+) runs", log) or re.findall(r"stat::number_of_executed_units:\s*(\d+)", log)
     executed = int(done[-1]) if done else int((re.findall(r"#(\d+)", log) or ["0"])[-1])
     failed = proc.returncode != 0
     first = ""
     if failed:
-        tail = [line for line in log.splitlines() if line.strip()][-25:]
-        first = "\n".join(tail)
+        lines = [line for line in log.splitlines() if line.strip() and not line.startswith("INFO: Instrumenting")]
+        start = next((i for i, line in enumerate(lines) if "Uncaught Python exception" in line or
+                      line.startswith("Traceback")), max(0, len(lines) - 25))
+        first = "\n".join(lines[start:start + 40])
     return executed, int(failed), time.monotonic() - started, first
 
 

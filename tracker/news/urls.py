@@ -22,6 +22,7 @@ _GOOGLE_NEWS_HOST = "news.google.com"
 _GOOGLE_ARTICLE_PATH = re.compile(r"^(?:/__i)?(?:/rss)?(?:/rd)?/articles/(?P<id>[A-Za-z0-9_-]+)/?$")
 _NEW_STYLE_PREFIX = b"AU_yqL"
 _URL_BYTES = re.compile(rb"https?://[\x21-\x7e]+")
+_JUNK = re.compile(r"[\x00-\x20\x7f]")
 _MAX_AMP_WRAPPERS = 20  # AMP cache URLs nested deeper are not real links: they are keyed as given
 
 
@@ -36,6 +37,12 @@ def _strip_host(host: str) -> str:
                 host = host[len(prefix):]
                 stripped = True
     return host
+
+
+def _encode_junk(text: str) -> str:
+    """Percent-encode spaces and control characters, which a key must not hold raw: a trailing one would
+    be stripped when the key is canonicalised again, giving another key."""
+    return _JUNK.sub(lambda m: "%{:02X}".format(ord(m.group(0))), text)
 
 
 def _strip_amp_path(path: str) -> str:
@@ -122,18 +129,19 @@ def _amp_inner(raw: str) -> str | None:
     return f"https://{unwrapped[1]}{unwrapped[2]}" + ("?" + parts.query if parts.query else "")
 
 
-def _canonical(raw: str) -> str:
-    if raw.startswith("//"):
-        raw = "https:" + raw
+def _canonical(given: str) -> str:
+    raw = "https:" + given if given.startswith("//") else given
     try:
         parts = urlsplit(raw)
         port = parts.port
     except ValueError:
-        return raw
+        return given
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        return raw
+        return given  # not a URL we can key: as given, not even "https:" put in front of "//"
     host = parts.hostname.lower().rstrip(".")
+    if not host:  # "//./x": a host of dots only is no host
+        return given
     path = parts.path or "/"
 
     host = _strip_host(host)
@@ -142,7 +150,7 @@ def _canonical(raw: str) -> str:
     userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
     netloc = f"{userinfo}@{host}" if userinfo else host
 
-    path = _strip_amp_path(path)
+    path = _strip_amp_path(_encode_junk(path))
 
     kept = []
     for piece in parts.query.split("&"):
@@ -151,7 +159,7 @@ def _canonical(raw: str) -> str:
         key, _, value = piece.partition("=")
         if _is_tracking(unquote_plus(key), unquote_plus(value)):
             continue
-        kept.append(piece)
+        kept.append(_encode_junk(piece))
     kept.sort(key=lambda p: (unquote_plus(p.partition("=")[0]), unquote_plus(p.partition("=")[2]), p))
     return urlunsplit(("https", netloc, path, "&".join(kept), ""))
 
