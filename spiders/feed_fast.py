@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from spiders.feed_parse import _plain, _rich
+from spiders.feed_parse import _plain, _rich, ttl_minutes
 from spiders.feed_records import FeedItem, ParsedFeed
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -51,11 +51,11 @@ def _date(value: str | None) -> str | None:
             when = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         else:
             when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    except (TypeError, ValueError, IndexError, OverflowError):  # year 1 at +05:00 is before year 1 in UTC
         raise _Unsure(f"date {value!r}") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def _link(url: str, link: str | None) -> str | None:
@@ -151,7 +151,7 @@ def fast_parse(utf8: bytes, url: str) -> ParsedFeed | None:
             ttl_raw = (_text(channel.find("ttl")) or "").strip()
             return ParsedFeed(format="rss", title=_plain({"type": "text/plain"}, _text(channel.find("title"))) or None,
                               link=_link(url, _text(channel.find("link"))),
-                              ttl_minutes=int(ttl_raw) if ttl_raw.isdigit() else None,
+                              ttl_minutes=ttl_minutes(ttl_raw),
                               items=[i for i in items if i is not None])
         if root.tag == RDF + "RDF":
             channel = root.find(RSS1 + "channel")

@@ -161,6 +161,15 @@ def _format(version: str, root: str | None) -> str | None:
     return _FEED_ROOTS.get(root or "")
 
 
+def ttl_minutes(value: str | None) -> int | None:
+    """RSS ``<ttl>`` as minutes: ASCII digits only (``str.isdigit`` also accepts "²", which ``int`` refuses),
+    at most a year; anything else is None."""
+    raw = (value or "").strip()
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) > 525_600:
+        return None
+    return int(raw)
+
+
 def _iso(entry, *keys: str) -> str | None:
     for key in keys:
         parsed = entry.get(key)
@@ -298,10 +307,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None, fast: boo
         raise FeedError(f"malformed feed XML with no usable items: {reason}")
 
     channel = parsed.feed
-    ttl = None
-    ttl_raw = (channel.get("ttl") or "").strip()
-    if ttl_raw.isdigit():
-        ttl = int(ttl_raw)
+    ttl = ttl_minutes(channel.get("ttl"))
     link = (channel.get("link") or "").strip() or None
     return ParsedFeed(
         format=fmt,

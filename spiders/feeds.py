@@ -8,6 +8,7 @@ one observation per feed and never touches the database.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass
 
 import scrapy
@@ -15,7 +16,7 @@ from scrapy.http import Response
 
 from spiders.feed_parse import parse_feed
 from spiders.feed_records import FeedError
-from spiders.fetching import HANDLED_STATUSES, describe_failure, header, retry_after_seconds
+from spiders.fetching import HANDLED_STATUSES, YEAR_S, describe_failure, header, retry_after_seconds
 from spiders.observations import snapshot_of
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
@@ -35,15 +36,27 @@ class FeedJob:
 
 
 
+_YEAR_S = YEAR_S
+
+
+def _seconds(value: str) -> int | None:
+    """A delta-seconds header value: ASCII digits (``str.isdigit`` also takes "²", which ``int`` refuses),
+    at most a year; anything else is None, as if the header were absent."""
+    value = value.strip()
+    if not re.fullmatch(r"[0-9]{1,12}", value) or int(value) > _YEAR_S:
+        return None
+    return int(value)
+
+
 def caching_hints(response: Response) -> dict:
-    """Retry-After (seconds) and Cache-Control max-age, when the server gives them."""
+    """Retry-After (seconds) and Cache-Control max-age, when the server gives them (a year at most)."""
     hints: dict = {"retry_after_s": None, "max_age_s": None}
     hints["retry_after_s"] = retry_after_seconds(response)
     cache = header(response, "Cache-Control") or ""
     for part in cache.split(","):
         key, _, value = part.strip().partition("=")
-        if key.lower() == "max-age" and value.strip().isdigit():
-            hints["max_age_s"] = int(value.strip())
+        if key.lower() == "max-age" and _seconds(value) is not None:
+            hints["max_age_s"] = _seconds(value)
     return hints
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -18,20 +19,26 @@ def header(response: Response, name: str) -> str | None:
     return value.decode("latin-1") if value else None
 
 
+YEAR_S = 366 * 86400
+
+
 def retry_after_seconds(response: Response) -> int | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date), None when absent or unreadable."""
+    """``Retry-After`` in seconds (ASCII delta-seconds or an HTTP date), at most a year; None when
+    absent, unreadable or absurd (``str.isdigit`` takes "²", which ``int`` refuses)."""
     value = (header(response, "Retry-After") or "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return int(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
+    if re.fullmatch(r"[0-9]{1,12}", value):
+        seconds = int(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            seconds = max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return seconds if seconds <= YEAR_S else None
 
 
 def is_throttle(response: Response) -> bool:

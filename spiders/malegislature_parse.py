@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any, Iterable
 
 import lxml.etree
@@ -90,10 +91,11 @@ def petitioners_url(base: str, gc: int | str, number: str) -> str:
 _OMC = re.compile(rb"oh\s*my\s*cod", re.IGNORECASE)
 _OMC_TEXT = re.compile(r"oh\s*my\s*cod", re.IGNORECASE)
 _API_DATE = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[T ](?P<time>\d{2}:\d{2}:\d{2})(?:\.\d{1,7})?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+    r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.[0-9]{1,7})?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
 )
-_HTML_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_HTML_DATE = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
+_MAX_PAGES = 10_000  # a bill's history runs to a few pages; more is a broken pagination bar
 _URL_BILL = re.compile(r"/Bills/(\d+)/([A-Za-z]+\d+)", re.IGNORECASE)
 _URL_API = re.compile(r"/GeneralCourts/(\d+)/Documents/([A-Za-z]+\d+)", re.IGNORECASE)
 _H1_NUMBER = re.compile(r"\b([A-Z][A-Za-z]*)\s*\.?\s*(\d+)\b")
@@ -149,6 +151,12 @@ def _text(node) -> str:
     return fold(node.xpath("string(.)").get())
 
 
+def _href(node) -> str:
+    """A link's href. Not through ``.attrib``: parsel builds a dict of every attribute, and libxml2 keeps
+    attribute names such as "\x01" that lxml then refuses with a ValueError."""
+    return node.xpath("./@href").get() or ""
+
+
 def _not_found(sel: Selector, body: bytes) -> bool:
     """The Oh My Cod! page: the phrase in the title or a heading, or anywhere on a
     page that has neither a bill title bar nor a table."""
@@ -168,6 +176,8 @@ def _load_json(body: bytes, url: str, what: str) -> Any:
         raise ParseError(f"empty {what} body from {url}", url=url)
     try:
         return json.loads(body)
+    except RecursionError:
+        raise ParseError(f"malformed JSON in {what} from {url}: nested too deeply", url=url) from None
     except (ValueError, UnicodeDecodeError) as exc:
         if _looks_like_markup(body):
             if is_oh_my_cod(body):
@@ -199,6 +209,10 @@ def _api_date(value: Any, url: str, index: int) -> tuple[str | None, str | None]
         raise ParseError(f"row {index} of {url}: unreadable Date {value!r}", url=url)
     date = m.group("date")
     time = m.group("time")
+    try:
+        datetime.fromisoformat(f"{date}T{time or '00:00:00'}")
+    except ValueError:
+        raise ParseError(f"row {index} of {url}: Date {value!r} is not a real date and time", url=url) from None
     return date, (f"{date}T{time}" if time else None)
 
 
@@ -234,10 +248,21 @@ def parse_api_history(body: bytes, url: str) -> list[HistoryAction]:
     return out
 
 
-def _api_sponsor(obj: Any) -> Sponsor | None:
+def _api_text(data: dict, key: str, url: str) -> str | None:
+    """A string field of an API object, whitespace folded; None when absent or null; ParseError for
+    any other JSON type (a number or a list where the API sends text)."""
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ParseError(f"document from {url}: {key} is a JSON {type(value).__name__}, expected a string", url=url)
+    return fold(value) or None
+
+
+def _api_sponsor(obj: Any, url: str) -> Sponsor | None:
     if not isinstance(obj, dict):
         return None
-    name = fold(obj.get("Name"))
+    name = _api_text(obj, "Name", url)
     if not name:
         return None
     code = obj.get("Id")
@@ -257,26 +282,28 @@ def parse_api_document(body: bytes, url: str) -> BillDetail:
     if not isinstance(data, dict):
         raise ParseError(f"document from {url} is a JSON {type(data).__name__}, expected an object", url=url)
     url_gc, url_number = _url_ids(url)
-    number = data.get("BillNumber") or data.get("DocketNumber") or url_number
+    number = _api_text(data, "BillNumber", url) or _api_text(data, "DocketNumber", url) or url_number
     if not number:
         raise ParseError(f"document from {url} has neither BillNumber nor DocketNumber", url=url)
     session = data.get("GeneralCourtNumber") or url_gc
     try:
+        if isinstance(session, bool) or (isinstance(session, float) and not session.is_integer()):
+            raise ValueError(session)
         session = int(session)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ParseError(f"document from {url} has no usable GeneralCourtNumber: {session!r}", url=url) from None
     cosponsors = data.get("Cosponsors") or []
     if not isinstance(cosponsors, list):
         raise ParseError(f"document from {url}: Cosponsors is not a list", url=url)
-    petitioners = [s for s in (_api_sponsor(c) for c in cosponsors) if s is not None]
-    title = fold(data.get("Title")) or None
-    pinslip = fold(data.get("Pinslip")) or None
-    docket = fold(data.get("DocketNumber")) or None
+    petitioners = [s for s in (_api_sponsor(c, url) for c in cosponsors) if s is not None]
+    title = _api_text(data, "Title", url)
+    pinslip = _api_text(data, "Pinslip", url)
+    docket = _api_text(data, "DocketNumber", url)
     return BillDetail(
         number=str(number).strip(),
         session=session,
         title=title,
-        sponsor=_api_sponsor(data.get("PrimarySponsor")),
+        sponsor=_api_sponsor(data.get("PrimarySponsor"), url),
         petitioners=petitioners,
         pinslip=pinslip,
         docket=docket,
@@ -325,13 +352,18 @@ def _history_rows(table, url: str) -> list[HistoryAction]:
                 )
             month, day, year = (int(g) for g in m.groups())
             date = f"{year:04d}-{month:02d}-{day:02d}"
+            try:
+                datetime.fromisoformat(date)
+            except ValueError:
+                raise ParseError(f"history row with impossible date {date_text!r} at {url}", url=url,
+                                 layout_changed=True) from None
         else:
             date = None
         out.append(HistoryAction(date=date, branch=branch, action=action))
     return out
 
 
-def _page_count(sel: Selector) -> int:
+def _page_count(sel: Selector, url: str) -> int:
     uls = sel.xpath('//*[@id="BillHistory-tabpanel"]//ul[contains(@class,"pagination-sm")]') or sel.xpath(
         '//ul[contains(@class,"pagination-sm")]'
     )
@@ -341,11 +373,21 @@ def _page_count(sel: Selector) -> int:
     last = ul.xpath("./li[last()]")
     if last:
         onclick = "".join(last[0].xpath("./@onclick | .//@onclick").getall())
-        digits = re.sub(r"\D", "", onclick)
+        digits = re.sub(r"[^0-9]", "", onclick)
         if digits:
-            return max(1, int(digits))
-    numbers = [int(t) for t in (fold(x) for x in ul.xpath("./li//text()").getall()) if t.isdigit()]
-    return max(numbers) if numbers else 1
+            return _plausible_pages(digits, url)
+    numbers = [t for t in (fold(x) for x in ul.xpath("./li//text()").getall()) if re.fullmatch(r"[0-9]+", t)]
+    return max(_plausible_pages(t, url) for t in numbers) if numbers else 1
+
+
+def _plausible_pages(digits: str, url: str) -> int:
+    """A page number from the pagination bar; ParseError past ``_MAX_PAGES`` (no bill has that many)."""
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(_MAX_PAGES)) or int(digits) > _MAX_PAGES:
+        shown = digits if len(digits) <= 20 else digits[:20] + "..."
+        raise ParseError(f"the history's pagination at {url} names page {shown}: the page layout has changed",
+                         url=url, layout_changed=True)
+    return max(1, int(digits))
 
 
 def _history_from_page(sel: Selector, body: bytes, url: str) -> tuple[list[HistoryAction], int]:
@@ -356,7 +398,7 @@ def _history_from_page(sel: Selector, body: bytes, url: str) -> tuple[list[Histo
         raise ParseError(
             f"no Bill History table at {url}: the page layout has changed", url=url, layout_changed=True
         )
-    return _history_rows(table, url), _page_count(sel)
+    return _history_rows(table, url), _page_count(sel, url)
 
 
 def _h1_parts(sel: Selector) -> tuple[str, str]:
@@ -369,7 +411,7 @@ def _h1_parts(sel: Selector) -> tuple[str, str]:
 def _sponsor_from_dd(dd) -> Sponsor | None:
     link = dd.xpath('.//a[contains(@href, "/Legislators/Profile/")]')
     if link:
-        m = _PROFILE.search(link[0].attrib.get("href", ""))
+        m = _PROFILE.search(_href(link[0]))
         name = _text(link[0])
         if name:
             return Sponsor(name=name, member_code=m.group(1) if m else None)
@@ -474,7 +516,7 @@ def parse_html_petitioners(body: bytes, url: str) -> list[Sponsor]:
             continue
         code = None
         if link:
-            m = _PROFILE.search(link[0].attrib.get("href", ""))
+            m = _PROFILE.search(_href(link[0]))
             code = m.group(1) if m else None
         out.append(Sponsor(name=name, member_code=code))
     return out

@@ -47,3 +47,12 @@ def test_dotted_and_years():
     assert BillId(192, "H5091").dotted == "H.5091"
     assert session_years(192) == (2021, 2022)
     assert session_years(194) == (2025, 2026)
+
+
+@pytest.mark.parametrize("text", ["\u0660\u0660\u0660/H0", "\uff11\uff19\uff12/H135", "192/H\u0661\u0663\u0665",
+                                  "ma/\u0661\u0669\u0662/S47", "000/H0", "ma/012/H1"])
+def test_sessions_that_would_not_parse_back_are_refused(text):
+    # Found by fuzzing (tests/test_fuzz.py): "٠٠٠/H0" and "000/H0" became ma/0/H0, a canonical id that is
+    # itself refused.
+    with pytest.raises(BadBillId):
+        parse_bill_id(text, default_session=192)

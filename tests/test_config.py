@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,34 @@ def test_tracker_run_refuses_a_bad_config_at_start(tmp_path, monkeypatch):
     (tmp_path / "feeds.yaml").write_text("schedule:\n  retention: every night\n")
     result = CliRunner().invoke(main, ["run", "--once"])
     assert result.exit_code == 2 and "feeds.yaml:2: schedule.retention" in result.output
+
+
+# ---- found by fuzzing (tests/test_fuzz.py): these escaped parse_config as RecursionError or
+# OverflowError (a traceback instead of "FILE:LINE: reason"), or walked every alias of an alias.
+
+@pytest.mark.parametrize("text", ["bills: &a [*a]\n", "a: " + "[" * 5000 + "]" * 5000 + "\n",
+                                  "x: &x {y: *x}\n"])
+def test_self_referring_or_deeply_nested_yaml_is_a_config_error(text):
+    with pytest.raises(ConfigError, match=r"^cfg\.yaml"):
+        parse_config(text, "cfg.yaml")
+
+
+@pytest.mark.parametrize("key", ["crawl", "poll", "keep_snapshots"])
+def test_a_duration_too_long_for_a_timedelta_is_a_config_error(key):
+    with pytest.raises(ConfigError, match=rf"^cfg\.yaml:2: schedule\.{key}: .*too long a duration"):
+        parse_config(f"schedule:\n  {key}: 99999999999999999999d\n", "cfg.yaml")
+
+
+def test_aliases_of_aliases_are_reported_quickly():
+    lines = ["a: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]" for i in range(1, 8)]  # 10**8 leaves
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="unknown key 'a'"):
+        parse_config("\n".join(lines) + "\n", "cfg.yaml")
+    assert time.monotonic() - started < 5
+
+
+def test_a_yaml_error_is_one_line():
+    with pytest.raises(ConfigError) as err:
+        parse_config("a: \x00\n", "cfg.yaml")
+    assert "\n" not in str(err.value) and str(err.value).startswith("cfg.yaml")

@@ -415,3 +415,39 @@ def test_titles_carrying_escaped_markup_become_plain_text():
     </channel></rss>"""
     feed = parse_feed(body, "https://example.org/feed/")
     assert [i.title for i in feed.items] == ["Face surveillance bill", "Budget < last year, 3 > 2"]
+
+
+# ---- found by fuzzing (tests/test_fuzz.py): these used to escape parse_feed (or the spider's caching
+# hints) as a bare ValueError or OverflowError instead of giving a record or a FeedError.
+
+def _rss(inner: str, item: str = "<title>A story</title>") -> bytes:
+    return f"<rss version='2.0'><channel><title>T</title>{inner}<item>{item}</item></channel></rss>".encode()
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("ttl", ["\u00b2", "9" * 5000, "99999999", "-5", "1.5"])
+def test_an_unreadable_or_absurd_ttl_is_ignored(ttl, fast):
+    feed = parse_feed(_rss(f"<ttl>{ttl}</ttl>"), "https://example.org/feed", fast=fast)
+    assert feed.ttl_minutes is None and [i.title for i in feed.items] == ["A story"]
+
+
+@pytest.mark.parametrize("date", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-05:00"])
+def test_a_date_that_leaves_the_calendar_in_utc_is_none(date):
+    feed = parse_feed(_rss("", f"<title>A story</title><pubDate>{date}</pubDate>"), "https://example.org/feed")
+    assert [(i.title, i.published_at) for i in feed.items] == [("A story", None)]
+
+
+@pytest.mark.parametrize("headers, hints", [
+    ({"Cache-Control": b"max-age=\xb2"}, {"retry_after_s": None, "max_age_s": None}),
+    ({"Cache-Control": b"max-age=" + b"9" * 5000}, {"retry_after_s": None, "max_age_s": None}),
+    ({"Cache-Control": b"max-age=600, max-age=x"}, {"retry_after_s": None, "max_age_s": 600}),
+    ({"Retry-After": b"\xb2"}, {"retry_after_s": None, "max_age_s": None}),
+    ({"Retry-After": b"99999999999999999999"}, {"retry_after_s": None, "max_age_s": None}),
+    ({"Retry-After": b"120"}, {"retry_after_s": 120, "max_age_s": None}),
+])
+def test_caching_hints_take_only_plausible_seconds(headers, hints):
+    from scrapy.http import Response
+
+    from spiders.feeds import caching_hints
+
+    assert caching_hints(Response("https://example.org/feed", headers=headers)) == hints

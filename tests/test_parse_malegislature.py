@@ -306,3 +306,75 @@ def test_petitioners_fragment_and_errors():
     with pytest.raises(ParseError) as err:
         parse_html_petitioners(b"<div><p>nothing</p></div>", "u")
     assert err.value.layout_changed
+
+
+# ---- found by fuzzing (tests/test_fuzz.py): each of these used to escape as an undocumented exception
+# (AttributeError, OverflowError, RecursionError, a bare ValueError) or pass an impossible date on to the
+# store, so the spider's ParseError handler never saw it and the API-to-HTML fallback did not happen.
+
+DOC_URL = api_document_url(BASE, 192, "H135")
+HISTORY_URL = api_history_url(BASE, 192, "H135")
+
+
+@pytest.mark.parametrize("doc, field", [
+    ({"BillNumber": "H135", "GeneralCourtNumber": 192, "Title": 5}, "Title"),
+    ({"BillNumber": "H135", "GeneralCourtNumber": 192, "Pinslip": ["x"]}, "Pinslip"),
+    ({"BillNumber": ["H135"], "GeneralCourtNumber": 192}, "BillNumber"),
+    ({"BillNumber": "H135", "GeneralCourtNumber": 192, "PrimarySponsor": {"Name": 3}}, "Name"),
+    ({"BillNumber": "H135", "GeneralCourtNumber": 192, "Cosponsors": [{"Name": {"x": 1}}]}, "Name"),
+])
+def test_api_document_field_of_the_wrong_type_is_a_parse_error(doc, field):
+    with pytest.raises(ParseError, match=rf"{field} is a JSON \w+, expected a string") as err:
+        parse_api_document(json.dumps(doc).encode(), DOC_URL)
+    assert err.value.url == DOC_URL
+
+
+@pytest.mark.parametrize("gc", ["1e999", "true", "192.5", "-1e400"])
+def test_api_document_unusable_general_court_is_a_parse_error(gc):
+    body = ('{"BillNumber": "H135", "GeneralCourtNumber": %s}' % gc).encode()
+    with pytest.raises(ParseError, match="no usable GeneralCourtNumber"):
+        parse_api_document(body, DOC_URL)
+
+
+def test_api_history_nested_too_deeply_is_a_parse_error():
+    with pytest.raises(ParseError, match="nested too deeply"):
+        parse_api_history(b"[" * 100_000 + b"]" * 100_000, HISTORY_URL)
+
+
+@pytest.mark.parametrize("date", ["2021-13-01", "2021-02-30", "2021-01-01T25:00:00", "\u0662\u0660\u0662\u0661-01-01"])
+def test_api_history_impossible_date_is_a_parse_error(date):
+    body = json.dumps([{"Date": date, "Branch": "House", "Action": "Read"}]).encode()
+    with pytest.raises(ParseError, match="row 0"):
+        parse_api_history(body, HISTORY_URL)
+
+
+def test_html_history_impossible_date_is_layout_changed():
+    body = b"<table><tr><td>2/30/2021</td><td>House</td><td>Read</td></tr></table>"
+    with pytest.raises(ParseError, match="impossible date '2/30/2021'") as err:
+        parse_html_history_page(body, PAGE_URL)
+    assert err.value.layout_changed
+
+
+ROW = b"<table><tr><td>1/2/2021</td><td>House</td><td>Read</td></tr></table>"
+
+
+def test_html_pagination_with_non_ascii_digits_is_ignored():
+    rows, pages = parse_html_history_page(ROW + '<ul class="pagination-sm"><li>\u00b2</li></ul>'.encode(), PAGE_URL)
+    assert pages == 1 and rows == [HistoryAction("2021-01-02", "House", "Read")]
+
+
+@pytest.mark.parametrize("bar", [b'<li onclick="go(' + b"9" * 5000 + b')">last</li>', b"<li>20000</li>"])
+def test_html_pagination_naming_an_absurd_page_is_layout_changed(bar):
+    with pytest.raises(ParseError, match="pagination") as err:
+        parse_html_history_page(ROW + b'<ul class="pagination-sm">' + bar + b"</ul>", PAGE_URL)
+    assert err.value.layout_changed
+
+
+def test_a_control_character_attribute_name_does_not_break_the_sponsor_or_petitioners():
+    # libxml2 keeps an attribute named "\x01"; parsel's .attrib then raised ValueError.
+    link = b"<a href='/Legislators/Profile/DMR1' \x01>Dave Rogers</a>"
+    people = parse_html_petitioners(b"<table><tr><td>" + link + b"</td></tr></table>", PAGE_URL + "/Cosponsor")
+    assert people == [Sponsor("Dave Rogers", "DMR1")]
+    page = parse_html_bill_page(b"<div class='followable'><h1>Bill H.135<span class='subTitle'>192nd</span></h1></div>"
+                                b"<dl><dt>Sponsor:</dt><dd>" + link + b"</dd></dl>" + ROW, PAGE_URL)
+    assert page.detail.sponsor == Sponsor("Dave Rogers", "DMR1")

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 JURISDICTION = "ma"
 
 _PREFIXES = {"H": "H", "S": "S", "HD": "HD", "SD": "SD", "SRES": "SRes", "HRES": "HRes"}
-_NUMBER = re.compile(r"^(?P<prefix>HD|SD|SRES|HRES|H|S)[\s.]*(?P<num>\d{1,5})$", re.IGNORECASE)
-_SESSION = re.compile(r"^\d{3}$")
+# ASCII digits only, and a session of three digits without a leading zero: ``\d`` also matches "٠٠٠",
+# and "000" or "012" are read by int() as sessions 0 and 12, whose canonical ids ("ma/0/H0") do not
+# parse back.
+_NUMBER = re.compile(r"^(?P<prefix>HD|SD|SRES|HRES|H|S)[\s.]*(?P<num>[0-9]{1,5})$", re.IGNORECASE)
+_SESSION = re.compile(r"^[1-9][0-9]{2}$")
 
 
 class BadBillId(ValueError):

@@ -296,18 +296,27 @@ class Config(_Strict):
         return self.model_copy(update={"sources": self.sources.model_copy(update={"malegislature": src})})
 
 
-def _key_lines(node: yaml.Node, path: tuple = ()) -> dict[tuple, int]:
-    """Map each path in the YAML document (keys and list indexes) to its 1-based line."""
+def _key_lines(node: yaml.Node, path: tuple = (), seen: set[int] | None = None) -> dict[tuple, int]:
+    """Map each path in the YAML document (keys and list indexes) to its 1-based line.
+
+    An alias is the same node as its anchor: it is walked once, so an alias to itself cannot recurse
+    and aliases of aliases cannot blow up (the lines below an alias are the anchor's anyway)."""
+    seen = set() if seen is None else seen
     lines: dict[tuple, int] = {path: node.start_mark.line + 1}
+    if id(node) in seen:
+        return lines
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue  # safe_load has refused such a key already
             key = key_node.value
             lines[path + (key,)] = key_node.start_mark.line + 1
-            for sub, line in _key_lines(value_node, path + (key,)).items():
+            for sub, line in _key_lines(value_node, path + (key,), seen).items():
                 lines.setdefault(sub, line)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            lines.update(_key_lines(item, path + (i,)))
+            lines.update(_key_lines(item, path + (i,), seen))
     return lines
 
 
@@ -371,6 +380,15 @@ def _describe(err: dict, lines: dict[tuple, int], path: str) -> str:
 
 
 def parse_config(text: str, path: str = "feeds.yaml") -> Config:
+    """``text`` as a Config; ConfigError (naming ``path`` and the line) for anything else."""
+    try:
+        return _parse_config(text, path)
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply, or an alias refers to its own anchor "
+                          "(&name ... *name inside it)") from None
+
+
+def _parse_config(text: str, path: str) -> Config:
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -378,7 +396,7 @@ def parse_config(text: str, path: str = "feeds.yaml") -> Config:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else path
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+        raise ConfigError(f"{where}: not valid YAML: {' '.join(str(problem).split())}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

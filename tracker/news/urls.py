@@ -22,14 +22,39 @@ _GOOGLE_NEWS_HOST = "news.google.com"
 _GOOGLE_ARTICLE_PATH = re.compile(r"^(?:/__i)?(?:/rss)?(?:/rd)?/articles/(?P<id>[A-Za-z0-9_-]+)/?$")
 _NEW_STYLE_PREFIX = b"AU_yqL"
 _URL_BYTES = re.compile(rb"https?://[\x21-\x7e]+")
+_JUNK = re.compile(r"[\x00-\x20\x7f]")
+_MAX_AMP_WRAPPERS = 20  # AMP cache URLs nested deeper are not real links: they are keyed as given
 
 
 def _strip_host(host: str) -> str:
+    """Drop ``www.`` and ``amp.`` prefixes, all of them, so the key of a key is the key ("amp.www.x.org")."""
     host = host.lower().rstrip(".")
-    for prefix in ("www.", _AMP_HOST_PREFIX):
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in ("www.", _AMP_HOST_PREFIX):
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host = host[len(prefix):]
+                stripped = True
     return host
+
+
+def _encode_junk(text: str) -> str:
+    """Percent-encode spaces and control characters, which a key must not hold raw: a trailing one would
+    be stripped when the key is canonicalised again, giving another key."""
+    return _JUNK.sub(lambda m: "%{:02X}".format(ord(m.group(0))), text)
+
+
+def _strip_amp_path(path: str) -> str:
+    """Map AMP path variants to the regular page until none is left ("/a/amp/amp" -> "/a")."""
+    while True:
+        before = path
+        path = re.sub(r"/amp/?$", "/", path)
+        path = re.sub(r"\.amp\.html$", ".html", path)
+        if path != "/" and path.endswith("/"):
+            path = path.rstrip("/") or "/"
+        if path == before:
+            return path
 
 
 def _unwrap_amp_cache(scheme: str, host: str, path: str) -> tuple[str, str, str] | None:
@@ -75,28 +100,49 @@ def canonical_url(url: str) -> str:
     page; sorts the remaining query parameters (their original encoding is kept); removes a trailing
     slash except for the root path. The path's case is kept.
 
-    Anything that is not an absolute http(s) URL is returned stripped but otherwise unchanged.
+    Anything that is not an absolute http(s) URL, or AMP cache URLs nested more than 20 deep, is returned
+    stripped but otherwise unchanged. It never raises, and the key of a key is the key itself.
     """
     raw = (url or "").strip()
+    for _ in range(_MAX_AMP_WRAPPERS):  # an AMP cache URL wrapping another one, one layer per turn
+        inner = _amp_inner(raw)
+        if inner is None:
+            return _canonical(raw)
+        raw = inner
+    return (url or "").strip()  # wrapped deeper than any real link: kept as given, like a non-URL
+
+
+def _amp_inner(raw: str) -> str | None:
+    """The publisher URL inside a Google AMP viewer or AMP CDN URL, else None."""
     if raw.startswith("//"):
         raw = "https:" + raw
     try:
         parts = urlsplit(raw)
+        parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    unwrapped = _unwrap_amp_cache(parts.scheme.lower(), parts.hostname.lower().rstrip("."), parts.path or "/")
+    if unwrapped is None:
+        return None
+    return f"https://{unwrapped[1]}{unwrapped[2]}" + ("?" + parts.query if parts.query else "")
+
+
+def _canonical(given: str) -> str:
+    raw = "https:" + given if given.startswith("//") else given
+    try:
+        parts = urlsplit(raw)
         port = parts.port
     except ValueError:
-        return raw
+        return given
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
-        return raw
+        return given  # not a URL we can key: as given, not even "https:" put in front of "//"
     host = parts.hostname.lower().rstrip(".")
+    if not host:  # "//./x": a host of dots only is no host
+        return given
     path = parts.path or "/"
-
-    unwrapped = _unwrap_amp_cache(scheme, host, path)
-    if unwrapped is not None:
-        inner = f"https://{unwrapped[1]}{unwrapped[2]}"
-        if parts.query:
-            inner += "?" + parts.query
-        return canonical_url(inner)
 
     host = _strip_host(host)
     if port is not None and not (port == 443 or (port == 80 and scheme == "http")):
@@ -104,11 +150,7 @@ def canonical_url(url: str) -> str:
     userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
     netloc = f"{userinfo}@{host}" if userinfo else host
 
-    # AMP path variants.
-    path = re.sub(r"/amp/?$", "/", path)
-    path = re.sub(r"\.amp\.html$", ".html", path)
-    if path != "/" and path.endswith("/"):
-        path = path.rstrip("/") or "/"
+    path = _strip_amp_path(_encode_junk(path))
 
     kept = []
     for piece in parts.query.split("&"):
@@ -117,7 +159,7 @@ def canonical_url(url: str) -> str:
         key, _, value = piece.partition("=")
         if _is_tracking(unquote_plus(key), unquote_plus(value)):
             continue
-        kept.append(piece)
+        kept.append(_encode_junk(piece))
     kept.sort(key=lambda p: (unquote_plus(p.partition("=")[0]), unquote_plus(p.partition("=")[2]), p))
     return urlunsplit(("https", netloc, path, "&".join(kept), ""))
 
