@@ -350,13 +350,21 @@ def _where(loc: tuple, lines: dict[tuple, int], path: str) -> str:
     return path
 
 
-def _control_characters(node, loc: tuple = ()) -> list[tuple]:
-    """Where a string value (or key) holds CR, LF or another control character (a tab is allowed)."""
+def _control_characters(node, loc: tuple = (), seen: set[int] | None = None) -> list[tuple]:
+    """Where a string value (or key) holds CR, LF or another control character (a tab is allowed).
+
+    A list or mapping reached again through an alias is the same object: it is looked at once, so
+    aliases of aliases (10**8 leaves from a few lines) cost no more than their anchors."""
+    seen = set() if seen is None else seen
+    if isinstance(node, (dict, list)):
+        if id(node) in seen:
+            return []
+        seen.add(id(node))
     if isinstance(node, dict):
-        return [found for k, v in node.items() for found in _control_characters(k, loc + (k,))
-                + _control_characters(v, loc + (k,))]
+        return [found for k, v in node.items() for found in _control_characters(k, loc + (k,), seen)
+                + _control_characters(v, loc + (k,), seen)]
     if isinstance(node, list):
-        return [found for i, v in enumerate(node) for found in _control_characters(v, loc + (i,))]
+        return [found for i, v in enumerate(node) for found in _control_characters(v, loc + (i,), seen)]
     if isinstance(node, str) and any((ord(c) < 32 and c != "\t") or 127 <= ord(c) < 160 or c in "\u2028\u2029"
                                      for c in node):
         return [loc]
