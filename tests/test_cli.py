@@ -44,7 +44,7 @@ def test_crawl_json_then_bill_and_events(workdir):
     first = run(["crawl", "--format", "json"], workdir)
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
-    assert report == {"checked": 4, "changed": 4, "events": report["events"], "errors": []}
+    assert report == {"checked": 4, "changed": 4, "events": report["events"], "errors": [], "throttled": None}
     assert report["events"] >= 4 + 12 + 13
 
     again = json.loads(run(["crawl", "--format", "json"], workdir).stdout)
@@ -88,6 +88,19 @@ def test_crawl_exits_1_and_names_bill_and_url_when_a_source_fails(tmp_path, repl
     assert len(lines) == 1 and "/Bills/192/H9999" in lines[0] and "not found" in lines[0]
     # the other bills were stored
     assert json.loads(run(["bill", "S47", "--format", "json"], tmp_path).stdout)["actions"]
+
+
+def test_a_throttled_crawl_says_so_and_exits_1(tmp_path, replica_server, replica):
+    from tracker.replica.wire import Fault
+
+    (tmp_path / "feeds.yaml").write_text(FEEDS.format(base=replica_server.base_url, extra=""))
+    run(["init"], tmp_path)
+    replica.wire.arm("/api/", Fault("status", status=429, retry_after="3600"))
+    result = run(["crawl"], tmp_path)
+    assert result.returncode == 1
+    assert "HTTP 429: the site is throttling us, Retry-After 3600 s; crawl stopped" in result.stderr
+    report = json.loads(run(["crawl", "--format", "json"], tmp_path).stdout)
+    assert report["throttled"]["retry_after_s"] == 3600 and report["errors"][-1]["source"] == "malegislature"
 
 
 @pytest.mark.parametrize(

@@ -146,8 +146,10 @@ def crawl(app: App, bills: tuple[str, ...], fmt: str) -> None:
     except UnknownBill as exc:
         raise Fail(str(exc)) from None
     if fmt == "json":
-        emit_json(result.to_json())
+        emit_json(result.to_json() | {"throttled": result.throttled})
     else:
+        if result.throttled:  # no bill's outcome: the site's
+            click.echo(f"tracker: {result.errors[-1]['url']}: {result.errors[-1]['error']}", err=True)
         click.echo(f"checked {result.checked} bills: {result.changed} changed, {len(result.events)} events, "
                    f"{len(result.errors)} errors")
     if result.errors:
