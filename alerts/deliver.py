@@ -2,11 +2,13 @@
 
 A message is claimed (``sending``) before it is sent, and the commit that records
 it sent also claims the next one, so at any moment a worker has at most one
-message in doubt; after a crash it is found by its stale claim, sent again, and
-counted in ``uncertain``. On PostgreSQL the next message is picked ``FOR UPDATE
-SKIP LOCKED``, so several workers deliver at once without waiting for each other;
-on both backends the claim is a conditional UPDATE, so no two workers send the
-same row.
+message in doubt; after a crash it is sent again and counted in ``uncertain``:
+at once when the claim names a worker on this machine whose process is gone
+(``claimed_by``, ``tracker.liveness``: a ``kill -9`` and a restart), otherwise
+once the claim is older than ``stale_after``. On PostgreSQL the next message is
+picked ``FOR UPDATE SKIP LOCKED``, so several workers deliver at once without
+waiting for each other; on both backends the claim is a conditional UPDATE, so
+no two workers send the same row.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from alerts.outbox import backoff, suppress_for
 from alerts.ratelimit import TokenBucket
 from alerts.transport import DeliveryError
 from db.models import OutboxMessage, Subscriber
+from tracker.leases import holder_name
+from tracker.liveness import is_dead
 
 log = logging.getLogger("tracker.deliver")
 STALE_CLAIM = timedelta(minutes=10)
@@ -53,11 +57,24 @@ def _utcnow() -> datetime:
 
 
 def recover_stale(s: Session, now: datetime, stale_after: timedelta) -> int:
-    """Claims older than ``stale_after`` belong to a worker that died mid-send: queue them again, counted."""
+    """Queue again, counted, the claims of workers that died mid-send: at once those whose claimant
+    is known dead, the others (a live worker, another machine, an older row without ``claimed_by``)
+    once older than ``stale_after``.
+
+    Each is a conditional UPDATE on the claim itself (still ``sending``, still by that claimant), so
+    of two workers recovering at once only one takes a row, and a row another worker has recovered
+    and claimed again meanwhile is left alone.
+    """
+    sending = OutboxMessage.state == "sending"
+    claimants = s.scalars(select(OutboxMessage.claimed_by).distinct()
+                          .where(sending, OutboxMessage.claimed_by.is_not(None))).all()
+    dead = [name for name in claimants if is_dead(name)]
+    lapsed = OutboxMessage.claimed_at <= now - stale_after
     rows = s.execute(update(OutboxMessage)
-                     .where(OutboxMessage.state == "sending", OutboxMessage.claimed_at <= now - stale_after)
-                     .values(state="queued", claimed_at=None, uncertain=OutboxMessage.uncertain + 1,
-                             last_error="in flight when its worker stopped; sent again"))
+                     .where(sending, (lapsed | OutboxMessage.claimed_by.in_(dead)) if dead else lapsed)
+                     .values(state="queued", claimed_at=None, claimed_by=None, uncertain=OutboxMessage.uncertain + 1,
+                             last_error="in flight when its worker stopped; sent again"),
+                     execution_options={"synchronize_session": False})
     return rows.rowcount or 0
 
 
@@ -73,6 +90,7 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
     """
     report = DeliveryReport()
     bucket = bucket or TokenBucket(rate)
+    worker = holder_name("deliver")
     with sessions.begin() as s:
         report.recovered = recover_stale(s, now(), stale_after)
 
@@ -88,7 +106,7 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
                 if sent_unrecorded is not None:
                     _mark_sent(s, sent_unrecorded, now())
                     sent_unrecorded = None
-                row = _claim_next(s, now(), after, only_ids)
+                row = _claim_next(s, now(), after, only_ids, worker)
             if row is None:
                 if after == 0 or fresh_pass:
                     break
@@ -99,7 +117,7 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
             if sub_status in ("bounced", "unsubscribed"):
                 with sessions.begin() as s:
                     s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                              .values(state="suppressed", claimed_at=None,
+                              .values(state="suppressed", claimed_at=None, claimed_by=None,
                                       last_error=f"the subscriber is {sub_status}"),
                               execution_options={"synchronize_session": False})
                 report.suppressed += 1
@@ -124,8 +142,8 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
     return report
 
 
-def _claim_next(s: Session, at: datetime, after: int, only_ids) -> tuple | None:
-    """Claim the next due message (``sending``) and return it with its subscriber's status.
+def _claim_next(s: Session, at: datetime, after: int, only_ids, worker: str) -> tuple | None:
+    """Claim the next due message (``sending``, by ``worker``) and return it with its subscriber's status.
 
     On PostgreSQL the row is picked ``FOR UPDATE SKIP LOCKED``: workers never wait for each other,
     and never pick the same row. SQLite has one writer at a time; the conditional UPDATE is enough.
@@ -145,7 +163,7 @@ def _claim_next(s: Session, at: datetime, after: int, only_ids) -> tuple | None:
         if row is None:
             return None
         claimed = s.execute(update(OutboxMessage).where(OutboxMessage.id == row[0], OutboxMessage.state == "queued")
-                            .values(state="sending", claimed_at=at),
+                            .values(state="sending", claimed_at=at, claimed_by=worker),
                             execution_options={"synchronize_session": False}).rowcount
         if claimed:
             return tuple(row)
@@ -155,14 +173,14 @@ def _claim_next(s: Session, at: datetime, after: int, only_ids) -> tuple | None:
 
 def _mark_sent(s: Session, message_id: int, at: datetime) -> None:
     s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-              .values(state="sent", sent_at=at, claimed_at=None, attempts=OutboxMessage.attempts + 1,
+              .values(state="sent", sent_at=at, claimed_at=None, claimed_by=None, attempts=OutboxMessage.attempts + 1,
                       last_error=None), execution_options={"synchronize_session": False})
 
 
 def _failed(sessions, message_id: int, exc: DeliveryError, max_attempts: int, now, report: DeliveryReport) -> str:
     with sessions.begin() as s:
         row = s.get(OutboxMessage, message_id)
-        row.claimed_at = None
+        row.claimed_at = row.claimed_by = None
         row.last_error = str(exc)[:2000]
         if exc.down:  # nothing was sent: the message keeps its place and its attempts
             row.state = "queued"

@@ -250,6 +250,7 @@ def poll_summary(sessions) -> dict:
 
 
 def deliver_config(messages_per_second: int = 400) -> str:
+    """``mail.stale_claim`` is left at its 10 minutes: a restart must not wait for the dead worker's claim."""
     return f"""
 sources:
   malegislature:
@@ -265,7 +266,6 @@ schedule:
   dispatch: 1s
 mail:
   messages_per_second: {messages_per_second}
-  stale_claim: 1s
 """
 
 
@@ -295,6 +295,13 @@ def queue_alerts(sessions, config_text: str, n: int) -> set[str]:
 def outbox_states(sessions) -> dict[str, int]:
     with sessions() as s:
         return dict(s.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all())
+
+
+def claimants(sessions) -> list[int]:
+    """The pids named by the claims of the messages being sent (``host:pid:token@place``)."""
+    with sessions() as s:
+        names = s.scalars(select(OutboxMessage.claimed_by).where(OutboxMessage.state == "sending"))
+        return [int(name.split(":")[1]) for name in names]
 
 
 def uncertain_total(sessions) -> int:

@@ -34,7 +34,10 @@ def test_models_match_the_migrations(engine):
 def test_downgrade_one_step_and_upgrade_again(engine):
     def outbox_indexes():
         return {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
-    assert "ix_outbox_state_id" in outbox_indexes()
+    assert "claimed_by" in _columns(engine, "outbox")
+    downgrade(engine, "-1")
+    assert "claimed_by" not in _columns(engine, "outbox") and "claimed_at" in _columns(engine, "outbox")
+    assert "ix_outbox_state_id" in outbox_indexes()  # batch mode rebuilt the table (SQLite) with its indexes
     downgrade(engine, "-1")
     assert "ix_outbox_state_id" not in outbox_indexes() and "ix_outbox_state_next" in outbox_indexes()
     downgrade(engine, "-1")
@@ -42,6 +45,7 @@ def test_downgrade_one_step_and_upgrade_again(engine):
     assert "leases" not in names and "runs" in names
     upgrade(engine)
     assert "leases" in inspect(engine).get_table_names() and "ix_outbox_state_id" in outbox_indexes()
+    assert "claimed_by" in _columns(engine, "outbox")
 
 
 def _columns(engine, table):
