@@ -98,6 +98,21 @@ def replica_server(replica):
         yield server
 
 
+@pytest.fixture
+def news():
+    from tracker.replica.news_model import NewsReplica
+
+    return NewsReplica.bundled()
+
+
+@pytest.fixture
+def news_server(news):
+    from tracker.replica.news_server import NewsServer
+
+    with NewsServer(news) as server:
+        yield server
+
+
 _BACKEND_ID = re.compile(r"[\[-](sqlite|postgresql)[\]-]")
 
 

@@ -42,21 +42,6 @@ feeds:
 
 
 @pytest.fixture
-def news():
-    from tracker.replica.news_model import NewsReplica
-
-    return NewsReplica.bundled()
-
-
-@pytest.fixture
-def news_server(news):
-    from tracker.replica.news_server import NewsServer
-
-    with NewsServer(news) as server:
-        yield server
-
-
-@pytest.fixture
 def config(news_server):
     return parse_config(CONFIG.format(base=news_server.base_url), "test")
 

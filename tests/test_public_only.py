@@ -17,17 +17,6 @@ from tests.test_poll import CONFIG
 QUERY = '"face surveillance" Massachusetts'
 
 
-@pytest.fixture
-def news():
-    return NewsReplica.bundled()
-
-
-@pytest.fixture
-def news_server(news):
-    with NewsServer(news) as server:
-        yield server
-
-
 @pytest.mark.parametrize("url", [
     "http://127.0.0.1/", "http://localhost:8080/x", "http://10.0.0.7/admin", "http://192.168.1.1/",
     "http://172.16.5.4/", "http://169.254.169.254/latest/meta-data/", "http://100.64.0.1/",

@@ -198,21 +198,6 @@ FEED_FAULTS = {
 }
 
 
-@pytest.fixture
-def news():
-    from tracker.replica.news_model import NewsReplica
-
-    return NewsReplica.bundled()
-
-
-@pytest.fixture
-def news_server(news):
-    from tracker.replica.news_server import NewsServer
-
-    with NewsServer(news) as server:
-        yield server
-
-
 def _news_config(news_server):
     return parse_config(NEWS_CONFIG.format(base=news_server.base_url).replace("timeout_s: 5", "timeout_s: 1"),
                         "test")
