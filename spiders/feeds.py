@@ -16,7 +16,7 @@ from scrapy.http import Response
 
 from spiders.feed_parse import parse_feed
 from spiders.feed_records import FeedError
-from spiders.fetching import HANDLED_STATUSES, YEAR_S, describe_failure, header, retry_after_seconds
+from spiders.fetching import HANDLED_STATUSES, YEAR_S, describe_failure, header, is_throttle, retry_after_seconds
 from spiders.observations import snapshot_of
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
@@ -98,7 +98,8 @@ class FeedSpider(scrapy.Spider):
             error = f"HTTP {response.status}"
             if response.status in (301, 302, 303, 307, 308):
                 error += " (too many redirects)"
-            yield base | {"status": "error", "error": {"source": job.name, "url": response.url, "error": error}}
+            yield base | {"status": "error", "throttled": is_throttle(response),
+                          "error": {"source": job.name, "url": response.url, "error": error}}
             return
         digest = hashlib.sha256(response.body).hexdigest()
         if digest == job.content_hash:

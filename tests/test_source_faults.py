@@ -246,6 +246,29 @@ def test_a_feed_throttle_waits_as_long_as_retry_after_says(sessions, news_server
     assert _feed(sessions, "MassLive")[1] > 0  # another site is not throttled by WWLP's answer
 
 
+def test_a_throttle_holds_every_feed_of_that_host_and_no_other(sessions, news_server, news):
+    from tracker.replica.news_model import NewsReplica
+    from tracker.replica.news_server import NewsServer
+
+    with NewsServer(NewsReplica.bundled(), host="127.0.0.2") as other:
+        text = NEWS_CONFIG.format(base=news_server.base_url) + (
+            f"  - name: WWLP elsewhere\n    url: {other.base_url}/wwlp/feed/\n")
+        config = parse_config(text, "test")
+        news.wire.arm(WWLP, Fault("status", status=429, retry_after="7200"))
+        started = datetime.now(timezone.utc)
+        result = poll(config, sessions)
+    assert [e["source"] for e in result.errors] == ["WWLP"]
+    with sessions() as s:
+        feeds = {f.name: f for f in s.scalars(select(Feed))}
+    assert feeds["WWLP"].error_count == 1
+    same_host = [f for name, f in feeds.items() if name not in ("WWLP", "WWLP elsewhere")]
+    assert len(same_host) >= 4
+    for feed in same_host:  # stored in this poll, but not asked again before the site said
+        assert feed.error_count == 0 and feed.next_check_at >= started + timedelta(seconds=7200), feed.name
+    assert feeds["WWLP elsewhere"].next_check_at < started + timedelta(seconds=7200)
+    assert _feed(sessions, "WWLP elsewhere")[1] > 0
+
+
 def test_a_feed_under_a_wrong_content_type_is_still_read(sessions, news_server, news):
     news.wire.arm(WWLP, Fault("ctype", ctype="text/html; charset=UTF-8"))
     result = poll(_news_config(news_server), sessions)

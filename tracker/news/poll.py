@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -115,6 +116,7 @@ def poll(
         return result
 
     pending = {j.feed_id: j for j in jobs}
+    throttled: list[int] = []  # feeds whose site said 429 (or 503 with Retry-After)
     stories = None
     for obs in run_spider("feeds", _settings(config), [j.to_dict() for j in jobs],
                           config.sources.news.poll_timeout_s, stop):
@@ -132,6 +134,10 @@ def poll(
                 stories = StoryIndex(s, now())
         outcome = _store_feed(sessions, config, cfg_by_name, obs, now(), matcher, bills, stories)
         result.collect(outcome, on_outcome)
+        if obs.get("throttled"):
+            throttled.append(obs["feed_id"])
+    for feed_id in throttled:  # after the loop: a sibling stored later must not undo the hold
+        _hold_host(sessions, feed_id)
 
     if stop is None or not stop.is_set():
         result.articles_fetched = _fetch_full_text(config, sessions, matcher, bills, now, result)
@@ -187,6 +193,28 @@ def _failure(sessions, feed_id: int, err: dict, retry_after_s: int | None, at: d
             wait = max(wait, timedelta(seconds=retry_after_s))
         feed.next_check_at = at + wait
         return FeedOutcome(feed.name, error=err)
+
+
+def _hold_host(sessions, feed_id: int) -> int:
+    """A site throttled one feed (429, or 503 with Retry-After): its other feeds (many Google News
+    searches share one host) wait as long, without counting it as their failure."""
+    with sessions.begin() as s:
+        throttled = s.get(Feed, feed_id)
+        host = _host(throttled.url)
+        held = 0
+        for feed in s.scalars(select(Feed).where(Feed.active.is_(True), Feed.id != feed_id)):
+            if _host(feed.url) == host and (feed.next_check_at is None or feed.next_check_at < throttled.next_check_at):
+                feed.next_check_at = throttled.next_check_at
+                held += 1
+    if held:
+        log.warning("job=poll throttled host=%s until=%s other_feeds_held=%d", host,
+                    throttled.next_check_at.isoformat(), held)
+    return held
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').lower()}:{parts.port or ''}"
 
 
 def _fetch_full_text(config, sessions, matcher, bills, now, result: PollResult) -> int:
