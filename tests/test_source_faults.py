@@ -250,7 +250,7 @@ def test_a_throttle_holds_every_feed_of_that_host_and_no_other(sessions, news_se
     from tracker.replica.news_model import NewsReplica
     from tracker.replica.news_server import NewsServer
 
-    with NewsServer(NewsReplica.bundled(), host="127.0.0.2") as other:
+    with NewsServer(NewsReplica.bundled()) as other:  # another port: another site to the poll
         text = NEWS_CONFIG.format(base=news_server.base_url) + (
             f"  - name: WWLP elsewhere\n    url: {other.base_url}/wwlp/feed/\n")
         config = parse_config(text, "test")
