@@ -269,16 +269,17 @@ mail:
 """
 
 
-def queue_alerts(sessions, config_text: str, n: int) -> set[str]:
+def queue_alerts(sessions, config_text: str, n: int, bill_due: bool = False) -> set[str]:
     """``n`` immediate supporters of the campaign, one fresh action on H.135, their alerts composed and
-    queued; returns the queued Message-IDs."""
+    queued; returns the queued Message-IDs. H.135 is due for a crawl only with ``bill_due``."""
     from alerts.dispatch import compose_due
     from tests.alerts_world import add_action, add_bill
     from tracker.config import parse_config
 
     now = datetime.now(timezone.utc)
     with sessions.begin() as s:
-        bill = add_bill(s, "H135", next_check_at=now + timedelta(days=30), tracked_reason="listed in feeds.yaml")
+        bill = add_bill(s, "H135", next_check_at=None if bill_due else now + timedelta(days=30),
+                        tracked_reason="listed in feeds.yaml")
         s.execute(insert(Subscriber), [
             {"email": f"s{i}@example.org", "role": "supporter", "status": "active", "frequency": "immediate",
              "start_event_id": 0, "created_at": now, "source": "import"} for i in range(n)])

@@ -10,15 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from alerts.dispatch import compose_due
-from db.models import Event, OutboxMessage, Run, Subscriber, Subscription
-from tests.alerts_world import add_action, add_bill
+from db.models import Event, OutboxMessage, Run
+from tests.kill9_world import queue_alerts
 from tests.smtp_sink import SmtpSink
 from tracker.config import parse_config
 
@@ -56,23 +54,6 @@ mail:
 """
 
 
-def _queue(sessions, config_text: str) -> set[str]:
-    now = datetime.now(timezone.utc)
-    with sessions.begin() as s:
-        bill = add_bill(s, "H135")
-        s.execute(insert(Subscriber), [
-            {"email": f"s{i}@example.org", "role": "supporter", "status": "active", "frequency": "immediate",
-             "start_event_id": 0, "created_at": now, "source": "import"} for i in range(MESSAGES)])
-        ids = list(s.scalars(select(Subscriber.id)))
-        s.execute(insert(Subscription), [{"subscriber_id": i, "topic": "campaign", "active": True, "created_at": now}
-                                         for i in ids])
-        add_action(s, bill, "Reported favorably by the committee", ["reported-favorably"], now.date(), at=now)
-    report = compose_due(parse_config(config_text, "test"), sessions, now, kinds=("supporters",), key=b"k")
-    assert report.composed["alert"] == MESSAGES
-    with sessions() as s:
-        return set(s.scalars(select(OutboxMessage.message_id)))
-
-
 def _worker(tmp_path: Path, db_url: str, smtp_url: str, name: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT), TRACKER_DATABASE_URL=db_url, TRACKER_SMTP_URL=smtp_url,
                TRACKER_SECRET_KEY="k")
@@ -108,7 +89,7 @@ def _received(sink) -> collections.Counter:
 def test_two_workers_deliver_every_message_once_and_crawl_once(tmp_path, sessions, db_url, replica_server):
     text = _config(replica_server.base_url, rate=500)
     (tmp_path / "feeds.yaml").write_text(text)
-    queued = _queue(sessions, text)
+    queued = queue_alerts(sessions, text, MESSAGES, bill_due=True)
     with SmtpSink() as sink:
         a, b = _worker(tmp_path, db_url, sink.url, "a"), _worker(tmp_path, db_url, sink.url, "b")
         try:
@@ -138,7 +119,7 @@ def _crawled(sessions) -> int:
 def test_a_worker_killed_mid_batch_leaves_nothing_undelivered(tmp_path, sessions, db_url, replica_server):
     text = _config(replica_server.base_url, rate=40)
     (tmp_path / "feeds.yaml").write_text(text)
-    queued = _queue(sessions, text)
+    queued = queue_alerts(sessions, text, MESSAGES, bill_due=True)
     with SmtpSink() as sink:
         a, b = _worker(tmp_path, db_url, sink.url, "a"), _worker(tmp_path, db_url, sink.url, "b")
         try:
