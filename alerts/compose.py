@@ -12,9 +12,10 @@ from alerts.context import ContextCache, asks
 from alerts.render import Rendered, build_message, render_html, render_text, templates
 from alerts.selection import is_urgent
 from alerts.tokens import make_token
-from alerts.wording import day, headline, sentence, short_number
+from alerts.wording import day, headline, sentence
 from db.models import Event, Subscriber
 from tracker.config import Config
+from spiders.billids import dotted
 
 GOOD_NEWS = frozenset({"reported-favorably", "ought-to-pass", "new-draft", "engrossed", "enacted", "signed"})
 HEARING_KINDS = frozenset({"hearing-scheduled", "hearing-rescheduled", "hearing-canceled"})
@@ -136,7 +137,7 @@ class Composer:
             g["asks"] = asks(g["bill"], own_cache[session], g["good_news"])
             topic = f"bill:{g['bill'].canonical}"
             g["unsubscribe_topic_url"] = self.links.unsubscribe(sub, topic) if topic in topics else None
-        followed = [short_number(t.rsplit("/", 1)[-1]) for t in topics if t.startswith("bill:")]
+        followed = [dotted(t) for t in topics if t.startswith("bill:")]
         why = []
         if "campaign" in topics:
             why.append(f"every bill of the {self.config.campaign.name} campaign")
@@ -174,7 +175,7 @@ class Composer:
         return self._message(sub, subject, "staff_alert", ctx, unsubscribe=False)
 
     def confirmation(self, sub: Subscriber, topics: list[str]) -> Rendered:
-        followed = [short_number(t.rsplit("/", 1)[-1]) for t in topics if t.startswith("bill:")]
+        followed = [dotted(t) for t in topics if t.startswith("bill:")]
         what = "every bill of the campaign" if "campaign" in topics else ", ".join(followed)
         ctx = {"kind": "confirm", "what": what, "confirm_url": self.links.confirm(sub), "frequency": sub.frequency}
         return self._message(sub, f"Please confirm: alerts about {what} from {self.config.campaign.name}",

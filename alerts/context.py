@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.wording import STATUS_WORDS, short_number, when
+from alerts.wording import STATUS_WORDS, when
 from db.models import Article, ArticleSource, Bill, Feed, Hearing, Legislator
 from tracker import directory
+from spiders.billids import dotted
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,8 @@ class ContextCache:
         committee_name = committee.full_name if committee else (
             f"committee on {_lower_article(bill.committee)}" if bill.committee else None)
         return BillView(
-            id=bill.id, canonical=bill.canonical, number=short_number(bill.number), session=bill.session,
-            title=bill.title or short_number(bill.number), status=bill.status,
+            id=bill.id, canonical=bill.canonical, number=dotted(bill.number), session=bill.session,
+            title=bill.title or dotted(bill.number), status=bill.status,
             status_words=STATUS_WORDS.get(bill.status or "", bill.status or "not yet checked"),
             committee=committee_name, url=bill.url, sponsor=sponsor,
             petitioner_codes=frozenset(p.get("member_code") for p in (bill.petitioners or []) if p.get("member_code")),

@@ -4,7 +4,7 @@ A message is claimed (``sending``) before it is sent, and the commit that record
 it sent also claims the next one, so at any moment a worker has at most one
 message in doubt; after a crash it is sent again and counted in ``uncertain``:
 at once when the claim names a worker on this machine whose process is gone
-(``claimed_by``, ``tracker.liveness``: a ``kill -9`` and a restart), otherwise
+(``claimed_by``, ``db.liveness``: a ``kill -9`` and a restart), otherwise
 once the claim is older than ``stale_after``. On PostgreSQL the next message is
 picked ``FOR UPDATE SKIP LOCKED``, so several workers deliver at once without
 waiting for each other; on both backends the claim is a conditional UPDATE, so
@@ -28,8 +28,8 @@ from alerts.outbox import backoff, suppress_for
 from alerts.ratelimit import TokenBucket
 from alerts.transport import DeliveryError
 from db.models import OutboxMessage, Subscriber
-from tracker.leases import holder_name
-from tracker.liveness import is_dead
+from db.leases import holder_name
+from db.liveness import is_dead
 
 log = logging.getLogger("tracker.deliver")
 STALE_CLAIM = timedelta(minutes=10)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.compose import Composer
 from alerts.dispatch import links
 from db.models import Bill, Event, Subscriber
-from tracker.billids import BillId
+from spiders.billids import BillId
 from tracker.config import Config
 
 LATEST = 8

@@ -22,7 +22,7 @@ import jinja2
 
 from alerts.addresses import parse_mailbox, recipient
 from alerts.mime import alternative, mailbox
-from tracker.news.urls import web_link
+from spiders.urls import web_link
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 PACKAGE_TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")

@@ -22,7 +22,7 @@ from alerts.addresses import BadAddress, check_header_value, normalise_email
 from alerts.outbox import suppress_for
 from alerts.tokens import BadToken, read_token
 from db.models import Bill, Event, Legislator, Subscriber, Subscription
-from tracker.billids import BadBillId, parse_bill_id
+from spiders.billids import BadBillId, parse_bill_id
 from tracker.config import Config
 from tracker.directory import normalize_district
 

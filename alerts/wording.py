@@ -8,13 +8,6 @@ from zoneinfo import ZoneInfo
 from db.models import Event
 
 
-def short_number(canonical_or_number: str) -> str:
-    """``ma/192/H135`` or ``H135`` -> ``H.135``."""
-    number = canonical_or_number.rsplit("/", 1)[-1]
-    i = next((k for k, c in enumerate(number) if c.isdigit()), len(number))
-    return f"{number[:i]}.{number[i:]}"
-
-
 def day(value: date | datetime | str | None, tz: ZoneInfo | None = None) -> str:
     """``Nov 23, 2021``."""
     if value is None:

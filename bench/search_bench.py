@@ -398,7 +398,7 @@ def fts_rebuild_check(engine) -> None:
 
 
 def query_set(corpus: Corpus) -> list[dict]:
-    from tracker.billids import parse_bill_id
+    from spiders.billids import parse_bill_id
 
     w = corpus.word
     h135, s47 = parse_bill_id("192/H135"), parse_bill_id("192/S47")

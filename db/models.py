@@ -326,7 +326,7 @@ class OutboxMessage(Base):
     uncertain: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # who claimed it (``tracker.liveness`` name): a claim of a worker known dead is taken back at once
+    # who claimed it (``db.liveness`` name): a claim of a worker known dead is taken back at once
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

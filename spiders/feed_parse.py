@@ -17,7 +17,7 @@ file. Decisions a caller must know:
 * **Items** with neither a title nor a link are skipped. Titles are plain text. For RSS items with a
   ``<source>`` (Google News), ``publisher``/``publisher_url`` come from it and a trailing
   ``" - <publisher>"`` is removed from the title.
-* **HTML** in summaries and content is sanitised (``tracker.news.sanitize``) with relative links resolved
+* **HTML** in summaries and content is sanitised (``spiders.sanitize``) with relative links resolved
   against the entry's xml:base / the feed URL; ``*_text`` fields are the plain text of the sanitised HTML.
   A plain-text summary is HTML-escaped into ``summary_html``. feedparser copies ``content:encoded`` into
   the summary when an item has no ``<description>``; then summary and content are the same.
@@ -38,7 +38,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from spiders.feed_records import FeedError, FeedItem, ParsedFeed
-from tracker.news.sanitize import html_to_text, sanitize_with_text
+from spiders.sanitize import html_to_text, sanitize_with_text
 
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""", re.IGNORECASE)
 _CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)

@@ -154,7 +154,7 @@ class ArticleSpider(scrapy.Spider):
                "error": str(failure.value) if refused else describe_failure(failure)}
 
     def parse_page(self, response: Response, job: ArticleJob):
-        from tracker.news.extract import extract_article
+        from spiders.extract import extract_article
 
         out = {"type": "article", "article_id": job.article_id, "url": job.url, "final_url": response.url}
         ctype = (header(response, "Content-Type") or "").lower()

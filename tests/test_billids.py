@@ -1,6 +1,6 @@
 import pytest
 
-from tracker.billids import BadBillId, BillId, parse_bill_id, session_years
+from spiders.billids import BadBillId, BillId, parse_bill_id, session_years
 
 
 @pytest.mark.parametrize(

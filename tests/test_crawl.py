@@ -7,7 +7,7 @@ import zlib
 from sqlalchemy import func, select
 
 from db.models import Bill, BillAction, Event, Hearing, Snapshot
-from tracker.billids import parse_bill_id
+from spiders.billids import parse_bill_id
 from tracker.config import parse_config
 from tracker.crawl import crawl
 from tracker.queries import get_bill, list_events

@@ -1,6 +1,6 @@
 """Who claimed a message being sent (``outbox.claimed_by``), and what happens to the claim when that worker dies.
 
-A claim names its worker the way leases do (``tracker.liveness``). A claim of a process on this machine
+A claim names its worker the way leases do (``db.liveness``). A claim of a process on this machine
 that is gone (``kill -9``, then a restart) is taken back and sent again at once, counted in ``uncertain``;
 a live claimant, one on another machine or pid namespace, or an older row without ``claimed_by`` waits
 for ``stale_after`` as before.
@@ -27,10 +27,10 @@ from alerts.transport import SmtpTransport, parse_smtp_url
 from db.models import OutboxMessage
 from tests.alerts_world import KEY, NOW, add_action, add_bill, config
 from tests.smtp_sink import SmtpSink
-from tracker.leases import holder_name
+from db.leases import holder_name
 
 ROOT = Path(__file__).resolve().parent.parent
-NAME_OF = "from tracker.leases import holder_name; print(holder_name('deliver'), flush=True)"
+NAME_OF = "from db.leases import holder_name; print(holder_name('deliver'), flush=True)"
 SENDER = "alerts@example.org"
 
 

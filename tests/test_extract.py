@@ -1,11 +1,11 @@
-"""tracker.news.extract: article text and metadata from a hand-written WordPress-like page (test copy)."""
+"""spiders.extract: article text and metadata from a hand-written WordPress-like page (test copy)."""
 
 from __future__ import annotations
 
 import pytest
 
-import tracker.news.extract as extract_mod
-from tracker.news.extract import Extracted, extract_article
+import spiders.extract as extract_mod
+from spiders.extract import Extracted, extract_article
 
 URL = "https://www.wwlp.com/news/state-politics/aclu-urges-lawmakers-to-stand-firm-on-facial-recognition/?utm_source=x"
 CANONICAL = "https://www.wwlp.com/news/state-politics/aclu-urges-lawmakers-to-stand-firm-on-facial-recognition/"

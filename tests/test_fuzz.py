@@ -9,8 +9,8 @@ longer with random seeds (``TRACKER_FUZZ_RANDOM=1``) and the same checks under a
 Documented errors, from each module's docstrings:
 
 * ``spiders.malegislature_parse``: ``ParseError`` (``BillNotFound`` is one) carrying the URL;
-* ``tracker.billids``: ``BadBillId``;
-* ``spiders.feed_parse.parse_feed``: ``FeedError``; ``tracker.news.sanitize`` and ``tracker.news.urls``
+* ``spiders.billids``: ``BadBillId``;
+* ``spiders.feed_parse.parse_feed``: ``FeedError``; ``spiders.sanitize`` and ``spiders.urls``
   never raise;
 * ``tracker.config.parse_config``: ``ConfigError``, whose message names the file;
 * ``tracker.news.queries``: ``BadQuery``; "no query is a syntax error" on either database.
@@ -40,11 +40,11 @@ from spiders.malegislature_parse import (
     parse_html_petitioners,
 )
 from spiders.records import BillDetail, BillPage, ParseError
-from tracker.billids import BadBillId, BillId, parse_bill_id
+from spiders.billids import BadBillId, BillId, parse_bill_id
 from tracker.config import Config, ConfigError, parse_config
 from tracker.news.queries import BadQuery, fts_query, search
-from tracker.news.sanitize import html_to_text, sanitize_with_text
-from tracker.news.urls import canonical_url, decode_google_news_url
+from spiders.sanitize import html_to_text, sanitize_with_text
+from spiders.urls import canonical_url, decode_google_news_url
 
 # feedparser warns about its own updated_parsed fallback, which parse_feed reads on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore:To avoid breaking existing software:DeprecationWarning")

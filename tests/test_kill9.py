@@ -179,13 +179,13 @@ def test_kill9_mid_delivery_then_restart_sends_everything_once_but_the_one_in_fl
 def test_a_lease_of_a_dead_worker_on_this_machine_is_taken_at_once_a_live_or_remote_one_is_not(sessions):
     from datetime import datetime, timedelta, timezone
 
-    from tracker.leases import acquire, holder_name
+    from db.leases import acquire, holder_name
 
-    name_of = [sys.executable, "-c", "from tracker.leases import holder_name; print(holder_name('t'))"]
+    name_of = [sys.executable, "-c", "from db.leases import holder_name; print(holder_name('t'))"]
     now, ttl = datetime.now(timezone.utc), timedelta(hours=1)
     dead = subprocess.run(name_of, capture_output=True, text=True, check=True, cwd=w.ROOT).stdout.strip()
     assert "@" in dead
-    live = subprocess.Popen([sys.executable, "-c", "import sys, time; from tracker.leases import holder_name; "
+    live = subprocess.Popen([sys.executable, "-c", "import sys, time; from db.leases import holder_name; "
                              "print(holder_name('t'), flush=True); time.sleep(30)"],
                             stdout=subprocess.PIPE, text=True, cwd=w.ROOT)
     try:

@@ -1,4 +1,4 @@
-"""tracker.news.matching: bill numbers in every spelling (dated), keywords (undated)."""
+"""spiders.matching: bill numbers in every spelling (dated), keywords (undated)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tracker.billids import BillId
-from tracker.news.matching import BillMatcher, BillTerm, Match, keyword_hits, session_window
+from spiders.billids import BillId
+from spiders.matching import BillMatcher, BillTerm, Match, keyword_hits, session_window
 
 H135 = BillId(192, "H135")
 S47 = BillId(192, "S47")

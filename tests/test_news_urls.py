@@ -1,4 +1,4 @@
-"""tracker.news.urls: canonical URLs for de-duplication and Google News links."""
+"""spiders.urls: canonical URLs for de-duplication and Google News links."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tracker.news.urls import canonical_url, decode_google_news_url, google_news_search_url, is_google_news_url
+from spiders.urls import canonical_url, decode_google_news_url, google_news_search_url, is_google_news_url
 
 STORY = "https://wwlp.com/news/state-politics/aclu-urges-lawmakers-to-stand-firm-on-facial-recognition"
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Article, ArticleSource, Event, Feed
-from tracker.billids import parse_bill_id
+from spiders.billids import parse_bill_id
 from tracker.config import parse_config
 from tracker.news.poll import poll
 from tracker.news.queries import list_articles, search

@@ -1,10 +1,10 @@
-"""tracker.news.sanitize: allow-list HTML cleaning and HTML-to-text."""
+"""spiders.sanitize: allow-list HTML cleaning and HTML-to-text."""
 
 from __future__ import annotations
 
 import pytest
 
-from tracker.news.sanitize import html_to_text, sanitize_html, sanitize_with_text
+from spiders.sanitize import html_to_text, sanitize_html, sanitize_with_text
 
 BASE = "https://www.wwlp.com/news/state-politics/some-story/"
 

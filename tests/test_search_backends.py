@@ -80,7 +80,7 @@ def test_snippets_mark_the_matched_words(corpus):
 
 
 def test_filters_and_limits_apply_on_both(corpus):
-    from tracker.billids import parse_bill_id
+    from spiders.billids import parse_bill_id
 
     with corpus() as s:
         assert _keys(search(s, "study order", bill=parse_bill_id("192/S47"))) == {"action:S47:2022-07-28"}

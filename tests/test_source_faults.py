@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Article, ArticleSource, Bill, BillAction, Event, Feed
-from tracker.billids import parse_bill_id
+from spiders.billids import parse_bill_id
 from tracker.crawl import crawl
 from tracker.news.poll import poll
 from tracker.replica.wire import Fault

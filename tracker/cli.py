@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from db.engine import BadDatabaseUrl, connect_error, database_url, make_engine, session_factory
 from db.migrate import current_revision, head_revision, upgrade
-from tracker.billids import BadBillId, parse_bill_id
+from spiders.billids import BadBillId, parse_bill_id
 from tracker.config import ConfigError, load_config
 from tracker.durations import parse_duration
 from tracker.output import emit_json, emit_rows, progress

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from tracker.billids import BadBillId, BillId, parse_bill_id
+from spiders.billids import BadBillId, BillId, parse_bill_id
 from tracker.durations import parse_duration
 
 
@@ -279,7 +279,7 @@ class Config(_Strict):
     def feed_url(self, feed: FeedEntry) -> str:
         if feed.url:
             return feed.url
-        from tracker.news.urls import google_news_search_url
+        from spiders.urls import google_news_search_url
 
         return google_news_search_url(self.sources.google_news.base_url, feed.google_news or "")
 

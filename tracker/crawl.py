@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Bill
 from spiders.observations import BillJob
-from tracker.billids import BillId, parse_bill_id
+from spiders.billids import BillId, parse_bill_id
 from tracker.child import run_spider
 from tracker.config import Config
 from tracker.directory import DirectoryResult, due_sessions, refresh_directory, tracked_sessions

@@ -32,7 +32,7 @@ from tracker.child import run_spider
 from tracker.config import Config
 from tracker.durations import parse_duration
 from tracker.results import RunResult
-from tracker.store import ordinal
+from spiders.billids import ordinal
 
 log = logging.getLogger("tracker.directory")
 

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Cluster, Committee, Event, Feed,
                        Hearing, Legislator, Snapshot)
 from db.types import UTCDateTime
-from tracker.billids import JURISDICTION
+from spiders.billids import JURISDICTION
 
 FORMATS = ("sqlite", "csv", "jsonl")
 EXTENSIONS = {"csv": ".csv", "jsonl": ".jsonl"}

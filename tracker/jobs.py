@@ -36,7 +36,7 @@ class JobContext:
 
 def crawl_job(ctx: JobContext, now: datetime) -> dict:
     from tracker.crawl import crawl
-    from tracker.runs import cut_off_before
+    from db.runs import cut_off_before
 
     with ctx.sessions() as s:  # this run is the latest; was the one before it killed part-way?
         cut_off = cut_off_before(s, "crawl")

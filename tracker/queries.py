@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Article, ArticleBill, Bill, BillAction, Event, Hearing
-from tracker.billids import BillId, JURISDICTION
+from spiders.billids import BillId, JURISDICTION
 from tracker.store import hearing_payload
 
 

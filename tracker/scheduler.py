@@ -29,8 +29,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.durations import parse_duration
 from tracker.jobs import JOBS, LEASED, ONCE_ORDER, JobContext
-from tracker.leases import Held, holder_name
-from tracker.runs import finish_run, start_run
+from db.leases import Held, holder_name
+from db.runs import finish_run, start_run
 
 log = logging.getLogger("tracker.run")
 RETRY_START = timedelta(minutes=1)

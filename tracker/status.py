@@ -52,6 +52,6 @@ def status(s: Session) -> dict:
                         "next_check_at": _iso(feed.next_check_at), "error": feed.last_error,
                         "url": feed.url, "last_new_item_at": _iso(feed.last_new_item_at)})
     from alerts.outbox import counts, last_sent
-    from tracker.runs import last_runs
+    from db.runs import last_runs
 
     return {"sources": sources, "outbox": counts(s), "runs": last_runs(s), "digests": last_sent(s)}

@@ -22,7 +22,7 @@ from db.models import Bill, BillAction, Event, Hearing, Snapshot
 from spiders.actions import classify, current_committee, parse_hearing, stage
 from spiders.observations import decode_history, decode_snapshot_body
 from spiders.records import HistoryAction
-from tracker.billids import BillId, session_years
+from spiders.billids import BillId, dotted, ordinal, session_ended
 
 LOCAL = ZoneInfo("America/New_York")
 BACKOFF_START = timedelta(minutes=5)
@@ -35,21 +35,6 @@ class BillOutcome:
     changed: bool = False
     events: list[Event] = field(default_factory=list)
     error: dict | None = None
-
-
-def session_ended(session: int, today: date) -> bool:
-    """A General Court sits two calendar years; its bills die when the next one begins."""
-    return today > date(session_years(session)[1], 12, 31)
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def dotted(number: str) -> str:
-    i = next((k for k, c in enumerate(number) if c.isdigit()), len(number))
-    return f"{number[:i]}.{number[i:]}"
 
 
 def backoff(error_count: int) -> timedelta:
@@ -295,7 +280,7 @@ class BillWriter:
         found = obs.get("discovered_from")
         reason = bill.tracked_reason or "listed in feeds.yaml"
         if found:
-            reason = f"{HANDOVER[found['reason']]} {_short(found['bill'])} ({found['action']})"
+            reason = f"{HANDOVER[found['reason']]} {dotted(found['bill'])} ({found['action']})"
             bill.tracked_reason = reason
         latest_payload = action_payload(latest) if latest else None
         summary = f"Now following {dotted(bill.number)} ({ordinal(bill.session)} General Court)"
@@ -360,10 +345,6 @@ HANDOVER = {"new-draft": "new draft of", "study-order": "study order covering", 
 
 class EmptyHistory(Exception):
     """The source returned no history for a bill we know has one: a layout change, not a deletion."""
-
-
-def _short(canonical: str) -> str:
-    return dotted(canonical.rsplit("/", 1)[1])
 
 
 def action_payload(row: BillAction) -> dict:

@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Article, Bill, Feed
 from spiders.feeds import ArticleJob, FeedJob
-from tracker.billids import parse_bill_id
+from spiders.billids import parse_bill_id
 from tracker.child import run_spider
 from tracker.config import Config
 from tracker.crawl import sync_tracked
-from tracker.news.matching import BillMatcher
+from spiders.matching import BillMatcher
 from tracker.news.store import FeedOutcome, FeedWriter, StoryIndex, bill_index
-from tracker.news.urls import canonical_url
+from spiders.urls import canonical_url
 from tracker.results import RunResult
 from tracker.store import backoff
 

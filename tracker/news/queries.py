@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tracker.billids import BillId
+from spiders.billids import BillId
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32

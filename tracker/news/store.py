@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from db.models import Article, ArticleBill, ArticleSource, Bill, Cluster, Event, Feed
 from tracker.news.clusters import SAME_STORY, fingerprint, similarity
-from tracker.news.matching import BillMatcher, keyword_hits
-from tracker.news.urls import canonical_url, decode_google_news_url, is_google_news_url, is_web_url
-from tracker.store import dotted, store_snapshot
+from spiders.matching import BillMatcher, keyword_hits
+from spiders.urls import canonical_url, decode_google_news_url, is_google_news_url, is_web_url
+from spiders.billids import dotted
+from tracker.store import store_snapshot
 
 CLUSTER_WINDOW = timedelta(days=7)
 # A shingle carried by more recent articles than this is ignored when looking for the same

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.subscribers import FREQUENCIES, active_topics, confirm, unsubscribe
 from alerts.tokens import BadToken, make_token, read_token
-from alerts.wording import short_number
+from spiders.billids import dotted
 from db.models import Subscriber
 from tracker.config import Config
-from tracker.news.urls import web_link
+from spiders.urls import web_link
 
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
                                autoescape=True, undefined=jinja2.StrictUndefined)
@@ -31,7 +31,7 @@ MAX_FORM = 16 * 1024
 
 
 def _topic_words(topic: str, campaign: str) -> str:
-    return f"every bill of {campaign}" if topic == "campaign" else short_number(topic.rsplit("/", 1)[-1])
+    return f"every bill of {campaign}" if topic == "campaign" else dotted(topic)
 
 
 def create_app(config: Config, sessions: sessionmaker[Session], key: bytes, transport_factory=None) -> FastAPI:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from db.models import Article, ArticleBill, Bill, BillAction, Event
 from spiders.actions import current_committee, stage
 from spiders.records import HistoryAction
-from tracker.billids import BillId
+from spiders.billids import BillId
 from tracker.queries import NoSuchBill, get_bill
-from tracker.store import session_ended
+from spiders.billids import session_ended
 
 MILESTONE_KINDS = {"hearing-scheduled": "hearing", "reported-favorably": "reported", "ought-to-pass": "reported",
                    "new-draft": "new draft", "study-order": "study order", "engrossed": "engrossed",

@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tracker.billids import BadBillId, BillId, parse_bill_id
-from tracker.news.urls import web_link
+from spiders.billids import BadBillId, BillId, parse_bill_id
+from spiders.urls import web_link
 
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
                                autoescape=True, undefined=jinja2.StrictUndefined)

@@ -39,9 +39,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Article, Bill, Event, Hearing
-from tracker.billids import BadBillId, parse_bill_id
-from tracker.news.urls import is_web_url
-from tracker.store import dotted, ordinal
+from spiders.billids import BadBillId, parse_bill_id
+from spiders.urls import is_web_url
+from spiders.billids import dotted, ordinal
 
 router = APIRouter()
 
@@ -86,10 +86,6 @@ def _rfc3339(dt: datetime) -> str:
 
 def _local(dt: datetime) -> str:
     return dt.astimezone(BOSTON).strftime("%a %-m/%-d/%Y %-I:%M %p")
-
-
-def _dotted(bill: Bill) -> str:
-    return dotted(bill.number)
 
 
 def _base_url(request: Request) -> str:
@@ -180,7 +176,7 @@ def _entry_text(ev: Event, bill: Bill | None, link: str | None) -> str:
     payload = ev.payload if isinstance(ev.payload, dict) else {}
     lines = [clean_line(ev.summary)]
     if bill is not None:
-        lines.append(f"Bill: {_dotted(bill)} ({bill.canonical})" + (f", {clean_line(bill.title)}" if bill.title else ""))
+        lines.append(f"Bill: {dotted(bill.number)} ({bill.canonical})" + (f", {clean_line(bill.title)}" if bill.title else ""))
     if ev.kind.startswith("hearing."):
         for label, key in (("Starts", "starts_at"), ("Ends", "ends_at")):
             try:
@@ -260,12 +256,12 @@ def _bill_feed(request: Request, bill_text: str) -> bytes:
     with request.app.state.sessions() as s:
         bill = _find_bill(request, s, bill_text)
         rows = _entries(s, bill)
-        title = f"{_dotted(bill)} ({ordinal(bill.session)} General Court)"
+        title = f"{dotted(bill.number)} ({ordinal(bill.session)} General Court)"
         if bill.title:
             title += f": {clean_line(bill.title)}"
         return atom_feed(_base_url(request), _authority(),
                          feed_id=f"tag:{_authority()},{FEED_TAG_DATE}:bills/{bill.canonical}",
-                         title=title, subtitle=f"Every recorded change to {_dotted(bill)}, and the news about it",
+                         title=title, subtitle=f"Every recorded change to {dotted(bill.number)}, and the news about it",
                          self_path=_bill_path(bill) + "/feed.atom", alternate=bill.url, author=config.campaign.name,
                          rows=rows, fallback_updated=bill.created_at or EPOCH)
 
@@ -305,7 +301,7 @@ def hearings_calendar(rows, authority: str, name: str) -> bytes:
     for hearing, bill in rows:
         starts = hearing.starts_at.astimezone(BOSTON)
         years.append(starts.year)
-        number = _dotted(bill)
+        number = dotted(bill.number)
         ev = icalendar.Event()
         ev.add("uid", f"hearing-{hearing.id}-{bill.canonical.replace('/', '-')}@{authority}")
         # with no METHOD, DTSTAMP is when the information was last revised (RFC 5545 3.8.7.2)
@@ -345,7 +341,7 @@ def _hearings(request: Request, bill_text: str | None) -> bytes:
         if bill_text is not None:
             bill = _find_bill(request, s, bill_text)
             query = query.where(Hearing.bill_id == bill.id)
-            name = f"Hearings on {_dotted(bill)}"
+            name = f"Hearings on {dotted(bill.number)}"
         return hearings_calendar([tuple(r) for r in s.execute(query)], _authority(), name)
 
 

@@ -1,7 +1,7 @@
 """outbox claimed_by: which worker claimed the message being sent
 
 A worker killed mid-send left its claim to wait for ``mail.stale_claim``; with the claimant's
-name (``tracker.liveness``) a restarted worker on the same machine sees it is dead and sends
+name (``db.liveness``) a restarted worker on the same machine sees it is dead and sends
 the message again at once.
 
 Revision ID: 0008

@@ -31,7 +31,7 @@ from functools import lru_cache
 from typing import Callable, Literal, Sequence
 from zoneinfo import ZoneInfo
 
-from tracker.billids import BillId, session_years
+from spiders.billids import BillId, session_years
 
 BOSTON = ZoneInfo("America/New_York")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 JURISDICTION = "ma"
 
@@ -37,9 +38,7 @@ class BillId:
     @property
     def dotted(self) -> str:
         """The way the legislature prints it: ``H.135``."""
-        m = re.match(r"([A-Za-z]+)(\d+)", self.number)
-        assert m
-        return f"{m.group(1)}.{m.group(2)}"
+        return dotted(self.number)
 
     def __str__(self) -> str:
         return self.canonical
@@ -81,3 +80,20 @@ def session_years(session: int) -> tuple[int, int]:
     """The two calendar years a General Court sits: 192 -> (2021, 2022)."""
     first = 2021 + (session - 192) * 2
     return first, first + 1
+
+
+def session_ended(session: int, today: date) -> bool:
+    """A General Court sits two calendar years; its bills die when the next one begins."""
+    return today > date(session_years(session)[1], 12, 31)
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def dotted(number: str) -> str:
+    """``H135`` or ``ma/192/H135`` -> ``H.135``: the way the legislature prints a bill number."""
+    number = number.rsplit("/", 1)[-1]
+    i = next((k for k, c in enumerate(number) if c.isdigit()), len(number))
+    return f"{number[:i]}.{number[i:]}"

@@ -5,7 +5,7 @@ nothing on conflict, then an UPDATE that takes the row only if it is free, ours,
 or expired), so two workers racing for a job cannot both win. The holder renews
 while the job runs; a worker that dies loses its lease when it expires -- or at once,
 when it ran on this machine and its process is gone (``kill -9`` then a restart:
-``tracker.liveness``), so a restarted worker does not wait ``lease_ttl`` for itself.
+``db.liveness``), so a restarted worker does not wait ``lease_ttl`` for itself.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Lease
-from tracker.liveness import is_dead, place
-from tracker.runs import worker_name
+from db.liveness import is_dead, place
+from db.runs import worker_name
 
 
 def holder_name(token: str) -> str:
