@@ -14,7 +14,7 @@ from alerts.selection import is_urgent
 from alerts.tokens import make_token
 from alerts.wording import day, headline, sentence
 from db.models import Event, Subscriber
-from tracker.config import Config
+from alerts.settings import AlertSettings
 from spiders.billids import dotted
 
 GOOD_NEWS = frozenset({"reported-favorably", "ought-to-pass", "new-draft", "engrossed", "enacted", "signed"})
@@ -67,27 +67,29 @@ class Links:
 class Composer:
     """Builds messages for one dispatch; caches what many messages share."""
 
-    def __init__(self, s: Session, config: Config, now: datetime, links: Links):
-        self.s, self.config, self.now, self.links = s, config, now, links
-        self.tz = config.tz
-        self.t = templates(config.mail.templates)
+    def __init__(self, s: Session, settings: AlertSettings, now: datetime):
+        self.s, self.settings, self.now = s, settings, now
+        self.links = Links(settings.public_url, settings.secret_key, now)
+        self.tz = settings.tz
+        self.t = templates(settings.mail.templates)
         self.cache = ContextCache(s, self.tz, now)
-        self.sender = config.digests.supporters.from_
-        slug = "-".join("".join(c if c.isalnum() else " " for c in config.campaign.name.lower()).split()) or "alerts"
+        self.sender = settings.sender
+        campaign = settings.campaign.name
+        slug = "-".join("".join(c if c.isalnum() else " " for c in campaign.lower()).split()) or "alerts"
         domain = self.sender.rsplit("@", 1)[-1].strip("> ")
-        self.list_id = f'"{config.campaign.name}" <{slug}.{domain}>'
+        self.list_id = f'"{campaign}" <{slug}.{domain}>'
 
     def _message(self, sub: Subscriber, subject: str, name: str, ctx: dict, unsubscribe: bool = True) -> Rendered:
         unsub = self.links.unsubscribe(sub) if unsubscribe else None
-        ctx = ctx | {"campaign": self.config.campaign, "subscriber": sub, "unsubscribe_url": unsub,
+        ctx = ctx | {"campaign": self.settings.campaign, "subscriber": sub, "unsubscribe_url": unsub,
                      "preferences_url": self.links.preferences(sub) if unsubscribe else None,
                      "kind_label": KIND_LABELS.get(ctx.get("kind", ""), "")}
         return build_message(
             sender=self.sender, to_email=sub.email, to_name=sub.name, subject=subject,
             text=render_text(self.t, f"{name}.txt", ctx), html=render_html(self.t, f"{name}.html", ctx),
-            now=self.now, unsubscribe_url=unsub, unsubscribe_mailbox=self.config.mail.unsubscribe_mailbox,
+            now=self.now, unsubscribe_url=unsub, unsubscribe_mailbox=self.settings.mail.unsubscribe_mailbox,
             list_id=self.list_id,
-            reply_to=self.config.mail.reply_to)
+            reply_to=self.settings.mail.reply_to)
 
     def _by_bill(self, events: list[Event], by_importance: bool = True) -> tuple[list[dict], list[Event]]:
         """Per bill (in order of importance): the lines, the coverage, the view; plus events with no bill."""
@@ -140,7 +142,7 @@ class Composer:
         followed = [dotted(t) for t in topics if t.startswith("bill:")]
         why = []
         if "campaign" in topics:
-            why.append(f"every bill of the {self.config.campaign.name} campaign")
+            why.append(f"every bill of the {self.settings.campaign.name} campaign")
         if followed:
             why.append(" and ".join(followed) if len(followed) <= 2 else ", ".join(followed))
         ctx = {"kind": kind, "groups": groups, "why": "You get this because you follow " + " and ".join(why) + ".",
@@ -159,7 +161,7 @@ class Composer:
                  f"{stories} {'story' if stories == 1 else 'stories'}"]
         if health:
             parts.append(f"{len(health)} {'source' if len(health) == 1 else 'sources'} need attention")
-        subject = f"{self.config.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
+        subject = f"{self.settings.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
         health_news = [e.summary for e in sorted(loose, key=lambda e: e.id) if e.kind.startswith("source.")]
         ctx = {"kind": "staff-daily", "groups": groups, "other_news": other, "health": health,
                "health_news": health_news, "date_words": date_words}
@@ -171,12 +173,12 @@ class Composer:
         hours = max(1, round((self.now - since).total_seconds() / 3600))
         ctx = {"kind": "staff-alert", "source": p.get("source"), "source_kind": p.get("kind"),
                "problem": p.get("problem"), "since_words": day(since, self.tz), "hours": hours}
-        subject = f"{self.config.campaign.name}: {p.get('source')} has been failing for {hours} hours"
+        subject = f"{self.settings.campaign.name}: {p.get('source')} has been failing for {hours} hours"
         return self._message(sub, subject, "staff_alert", ctx, unsubscribe=False)
 
     def confirmation(self, sub: Subscriber, topics: list[str]) -> Rendered:
         followed = [dotted(t) for t in topics if t.startswith("bill:")]
         what = "every bill of the campaign" if "campaign" in topics else ", ".join(followed)
         ctx = {"kind": "confirm", "what": what, "confirm_url": self.links.confirm(sub), "frequency": sub.frequency}
-        return self._message(sub, f"Please confirm: alerts about {what} from {self.config.campaign.name}",
+        return self._message(sub, f"Please confirm: alerts about {what} from {self.settings.campaign.name}",
                              "confirm", ctx, unsubscribe=False)

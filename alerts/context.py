@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from alerts.wording import STATUS_WORDS, when
 from db.models import Article, ArticleSource, Bill, Feed, Hearing, Legislator
-from tracker import directory
+from db import directory
 from spiders.billids import dotted
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.addresses import mask, scrub
 from alerts.outbox import backoff, suppress_for
 from alerts.ratelimit import TokenBucket
+from alerts.settings import AlertSettings
 from alerts.transport import DeliveryError
 from db.models import OutboxMessage, Subscriber
 from db.leases import holder_name
@@ -210,3 +211,11 @@ def _failed(sessions, message_id: int, exc: DeliveryError, max_attempts: int, no
         log.warning("job=deliver message=%d to=%s failed: %s", message_id, mask(row.to_addr), said)
         return "failed"
 
+
+def deliver_outbox(settings: AlertSettings, sessions: sessionmaker[Session], transport, **options) -> DeliveryReport:
+    """The one way mail leaves: ``deliver`` with the sender, rate, attempts and stale claim of ``settings``
+    (the CLI, the scheduler, the sign-up page and ``dispatch`` all send through here)."""
+    mail = settings.mail
+    options.setdefault("stale_after", mail.stale_claim)
+    return deliver(sessions, transport, settings.envelope_sender, rate=mail.messages_per_second,
+                   max_attempts=mail.max_attempts, **options)

@@ -11,7 +11,6 @@ memory than 500.
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,44 +18,19 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.addresses import BadAddress, normalise_email, parse_mailbox
-from alerts.compose import Composer, Links
-from alerts.deliver import DeliveryReport, deliver
-from alerts.health import problems
+from alerts.addresses import BadAddress, normalise_email
+from alerts.compose import Composer
+from alerts.deliver import DeliveryReport, deliver_outbox
 from alerts.outbox import enqueue, enqueue_many, exists
 from alerts.selection import (BACKFILL, STAFF_KINDS, SUPPORTER_KINDS, Interest, bill_families, candidates,
-                              daily_period, fold_first_sightings, is_urgent, pending)
+                              daily_period, fold_first_sightings, is_urgent, pending, weekly_period)
+from alerts.settings import AlertSettings
 from alerts.subscribers import active_topics
-from alerts.tokens import secret_key
 from db.models import Bill, Delivery, Event, OutboxMessage, Subscriber, Subscription
-from tracker.config import Config
+from db.source_health import long_failures, source_problems
 
 log = logging.getLogger("tracker.dispatch")
 PAGE = 500
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-
-
-class BadPublicUrl(ValueError):
-    """TRACKER_PUBLIC_URL cannot be the base of links in emails."""
-
-
-def public_url() -> str:
-    """``TRACKER_PUBLIC_URL``: an http(s) URL on one line (it goes into the List-Unsubscribe header)."""
-    url = (os.environ.get("TRACKER_PUBLIC_URL") or DEFAULT_PUBLIC_URL).strip().rstrip("/")
-    if any(ord(c) < 32 or ord(c) == 127 or c.isspace() for c in url):
-        raise BadPublicUrl("TRACKER_PUBLIC_URL: a line break, a space or a control character in it; "
-                           "give one URL such as https://alerts.example.org")
-    if not url.lower().startswith(("http://", "https://")):
-        raise BadPublicUrl(f"TRACKER_PUBLIC_URL {url[:60]!r}: must start with https:// (or http://)")
-    return url
-
-
-def links(now: datetime, key: bytes | None = None) -> Links:
-    return Links(public_url(), key if key is not None else secret_key(), now)
-
-
-def envelope_sender(config: Config) -> str:
-    return parse_mailbox(config.digests.supporters.from_, "digests.supporters.from").addr_spec
 
 
 @dataclass
@@ -72,14 +46,14 @@ class DispatchReport:
 
 
 class _Run:
-    def __init__(self, s: Session, config: Config, now: datetime, link: Links, report: DispatchReport, dry_run: bool):
-        self.s, self.config, self.now, self.report, self.dry_run = s, config, now, report, dry_run
-        self.tz = config.tz
+    def __init__(self, s: Session, settings: AlertSettings, now: datetime, report: DispatchReport, dry_run: bool):
+        self.s, self.settings, self.now, self.report, self.dry_run = s, settings, now, report, dry_run
+        self.tz = settings.tz
         self.events: list[Event] = candidates(s, now)
         self.first_event = self.events[0].id if self.events else None
         self.families = bill_families(s)
         self.bill_ids = dict(s.execute(select(Bill.canonical, Bill.id)).all())
-        self.composer = Composer(s, config, now, link)
+        self.composer = Composer(s, settings, now)
 
     def delivered(self, subscriber_ids: list[int]) -> dict[int, set[int]]:
         out: dict[int, set[int]] = {i: set() for i in subscriber_ids}
@@ -124,12 +98,12 @@ class _Run:
     # -- staff ---------------------------------------------------------------------------------------------
 
     def staff(self, only: str | None) -> None:
-        cfg = self.config.digests.staff
-        period = daily_period(self.now, self.tz, cfg.at)
-        if period is None or not cfg.to:
+        settings = self.settings
+        period = daily_period(self.now, self.tz, settings.staff_at)
+        if period is None or not settings.staff_to:
             return
         health = None
-        for address in cfg.to:
+        for address in settings.staff_to:
             email = normalise_email(address)
             if only and email != only:
                 continue
@@ -140,18 +114,16 @@ class _Run:
                           self.delivered([sub.id])[sub.id], BACKFILL["daily"], self.now, self.tz)
             shown, covered = fold_first_sightings(evs)
             if health is None:
-                health = problems(self.s, self.now)
-            if not (shown or health or cfg.send_empty):
+                health = source_problems(self.s, self.now)
+            if not (shown or health or settings.staff_send_empty):
                 continue
             msg = self.composer.staff(sub, period, shown, health)
             self.put(sub, "staff-daily", period, msg, shown, covered)
 
     def staff_alerts(self, only: str | None) -> None:
         """A source failing for more than a day: staff hear at once, once per failure."""
-        from tracker.health import long_failures
-
         failures = long_failures(self.s, self.now)
-        for address in self.config.digests.staff.to if failures else ():
+        for address in self.settings.staff_to if failures else ():
             email = normalise_email(address)
             if only and email != only:
                 continue
@@ -176,11 +148,9 @@ class _Run:
     def supporters(self, only: str | None) -> None:
         if not self.events:
             return
-        cfg = self.config.digests.supporters
-        daily = daily_period(self.now, self.tz, cfg.at)
-        from alerts.selection import weekly_period
-
-        weekly = weekly_period(self.now, self.tz, cfg.at, cfg.weekly_day)
+        at = self.settings.supporters_at
+        daily = daily_period(self.now, self.tz, at)
+        weekly = weekly_period(self.now, self.tz, at, self.settings.weekly_day)
         today = self.now.astimezone(self.tz).date().isoformat()
         last_id = 0
         while True:
@@ -241,8 +211,8 @@ class _Run:
         self.put(sub, kind, period, msg, shown, covered, batch)
 
 
-def compose_due(config: Config, sessions: sessionmaker[Session], now: datetime, *, kinds=("staff", "supporters"),
-                dry_run: bool = False, only: str | None = None, key: bytes | None = None,
+def compose_due(settings: AlertSettings, sessions: sessionmaker[Session], now: datetime, *,
+                kinds=("staff", "supporters"), dry_run: bool = False, only: str | None = None,
                 report: DispatchReport | None = None) -> DispatchReport:
     report = report or DispatchReport()
     if only:
@@ -252,7 +222,7 @@ def compose_due(config: Config, sessions: sessionmaker[Session], now: datetime, 
             report.errors.append({"error": str(exc)})
             return report
     with sessions() as s:
-        run = _Run(s, config, now, links(now, key), report, dry_run)
+        run = _Run(s, settings, now, report, dry_run)
         if "staff" in kinds:
             run.staff_alerts(only)
             run.staff(only)
@@ -267,34 +237,28 @@ def compose_due(config: Config, sessions: sessionmaker[Session], now: datetime, 
     return report
 
 
-def dispatch(config: Config, sessions: sessionmaker[Session], transport, *, now: datetime | None = None,
+def dispatch(settings: AlertSettings, sessions: sessionmaker[Session], transport, *, now: datetime | None = None,
              kinds=("staff", "supporters"), dry_run: bool = False, only: str | None = None,
-             key: bytes | None = None, **deliver_options) -> DispatchReport:
+             **deliver_options) -> DispatchReport:
     """Compose what is due at ``now`` (default: the clock), then deliver the outbox. A given ``now`` is
     also the delivery's clock (tests, the scheduler's simulated time)."""
     clock = (lambda: now) if now is not None else (lambda: datetime.now(timezone.utc))
-    report = compose_due(config, sessions, clock(), kinds=kinds, dry_run=dry_run, only=only, key=key)
+    report = compose_due(settings, sessions, clock(), kinds=kinds, dry_run=dry_run, only=only)
     if only and not dry_run and "only_ids" not in deliver_options:  # --to: deliver that recipient's mail only
         with sessions() as s:
             deliver_options["only_ids"] = list(s.scalars(select(OutboxMessage.id).where(
                 OutboxMessage.to_addr == normalise_email(only), OutboxMessage.state == "queued")))
     if not dry_run:
-        from tracker.durations import parse_duration
-
-        deliver_options.setdefault("stale_after", parse_duration(config.mail.stale_claim))
-        report.delivery = deliver(sessions, transport, envelope_sender(config),
-                                  rate=config.mail.messages_per_second, max_attempts=config.mail.max_attempts,
-                                  now=clock, **deliver_options)
+        report.delivery = deliver_outbox(settings, sessions, transport, now=clock, **deliver_options)
     log.info("job=dispatch composed=%d %s", sum(report.composed.values()),
              " ".join(f"{k}={v}" for k, v in sorted(report.composed.items())))
     return report
 
 
-def queue_confirmation(s: Session, config: Config, sub: Subscriber, now: datetime, key: bytes | None = None):
+def queue_confirmation(s: Session, settings: AlertSettings, sub: Subscriber, now: datetime):
     """The confirmation email for a pending supporter; at most one a day per address."""
-    period = now.astimezone(config.tz).date().isoformat()
+    period = now.astimezone(settings.tz).date().isoformat()
     if exists(s, sub.id, "confirm", period):
         return None
-    composer = Composer(s, config, now, links(now, key))
-    msg = composer.confirmation(sub, active_topics(s, sub.id))
+    msg = Composer(s, settings, now).confirmation(sub, active_topics(s, sub.id))
     return enqueue(s, sub, "confirm", period, msg, now)

@@ -9,10 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.compose import Composer
-from alerts.dispatch import links
+from alerts.settings import AlertSettings
 from db.models import Bill, Event, Subscriber
 from spiders.billids import BillId
-from tracker.config import Config
 
 LATEST = 8
 
@@ -21,7 +20,7 @@ class NoEvents(LookupError):
     pass
 
 
-def preview_alert(config: Config, sessions: sessionmaker[Session], bid: BillId, path: Path) -> str:
+def preview_alert(settings: AlertSettings, sessions: sessionmaker[Session], bid: BillId, path: Path) -> str:
     """Write the HTML part to ``path``; return the subject. Nothing is stored or sent."""
     now = datetime.now(timezone.utc)
     with sessions() as s:
@@ -34,7 +33,7 @@ def preview_alert(config: Config, sessions: sessionmaker[Session], bid: BillId, 
             raise NoEvents(f"{bid.canonical} has no events yet")
         sub = Subscriber(id=0, email="preview@example.org", name="Preview", role="supporter", status="active",
                          frequency="immediate", start_event_id=0, created_at=now)
-        msg = Composer(s, config, now, links(now)).supporter(sub, [f"bill:{bid.canonical}"], "alert", events)
+        msg = Composer(s, settings, now).supporter(sub, [f"bill:{bid.canonical}"], "alert", events)
         s.rollback()
     html = msg.html
     path.parent.mkdir(parents=True, exist_ok=True)

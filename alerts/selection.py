@@ -10,7 +10,7 @@ recorded), so the candidate window is bounded however long the log grows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -118,26 +118,17 @@ def local_now(now: datetime, tz: ZoneInfo) -> datetime:
     return now.astimezone(tz)
 
 
-def _at(hhmm: str) -> time:
-    h, m = hhmm.split(":")
-    return time(int(h), int(m))
-
-
-def daily_period(now: datetime, tz: ZoneInfo, at: str) -> str | None:
+def daily_period(now: datetime, tz: ZoneInfo, at: time) -> str | None:
     """The local date whose daily digest is due now, or None before the day's ``at`` hour."""
     local = local_now(now, tz)
-    return local.date().isoformat() if local.time() >= _at(at) else None
+    return local.date().isoformat() if local.time() >= at else None
 
 
-def weekly_period(now: datetime, tz: ZoneInfo, at: str, weekday: str) -> str | None:
+def weekly_period(now: datetime, tz: ZoneInfo, at: time, weekday: str) -> str | None:
     """The first day (``weekday``) of the week whose weekly digest is due now, or None before it starts."""
     local = local_now(now, tz)
     back = (local.weekday() - WEEKDAYS.index(weekday)) % 7
     start = local.date() - timedelta(days=back)
-    if back == 0 and local.time() < _at(at):
+    if back == 0 and local.time() < at:
         start -= timedelta(days=7)
     return f"week-of-{start.isoformat()}"
-
-
-def to_utc(d: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(d, time(), tz).astimezone(timezone.utc)

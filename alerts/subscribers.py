@@ -23,8 +23,8 @@ from alerts.outbox import suppress_for
 from alerts.tokens import BadToken, read_token
 from db.models import Bill, Event, Legislator, Subscriber, Subscription
 from spiders.billids import BadBillId, parse_bill_id
-from tracker.config import Config
-from tracker.directory import normalize_district
+from alerts.settings import AlertSettings
+from db.directory import normalize_district
 
 FREQUENCIES = ("immediate", "daily", "weekly")
 DEFAULT_FREQUENCY = "daily"
@@ -47,16 +47,16 @@ def newest_event_id(s: Session) -> int:
     return s.scalar(select(func.max(Event.id))) or 0
 
 
-def topics_for(config: Config, s: Session, bills: list[str]) -> list[str]:
+def topics_for(settings: AlertSettings, s: Session, bills: list[str]) -> list[str]:
     """``[]`` -> ``["campaign"]``; bill ids -> ``["bill:ma/192/H135", ...]``, each a bill we follow."""
     if not bills:
         return ["campaign"]
-    known = {b.canonical for b in config.tracked_bill_ids()}
+    known = set(settings.campaign_bills)
     known |= set(s.scalars(select(Bill.canonical).where(Bill.tracked.is_(True))))
     topics = []
     for text in bills:
         try:
-            bid = parse_bill_id(text, config.sources.malegislature.session)
+            bid = parse_bill_id(text, settings.session)
         except BadBillId as exc:
             raise BadSubscription(str(exc)) from None
         if bid.canonical not in known:
@@ -84,7 +84,7 @@ def check_district(s: Session, branch: str, district: str | None) -> str | None:
     return district
 
 
-def subscribe(s: Session, config: Config, email: str, *, bills: list[str] = (), name: str | None = None,
+def subscribe(s: Session, settings: AlertSettings, email: str, *, bills: list[str] = (), name: str | None = None,
               frequency: str | None = None, house_district: str | None = None, senate_district: str | None = None,
               confirmed: bool = False, source: str = "cli", now: datetime) -> SubscribeOutcome:
     try:
@@ -94,7 +94,7 @@ def subscribe(s: Session, config: Config, email: str, *, bills: list[str] = (), 
         raise BadSubscription(str(exc)) from None
     if frequency is not None and frequency not in FREQUENCIES:
         raise BadSubscription(f"frequency {frequency!r}: choose one of {', '.join(FREQUENCIES)}")
-    topics = topics_for(config, s, list(bills))
+    topics = topics_for(settings, s, list(bills))
     house = check_district(s, "House", house_district)
     senate = check_district(s, "Senate", senate_district)
 
@@ -138,6 +138,19 @@ def add_topics(s: Session, sub: Subscriber, topics: list[str], now: datetime) ->
 def active_topics(s: Session, subscriber_id: int) -> list[str]:
     return list(s.scalars(select(Subscription.topic).where(Subscription.subscriber_id == subscriber_id,
                                                            Subscription.active.is_(True)).order_by(Subscription.id)))
+
+
+def list_supporters(s: Session, status: str | None = None) -> list[dict]:
+    """Every supporter (not staff) with status, frequency, topics and districts, oldest first."""
+    query = select(Subscriber).where(Subscriber.role == "supporter").order_by(Subscriber.id)
+    if status:
+        query = query.where(Subscriber.status == status)
+    return [{"email": sub.email, "name": sub.name, "status": sub.status, "frequency": sub.frequency,
+             "topics": [t.removeprefix("bill:") for t in active_topics(s, sub.id)],
+             "house_district": sub.house_district, "senate_district": sub.senate_district,
+             "created_at": sub.created_at.isoformat(),
+             "confirmed_at": sub.confirmed_at.isoformat() if sub.confirmed_at else None}
+            for sub in s.scalars(query)]
 
 
 def _subscriber(s: Session, payload: dict) -> Subscriber:
@@ -202,7 +215,7 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)  # "FILE:LINE: reason"
 
 
-def import_csv(s: Session, config: Config, text: str, path: str, *, confirmed: bool, now: datetime) -> ImportReport:
+def import_csv(s: Session, settings: AlertSettings, text: str, path: str, *, confirmed: bool, now: datetime) -> ImportReport:
     """Rows that fail validation are reported with their line and skipped; the others are all written in
     the caller's transaction (or none, when the file itself is unreadable)."""
     reader = csv.DictReader(io.StringIO(text))
@@ -228,7 +241,7 @@ def import_csv(s: Session, config: Config, text: str, path: str, *, confirmed: b
             continue
         try:
             with s.begin_nested():
-                out = subscribe(s, config, row.get("email") or "", bills=(row.get("bills") or "").split(),
+                out = subscribe(s, settings, row.get("email") or "", bills=(row.get("bills") or "").split(),
                                 name=row.get("name") or None, frequency=(row.get("frequency") or "").strip() or None,
                                 house_district=row.get("house_district") or None,
                                 senate_district=row.get("senate_district") or None,

@@ -11,10 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
-import os
-import secrets
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 LIFETIMES = {"confirm": timedelta(days=7), "unsubscribe": timedelta(days=400), "preferences": timedelta(days=400)}
 
@@ -29,23 +26,6 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def secret_key(var_dir: str | os.PathLike = "var") -> bytes:
-    """``TRACKER_SECRET_KEY``; without it, a random key kept in ``var/secret_key`` (created once, mode 0600)."""
-    env = os.environ.get("TRACKER_SECRET_KEY")
-    if env:
-        return env.encode("utf-8")
-    path = Path(var_dir) / "secret_key"
-    try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(32).encode("ascii")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(key)
-        return key
 
 
 def make_token(key: bytes, purpose: str, subscriber_id: int, now: datetime | None = None, **extra) -> str:

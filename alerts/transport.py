@@ -223,10 +223,3 @@ class MaildirTransport:
     def close(self) -> None:
         self._box = None
 
-
-def transport_from_env(var_dir: str | os.PathLike = "var"):
-    """SMTP when ``TRACKER_SMTP_URL`` is set, else the maildir ``var/outbox/``."""
-    url = os.environ.get("TRACKER_SMTP_URL")
-    if url:
-        return SmtpTransport(parse_smtp_url(url))
-    return MaildirTransport(Path(var_dir) / "outbox")

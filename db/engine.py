@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -10,15 +9,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-DEFAULT_URL = "sqlite:///var/tracker.sqlite"
 
 
 class BadDatabaseUrl(ValueError):
     pass
-
-
-def database_url(explicit: str | None = None) -> str:
-    return explicit or os.environ.get("TRACKER_DATABASE_URL") or DEFAULT_URL
 
 
 def make_engine(url: str) -> Engine:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from db.models import Bill, Event, Hearing
+from tracker.application import Application, alert_settings
 from tracker.config import parse_config
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=timezone.utc)  # Monday 10:00 in Boston
@@ -36,6 +37,17 @@ mail:
 
 def config(extra: str = ""):
     return parse_config(CONFIG + extra, "test-feeds.yaml")
+
+
+def settings_of(cfg, key: bytes = KEY, public_url: str = "http://127.0.0.1:8000"):
+    """What ``alerts`` is given for the configuration ``cfg`` (as the application builds it)."""
+    return alert_settings(cfg, secret_key=key, public_url=public_url)
+
+
+def application(cfg, sessions, key: bytes = KEY, transport_factory=None, public_url: str | None = None) -> Application:
+    """The application of a test: its configuration and database, a known key, a transport of the test's."""
+    return Application(config=cfg, sessions=sessions, secret_key=key, transport_factory=transport_factory,
+                       public_url=public_url)
 
 
 def add_bill(s, number: str, session: int = 192, **fields) -> Bill:

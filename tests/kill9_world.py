@@ -273,7 +273,7 @@ def queue_alerts(sessions, config_text: str, n: int, bill_due: bool = False) -> 
     """``n`` immediate supporters of the campaign, one fresh action on H.135, their alerts composed and
     queued; returns the queued Message-IDs. H.135 is due for a crawl only with ``bill_due``."""
     from alerts.dispatch import compose_due
-    from tests.alerts_world import add_action, add_bill
+    from tests.alerts_world import add_action, add_bill, settings_of
     from tracker.config import parse_config
 
     now = datetime.now(timezone.utc)
@@ -287,7 +287,7 @@ def queue_alerts(sessions, config_text: str, n: int, bill_due: bool = False) -> 
         s.execute(insert(Subscription), [{"subscriber_id": i, "topic": "campaign", "active": True, "created_at": now}
                                          for i in ids])
         add_action(s, bill, "Reported favorably by the committee", ["reported-favorably"], now.date(), at=now)
-    report = compose_due(parse_config(config_text, "feeds.yaml"), sessions, now, kinds=("supporters",), key=b"k")
+    report = compose_due(settings_of(parse_config(config_text, "feeds.yaml"), b"k"), sessions, now, kinds=("supporters",))
     assert report.composed["alert"] == n, report.composed
     with sessions() as s:
         return set(s.scalars(select(OutboxMessage.message_id)))

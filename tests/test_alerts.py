@@ -13,7 +13,7 @@ from alerts.subscribers import BadSubscription, confirm, import_csv, subscribe, 
 from alerts.tokens import BadToken, make_token, read_token
 from alerts.transport import MaildirTransport
 from db.models import Article, ArticleBill, Bill, Cluster, Event, OutboxMessage, Subscriber, Subscription
-from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config
+from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config, settings_of
 
 
 def _plain(msg) -> str:
@@ -37,7 +37,7 @@ def _mail(tmp_path):
 
 
 def _send(cfg, sessions, tmp_path, now=NOW, **kw):
-    return dispatch(cfg, sessions, MaildirTransport(tmp_path / "outbox"), now=now, key=KEY, **kw)
+    return dispatch(settings_of(cfg, KEY), sessions, MaildirTransport(tmp_path / "outbox"), now=now, **kw)
 
 
 def _article(s, bill, title, publisher, url, cluster=None, at=NOW, matched=True):
@@ -129,7 +129,7 @@ def test_a_new_supporter_never_gets_history_and_old_news_is_capped(sessions, tmp
     with sessions.begin() as s:
         bill = add_bill(s, "H135")
         add_action(s, bill, "Before they subscribed", ["other"], date(2026, 11, 30))
-        subscribe(s, cfg, "jane@example.org", frequency="immediate", confirmed=True, now=NOW)
+        subscribe(s, settings_of(cfg), "jane@example.org", frequency="immediate", confirmed=True, now=NOW)
         add_action(s, bill, "Long ago, recorded only now", ["other"], date(2026, 11, 20))
     report = _send(cfg, sessions, tmp_path, kinds=("supporters",))
     assert sum(report.composed.values()) == 0 and _mail(tmp_path) == []
@@ -145,7 +145,7 @@ def test_a_new_supporter_never_gets_history_and_old_news_is_capped(sessions, tmp
 def test_a_bill_seen_for_the_first_time_appears_once_as_tracked(sessions, tmp_path):
     cfg = config()
     with sessions.begin() as s:
-        subscribe(s, cfg, "jane@example.org", frequency="immediate", confirmed=True, now=NOW - timedelta(hours=1))
+        subscribe(s, settings_of(cfg), "jane@example.org", frequency="immediate", confirmed=True, now=NOW - timedelta(hours=1))
         bill = add_bill(s, "H135")
         s.add(Event(kind="bill.tracked", at=NOW, bill_id=bill.id, summary="Now following H.135",
                     payload={"status": "in-committee", "reason": "listed in feeds.yaml",
@@ -165,7 +165,7 @@ def test_daily_supporters_get_one_digest_a_day_and_urgent_news_at_once(sessions,
     cfg = config()
     before_seven = datetime(2026, 11, 30, 11, 0, tzinfo=timezone.utc)
     with sessions.begin() as s:
-        subscribe(s, cfg, "daily@example.org", frequency="daily", confirmed=True, now=before_seven - timedelta(days=1))
+        subscribe(s, settings_of(cfg), "daily@example.org", frequency="daily", confirmed=True, now=before_seven - timedelta(days=1))
         bill = add_bill(s, "H135")
         add_action(s, bill, "Reporting date extended", ["reporting-date-extended"], date(2026, 11, 29),
                    at=before_seven)
@@ -193,7 +193,7 @@ def test_weekly_supporters_hear_on_their_day(sessions, tmp_path):
     cfg = config()
     sunday = datetime(2026, 11, 29, 15, 0, tzinfo=timezone.utc)
     with sessions.begin() as s:
-        subscribe(s, cfg, "weekly@example.org", frequency="weekly", confirmed=True, now=sunday - timedelta(days=3))
+        subscribe(s, settings_of(cfg), "weekly@example.org", frequency="weekly", confirmed=True, now=sunday - timedelta(days=3))
         add_action(s, add_bill(s, "H135"), "Senate concurred", ["concurred"], date(2026, 11, 25),
                    at=sunday - timedelta(days=2))
     assert dict(_send(cfg, sessions, tmp_path, now=sunday, kinds=("supporters",)).composed) == {"weekly": 1}
@@ -212,7 +212,7 @@ def _rows(sessions):
 def test_supporters_of_a_bill_follow_its_new_draft(sessions, tmp_path):
     cfg = config()
     with sessions.begin() as s:
-        subscribe(s, cfg, "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW)
+        subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW)
         add_bill(s, "H135", status="replaced")
         draft = add_bill(s, "H5091", status="in-committee", committee="House Ways and Means")
         s.add(Event(kind="bill.tracked", at=NOW - timedelta(minutes=1), bill_id=draft.id, summary="Now following",
@@ -228,7 +228,7 @@ def test_supporters_of_a_bill_follow_its_new_draft(sessions, tmp_path):
 def test_an_alert_asks_supporters_to_act(sessions, tmp_path):
     cfg = config()
     with sessions.begin() as s:
-        subscribe(s, cfg, "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW)
+        subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW)
         bill = add_bill(s, "H135", sponsor="David M. Rogers")
         add_hearing(s, bill, NOW + timedelta(days=10), location="Room A-2")
     _send(cfg, sessions, tmp_path, kinds=("supporters",))
@@ -242,13 +242,13 @@ def test_an_alert_asks_supporters_to_act(sessions, tmp_path):
     assert 'href="https://example.org/act"' in html and "style=" in html and "<style" not in html  # CSS inlined
 
 
-def test_every_supporter_email_unsubscribes_in_one_click(sessions, tmp_path, monkeypatch):
-    monkeypatch.setenv("TRACKER_PUBLIC_URL", "https://alerts.example.org")
+def test_every_supporter_email_unsubscribes_in_one_click(sessions, tmp_path):
     cfg = config()
     with sessions.begin() as s:
-        subscribe(s, cfg, "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW)
+        subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW)
         add_action(s, add_bill(s, "H135"), "Reported favorably", ["reported-favorably"], date(2026, 11, 30))
-    _send(cfg, sessions, tmp_path, kinds=("supporters",))
+    dispatch(settings_of(cfg, KEY, public_url="https://alerts.example.org"), sessions,
+             MaildirTransport(tmp_path / "outbox"), now=NOW, kinds=("supporters",))
     [msg] = _mail(tmp_path)
     links = msg["List-Unsubscribe"]
     assert links.startswith("<https://alerts.example.org/unsubscribe?token=")
@@ -270,7 +270,7 @@ def test_every_supporter_email_unsubscribes_in_one_click(sessions, tmp_path, mon
 def test_html_in_the_data_is_escaped_in_the_email(sessions, tmp_path):
     cfg = config()
     with sessions.begin() as s:
-        subscribe(s, cfg, "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
+        subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
                   name="<b>Jane</b>", now=NOW)
         bill = add_bill(s, "H135", title="An Act <script>alert(1)</script>")
         _article(s, bill, "<img src=x onerror=alert(1)> wins", "WWLP", "https://wwlp.example/x")
@@ -288,7 +288,7 @@ def test_templates_can_be_overridden_by_a_folder(sessions, tmp_path):
     (folder / "alert.txt").write_text("Custom text for {{ groups[0].bill.number }}\n{{ unsubscribe_url }}\n")
     cfg = config(f"  templates: {folder}\n")
     with sessions.begin() as s:
-        subscribe(s, cfg, "jane@example.org", frequency="immediate", confirmed=True, now=NOW)
+        subscribe(s, settings_of(cfg), "jane@example.org", frequency="immediate", confirmed=True, now=NOW)
         add_action(s, add_bill(s, "H135"), "Reported favorably", ["reported-favorably"], date(2026, 11, 30))
     _send(cfg, sessions, tmp_path, kinds=("supporters",))
     [msg] = _mail(tmp_path)
@@ -298,7 +298,7 @@ def test_templates_can_be_overridden_by_a_folder(sessions, tmp_path):
 def test_a_dry_run_says_who_would_get_what_and_records_nothing(sessions, tmp_path):
     cfg = config()
     with sessions.begin() as s:
-        subscribe(s, cfg, "jane@example.org", frequency="immediate", confirmed=True, now=NOW)
+        subscribe(s, settings_of(cfg), "jane@example.org", frequency="immediate", confirmed=True, now=NOW)
         add_action(s, add_bill(s, "H135"), "Reported favorably", ["reported-favorably"], date(2026, 11, 30))
     report = _send(cfg, sessions, tmp_path, dry_run=True)
     assert sorted((p["to"], p["kind"]) for p in report.planned) == [("jane@example.org", "alert"),
@@ -314,11 +314,11 @@ def test_sign_up_is_double_opt_in_and_confirming_is_idempotent(sessions, tmp_pat
     cfg = config()
     with sessions.begin() as s:
         add_bill(s, "H135")
-        out = subscribe(s, cfg, "Jane@EXAMPLE.org", bills=["h135"], name="Jane Doe", now=NOW)
+        out = subscribe(s, settings_of(cfg), "Jane@EXAMPLE.org", bills=["h135"], name="Jane Doe", now=NOW)
         assert out.created and out.needs_confirmation and out.subscriber.status == "pending"
         assert out.subscriber.email == "jane@example.org" and out.topics_added == ["bill:ma/192/H135"]
-        queue_confirmation(s, cfg, out.subscriber, NOW, KEY)
-        assert queue_confirmation(s, cfg, out.subscriber, NOW, KEY) is None  # one a day at most
+        queue_confirmation(s, settings_of(cfg, KEY), out.subscriber, NOW)
+        assert queue_confirmation(s, settings_of(cfg, KEY), out.subscriber, NOW) is None  # one a day at most
     _send(cfg, sessions, tmp_path, kinds=())
     [msg] = _mail(tmp_path)
     assert msg["Subject"].startswith("Please confirm") and msg["To"] == "Jane Doe <jane@example.org>"
@@ -329,7 +329,7 @@ def test_sign_up_is_double_opt_in_and_confirming_is_idempotent(sessions, tmp_pat
         first = s.scalar(select(Subscriber.confirmed_at))
     assert first == NOW + timedelta(hours=1)
     with sessions.begin() as s:  # re-subscribing a confirmed address never downgrades it
-        again = subscribe(s, cfg, "jane@example.org", bills=["S.47"], now=NOW + timedelta(days=1))
+        again = subscribe(s, settings_of(cfg), "jane@example.org", bills=["S.47"], now=NOW + timedelta(days=1))
         assert not again.needs_confirmation and again.subscriber.status == "active"
         assert again.topics_added == ["bill:ma/192/S47"]
 
@@ -356,22 +356,22 @@ def test_bad_sign_up_input_is_refused_with_the_reason(sessions):
     cfg = config()
     with sessions.begin() as s:
         with pytest.raises(BadSubscription, match="not a valid email address"):
-            subscribe(s, cfg, "not-an-address", now=NOW)
+            subscribe(s, settings_of(cfg), "not-an-address", now=NOW)
         with pytest.raises(BadSubscription, match="line break"):
-            subscribe(s, cfg, "jane@example.org", name="Jane\r\nBcc: victim@example.org", now=NOW)
+            subscribe(s, settings_of(cfg), "jane@example.org", name="Jane\r\nBcc: victim@example.org", now=NOW)
         with pytest.raises(BadSubscription, match="line break"):
-            subscribe(s, cfg, "jane@example.org\r\nBcc: x@example.org", now=NOW)
+            subscribe(s, settings_of(cfg), "jane@example.org\r\nBcc: x@example.org", now=NOW)
         with pytest.raises(BadSubscription, match="not a bill this campaign follows; did you mean ma/192/H135"):
-            subscribe(s, cfg, "jane@example.org", bills=["H.136"], now=NOW)
+            subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.136"], now=NOW)
         with pytest.raises(BadSubscription, match="frequency 'hourly'"):
-            subscribe(s, cfg, "jane@example.org", frequency="hourly", now=NOW)
+            subscribe(s, settings_of(cfg), "jane@example.org", frequency="hourly", now=NOW)
         assert s.scalar(select(Subscriber.id)) is None
 
 
 def test_per_topic_unsubscribe_keeps_the_other_topics(sessions):
     cfg = config()
     with sessions.begin() as s:
-        sub = subscribe(s, cfg, "jane@example.org", bills=["H.135", "S.47"], confirmed=True, now=NOW).subscriber
+        sub = subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135", "S.47"], confirmed=True, now=NOW).subscriber
         token = make_token(KEY, "unsubscribe", sub.id, NOW, t="bill:ma/192/H135")
         _, topic = unsubscribe(s, KEY, token, NOW)
         assert topic == "bill:ma/192/H135" and sub.status == "active"
@@ -389,7 +389,7 @@ def test_import_reports_bad_rows_by_line_and_imports_the_rest(sessions):
             "cat@example.org,Cat,,,,\n"
             "dan@example.org,Dan,H.999,daily,,\n")
     with sessions.begin() as s:
-        report = import_csv(s, cfg, text, "people.csv", confirmed=True, now=NOW)
+        report = import_csv(s, settings_of(cfg), text, "people.csv", confirmed=True, now=NOW)
     assert report.added == 2 and report.to_confirm == []
     assert [e.split(":")[:2] for e in report.errors] == [["people.csv", "3"], ["people.csv", "5"]]
     with sessions() as s:
@@ -397,10 +397,10 @@ def test_import_reports_bad_rows_by_line_and_imports_the_rest(sessions):
         assert rows["ann@example.org"].frequency == "weekly" and rows["ann@example.org"].status == "active"
         assert rows["cat@example.org"].frequency == "daily"
     with sessions.begin() as s:
-        unconfirmed = import_csv(s, cfg, "email\neve@example.org\n", "more.csv", confirmed=False, now=NOW)
+        unconfirmed = import_csv(s, settings_of(cfg), "email\neve@example.org\n", "more.csv", confirmed=False, now=NOW)
         assert len(unconfirmed.to_confirm) == 1
     with sessions.begin() as s, pytest.raises(BadSubscription, match="unknown column 'phone'"):
-        import_csv(s, cfg, "email,phone\nx@example.org,1\n", "bad.csv", confirmed=True, now=NOW)
+        import_csv(s, settings_of(cfg), "email,phone\nx@example.org,1\n", "bad.csv", confirmed=True, now=NOW)
 
 
 def test_the_token_bucket_paces_sending():
@@ -421,7 +421,7 @@ def test_compose_due_keeps_going_past_one_recipients_bad_data(sessions, tmp_path
     cfg = config()
     with sessions.begin() as s:
         for who in ("ann", "bob"):
-            subscribe(s, cfg, f"{who}@example.org", frequency="immediate", confirmed=True, now=NOW)
+            subscribe(s, settings_of(cfg), f"{who}@example.org", frequency="immediate", confirmed=True, now=NOW)
         add_action(s, add_bill(s, "H135"), "Reported favorably", ["reported-favorably"], date(2026, 11, 30))
     from alerts import compose
 
@@ -433,7 +433,7 @@ def test_compose_due_keeps_going_past_one_recipients_bad_data(sessions, tmp_path
         return real(self, sub, *a, **kw)
 
     monkeypatch.setattr(compose.Composer, "supporter", flaky)
-    report = compose_due(cfg, sessions, NOW, kinds=("supporters",), key=KEY)
+    report = compose_due(settings_of(cfg, KEY), sessions, NOW, kinds=("supporters",))
     assert report.composed["alert"] == 1 and "template exploded" in report.errors[0]["error"]
     with sessions() as s:
         assert [m.to_addr for m in s.scalars(select(OutboxMessage))] == ["bob@example.org"]
@@ -451,7 +451,7 @@ def test_asks_name_the_chairs_and_thank_legislators_who_cosponsored(sessions, tm
                              phone="617-555-0100", email=f"{code.lower()}@example.org", fetched_at=NOW))
         s.add(Committee(session=192, code="J19", full_name="Joint Committee on the Judiciary", branch="Joint",
                         house_chair_code="MSD1", senate_chair_code="JBE0", fetched_at=NOW))
-        subscribe(s, cfg, "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW,
+        subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW,
                   house_district="24th middlesex", senate_district="Middlesex & Worcester")
         bill = add_bill(s, "H135", sponsor="David M. Rogers", sponsor_code="DMR1",
                         petitioners=[{"name": "David M. Rogers", "member_code": "DMR1"}])

@@ -13,7 +13,7 @@ from alerts.outbox import counts
 from alerts.subscribers import subscribe
 from alerts.transport import MaildirTransport, SmtpTransport, parse_smtp_url, BadSmtpUrl
 from db.models import OutboxMessage, Subscriber
-from tests.alerts_world import KEY, NOW, add_action, add_bill, config
+from tests.alerts_world import KEY, NOW, add_action, add_bill, config, settings_of
 from tests.smtp_sink import SmtpSink, free_port
 
 
@@ -27,7 +27,7 @@ def _supporters(sessions, cfg, n: int, frequency: str = "immediate"):
     with sessions.begin() as s:
         bill = add_bill(s, "H135")
         for i in range(n):
-            subscribe(s, cfg, f"supporter{i}@example.org", bills=["H.135"], frequency=frequency, confirmed=True,
+            subscribe(s, settings_of(cfg), f"supporter{i}@example.org", bills=["H.135"], frequency=frequency, confirmed=True,
                       now=NOW - timedelta(days=1))
         add_action(s, bill, "Reported favorably by the committee", ["reported-favorably"], date(2026, 11, 29))
 
@@ -40,8 +40,8 @@ def test_ten_alerts_with_a_connection_dropped_after_the_third_arrive_exactly_onc
     cfg = config()
     _supporters(sessions, cfg, 10)
     sink.state.drop_on_data = {4}  # the 4th DATA loses its connection before the server takes it
-    first = dispatch(cfg, sessions, _smtp(sink), now=NOW, key=KEY, kinds=("supporters",))
-    again = dispatch(cfg, sessions, _smtp(sink), now=NOW + timedelta(minutes=5), key=KEY, kinds=("supporters",))
+    first = dispatch(settings_of(cfg, KEY), sessions, _smtp(sink), now=NOW, kinds=("supporters",))
+    again = dispatch(settings_of(cfg, KEY), sessions, _smtp(sink), now=NOW + timedelta(minutes=5), kinds=("supporters",))
 
     received = [rcpt for rcpt, _ in sink.state.messages]
     assert sorted(received) == sorted(f"supporter{i}@example.org" for i in range(10))  # all ten, none twice
@@ -58,14 +58,14 @@ def test_a_server_that_is_down_keeps_everything_queued_until_it_is_back(sessions
     cfg = config()
     _supporters(sessions, cfg, 3)
     port = free_port()
-    down = dispatch(cfg, sessions, SmtpTransport(parse_smtp_url(f"smtp://127.0.0.1:{port}")), now=NOW, key=KEY,
+    down = dispatch(settings_of(cfg, KEY), sessions, SmtpTransport(parse_smtp_url(f"smtp://127.0.0.1:{port}")), now=NOW,
                     kinds=("supporters",))
     assert down.delivery.down and "cannot connect" in down.delivery.down and down.delivery.sent == 0
     with sessions() as s:
         assert counts(s)["queued"] == 3
         assert set(s.scalars(select(OutboxMessage.attempts))) == {0}  # a dead server burns no attempts
     with SmtpSink(port) as sink:
-        back = dispatch(cfg, sessions, _smtp(sink), now=NOW + timedelta(minutes=5), key=KEY, kinds=("supporters",))
+        back = dispatch(settings_of(cfg, KEY), sessions, _smtp(sink), now=NOW + timedelta(minutes=5), kinds=("supporters",))
         assert back.delivery.sent == 3 and len(sink.state.messages) == 3
     assert sum(back.composed.values()) == 0  # composed once, in the first run
 
@@ -74,7 +74,7 @@ def test_a_temporary_refusal_backs_off_then_delivers(sessions, sink):
     cfg = config()
     _supporters(sessions, cfg, 2)
     sink.state.data_reply = "451 4.3.0 Try again later"
-    first = dispatch(cfg, sessions, _smtp(sink), now=NOW, key=KEY, kinds=("supporters",))
+    first = dispatch(settings_of(cfg, KEY), sessions, _smtp(sink), now=NOW, kinds=("supporters",))
     assert first.delivery.retried == 2 and first.delivery.sent == 0
     sink.state.data_reply = None
     soon = deliver(sessions, _smtp(sink), "alerts@example.org", now=lambda: NOW + timedelta(minutes=1))
@@ -87,14 +87,14 @@ def test_no_such_user_bounces_the_subscriber_and_suppresses_their_mail(sessions,
     cfg = config()
     _supporters(sessions, cfg, 2)
     sink.state.reject["supporter0@example.org"] = "550 5.1.1 No such user here"
-    report = dispatch(cfg, sessions, _smtp(sink), now=NOW, key=KEY, kinds=("supporters",))
+    report = dispatch(settings_of(cfg, KEY), sessions, _smtp(sink), now=NOW, kinds=("supporters",))
     assert report.delivery.bounced == 1 and report.delivery.sent == 1
     with sessions.begin() as s:
         sub = s.scalar(select(Subscriber).where(Subscriber.email == "supporter0@example.org"))
         assert sub.status == "bounced" and "No such user" in sub.last_error
         add_action(s, add_bill(s, "S47"), "Reported favorably", ["reported-favorably"], date(2026, 11, 30))
     # a bounced address is not written to again, even for news it would follow
-    later = dispatch(cfg, sessions, _smtp(sink), now=NOW + timedelta(hours=1), key=KEY, kinds=("supporters",))
+    later = dispatch(settings_of(cfg, KEY), sessions, _smtp(sink), now=NOW + timedelta(hours=1), kinds=("supporters",))
     assert [r for r, _ in sink.state.messages].count("supporter0@example.org") == 0
     assert later.delivery.failed == 0
 
@@ -104,7 +104,7 @@ def test_a_crash_mid_send_resends_only_the_message_in_flight_and_counts_it(sessi
     _supporters(sessions, cfg, 4)
     from alerts.dispatch import compose_due
 
-    compose_due(cfg, sessions, NOW, kinds=("supporters",), key=KEY)
+    compose_due(settings_of(cfg, KEY), sessions, NOW, kinds=("supporters",))
     # the process died after claiming message 2 (state "sending"), having sent message 1
     deliver(sessions, _smtp(sink), "alerts@example.org", now=lambda: NOW, limit=1)
     with sessions.begin() as s:
@@ -123,7 +123,7 @@ def test_without_an_smtp_url_mail_lands_in_a_maildir(sessions, tmp_path):
     cfg = config()
     _supporters(sessions, cfg, 2)
     box = tmp_path / "outbox"
-    report = dispatch(cfg, sessions, MaildirTransport(box), now=NOW, key=KEY, kinds=("supporters",))
+    report = dispatch(settings_of(cfg, KEY), sessions, MaildirTransport(box), now=NOW, kinds=("supporters",))
     assert report.delivery.sent == 2
     files = list((box / "new").iterdir())
     assert len(files) == 2 and all(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in f.read_bytes()
@@ -149,16 +149,16 @@ def test_the_ledger_sends_an_event_that_committed_late_with_a_lower_id(sessions,
     cfg = config()
     with sessions.begin() as s:
         bill = add_bill(s, "H135")
-        subscribe(s, cfg, "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW)
+        subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW)
         reserved = add_action(s, bill, "id reserved by a transaction still open", ["other"], date(2026, 11, 29))
         add_action(s, bill, "Hearing scheduled", ["hearing-scheduled"], date(2026, 11, 30))
         s.delete(reserved)  # its id is lower than the event that is sent first
-    dispatch(cfg, sessions, _smtp(sink), now=NOW, key=KEY, kinds=("supporters",))
+    dispatch(settings_of(cfg, KEY), sessions, _smtp(sink), now=NOW, kinds=("supporters",))
     with sessions.begin() as s:
         s.add(Event(id=reserved.id, kind="bill.action", at=NOW, occurred_on=date(2026, 11, 30), bill_id=bill.id,
                     summary="late", payload={"date": "2026-11-30", "branch": "House", "action": "Committed late",
                                              "kinds": ["other"]}))
-    dispatch(cfg, sessions, _smtp(sink), now=NOW + timedelta(minutes=5), key=KEY, kinds=("supporters",))
+    dispatch(settings_of(cfg, KEY), sessions, _smtp(sink), now=NOW + timedelta(minutes=5), kinds=("supporters",))
     bodies = [m.get_body(("plain",)).get_content() for _, m in sink.state.messages]
     assert len(bodies) == 2 and "Committed late" in bodies[1] and "Committed late" not in bodies[0]
     assert "Hearing scheduled" in bodies[0] and "Hearing scheduled" not in bodies[1]
@@ -171,7 +171,7 @@ def test_tls_and_login_are_spoken(sessions, tmp_path, tls):
     cfg = config()
     _supporters(sessions, cfg, 3)
     with SmtpSink(tls=tls, context=self_signed_context(tmp_path)) as server:
-        report = dispatch(cfg, sessions, _smtp(server), now=NOW, key=KEY, kinds=("supporters",))
+        report = dispatch(settings_of(cfg, KEY), sessions, _smtp(server), now=NOW, kinds=("supporters",))
         assert report.delivery.sent == 3 and len(server.state.messages) == 3
         assert server.state.connections == 1 + (tls == "starttls")  # one connection for the batch (EHLO twice)
 
@@ -183,7 +183,7 @@ def test_a_wrong_password_keeps_the_mail_queued(sessions, tmp_path):
     _supporters(sessions, cfg, 1)
     with SmtpSink(tls="starttls", context=self_signed_context(tmp_path)) as server:
         bad = SmtpTransport(parse_smtp_url(server.url.replace("s3cret", "wrong") + "&timeout=3"))
-        report = dispatch(cfg, sessions, bad, now=NOW, key=KEY, kinds=("supporters",))
+        report = dispatch(settings_of(cfg, KEY), sessions, bad, now=NOW, kinds=("supporters",))
         assert server.state.messages == []
     assert report.delivery.down and report.delivery.sent == 0
     with sessions() as s:
@@ -194,7 +194,7 @@ def test_a_message_the_server_refuses_for_good_fails_without_bouncing(sessions, 
     cfg = config()
     _supporters(sessions, cfg, 1)
     sink.state.data_reply = "554 5.7.1 Message rejected as spam"
-    report = dispatch(cfg, sessions, _smtp(sink), now=NOW, key=KEY, kinds=("supporters",))
+    report = dispatch(settings_of(cfg, KEY), sessions, _smtp(sink), now=NOW, kinds=("supporters",))
     assert report.delivery.failed == 1 and report.delivery.bounced == 0
     assert "554 5.7.1 Message rejected as spam" in report.delivery.errors[0]["error"]
     with sessions() as s:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from tracker.cli import main
 from tests.smtp_sink import SmtpSink
+from tests.alerts_world import application
 
 BOSTON = ZoneInfo("America/New_York")
 
@@ -62,7 +63,7 @@ def confirm_with_the_link(sink, address):
     from db.engine import make_engine, session_factory
 
     config, _ = load_config()
-    app = create_app(config, session_factory(make_engine(os.environ["TRACKER_DATABASE_URL"])), b"end-to-end-secret")
+    app = create_app(application(config, session_factory(make_engine(os.environ["TRACKER_DATABASE_URL"])), b"end-to-end-secret"))
 
     async def go():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:

@@ -1,8 +1,10 @@
 import time
+from datetime import time as clock_time, timedelta
 from pathlib import Path
 
 import pytest
 
+from tracker.application import Application
 from tracker.config import ConfigError, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +22,7 @@ def test_defaults():
     assert c.sources.malegislature.base_url == "https://malegislature.gov"
     assert c.sources.malegislature.mode == "api"
     assert c.sources.malegislature.delay_s == 1.0
-    assert c.schedule.crawl == "6h"
+    assert c.schedule.crawl == timedelta(hours=6) and c.digests.staff.at == clock_time(7, 0)
 
 
 def test_unknown_key_names_file_line_and_suggests():
@@ -72,8 +74,8 @@ def test_config_path_from_environment(tmp_path, monkeypatch):
     p = tmp_path / "x.yaml"
     p.write_text("bills: [{id: 193/H1728}]\n")
     monkeypatch.setenv("TRACKER_CONFIG", str(p))
-    config, path = load_config()
-    assert path == p and config.tracked_bill_ids()[0].canonical == "ma/193/H1728"
+    app = Application.from_environment()
+    assert app.config_path == p and app.config.tracked_bill_ids()[0].canonical == "ma/193/H1728"
 
 
 @pytest.mark.parametrize("text, expected", [

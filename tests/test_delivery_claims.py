@@ -25,7 +25,7 @@ from alerts.outbox import counts
 from alerts.subscribers import subscribe
 from alerts.transport import SmtpTransport, parse_smtp_url
 from db.models import OutboxMessage
-from tests.alerts_world import KEY, NOW, add_action, add_bill, config
+from tests.alerts_world import KEY, NOW, add_action, add_bill, config, settings_of
 from tests.smtp_sink import SmtpSink
 from db.leases import holder_name
 
@@ -71,10 +71,10 @@ def _claimed(sessions, claimants: list[str | None], queued: int = 1) -> list[int
     with sessions.begin() as s:
         bill = add_bill(s, "H135")
         for i in range(len(claimants) + queued):
-            subscribe(s, cfg, f"supporter{i}@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
+            subscribe(s, settings_of(cfg), f"supporter{i}@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
                       now=NOW - timedelta(days=1))
         add_action(s, bill, "Reported favorably by the committee", ["reported-favorably"], date(2026, 11, 29))
-    compose_due(cfg, sessions, NOW, kinds=("supporters",), key=KEY)
+    compose_due(settings_of(cfg, KEY), sessions, NOW, kinds=("supporters",))
     with sessions.begin() as s:
         ids = list(s.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id)))[:len(claimants)]
         for message_id, claimant in zip(ids, claimants):

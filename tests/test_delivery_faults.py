@@ -20,7 +20,7 @@ from alerts.dispatch import dispatch
 from alerts.subscribers import subscribe
 from alerts.transport import SmtpTransport, parse_smtp_url
 from db.models import OutboxMessage, Subscriber
-from tests.alerts_world import KEY, NOW, add_action, add_bill, config
+from tests.alerts_world import KEY, NOW, add_action, add_bill, config, settings_of
 from tests.smtp_sink import SmtpSink, free_port
 
 N = 12
@@ -54,7 +54,7 @@ def _world(sessions, cfg):
     with sessions.begin() as s:
         bill = add_bill(s, "H135")
         for i in range(N):
-            subscribe(s, cfg, f"supporter{i}@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
+            subscribe(s, settings_of(cfg), f"supporter{i}@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
                       now=NOW - timedelta(days=1))
         add_action(s, bill, "Reported favorably by the committee", ["reported-favorably"], date(2026, 11, 29))
 
@@ -116,7 +116,7 @@ def test_a_delivery_fault_loses_nothing_and_sends_nothing_twice_uncounted(scenar
         elif scenario == "server down":
             url = f"smtp://127.0.0.1:{free_port()}"
 
-        first = dispatch(cfg, sessions, _smtp(url), now=NOW, key=KEY, kinds=("supporters",))
+        first = dispatch(settings_of(cfg, KEY), sessions, _smtp(url), now=NOW, kinds=("supporters",))
         drops, data_seen = set(state.drop_on_data), state.data_count
         with sessions() as s:
             attempts_during = Counter(s.scalars(select(OutboxMessage.attempts)))

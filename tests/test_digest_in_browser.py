@@ -14,7 +14,7 @@ from alerts.dispatch import dispatch
 from alerts.subscribers import subscribe
 from alerts.transport import MaildirTransport
 from db.models import Cluster
-from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config
+from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config, settings_of
 from tests.test_alerts import _article, _mail
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -31,7 +31,7 @@ def chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
 def test_the_digest_and_an_alert_render_in_chromium(sessions, tmp_path):
     cfg = config()
     with sessions.begin() as s:
-        subscribe(s, cfg, "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
+        subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
                   name="Jane", now=NOW - timedelta(days=1))
         bill = add_bill(s, "H135", sponsor="David M. Rogers")
         add_action(s, bill, "Reporting date extended to Friday January 15, 2027, pending concurrence",
@@ -42,7 +42,7 @@ def test_the_digest_and_an_alert_render_in_chromium(sessions, tmp_path):
         s.flush()
         _article(s, bill, "Judiciary sets hearing on face surveillance bill", "WWLP", "https://wwlp.example/h", story)
         _article(s, bill, "Judiciary sets hearing on face surveillance bill", "MassLive", "https://ml.example/h", story)
-    dispatch(cfg, sessions, MaildirTransport(tmp_path / "outbox"), now=NOW, key=KEY)
+    dispatch(settings_of(cfg, KEY), sessions, MaildirTransport(tmp_path / "outbox"), now=NOW)
     messages = {m["To"].addresses[0].addr_spec: m for m in _mail(tmp_path)}
     ARTIFACTS.mkdir(exist_ok=True)
     for name, who in (("staff-digest", "staff@example.org"), ("supporter-alert", "jane@example.org")):

@@ -23,15 +23,8 @@ from spiders.directory_parse import (
 from spiders.malegislature_parse import is_oh_my_cod
 from tracker.config import parse_config
 from tracker.crawl import crawl
-from tracker.directory import (
-    chairs,
-    committee_for,
-    districts,
-    legislators_for,
-    member,
-    normalize_district,
-    refresh_directory,
-)
+from db.directory import chairs, committee_for, districts, legislators_for, member, normalize_district
+from tracker.directory import refresh_directory
 from tracker.replica import Replica, ReplicaServer
 from tracker.replica.model import ReplicaMember, sponsor_type
 
@@ -361,7 +354,7 @@ def test_a_stale_directory_is_fetched_again_with_its_changes(sessions, replica_s
 def test_directory_every_is_a_validated_setting(sessions, replica_server, replica):
     from tracker.config import ConfigError
 
-    assert parse_config("").sources.malegislature.directory_every == "7d"
+    assert parse_config("").sources.malegislature.directory_every == timedelta(days=7)
     with pytest.raises(ConfigError, match="sources.malegislature.directory_every"):
         parse_config("sources: {malegislature: {directory_every: weekly}}\n")
     config = make_config(replica_server.base_url, directory_every="1d")

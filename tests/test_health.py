@@ -12,7 +12,7 @@ from sqlalchemy import select
 from alerts.dispatch import dispatch
 from alerts.transport import MaildirTransport
 from db.models import Bill, Event, OutboxMessage, Snapshot
-from tests.alerts_world import KEY, NOW, add_bill, config
+from tests.alerts_world import KEY, NOW, add_bill, config, settings_of
 from tracker.health import check_health
 from tracker.retention import apply_retention
 
@@ -53,9 +53,9 @@ def test_staff_hear_at_once_of_a_source_failing_for_more_than_a_day(sessions, tm
     _fail(sessions, NOW - timedelta(hours=30))
     check_health(cfg, sessions, NOW)
     early = (NOW + timedelta(days=1)).replace(hour=9)  # 04:00 in Boston: no digest due, the alert goes anyway
-    report = dispatch(cfg, sessions, MaildirTransport(tmp_path / "box"), now=early, key=KEY, kinds=("staff",))
+    report = dispatch(settings_of(cfg, KEY), sessions, MaildirTransport(tmp_path / "box"), now=early, kinds=("staff",))
     assert report.composed["staff-alert"] == 1
-    again = dispatch(cfg, sessions, MaildirTransport(tmp_path / "box"), now=early + timedelta(hours=1), key=KEY,
+    again = dispatch(settings_of(cfg, KEY), sessions, MaildirTransport(tmp_path / "box"), now=early + timedelta(hours=1),
                      kinds=("staff",))
     assert "staff-alert" not in again.composed  # once per failure
     with sessions() as s:
@@ -73,7 +73,7 @@ def test_the_staff_digest_says_a_source_recovered(sessions, tmp_path):
     check_health(cfg, sessions, NOW - timedelta(hours=1))
     _recover(sessions)
     check_health(cfg, sessions, NOW - timedelta(minutes=30))
-    dispatch(cfg, sessions, MaildirTransport(tmp_path / "box"), now=NOW, key=KEY, kinds=("staff",))
+    dispatch(settings_of(cfg, KEY), sessions, MaildirTransport(tmp_path / "box"), now=NOW, kinds=("staff",))
     with sessions() as s:
         digest = s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "staff-daily"))
         body = zlib.decompress(digest.body).decode()

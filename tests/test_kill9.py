@@ -20,6 +20,7 @@ from db.migrate import upgrade
 from tests import kill9_world as w
 from tests.smtp_sink import SmtpSink
 from tracker.config import parse_config
+from tests.alerts_world import application
 
 SKIPPED = "skipped=held-by-another-worker"
 
@@ -217,7 +218,6 @@ def test_a_crawl_cut_off_after_its_last_bill_gets_its_directory_at_the_restart(s
 
     from alerts.transport import MaildirTransport
     from db.models import Committee, Legislator, Run
-    from tracker.jobs import JobContext
     from tracker.scheduler import Daemon
 
     config = parse_config(f"""
@@ -230,7 +230,7 @@ bills:
   - id: H.135
   - id: S.47
 """, "feeds.yaml")
-    daemon = Daemon(JobContext(config, sessions, lambda: MaildirTransport(tmp_path / "box"), key=b"k"))
+    daemon = Daemon(application(config, sessions, b"k", transport_factory=lambda: MaildirTransport(tmp_path / "box")))
     replica.directory_errors.add(next(iter(replica.committees)))  # the directory is not stored ...
     assert daemon.run_job("crawl")
     with sessions.begin() as s:  # ... and the run never finished: the state a kill -9 there leaves

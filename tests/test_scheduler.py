@@ -26,8 +26,9 @@ from db.models import Bill, BillAction, Event, OutboxMessage, Run
 from tracker import jobs as jobs_module
 from tracker.cli import main
 from tracker.config import parse_config
-from tracker.jobs import ONCE_ORDER, JobContext
+from tracker.jobs import ONCE_ORDER
 from tracker.scheduler import Daemon
+from tests.alerts_world import application
 
 BOSTON = ZoneInfo("America/New_York")
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +129,7 @@ digests:
     box = tmp_path / "outbox"
 
     def start():
-        daemon = Daemon(JobContext(config, sessions, lambda: MaildirTransport(box), key=b"k"), clock=clock)
+        daemon = Daemon(application(config, sessions, b"k", transport_factory=lambda: MaildirTransport(box)), clock=clock)
         scheduler = daemon.build(SteppedScheduler, executors={"default": DebugExecutor()})
         scheduler.start()
         return scheduler
@@ -178,7 +179,7 @@ def test_a_job_that_raises_is_recorded_and_retried_and_the_daemon_goes_on(sessio
         raise RuntimeError("spider exploded")
 
     monkeypatch.setitem(jobs_module.JOBS, "crawl", explode)
-    daemon = Daemon(JobContext(config, sessions, lambda: MaildirTransport(tmp_path / "box")), clock=clock)
+    daemon = Daemon(application(config, sessions, transport_factory=lambda: MaildirTransport(tmp_path / "box")), clock=clock)
     scheduler = daemon.build(SteppedScheduler, executors={"default": DebugExecutor()})
     scheduler.start()
     assert daemon.run_job("crawl") is False
@@ -195,7 +196,7 @@ def test_a_hung_spider_is_killed_and_the_daemon_goes_on(sessions, tmp_path, repl
     replica.delay_s = 30
     config = parse_config(_config_text(replica_server.base_url), "test").with_overrides(crawl_timeout_s=2,
                                                                                          timeout_s=60)
-    daemon = Daemon(JobContext(config, sessions, lambda: MaildirTransport(tmp_path / "box")))
+    daemon = Daemon(application(config, sessions, transport_factory=lambda: MaildirTransport(tmp_path / "box")))
     started = time.monotonic()
     assert daemon.run_job("crawl") is True  # the job ran; the bills it could not check are failures
     assert time.monotonic() - started < 20
@@ -212,7 +213,7 @@ def test_a_database_that_is_down_fails_the_job_and_the_run_is_recorded_when_it_i
     upgrade(engine)
     sessions = session_factory(engine)
     config = parse_config("", "test")
-    daemon = Daemon(JobContext(config, sessions, lambda: MaildirTransport(tmp_path / "box")), clock=clock)
+    daemon = Daemon(application(config, sessions, transport_factory=lambda: MaildirTransport(tmp_path / "box")), clock=clock)
     engine.dispose()
     db.rename(tmp_path / "moved.sqlite")
     (tmp_path / "t.sqlite").mkdir()  # the path is now a folder: every connection fails

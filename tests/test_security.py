@@ -28,8 +28,9 @@ from alerts.subscribers import subscribe
 from alerts.transport import MaildirTransport
 from db.models import (Article, ArticleBill, ArticleSource, BillAction, Committee, Event, Feed, Legislator,
                        Subscriber)
-from tests.alerts_world import CONFIG, KEY, NOW, add_action, add_bill, add_hearing
+from tests.alerts_world import CONFIG, KEY, NOW, add_action, add_bill, add_hearing, settings_of, application
 from tests.web_client import caller
+from tracker.application import Application, BadPublicUrl, Environment
 from tracker.config import ConfigError, parse_config
 from tracker.web.app import create_app
 
@@ -103,7 +104,7 @@ def nasty(sessions):
     hearing's location, an article (title, summary, link, outlet, feed name) and a supporter's name."""
     cfg = nasty_config()
     with sessions.begin() as s:  # Jane first: a supporter starts from the newest event
-        subscribe(s, cfg, "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
+        subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
                   name=f"Jane {NASTY}", now=NOW - timedelta(days=1))
     with sessions.begin() as s:
         s.add(Committee(session=192, code="J19", full_name=f"Committee {NASTY}", short_name=NASTY, branch="Joint",
@@ -132,8 +133,8 @@ def nasty(sessions):
         s.add(Event(kind="article.matched", at=NOW, occurred_at=NOW, bill_id=bill.id, article_id=article.id,
                     summary=f"H.135 in the news: {article.title}", payload={"bill": bill.canonical, "url": JS_URL,
                                                                            "title": article.title}))
-        pending = subscribe(s, cfg, "pat@example.org", name=f"Pat {NASTY}", now=NOW).subscriber
-        queue_confirmation(s, cfg, pending, NOW, KEY)
+        pending = subscribe(s, settings_of(cfg), "pat@example.org", name=f"Pat {NASTY}", now=NOW).subscriber
+        queue_confirmation(s, settings_of(cfg, KEY), pending, NOW)
     return cfg
 
 
@@ -146,7 +147,7 @@ def _maildir(tmp_path):
 
 
 def test_every_email_shows_the_payloads_as_text(sessions, tmp_path, nasty):
-    report = dispatch(nasty, sessions, MaildirTransport(tmp_path / "outbox"), now=NOW, key=KEY)
+    report = dispatch(settings_of(nasty, KEY), sessions, MaildirTransport(tmp_path / "outbox"), now=NOW)
     assert report.delivery.sent == 3, report.to_json()  # the confirmation, Jane's alert, the staff digest
     kinds = set()
     for raw in _maildir(tmp_path):
@@ -167,7 +168,7 @@ def test_every_email_shows_the_payloads_as_text(sessions, tmp_path, nasty):
 @pytest.fixture
 def web(sessions, nasty, monkeypatch, tmp_path):
     monkeypatch.delenv("TRACKER_PUBLIC_URL", raising=False)
-    return caller(create_app(nasty, sessions, KEY, transport_factory=lambda: MaildirTransport(tmp_path / "outbox")))
+    return caller(create_app(application(nasty, sessions, KEY, transport_factory=lambda: MaildirTransport(tmp_path / "outbox"))))
 
 
 def _token_pages(sessions):
@@ -311,7 +312,7 @@ def _state_changing_routes(app) -> set[tuple[str, str]]:
 
 
 def test_every_state_changing_route_is_known(web):
-    app = create_app(nasty_config(), None, KEY)
+    app = create_app(Application(config=nasty_config(), database_url="sqlite://", secret_key=KEY))
     everything = set(_routes(app.routes))
     assert ("GET", "/api/bills") in everything and ("GET", "/signup") in everything  # the walk sees every router
     assert _state_changing_routes(app) == set(STATE_CHANGING)
@@ -372,7 +373,7 @@ def test_a_line_break_in_a_title_is_folded_into_one_subject_line(sessions, tmp_p
         pytest.skip("PostgreSQL text cannot hold NUL, so no title from a site carries one there")
     cfg = parse_config(CONFIG + "  reply_to: \"Campaign office <office@example.org>\"\n", "feeds.yaml")
     with sessions.begin() as s:
-        subscribe(s, cfg, "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
+        subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
                   name="Jane Doe", now=NOW - timedelta(days=1))
     with sessions.begin() as s:
         bill = add_bill(s, "H135", title=f"An Act{brk}Bcc: evil@example.org")
@@ -384,7 +385,7 @@ def test_a_line_break_in_a_title_is_folded_into_one_subject_line(sessions, tmp_p
                           kind="number", created_at=NOW))
         s.add(Event(kind="article.matched", at=NOW, occurred_at=NOW, bill_id=bill.id, article_id=a.id,
                     summary=f"H.135 in the news: {a.title}", payload={}))
-    report = dispatch(cfg, sessions, MaildirTransport(tmp_path / "outbox"), now=NOW, key=KEY)
+    report = dispatch(settings_of(cfg, KEY), sessions, MaildirTransport(tmp_path / "outbox"), now=NOW)
     assert report.delivery.sent == 2 and not report.errors, report.to_json()  # the alert and the staff digest
     for raw in _maildir(tmp_path):
         headers = _headers_of(raw)
@@ -429,13 +430,12 @@ def test_a_public_url_with_a_line_break_is_refused_before_anything_is_queued(ses
     monkeypatch.setenv("TRACKER_PUBLIC_URL", "https://alerts.example.org\r\nBcc: evil@example.org")
     cfg = parse_config(CONFIG, "feeds.yaml")
     with sessions.begin() as s:
-        subscribe(s, cfg, "jane@example.org", frequency="immediate", confirmed=True, now=NOW - timedelta(days=1))
+        subscribe(s, settings_of(cfg), "jane@example.org", frequency="immediate", confirmed=True, now=NOW - timedelta(days=1))
     with sessions.begin() as s:
         add_action(s, add_bill(s, "H135"), "Reported favorably", ["reported-favorably"], date(2026, 11, 30))
-    from alerts.dispatch import BadPublicUrl
-
+    app = Application(config=cfg, sessions=sessions, secret_key=KEY, env=Environment.read())
     with pytest.raises(BadPublicUrl, match="TRACKER_PUBLIC_URL.*line break"):
-        dispatch(cfg, sessions, MaildirTransport(tmp_path / "outbox"), now=NOW, key=KEY)
+        dispatch(app.settings, sessions, MaildirTransport(tmp_path / "outbox"), now=NOW)
     assert _maildir(tmp_path) == []
 
 
@@ -517,7 +517,7 @@ digests:
         from db.engine import make_engine, session_factory
         from tracker.config import load_config
 
-        web = caller(create_app(load_config()[0], session_factory(make_engine(db_url)), b"security-secret"))
+        web = caller(create_app(application(load_config()[0], session_factory(make_engine(db_url)), b"security-secret")))
         assert web("GET", link).status_code == 200
         assert run("crawl").exit_code == 0
         # a failed login (this server offers no AUTH): nothing is sent, everything stays queued

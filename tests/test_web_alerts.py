@@ -10,14 +10,14 @@ from sqlalchemy import select
 from alerts.subscribers import subscribe
 from alerts.tokens import make_token
 from db.models import OutboxMessage, Subscriber, Subscription
-from tests.alerts_world import KEY, config
+from tests.alerts_world import KEY, config, settings_of, application
 from tests.web_client import caller
 from tracker.web.app import create_app
 
 
 @pytest.fixture
 def web(sessions):
-    app = create_app(config(), sessions, KEY)
+    app = create_app(application(config(), sessions, KEY))
     return caller(app)
 
 
@@ -25,7 +25,7 @@ def web(sessions):
 def jane(sessions):
     now = datetime.now(timezone.utc)
     with sessions.begin() as s:
-        sub = subscribe(s, config(), "jane@example.org", bills=["H.135", "S.47"], now=now).subscriber
+        sub = subscribe(s, settings_of(config()), "jane@example.org", bills=["H.135", "S.47"], now=now).subscriber
         return sub.id
 
 
@@ -77,7 +77,7 @@ def test_unsubscribing_suppresses_what_was_queued(web, sessions, jane):
 
     now = datetime.now(timezone.utc)
     with sessions.begin() as s:
-        queue_confirmation(s, config(), s.get(Subscriber, jane), now, KEY)
+        queue_confirmation(s, settings_of(config(), KEY), s.get(Subscriber, jane), now)
     web("POST", f"/unsubscribe?token={make_token(KEY, 'unsubscribe', jane)}")
     with sessions() as s:
         assert [m.state for m in s.scalars(select(OutboxMessage))] == ["suppressed"]

@@ -10,14 +10,14 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from db.models import Article, ArticleBill, BillAction, Event
-from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config
+from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config, settings_of, application
 from tests.web_client import caller
 from tracker.web.app import create_app
 
 
 @pytest.fixture
 def web(sessions):
-    app = create_app(config(), sessions, KEY, transport_factory=lambda: None)
+    app = create_app(application(config(), sessions, KEY, transport_factory=lambda: None))
     return caller(app)
 
 
@@ -165,7 +165,7 @@ def test_no_page_or_api_shows_subscriber_data(web, archive, sessions):
     from alerts.subscribers import subscribe
 
     with sessions.begin() as s:
-        subscribe(s, config(), "secret.supporter@example.org", name="Secret Supporter", confirmed=True,
+        subscribe(s, settings_of(config()), "secret.supporter@example.org", name="Secret Supporter", confirmed=True,
                   now=NOW - timedelta(days=1))
     for path in ("/", "/bills/192/H135", "/events", "/api/events", "/api/bills", "/api/openapi.json",
                  "/api/events?format=csv", "/search?q=secret"):

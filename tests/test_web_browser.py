@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from alerts.transport import SmtpTransport, parse_smtp_url
 from db.models import Article, ArticleBill, BillAction, Subscriber
-from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config
+from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config, application
 from tests.smtp_sink import SmtpSink, free_port
 
 CHROMIUM = shutil.which("chromium")
@@ -57,8 +57,8 @@ def site(sessions, monkeypatch):
     with SmtpSink() as sink:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        monkeypatch.setenv("TRACKER_PUBLIC_URL", base)
-        app = create_app(config(), sessions, KEY, transport_factory=lambda: SmtpTransport(parse_smtp_url(sink.url)))
+        app = create_app(application(config(), sessions, KEY, public_url=base,
+                                     transport_factory=lambda: SmtpTransport(parse_smtp_url(sink.url))))
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

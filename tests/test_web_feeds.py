@@ -13,7 +13,7 @@ import icalendar
 import pytest
 
 from db.models import Article, Event, Hearing
-from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config
+from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config, settings_of, application
 from tests.web_client import caller
 from tracker.web.app import create_app
 
@@ -25,7 +25,7 @@ NASTY = 'An Act <script>alert("x")</script> & regulate\x01 face\x0b surveillance
 @pytest.fixture
 def web(sessions, monkeypatch):
     monkeypatch.delenv("TRACKER_PUBLIC_URL", raising=False)
-    app = create_app(config(), sessions, KEY)
+    app = create_app(application(config(), sessions, KEY))
     return caller(app)
 
 
@@ -110,7 +110,7 @@ def test_no_subscriber_data_in_the_event_log(web, sessions, world):
     from alerts.subscribers import subscribe
 
     with sessions.begin() as s:
-        subscribe(s, config(), "jane.secret@example.org", bills=["H.135"], name="Jane Secret", now=NOW)
+        subscribe(s, settings_of(config()), "jane.secret@example.org", bills=["H.135"], name="Jane Secret", now=NOW)
     body = web("GET", "/events.atom").text
     assert "jane" not in body.lower() and "secret" not in body.lower()
 

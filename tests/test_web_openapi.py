@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from db.engine import make_engine, session_factory
 from db.migrate import upgrade
-from tests.alerts_world import KEY, add_action, add_bill, config
+from tests.alerts_world import KEY, add_action, add_bill, config, application
 from tracker.web.app import create_app
 
 
@@ -22,7 +22,7 @@ def web_schema(tmp_path_factory):
     sessions = session_factory(engine)
     with sessions.begin() as s:
         add_action(s, add_bill(s, "H135"), "Hearing scheduled", ["hearing-scheduled"], date(2021, 11, 16))
-    app = create_app(config(), sessions, KEY, transport_factory=lambda: None)
+    app = create_app(application(config(), sessions, KEY, transport_factory=lambda: None))
     yield schemathesis.openapi.from_asgi("/api/openapi.json", app)
     engine.dispose()
 

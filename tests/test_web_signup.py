@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from alerts.transport import MaildirTransport
 from db.models import Legislator, Subscriber, Subscription
-from tests.alerts_world import KEY, NOW, add_bill, config
+from tests.alerts_world import KEY, NOW, add_bill, config, application
 from tests.test_alerts import _mail
 from tracker.web.app import create_app
 
@@ -25,7 +25,7 @@ def client(sessions, tmp_path):
                                        ("JBE0", "Senate", "Middlesex and Worcester")):
             s.add(Legislator(session=192, member_code=code, name=code, branch=branch, district=district,
                              fetched_at=NOW))
-    app = create_app(config(), sessions, KEY, transport_factory=lambda: MaildirTransport(tmp_path / "outbox"))
+    app = create_app(application(config(), sessions, KEY, transport_factory=lambda: MaildirTransport(tmp_path / "outbox")))
     loop = asyncio.new_event_loop()
     c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("203.0.113.7", 5555)),
                           base_url="http://test")

@@ -19,6 +19,7 @@ from db.models import Event, OutboxMessage, Run
 from tests.kill9_world import queue_alerts
 from tests.smtp_sink import SmtpSink
 from tracker.config import parse_config
+from tests.alerts_world import application
 
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = 500
@@ -153,7 +154,6 @@ def test_a_database_restart_mid_job_fails_that_run_and_the_next_one_works(sessio
     from alerts.transport import MaildirTransport
     from db.models import Bill
     from tracker import jobs as jobs_module
-    from tracker.jobs import JobContext
     from tracker.scheduler import Daemon
 
     def half_written(ctx, now):
@@ -168,7 +168,7 @@ def test_a_database_restart_mid_job_fails_that_run_and_the_next_one_works(sessio
         return {}
 
     monkeypatch.setitem(jobs_module.JOBS, "health", half_written)
-    daemon = Daemon(JobContext(parse_config("", "test"), sessions, lambda: MaildirTransport(tmp_path / "box")))
+    daemon = Daemon(application(parse_config("", "test"), sessions, transport_factory=lambda: MaildirTransport(tmp_path / "box")))
     assert daemon.run_job("health") is False
     monkeypatch.setitem(jobs_module.JOBS, "health", lambda ctx, now: {"ok": 1})
     assert daemon.run_job("health") is True

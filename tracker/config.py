@@ -7,21 +7,44 @@ error. Errors name the file, the line and the key, and suggest a fix.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from spiders.billids import BadBillId, BillId, parse_bill_id
+from spiders.urls import google_news_search_url
 from tracker.durations import parse_duration
 
 
 class ConfigError(Exception):
     """feeds.yaml is missing, not YAML, or does not validate. The message is one line per problem."""
+
+
+def _as_duration(value: Any) -> timedelta:
+    return value if isinstance(value, timedelta) else parse_duration(value)
+
+
+def _as_clock_time(value: Any) -> time:
+    """``"07:00"`` -> 07:00. (Unquoted, YAML reads 07:00 as a number of minutes: ask for quotes.)"""
+    if isinstance(value, time):
+        return value
+    parts = value.split(":") if isinstance(value, str) else []
+    if len(parts) != 2 or not all(p.isdigit() for p in parts) or not (0 <= int(parts[0]) < 24 and 0 <= int(parts[1]) < 60):
+        raise ValueError(f"{value!r} is not a time of day; write HH:MM in quotes, e.g. \"07:00\"")
+    return time(int(parts[0]), int(parts[1]))
+
+
+Duration = Annotated[timedelta, BeforeValidator(_as_duration)]
+"""A duration: written ``90s``, ``30m``, ``6h``, ``1d``, ``1w`` (or seconds) in feeds.yaml, a timedelta once loaded."""
+ClockTime = Annotated[time, BeforeValidator(_as_clock_time)]
+"""A time of day, written ``"HH:MM"``."""
 
 
 class _Strict(BaseModel):
@@ -36,8 +59,8 @@ class MalegislatureSource(_Strict):
     concurrency: int = Field(2, ge=1, le=256)
     timeout_s: float = Field(30.0, gt=0, description="per request")
     crawl_timeout_s: float = Field(1800.0, gt=0, description="a whole crawl; the child is killed past it")
-    detail_every: str = "1d"
-    directory_every: str = Field("7d", description="how often committees and legislators are fetched again")
+    detail_every: Duration = timedelta(days=1)
+    directory_every: Duration = Field(timedelta(days=7), description="how often committees and legislators are fetched again")
     user_agent: str = "ma-bill-tracker/0.1 (+https://github.com/; bill tracker for an advocacy campaign)"
 
     @field_validator("base_url")
@@ -46,16 +69,6 @@ class MalegislatureSource(_Strict):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
-
-    @field_validator("detail_every", "directory_every")
-    @classmethod
-    def _duration(cls, v: str) -> str:
-        parse_duration(v)
-        return v
-
-    @property
-    def detail_interval(self) -> timedelta:
-        return parse_duration(self.detail_every)
 
 
 class GoogleNewsSource(_Strict):
@@ -87,8 +100,6 @@ class NewsSource(_Strict):
     @field_validator("allow_private_networks")
     @classmethod
     def _networks(cls, v: list[str]) -> list[str]:
-        import ipaddress
-
         for text in v:
             try:
                 ipaddress.ip_network(text, strict=False)
@@ -133,7 +144,7 @@ class FeedEntry(_Strict):
     name: str
     url: str | None = None
     google_news: str | None = None
-    every: str | None = None  # default: schedule.poll
+    every: Duration | None = None  # default: schedule.poll
     match: Literal["all", "keywords", "bills"] = "bills"
     keywords: list[str] = []
     fetch_article: bool = False
@@ -144,36 +155,25 @@ class FeedEntry(_Strict):
             raise ValueError("give exactly one of url or google_news")
         if self.url is not None and not self.url.startswith(("http://", "https://")):
             raise ValueError(f"url {self.url!r} must start with http:// or https://")
-        if self.every is not None:
-            parse_duration(self.every)
         return self
 
 
 class Schedule(_Strict):
-    crawl: str = "6h"
-    poll: str = "30m"
-    dispatch: str = "5m"
-    check: str = "5m"  # how often `tracker run` looks for due bills and feeds
-    health: str = "15m"
-    failing_after: str = "6h"  # a source in error this long gets a source.failing event
-    misfire_grace: str = "6h"  # a run missed by less (asleep, restarted) still happens, once
+    crawl: Duration = timedelta(hours=6)
+    poll: Duration = timedelta(minutes=30)
+    dispatch: Duration = timedelta(minutes=5)
+    check: Duration = timedelta(minutes=5)  # how often `tracker run` looks for due bills and feeds
+    health: Duration = timedelta(minutes=15)
+    failing_after: Duration = timedelta(hours=6)  # a source in error this long gets a source.failing event
+    misfire_grace: Duration = timedelta(hours=6)  # a run missed by less (asleep, restarted) still happens, once
     retention: str = "30 3 * * *"  # cron, local time
-    keep_sent_bodies: str = "30d"
-    keep_snapshots: str = "30d"  # unreferenced raw responses are kept this long
-    lease_ttl: str = "2m"  # a worker's hold on a job, renewed while it runs; a dead worker's expires
-
-    @field_validator("crawl", "poll", "dispatch", "check", "health", "failing_after", "misfire_grace",
-                     "keep_sent_bodies", "keep_snapshots", "lease_ttl")
-    @classmethod
-    def _duration(cls, v: str) -> str:
-        parse_duration(v)
-        return v
+    keep_sent_bodies: Duration = timedelta(days=30)
+    keep_snapshots: Duration = timedelta(days=30)  # unreferenced raw responses are kept this long
+    lease_ttl: Duration = timedelta(minutes=2)  # a worker's hold on a job, renewed while it runs; a dead worker's expires
 
     @field_validator("retention")
     @classmethod
     def _cron(cls, v: str) -> str:
-        from apscheduler.triggers.cron import CronTrigger
-
         try:
             CronTrigger.from_crontab(v)
         except ValueError as exc:
@@ -182,28 +182,17 @@ class Schedule(_Strict):
         return v
 
 
-def _clock_time(v: str) -> str:
-    parts = v.split(":")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts) or not (0 <= int(parts[0]) < 24 and 0 <= int(parts[1]) < 60):
-        raise ValueError(f"{v!r} is not a time of day; write HH:MM, e.g. \"07:00\"")
-    return f"{int(parts[0]):02d}:{int(parts[1]):02d}"
-
-
 class StaffDigest(_Strict):
     to: list[str] = []
-    at: str = "07:00"
+    at: ClockTime = time(7, 0)
     send_empty: bool = Field(False, description="send the staff digest even when nothing moved")
-
-    _at = field_validator("at")(classmethod(lambda cls, v: _clock_time(v)))
 
 
 class SupporterDigest(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     from_: str = Field("Campaign <alerts@example.org>", alias="from")
-    at: str = "07:00"
+    at: ClockTime = time(7, 0)
     weekly_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
-
-    _at = field_validator("at")(classmethod(lambda cls, v: _clock_time(v)))
 
 
 class Mail(_Strict):
@@ -214,13 +203,7 @@ class Mail(_Strict):
     unsubscribe_mailbox: str | None = None  # adds a mailto: to List-Unsubscribe
     templates: str | None = None  # a folder whose templates override alerts/templates
     reply_to: str | None = None
-    stale_claim: str = "10m"  # a message claimed this long ago by a worker that died is sent again
-
-    @field_validator("stale_claim")
-    @classmethod
-    def _duration(cls, v: str) -> str:
-        parse_duration(v)
-        return v
+    stale_claim: Duration = timedelta(minutes=10)  # a message claimed this long ago by a worker that died is sent again
 
 
 class Digests(_Strict):
@@ -279,12 +262,10 @@ class Config(_Strict):
     def feed_url(self, feed: FeedEntry) -> str:
         if feed.url:
             return feed.url
-        from spiders.urls import google_news_search_url
-
         return google_news_search_url(self.sources.google_news.base_url, feed.google_news or "")
 
     def feed_interval(self, feed: FeedEntry) -> timedelta:
-        return parse_duration(feed.every or self.schedule.poll)
+        return feed.every or self.schedule.poll
 
     def keywords_by_bill(self) -> dict[str, list[str]]:
         return {parse_bill_id(b.id, self.sources.malegislature.session).canonical: list(b.keywords)
@@ -292,7 +273,7 @@ class Config(_Strict):
 
     def with_overrides(self, **malegislature: Any) -> "Config":
         """A copy with some ``sources.malegislature`` settings replaced (tests, demo, bench)."""
-        src = self.sources.malegislature.model_copy(update=malegislature)
+        src = MalegislatureSource.model_validate(self.sources.malegislature.model_dump() | malegislature)
         return self.model_copy(update={"sources": self.sources.model_copy(update={"malegislature": src})})
 
 
@@ -423,9 +404,9 @@ def _parse_config(text: str, path: str) -> Config:
         raise ConfigError("\n".join(problems)) from None
 
 
-def load_config(path: str | os.PathLike | None = None) -> tuple[Config, Path]:
-    """Load feeds.yaml from ``path``, ``$TRACKER_CONFIG`` or ``./feeds.yaml``."""
-    p = Path(path or os.environ.get("TRACKER_CONFIG") or "feeds.yaml")
+def load_config(path: str | os.PathLike = "feeds.yaml") -> tuple[Config, Path]:
+    """Load and check the configuration file at ``path``."""
+    p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:

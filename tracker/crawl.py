@@ -72,7 +72,7 @@ def _jobs(session: Session, config: Config, now: datetime, only: list[BillId] | 
         query = query.where((Bill.next_check_at.is_(None)) | (Bill.next_check_at <= now))
     if only:
         query = select(Bill).where(Bill.canonical.in_([b.canonical for b in only])).order_by(Bill.id)
-    detail_every = config.sources.malegislature.detail_interval
+    detail_every = config.sources.malegislature.detail_every
     jobs = []
     for bill in session.scalars(query):
         need_detail = bill.detail_checked_at is None or now - bill.detail_checked_at >= detail_every
@@ -110,8 +110,8 @@ def crawl(
     directory when it is due even if no bill is."""
     started = time.monotonic()
     result = CrawlResult()
-    crawl_every = parse_duration(config.schedule.crawl)
-    detail_every = config.sources.malegislature.detail_interval
+    crawl_every = config.schedule.crawl
+    detail_every = config.sources.malegislature.detail_every
     with sessions.begin() as s:
         sync_tracked(s, config, now())
         if bills:

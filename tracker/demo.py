@@ -26,13 +26,15 @@ from sqlalchemy import select, update
 from alerts.dispatch import queue_confirmation
 from alerts.subscribers import confirm, subscribe
 from alerts.transport import MaildirTransport
-from db.engine import make_engine, session_factory
 from db.migrate import upgrade
 from db.models import Bill, Feed, Run
+from tracker.application import Application
 from tracker.config import parse_config
-from tracker.jobs import ONCE_ORDER, JobContext
+from tracker.jobs import ONCE_ORDER
 from tracker.queries import list_bills
 from tracker.replica import Replica, ReplicaServer
+from tracker.replica.news_model import NewsItem, NewsReplica
+from tracker.replica.news_server import NewsServer
 from tracker.scheduler import Daemon
 
 BOSTON = ZoneInfo("America/New_York")
@@ -93,17 +95,10 @@ def _mail(box: Path, seen: set[str]) -> list[tuple[Path, email.message.EmailMess
 
 
 def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, workdir: str | None = None) -> int:
-    from tracker.replica.news_model import NewsItem, NewsReplica
-    from tracker.replica.news_server import NewsServer
-
     folder = Path(workdir or tempfile.mkdtemp(prefix="tracker-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{folder / 'demo.sqlite'}"
     box = folder / "outbox"
-    engine = make_engine(db_url)
-    upgrade(engine)
-    sessions = session_factory(engine)
-    key = secrets.token_bytes(32)
     seen: set[str] = set()
     bills_site, news_site = Replica.bundled(), NewsReplica.bundled()
 
@@ -125,17 +120,22 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
 
     with ReplicaServer(bills_site) as bills_server, NewsServer(news_site) as news_server:
         config = parse_config(DEMO_CONFIG.format(bills=bills_server.base_url, news=news_server.base_url), "demo")
+        # the demo's own application: its config, database, key and maildir; never TRACKER_SMTP_URL
+        app = Application(config=config, database_url=db_url, secret_key=secrets.token_bytes(32),
+                          transport_factory=lambda: MaildirTransport(box), var_dir=folder)
+        upgrade(app.engine)
+        sessions, settings, key = app.sessions, app.settings, app.secret_key
         echo(f"Replicas of malegislature.gov at {bills_server.base_url} and of the news at {news_server.base_url}")
         echo(f"Database {db_url}; emails in the maildir {box}\n")
 
         echo(f"1. {SUPPORTER} signs up for alerts about H.135, and confirms from the link in the email.")
         now = datetime.now(timezone.utc)
         with sessions.begin() as s:
-            sub = subscribe(s, config, SUPPORTER, bills=["H.135"], name="Jane Doe", frequency="immediate",
+            sub = subscribe(s, settings, SUPPORTER, bills=["H.135"], name="Jane Doe", frequency="immediate",
                             house_district="Twenty-Fourth Middlesex", senate_district="Middlesex and Worcester",
                             source="demo", now=now).subscriber
-            queue_confirmation(s, config, sub, now, key)
-        daemon = Daemon(JobContext(config, sessions, lambda: MaildirTransport(box), key=key))
+            queue_confirmation(s, settings, sub, now)
+        daemon = Daemon(app)
         daemon.run_job("dispatch")
         [(path, msg)] = _mail(box, seen)
         echo(f"   mail to {msg['To']}: {msg['Subject']}\n      {path}")
@@ -173,5 +173,5 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
     echo(f"\nEmails: {box}/new   Database: {db_url}")
     echo(f"Try: tracker --db {db_url} status  |  tracker --db {db_url} events --kind hearing.scheduled"
          f"  |  tracker --db {db_url} subscribers list")
-    engine.dispose()
+    app.close()
     return 0 if ok else 1

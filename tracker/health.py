@@ -6,40 +6,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.health import problems
 from db.models import Event
+from db.source_health import open_failures, source_problems
 from tracker.config import Config
-from tracker.durations import parse_duration
-
-HEALTH_KINDS = ("source.failing", "source.recovered")
-
-
-def open_failures(s: Session) -> dict[str, Event]:
-    """source name -> its ``source.failing`` event, for sources not recovered since."""
-    latest: dict[str, Event] = {}
-    for ev in s.scalars(select(Event).where(Event.kind.in_(HEALTH_KINDS)).order_by(Event.id)):
-        latest[(ev.payload or {}).get("source", "")] = ev
-    return {name: ev for name, ev in latest.items() if ev.kind == "source.failing"}
-
-
-def _since(text: str | None, now: datetime) -> datetime:
-    return datetime.fromisoformat(text) if text else now
-
 
 def check_health(config: Config, sessions: sessionmaker[Session], now: datetime) -> list[Event]:
     """Write the health events due now, in one transaction; return them."""
-    failing_after = parse_duration(config.schedule.failing_after)
+    failing_after = config.schedule.failing_after
     events = []
     with sessions.begin() as s:
-        current = {p["source"]: p for p in problems(s, now)}
+        current = {p["source"]: p for p in source_problems(s, now)}
         opened = open_failures(s)
         for name, p in current.items():
-            since = _since(p.get("since"), now)
+            since = datetime.fromisoformat(p["since"]) if p.get("since") else now
             silent = p["problem"].startswith("no new item")
             if name in opened or (not silent and now - since < failing_after):
                 continue
@@ -57,8 +40,3 @@ def check_health(config: Config, sessions: sessionmaker[Session], now: datetime)
                 events.append(rec)
     return events
 
-
-def long_failures(s: Session, now: datetime, longer_than: timedelta = timedelta(days=1)) -> list[Event]:
-    """Open ``source.failing`` events whose trouble began more than ``longer_than`` ago (for staff alerts)."""
-    return [ev for ev in open_failures(s).values()
-            if now - _since((ev.payload or {}).get("since"), now) > longer_than]

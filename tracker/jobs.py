@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from tracker.config import Config
-from tracker.durations import parse_duration
+from alerts.dispatch import DispatchReport, compose_due
+from db.runs import cut_off_before
+from tracker.application import Application
+from tracker.crawl import crawl
+from tracker.health import check_health
+from tracker.news.poll import poll
+from tracker.retention import apply_retention
 
 
 @contextmanager
@@ -26,18 +29,20 @@ def _no_lease(name: str):
 
 @dataclass
 class JobContext:
-    config: Config
-    sessions: sessionmaker[Session]
-    transport_factory: Callable[[], object]
+    app: Application
     stop: threading.Event = field(default_factory=threading.Event)
-    key: bytes | None = None
     lease: Callable[[str], AbstractContextManager[bool]] = _no_lease  # the Daemon gives a real one
+
+    @property
+    def config(self):
+        return self.app.config
+
+    @property
+    def sessions(self):
+        return self.app.sessions
 
 
 def crawl_job(ctx: JobContext, now: datetime) -> dict:
-    from tracker.crawl import crawl
-    from db.runs import cut_off_before
-
     with ctx.sessions() as s:  # this run is the latest; was the one before it killed part-way?
         cut_off = cut_off_before(s, "crawl")
     result = crawl(ctx.config, ctx.sessions, now=lambda: now, due_only=True, stop=ctx.stop,
@@ -47,8 +52,6 @@ def crawl_job(ctx: JobContext, now: datetime) -> dict:
 
 
 def poll_job(ctx: JobContext, now: datetime) -> dict:
-    from tracker.news.poll import poll
-
     result = poll(ctx.config, ctx.sessions, now=lambda: now, stop=ctx.stop)
     return {"feeds": result.checked, "changed": result.changed, "events": len(result.events),
             "errors": len(result.errors)}
@@ -57,17 +60,11 @@ def poll_job(ctx: JobContext, now: datetime) -> dict:
 def _dispatch(ctx: JobContext, now: datetime, kinds) -> dict:
     """Compose under the ``compose`` lease (one worker at a time), then deliver: any number of workers
     may deliver at once, each claiming the messages the others have not (SKIP LOCKED on PostgreSQL)."""
-    from alerts.deliver import deliver
-    from alerts.dispatch import DispatchReport, compose_due, envelope_sender
-
     report = DispatchReport()
     with ctx.lease("compose") as ours:
         if ours:
-            compose_due(ctx.config, ctx.sessions, now, kinds=kinds, key=ctx.key, report=report)
-    mail = ctx.config.mail
-    report.delivery = d = deliver(ctx.sessions, ctx.transport_factory(), envelope_sender(ctx.config),
-                                  rate=mail.messages_per_second, max_attempts=mail.max_attempts,
-                                  stale_after=parse_duration(mail.stale_claim), stop=ctx.stop)
+            compose_due(ctx.app.settings, ctx.sessions, now, kinds=kinds, report=report)
+    report.delivery = d = ctx.app.deliver(stop=ctx.stop)
     counts = {"composed": sum(report.composed.values()), **{k.replace("-", "_"): v for k, v in report.composed.items()}}
     if not ours:
         counts["compose"] = "held by another worker"
@@ -91,16 +88,12 @@ def supporter_digest_job(ctx: JobContext, now: datetime) -> dict:
 
 
 def health_job(ctx: JobContext, now: datetime) -> dict:
-    from tracker.health import check_health
-
     events = check_health(ctx.config, ctx.sessions, now)
     return {"failing": sum(e.kind == "source.failing" for e in events),
             "recovered": sum(e.kind == "source.recovered" for e in events)}
 
 
 def retention_job(ctx: JobContext, now: datetime) -> dict:
-    from tracker.retention import apply_retention
-
     return apply_retention(ctx.config, ctx.sessions, now)
 
 

@@ -16,12 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import ArticleSource, BillAction, Event, OutboxMessage, Snapshot
 from tracker.config import Config
-from tracker.durations import parse_duration
 
 
 def apply_retention(config: Config, sessions: sessionmaker[Session], now: datetime) -> dict:
-    keep = parse_duration(config.schedule.keep_sent_bodies)
-    keep_snapshots = parse_duration(config.schedule.keep_snapshots)
+    keep = config.schedule.keep_sent_bodies
+    keep_snapshots = config.schedule.keep_snapshots
     with sessions.begin() as s:
         referenced = union(select(Event.snapshot_id).where(Event.snapshot_id.is_not(None)),
                            select(BillAction.snapshot_id).where(BillAction.snapshot_id.is_not(None)),

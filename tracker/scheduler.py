@@ -17,7 +17,7 @@ import secrets
 import signal
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time as clock_time, timedelta
 from typing import Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -27,18 +27,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker.durations import parse_duration
-from tracker.jobs import JOBS, LEASED, ONCE_ORDER, JobContext
 from db.leases import Held, holder_name
 from db.runs import finish_run, start_run
+from tracker.application import Application
+from tracker.jobs import JOBS, LEASED, ONCE_ORDER, JobContext
 
 log = logging.getLogger("tracker.run")
 RETRY_START = timedelta(minutes=1)
 RETRY_CAP = timedelta(minutes=30)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _fields(counts: dict | None) -> str:
@@ -46,10 +42,13 @@ def _fields(counts: dict | None) -> str:
 
 
 class Daemon:
-    def __init__(self, ctx: JobContext, clock: Callable[[], datetime] = _utcnow):
-        self.ctx, self.clock = ctx, clock
+    """Runs the jobs of one ``Application`` on schedule (``clock``: the application's unless given)."""
+
+    def __init__(self, app: Application, clock: Callable[[], datetime] | None = None):
+        self.clock = clock or app.clock
+        self.ctx = ctx = JobContext(app)
         self.holder = holder_name(secrets.token_hex(4))
-        self.lease_ttl = parse_duration(ctx.config.schedule.lease_ttl)
+        self.lease_ttl = ctx.config.schedule.lease_ttl
         ctx.lease = self.lease
         self.scheduler: BaseScheduler | None = None
         self.failures: dict[str, int] = {}
@@ -140,12 +139,11 @@ class Daemon:
 
         start = self.clock()
 
-        def every(text: str) -> IntervalTrigger:
-            return IntervalTrigger(seconds=parse_duration(text).total_seconds(), timezone=tz, start_date=start)
+        def every(interval: timedelta) -> IntervalTrigger:
+            return IntervalTrigger(seconds=interval.total_seconds(), timezone=tz, start_date=start)
 
-        def daily(hhmm: str) -> CronTrigger:
-            hour, minute = hhmm.split(":")
-            return CronTrigger(hour=int(hour), minute=int(minute), timezone=tz)
+        def daily(at: clock_time) -> CronTrigger:
+            return CronTrigger(hour=at.hour, minute=at.minute, timezone=tz)
 
         out = {"crawl": every(sched.check), "poll": every(sched.check), "health": every(sched.health),
                "dispatch": every(sched.dispatch), "supporter-digest": daily(cfg.digests.supporters.at),
@@ -155,7 +153,7 @@ class Daemon:
         return out
 
     def build(self, scheduler_cls: type[BaseScheduler] = BlockingScheduler, **options) -> BaseScheduler:
-        grace = int(parse_duration(self.ctx.config.schedule.misfire_grace).total_seconds())
+        grace = int(self.ctx.config.schedule.misfire_grace.total_seconds())
         scheduler = scheduler_cls(
             executors=options.pop("executors", {"default": ThreadPoolExecutor(2)}),
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": grace},

@@ -3,7 +3,8 @@ links to: confirm a subscription, unsubscribe (RFC 8058 one-click POST, and a pa
 button for a plain GET, so a link scanner that opens the link unsubscribes no one), and
 the preferences page. A signed token in the URL authorises each of them (it is the CSRF
 protection of these forms: another site cannot know it). The archive pages, the sign-up
-form and the JSON API are in ``pages``, ``signup`` and ``api`` (assembled by ``site``).
+form and the JSON API are in ``pages``, ``signup`` and ``api``, the Atom and iCal feeds in ``feeds``;
+``errors`` turns every failure into a clear page.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from urllib.parse import parse_qs, urlencode
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.subscribers import FREQUENCIES, active_topics, confirm, unsubscribe
 from alerts.tokens import BadToken, make_token, read_token
 from spiders.billids import dotted
 from db.models import Subscriber
-from tracker.config import Config
+from tracker.application import Application
+from tracker.web import api, feeds, pages, signup
+from tracker.web.errors import install_error_handlers
 from spiders.urls import web_link
 
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
@@ -34,21 +36,25 @@ def _topic_words(topic: str, campaign: str) -> str:
     return f"every bill of {campaign}" if topic == "campaign" else dotted(topic)
 
 
-def create_app(config: Config, sessions: sessionmaker[Session], key: bytes, transport_factory=None) -> FastAPI:
-    """The whole web app. ``transport_factory`` makes the mail transport for sign-up confirmations
-    (default: ``TRACKER_SMTP_URL``, else the maildir)."""
+def create_app(application: Application) -> FastAPI:
+    """The whole web app of a configured ``Application`` (its sessions, key, public URL and mail transport)."""
     app = FastAPI(title="ma-bill-tracker", version="1", docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json",
                   description="The public archive: bills, their actions and events, the coverage, search.")
-    app.state.sessions = sessions
+    config = application.config_or_defaults()
+    app.state.application = application
+    app.state.sessions = sessions = application.sessions
     app.state.config = config
-    app.state.key = key
-    app.state.transport_factory = transport_factory
-    from tracker.web.feeds import router as feeds_router
-    from tracker.web.site import install
+    app.state.key = key = application.secret_key
+    app.state.public_url = application.public_url
+    app.state.public_url_given = application.public_url if application.public_url_given else None
 
-    app.include_router(feeds_router)  # first: /bills/H.135/feed.atom is a feed, not a bill page
-    install(app)
+    app.state.rate_limits = signup.RateLimiter()
+    app.include_router(feeds.router)  # first: /bills/H.135/feed.atom is a feed, not a bill page
+    app.include_router(pages.router)
+    app.include_router(signup.router)
+    app.include_router(api.router)
+    install_error_handlers(app)
 
     def page(title: str, status: int = 200, **ctx) -> HTMLResponse:
         html = TEMPLATES.get_template("page.html").render(title=title, campaign=config.campaign, **ctx)

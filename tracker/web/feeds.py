@@ -25,7 +25,6 @@ which is registered first: use ``?bill=`` for those.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import quote, urlsplit
@@ -53,7 +52,6 @@ FEED_LIMIT = 100
 BOSTON = ZoneInfo("America/New_York")  # hearings are at the State House, whatever the tracker's display zone
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 FEED_TAG_DATE = "2021"  # the date part of the feeds' own tag: ids; fixed so they never change
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 # XML 1.0 allows tab, newline, carriage return and everything from U+0020 except surrogates, U+FFFE, U+FFFF.
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -90,13 +88,13 @@ def _local(dt: datetime) -> str:
 
 def _base_url(request: Request) -> str:
     """Where links point: ``TRACKER_PUBLIC_URL`` (the address behind the reverse proxy), else the request's."""
-    return (os.environ.get("TRACKER_PUBLIC_URL") or str(request.base_url)).rstrip("/")
+    return (request.app.state.public_url_given or str(request.base_url)).rstrip("/")
 
 
-def _authority() -> str:
+def _authority(request: Request) -> str:
     """The host in tag: URIs and UIDs: from ``TRACKER_PUBLIC_URL``, never from the request's Host header, so
     ids stay the same whatever name the server is reached by."""
-    host = urlsplit(os.environ.get("TRACKER_PUBLIC_URL") or DEFAULT_PUBLIC_URL).hostname
+    host = urlsplit(request.app.state.public_url).hostname
     return (host or "localhost").lower()
 
 
@@ -244,7 +242,7 @@ def _events_feed(request: Request) -> bytes:
     config = request.app.state.config
     with request.app.state.sessions() as s:
         rows = _entries(s, None)
-        return atom_feed(_base_url(request), _authority(), feed_id=f"tag:{_authority()},{FEED_TAG_DATE}:events",
+        return atom_feed(_base_url(request), _authority(request), feed_id=f"tag:{_authority(request)},{FEED_TAG_DATE}:events",
                          title=f"{config.campaign.name}: every event",
                          subtitle="Bill actions, hearings, status changes and news, as the tracker records them",
                          self_path="/events.atom", alternate=_base_url(request) + "/", author=config.campaign.name,
@@ -259,8 +257,8 @@ def _bill_feed(request: Request, bill_text: str) -> bytes:
         title = f"{dotted(bill.number)} ({ordinal(bill.session)} General Court)"
         if bill.title:
             title += f": {clean_line(bill.title)}"
-        return atom_feed(_base_url(request), _authority(),
-                         feed_id=f"tag:{_authority()},{FEED_TAG_DATE}:bills/{bill.canonical}",
+        return atom_feed(_base_url(request), _authority(request),
+                         feed_id=f"tag:{_authority(request)},{FEED_TAG_DATE}:bills/{bill.canonical}",
                          title=title, subtitle=f"Every recorded change to {dotted(bill.number)}, and the news about it",
                          self_path=_bill_path(bill) + "/feed.atom", alternate=bill.url, author=config.campaign.name,
                          rows=rows, fallback_updated=bill.created_at or EPOCH)
@@ -342,7 +340,7 @@ def _hearings(request: Request, bill_text: str | None) -> bytes:
             bill = _find_bill(request, s, bill_text)
             query = query.where(Hearing.bill_id == bill.id)
             name = f"Hearings on {dotted(bill.number)}"
-        return hearings_calendar([tuple(r) for r in s.execute(query)], _authority(), name)
+        return hearings_calendar([tuple(r) for r in s.execute(query)], _authority(request), name)
 
 
 @router.api_route("/hearings.ics", methods=["GET", "HEAD"], include_in_schema=False)

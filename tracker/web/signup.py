@@ -22,9 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from alerts.addresses import BadAddress, normalise_email
+from alerts.dispatch import queue_confirmation
 from alerts.subscribers import FREQUENCIES, BadSubscription, subscribe
 from alerts.tokens import make_token
-from tracker.directory import districts
+from db.directory import districts
 from tracker.queries import list_bills
 from tracker.web.common import render
 
@@ -102,15 +103,13 @@ async def signup_post(request: Request):
 def _subscribe_once_or_twice(app, address: str, chosen: list[str], values: dict, now: datetime):
     """Two sign-ups of one address at the same moment: the loser of the race on the unique address
     finds the winner's row when it tries again, and adds its choices to it."""
-    from alerts.dispatch import queue_confirmation
-
     for attempt in (1, 2):
         try:
             with app.state.sessions.begin() as s:
-                out = subscribe(s, app.state.config, address, bills=chosen, name=values["name"] or None,
+                out = subscribe(s, app.state.application.settings, address, bills=chosen, name=values["name"] or None,
                                 frequency=values["frequency"], house_district=values["house_district"] or None,
                                 senate_district=values["senate_district"] or None, source="web", now=now)
-                row = (queue_confirmation(s, app.state.config, out.subscriber, now, app.state.key)
+                row = (queue_confirmation(s, app.state.application.settings, out.subscriber, now)
                        if out.needs_confirmation else None)
                 return (row.id if row is not None else None), out.subscriber.id, out.subscriber.status
         except IntegrityError:
@@ -119,9 +118,6 @@ def _subscribe_once_or_twice(app, address: str, chosen: list[str], values: dict,
 
 
 def _signup(request: Request, body: bytes):
-    from alerts.deliver import deliver
-    from alerts.dispatch import envelope_sender
-
     app = request.app
     if len(body) > MAX_FORM:
         return render(request, "page.html", status=413, title="Too much", message="That form was too large.")
@@ -157,9 +153,7 @@ def _signup(request: Request, body: bytes):
     except BadSubscription as exc:
         return refuse(str(exc))
     if row_id is not None:
-        config = app.state.config
-        deliver(app.state.sessions, app.state.transport_factory(), envelope_sender(config),
-                rate=config.mail.messages_per_second, max_attempts=config.mail.max_attempts, only_ids=[row_id])
+        app.state.application.deliver(only_ids=[row_id])
     if status == "active":
         prefs = "/preferences?" + urlencode({"token": make_token(app.state.key, "preferences", sub_id, now)})
         return render(request, "page.html", title="You are already subscribed",

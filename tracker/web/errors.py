@@ -1,5 +1,5 @@
-"""Assembles the web app: the archive pages, the sign-up form, the JSON API, and error handling that
-turns every bad request into a 4xx with a clear message (HTML for pages, JSON under /api)."""
+"""Error handling of the web app: every bad request becomes a 4xx with a clear message (an HTML page,
+or JSON under /api), a slow query or an unreachable database a 503."""
 
 from __future__ import annotations
 
@@ -9,24 +9,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tracker.web import api, pages, signup
 from tracker.web.common import render
 
 
-def _default_transport():
-    from alerts.transport import transport_from_env
-
-    return transport_from_env()
-
-
-def install(app: FastAPI) -> None:
-    if app.state.transport_factory is None:
-        app.state.transport_factory = _default_transport
-    app.state.rate_limits = signup.RateLimiter()
-    app.include_router(pages.router)
-    app.include_router(signup.router)
-    app.include_router(api.router)
-
+def install_error_handlers(app: FastAPI) -> None:
     def problem(request: Request, status: int, message: str):
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message, "status": status}, status_code=status)

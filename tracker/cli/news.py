@@ -1,0 +1,95 @@
+"""The news commands: ``tracker poll``, ``articles``, ``search``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tracker.application import Application
+from tracker.cli.common import FORMATS, Fail, parse_since, pass_app
+from tracker.news.queries import BadQuery, list_articles, search as run_search
+from tracker.output import emit_json, emit_rows, progress
+
+
+@click.command()
+@click.option("--feed", "feeds", multiple=True, metavar="NAME", help="poll only this feed, due or not (repeatable)")
+@click.option("--all", "all_feeds", is_flag=True, help="poll every feed now, ignoring schedules")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_app
+def poll(app: Application, feeds: tuple[str, ...], all_feeds: bool, fmt: str) -> None:
+    """One pass over the feeds that are due; print the articles kept and their bills."""
+    from tracker.news.poll import UnknownFeed, poll as run_poll  # lazy: start-up time (Scrapy, 1.1 s)
+
+    config = app.config
+    sessions = app.ready_sessions()
+
+    def show(outcome):
+        tick()
+        if fmt != "table":
+            return
+        for ev in outcome.events:
+            click.echo(f"{ev.kind:16} {ev.summary}")
+        if outcome.error:
+            e = outcome.error
+            click.echo(f"tracker: feed {e['source']} {e['url']}: {e['error']}", err=True)
+
+    try:
+        with progress("feeds checked") as tick:
+            result = run_poll(config, sessions, list(feeds) or None, all_feeds, on_outcome=show)
+    except UnknownFeed as exc:
+        raise Fail(str(exc)) from None
+    if fmt == "json":
+        emit_json(result.to_json())
+    else:
+        click.echo(f"checked {result.checked} feeds: {result.changed} changed, {len(result.events)} events, "
+                   f"{len(result.errors)} errors")
+    if result.errors:
+        sys.exit(1)
+
+
+@click.command()
+@click.option("--bill", "bill", metavar="ID", help="only articles linked to this bill")
+@click.option("--since", metavar="T", help="ISO date/time, or a duration back from now (24h, 7d)")
+@click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_app
+def articles(app: Application, bill: str | None, since: str | None, limit: int, fmt: str) -> None:
+    """Articles kept, newest first, with their sources and matched bills."""
+    app.config_or_defaults()
+    bid = app.bill_id(bill) if bill else None
+    with app.ready_sessions()() as s:
+        rows = list_articles(s, bid, parse_since(since), limit)
+    if fmt == "table":
+        for r in rows:
+            r["bills"] = " ".join(b["id"] for b in r["bills"])
+    emit_rows(rows, ["id", "published_at", "source", "title", "bills", "url"], fmt)
+
+
+@click.command()
+@click.argument("query")
+@click.option("--since", metavar="T", help="ISO date/time, or a duration back from now")
+@click.option("--until", metavar="T", help="ISO date/time")
+@click.option("--bill", "bill", metavar="ID", help="only results about this bill")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_app
+def search(app: Application, query: str, since: str | None, until: str | None, bill: str | None, limit: int,
+           fmt: str) -> None:
+    """Full-text search over articles and bill actions, newest first."""
+    app.config_or_defaults()
+    bid = app.bill_id(bill) if bill else None
+    with app.ready_sessions()() as s:
+        try:
+            rows = run_search(s, query, parse_since(since), parse_since(until, "--until"), bid, limit)
+        except BadQuery as exc:
+            raise Fail(str(exc)) from None
+    if fmt == "table":
+        for r in rows:
+            r["when"] = r.get("published_at") or r.get("date")
+            r["what"] = r.get("title") if r["type"] == "article" else f"{r['bill']} {r['branch']}"
+    emit_rows(rows, ["type", "when", "what", "snippet"] if fmt == "table" else
+              ["type", "bill", "date", "published_at", "title", "url", "snippet"], fmt)
+
+
+COMMANDS = [poll, articles, search]

@@ -1,0 +1,83 @@
+"""The commands that run the tracker as a service and watch it: ``tracker run`` (the scheduler),
+``tracker serve`` (the web app) and ``tracker status``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+
+import click
+
+from tracker.application import Application
+from tracker.cli.common import pass_app
+from tracker.output import emit_json, emit_rows
+from tracker.status import status as read_status
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="run every job one time (crawl, poll, health, dispatch, retention) and exit")
+@pass_app
+def run(app: Application, once: bool) -> None:
+    """Crawl, poll, alert and send digests on schedule until stopped (SIGTERM or Ctrl-C)."""
+    from tracker.scheduler import Daemon  # lazy: start-up time (APScheduler and every job's code, 1.8 s)
+
+    app.config
+    app.ready_sessions()
+    app.transport()  # a bad TRACKER_SMTP_URL is refused at start, not at the first dispatch
+    app.settings  # likewise a bad TRACKER_PUBLIC_URL
+    daemon = Daemon(app)
+    if once:
+        sys.exit(0 if daemon.run_once() else 1)
+    daemon.serve()
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@pass_app
+def serve(app: Application, host: str, port: int) -> None:
+    """The web app: the archive, sign-up, and the confirmation, unsubscribe and preference pages emails link to."""
+    import uvicorn  # lazy: start-up time (FastAPI, uvicorn and the pages, 0.6 s)
+
+    from tracker.web.app import create_app
+
+    app.public_url  # the confirmation emails sign-ups send link there: refuse a bad one now, not per request
+    app.config_or_defaults()
+    web = create_app(app, sessions=app.ready_sessions())
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_app
+def status(app: Application, fmt: str) -> None:
+    """Health of every source: last success, failing since, next check, last error."""
+    app.config_or_defaults()
+    with app.ready_sessions()() as s:
+        data = read_status(s)
+    if fmt == "json":
+        emit_json(data)
+        return
+    now = datetime.now(timezone.utc)
+    rows = []
+    for src in data["sources"]:
+        state = "ok"
+        if not src["ok"]:
+            since = datetime.fromisoformat(src["failing_since"]) if src["failing_since"] else now
+            hours = (now - since).total_seconds() / 3600
+            state = f"FAILING {hours:.0f}h" if hours >= 1 else "FAILING"
+        rows.append(src | {"state": state})
+    emit_rows(rows, ["name", "kind", "state", "last_success", "next_check_at", "error"], "table")
+    if not rows:
+        click.echo("no sources yet: run tracker crawl and tracker poll")
+    box = data["outbox"]
+    click.echo("outbox: " + ", ".join(f"{box[k]} {k}" for k in ("queued", "sending", "sent", "failed", "suppressed"))
+               + (f" ({box['uncertain']} sent again after a broken connection)" if box.get("uncertain") else ""))
+    if data["digests"]:
+        click.echo("last sent: " + ", ".join(f"{k} {v}" for k, v in sorted(data["digests"].items())))
+    if data["runs"]:
+        emit_rows([r | {"state": {True: "ok", False: "FAILED", None: "unfinished"}[r["ok"]]} for r in data["runs"]],
+                  ["job", "state", "started_at", "finished_at", "error"], "table", title="Runs")
+
+
+COMMANDS = [run, serve, status]

@@ -1,0 +1,126 @@
+"""The supporter commands: ``tracker subscribe`` and ``tracker subscribers list|remove|import``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from alerts.dispatch import queue_confirmation
+from alerts.subscribers import BadSubscription, import_csv, list_supporters, remove, subscribe as add
+from db.models import Subscriber
+from tracker.application import Application
+from tracker.cli.common import FORMATS, Fail, pass_app, report_delivery
+from tracker.output import emit_rows
+
+
+def _send(app: Application, ids: list[int]):
+    """Send the confirmations just queued (and nothing else)."""
+    return app.deliver(only_ids=ids) if ids else None
+
+
+@click.command()
+@click.argument("email")
+@click.option("--bill", "bills", multiple=True, metavar="ID", help="a bill to follow (repeatable); none: the whole campaign")
+@click.option("--frequency", type=click.Choice(["immediate", "daily", "weekly"]), help="default daily")
+@click.option("--name", help="the supporter's name, for the greeting")
+@click.option("--house-district", metavar="NAME", help='e.g. "Second Middlesex", for their own representative')
+@click.option("--senate-district", metavar="NAME", help="for their own senator")
+@click.option("--confirmed", is_flag=True, help="the address is already confirmed: send no confirmation email")
+@pass_app
+def subscribe(app: Application, email: str, bills, frequency, name, house_district, senate_district,
+              confirmed) -> None:
+    """Add a supporter and send them a confirmation email."""
+    settings = app.settings
+    app.transport()  # a bad TRACKER_SMTP_URL is refused before anything is written
+    now = datetime.now(timezone.utc)
+    with app.ready_sessions().begin() as s:
+        try:
+            out = add(s, settings, email, bills=list(bills), name=name, frequency=frequency,
+                      house_district=house_district, senate_district=senate_district, confirmed=confirmed, now=now)
+        except BadSubscription as exc:
+            raise Fail(str(exc)) from None
+        row = queue_confirmation(s, settings, out.subscriber, now) if out.needs_confirmation else None
+        sub_email, status = out.subscriber.email, out.subscriber.status
+        ids = [row.id] if row is not None else []
+    report = _send(app, ids)
+    what = "added" if out.created else "updated"
+    note = {"active": "confirmed", "pending": "a confirmation email was sent" if ids else
+            "waiting for confirmation (one confirmation email a day)"}.get(status, status)
+    click.echo(f"{sub_email} {what}: {note}")
+    report_delivery(report)
+    if report is not None and (report.down or report.failed):
+        sys.exit(1)
+
+
+@click.group()
+def subscribers() -> None:
+    """Manage supporters: list, remove, import."""
+
+
+@subscribers.command("list")
+@click.option("--status", type=click.Choice(["pending", "active", "unsubscribed", "bounced"]))
+@click.option("--format", "fmt", type=FORMATS, default="table")
+@pass_app
+def subscribers_list(app: Application, status: str | None, fmt: str) -> None:
+    """Supporters with their topics, frequency and status."""
+    app.config_or_defaults()
+    with app.ready_sessions()() as s:
+        rows = list_supporters(s, status)
+    if fmt != "json":
+        for r in rows:
+            r["topics"] = " ".join(r["topics"])
+    emit_rows(rows, ["email", "name", "status", "frequency", "topics", "house_district", "senate_district"]
+              if fmt != "json" else [], fmt)
+
+
+@subscribers.command("remove")
+@click.argument("email")
+@pass_app
+def subscribers_remove(app: Application, email: str) -> None:
+    """Delete a supporter and everything stored about them."""
+    app.config_or_defaults()
+    with app.ready_sessions().begin() as s:
+        try:
+            found = remove(s, email)
+        except BadSubscription as exc:
+            raise Fail(str(exc)) from None
+    if not found:
+        raise Fail(f"{email}: no such supporter", 1)
+    click.echo(f"{email} removed")
+
+
+@subscribers.command("import")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--confirmed", is_flag=True, help="the addresses are already confirmed: send no confirmation emails")
+@pass_app
+def subscribers_import(app: Application, path: str, confirmed: bool) -> None:
+    """Import supporters from a CSV file (email,name,bills,frequency,house_district,senate_district)."""
+    settings = app.settings
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Fail(f"{path}: cannot read: {exc}") from None
+    now = datetime.now(timezone.utc)
+    ids = []
+    with app.ready_sessions().begin() as s:
+        try:
+            report = import_csv(s, settings, text, path, confirmed=confirmed, now=now)
+        except BadSubscription as exc:
+            raise Fail(str(exc)) from None
+        for sid in report.to_confirm:
+            row = queue_confirmation(s, settings, s.get(Subscriber, sid), now)
+            if row is not None:
+                ids.append(row.id)
+    for err in report.errors:
+        click.echo(f"tracker: {err}", err=True)
+    click.echo(f"{report.added} added, {report.updated} updated, {len(report.errors)} rows refused; "
+               f"{len(ids)} confirmation emails queued")
+    report_delivery(_send(app, ids))
+    if report.errors:
+        sys.exit(1)
+
+
+COMMANDS = [subscribe, subscribers]
