@@ -12,7 +12,7 @@ from alerts.context import ContextCache, asks
 from alerts.render import Rendered, build_message, render_html, render_text, templates
 from alerts.selection import is_urgent
 from alerts.tokens import make_token
-from alerts.wording import day, headline, sentence
+from alerts.wording import ACTION_HEADLINES, day, headline, sentence
 from db.models import Event, Subscriber
 from alerts.settings import AlertSettings
 from spiders.billids import dotted
@@ -38,8 +38,6 @@ def priority(ev: Event, now: datetime) -> tuple:
 
 
 def headline_kind(ev: Event) -> bool:
-    from alerts.wording import ACTION_HEADLINES
-
     kinds = set((ev.payload or {}).get("kinds") or [])
     return any(k in kinds for k, _ in ACTION_HEADLINES if k not in ("referral", "reporting-date-extended"))
 

@@ -223,6 +223,13 @@ class Application:
             self._settings = alert_settings(self.config, secret_key=self.secret_key, public_url=self.public_url)
         return self._settings
 
+    def check(self) -> None:
+        """Refuse at start, not at the first job: a bad feeds.yaml, database, TRACKER_SMTP_URL or
+        TRACKER_PUBLIC_URL raises here (ConfigError, DatabaseNotReady, BadSmtpUrl, BadPublicUrl)."""
+        self.ready_sessions()
+        self.transport()
+        self.settings  # builds and checks the alert settings (the public URL among them)
+
     # -- mail ---------------------------------------------------------------------------------------------------
 
     def transport(self):

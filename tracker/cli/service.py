@@ -21,10 +21,7 @@ def run(app: Application, once: bool) -> None:
     """Crawl, poll, alert and send digests on schedule until stopped (SIGTERM or Ctrl-C)."""
     from tracker.scheduler import Daemon  # lazy: start-up time (APScheduler and every job's code, 1.8 s)
 
-    app.config
-    app.ready_sessions()
-    app.transport()  # a bad TRACKER_SMTP_URL is refused at start, not at the first dispatch
-    app.settings  # likewise a bad TRACKER_PUBLIC_URL
+    app.check()
     daemon = Daemon(app)
     if once:
         sys.exit(0 if daemon.run_once() else 1)
@@ -37,13 +34,12 @@ def run(app: Application, once: bool) -> None:
 @pass_app
 def serve(app: Application, host: str, port: int) -> None:
     """The web app: the archive, sign-up, and the confirmation, unsubscribe and preference pages emails link to."""
-    import uvicorn  # lazy: start-up time (FastAPI, uvicorn and the pages, 0.6 s)
+    import uvicorn  # lazy, like the next: start-up time that only this command needs
 
-    from tracker.web.app import create_app
+    from tracker.web.app import create_app  # lazy: start-up time (FastAPI and the pages, 0.6 s)
 
-    app.public_url  # the confirmation emails sign-ups send link there: refuse a bad one now, not per request
-    app.config_or_defaults()
-    web = create_app(app, sessions=app.ready_sessions())
+    app.ready_sessions()
+    web = create_app(app)  # a bad TRACKER_PUBLIC_URL (where sign-up confirmations link) is refused here, at start
     uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
