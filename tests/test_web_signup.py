@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from alerts.dispatch import queue_confirmation
+from alerts.subscribers import subscribe
 from alerts.transport import MaildirTransport
-from db.models import Legislator, Subscriber, Subscription
+from db.models import Legislator, OutboxMessage, Subscriber, Subscription
 from tests.alerts_world import KEY, NOW, add_bill, config, application
 from tests.test_alerts import _mail
 from tracker.web.app import create_app
@@ -123,3 +126,34 @@ def test_the_same_address_cannot_be_flooded(client, tmp_path, monkeypatch):
     statuses = [_post(client, csrf).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
     assert len(_mail(tmp_path)) == 1  # and at most one confirmation email a day anyway
+
+
+def test_a_sign_up_delivers_with_the_configured_stale_claim(sessions, tmp_path):
+    """The sign-up sends its confirmation through the one delivery wiring: a message another machine's worker
+    claimed longer ago than ``mail.stale_claim`` (here 1 minute, not the default 10) is taken back and sent."""
+    cfg = config()
+    cfg = cfg.model_copy(update={"mail": cfg.mail.model_copy(update={"stale_claim": timedelta(minutes=1)})})
+    app = application(cfg, sessions, KEY, transport_factory=lambda: MaildirTransport(tmp_path / "outbox"))
+    with sessions.begin() as s:
+        add_bill(s, "H135")
+        add_bill(s, "S47")
+        stuck = subscribe(s, app.settings, "stuck@example.org", now=NOW).subscriber
+        row = queue_confirmation(s, app.settings, stuck, NOW)
+        row.state, row.claimed_by = "sending", "elsewhere:4242:abcd@another-machine"
+        row.claimed_at = datetime.now(timezone.utc) - timedelta(minutes=5)
+    loop = asyncio.new_event_loop()
+    web = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(app), client=("203.0.113.8", 5555)),
+                            base_url="http://test")
+    try:
+        page = loop.run_until_complete(web.get("/signup"))
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+        r = loop.run_until_complete(web.post("/signup", data={"csrf": csrf, "email": "jane@example.org",
+                                                                "frequency": "weekly"}))
+    finally:
+        loop.run_until_complete(web.aclose())
+        loop.close()
+    assert r.status_code == 200 and "Check your email" in r.text
+    with sessions() as s:
+        again = s.get(OutboxMessage, row.id)
+        assert (again.state, again.uncertain) == ("queued", 1)  # taken back, counted; with 10 minutes: still stuck
+    assert [m["To"] for m in _mail(tmp_path)] == ["jane@example.org"]  # the sign-up sends its own mail only
