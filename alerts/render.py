@@ -71,9 +71,6 @@ class Rendered:
     data: bytes  # the whole message, CRLF line endings
     html: str
 
-    def as_bytes(self) -> bytes:
-        return self.data
-
 
 @lru_cache(maxsize=16)
 def _mailbox_of(text: str, what: str):

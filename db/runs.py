@@ -47,7 +47,7 @@ def cut_off_before(s: Session, job: str) -> bool:
     return s.scalar(select(Run.finished_at).where(Run.id == ids[1])) is None
 
 
-def last_runs(s: Session, limit_per_job: int = 1) -> list[dict]:
+def last_runs(s: Session) -> list[dict]:
     """The latest run of each job, newest first."""
     latest = (select(Run.job, func.max(Run.id).label("id")).group_by(Run.job)).subquery()
     rows = s.scalars(select(Run).join(latest, Run.id == latest.c.id).order_by(Run.started_at.desc()))
