@@ -226,6 +226,7 @@ class Application:
     def check(self) -> None:
         """Refuse at start, not at the first job: a bad feeds.yaml, database, TRACKER_SMTP_URL or
         TRACKER_PUBLIC_URL raises here (ConfigError, DatabaseNotReady, BadSmtpUrl, BadPublicUrl)."""
+        self.config  # first: a bad feeds.yaml is told before the database is opened
         self.ready_sessions()
         self.transport()
         self.settings  # builds and checks the alert settings (the public URL among them)
