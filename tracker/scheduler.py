@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.durations import parse_duration
 from tracker.jobs import JOBS, LEASED, ONCE_ORDER, JobContext
+from db.checks import backoff
 from db.leases import Held, holder_name
 from db.runs import finish_run, start_run
 
@@ -127,7 +128,7 @@ class Daemon:
     def _retry(self, name: str, failures: int) -> None:
         if self.scheduler is None or not self.scheduler.running or self.ctx.stop.is_set():
             return
-        delay = min(RETRY_CAP, RETRY_START * 2 ** (failures - 1))
+        delay = backoff(failures, RETRY_START, RETRY_CAP)
         self.scheduler.add_job(self.run_job, "date", args=[name], id=f"retry-{name}", replace_existing=True,
                                run_date=self.clock() + delay, name=f"retry {name}")
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.checks import backoff
 from db.models import Bill, BillAction, Event, Hearing, Snapshot
 from spiders.actions import classify, current_committee, parse_hearing, stage
 from spiders.observations import decode_history, decode_snapshot_body
@@ -25,8 +26,6 @@ from spiders.records import HistoryAction
 from spiders.billids import BillId, dotted, ordinal, session_ended
 
 LOCAL = ZoneInfo("America/New_York")
-BACKOFF_START = timedelta(minutes=5)
-BACKOFF_CAP = timedelta(hours=12)
 
 
 @dataclass
@@ -35,10 +34,6 @@ class BillOutcome:
     changed: bool = False
     events: list[Event] = field(default_factory=list)
     error: dict | None = None
-
-
-def backoff(error_count: int) -> timedelta:
-    return min(BACKOFF_CAP, BACKOFF_START * (2 ** max(0, error_count - 1)))
 
 
 def keyed(history: list[HistoryAction]) -> list[tuple[tuple, HistoryAction]]:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.checks import backoff
 from db.models import Article, Bill, Feed
 from spiders.feeds import ArticleJob, FeedJob
 from spiders.billids import parse_bill_id
@@ -29,7 +30,6 @@ from spiders.matching import BillMatcher
 from tracker.news.store import FeedOutcome, FeedWriter, StoryIndex, bill_index
 from spiders.urls import canonical_url
 from tracker.results import RunResult
-from tracker.store import backoff
 
 log = logging.getLogger("tracker.poll")
 FULLTEXT_BATCH = 200
