@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.checks import throttled_until
 from db.models import Bill
 from spiders.observations import BillJob
 from spiders.billids import BillId, parse_bill_id
@@ -163,19 +164,14 @@ def crawl(
     return result
 
 
-# a throttle without Retry-After (or with 0) still waits this long
-MIN_THROTTLE_WAIT_S = 300
-
-
 def _postpone(sessions: sessionmaker[Session], result: CrawlResult, pending: set[str], at: datetime) -> None:
     """The site throttled us: every bill this crawl did not finish waits as long as the site asked
-    (at least ``MIN_THROTTLE_WAIT_S``). No bill is blamed; the crawl reports one error."""
-    wait = max(int(result.throttled["retry_after_s"] or 0), MIN_THROTTLE_WAIT_S)
-    until = at + timedelta(seconds=wait)
+    (at least ``THROTTLE_MIN_WAIT``). No bill is blamed; the crawl reports one error."""
+    until = throttled_until(at, timedelta(seconds=int(result.throttled["retry_after_s"] or 0)))
+    wait = int((until - at).total_seconds())
     with sessions.begin() as s:
         for bill in s.scalars(select(Bill).where(Bill.canonical.in_(sorted(pending)))):
-            if bill.next_check_at is None or bill.next_check_at < until:
-                bill.next_check_at = until
+            bill.postponed(until)
     result.throttled["postponed"] = len(pending)
     result.errors.append({"source": "malegislature", "url": result.throttled["url"],
                           "error": f"{result.throttled['error']}; crawl stopped, {len(pending)} bills wait "
@@ -220,8 +216,6 @@ def _record_failure(sessions: sessionmaker[Session], canonical: str, obs: dict, 
     err["bill"] = canonical
     with sessions.begin() as s:
         bill = s.scalar(select(Bill).where(Bill.canonical == canonical))
-        if bill is None:  # a discovered bill that failed on first sight: not tracked until it works
-            return BillOutcome(canonical, error=err)
-        outcome = BillWriter(s, at, parse_duration("6h"), parse_duration("1d")).failure(bill, {"error": err})
-        outcome.error = err
-        return outcome
+        if bill is not None:  # a discovered bill that failed on first sight is not tracked until it works
+            bill.failed(at, err["url"], err["error"])
+    return BillOutcome(canonical, error=err)

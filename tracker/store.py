@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.checks import backoff
 from db.models import Bill, BillAction, Event, Hearing, Snapshot
 from spiders.actions import classify, current_committee, parse_hearing, stage
 from spiders.observations import decode_history, decode_snapshot_body
@@ -112,24 +111,9 @@ class BillWriter:
 
     # -- outcomes -------------------------------------------------------------
 
-    def failure(self, bill: Bill, obs: dict) -> BillOutcome:
-        bill.last_checked_at = self.now
-        bill.error_count = (bill.error_count or 0) + 1
-        bill.failing_since = bill.failing_since or self.now
-        err = obs["error"]
-        bill.last_error = f"{err['url']}: {err['error']}"
-        bill.next_check_at = self.now + backoff(bill.error_count)
-        return BillOutcome(bill.canonical, error=err)
-
     def _succeeded(self, bill: Bill, obs: dict) -> None:
-        bill.last_checked_at = self.now
-        bill.last_success_at = self.now
-        bill.error_count = 0
-        bill.failing_since = None
-        bill.last_error = None
-        bill.next_check_at = self.now + self.crawl_every
-        bill.etag = obs.get("etag")
-        bill.last_modified = obs.get("last_modified")
+        bill.checked_ok(self.now, self.now + self.crawl_every, etag=obs.get("etag"),
+                        last_modified=obs.get("last_modified"))
         bill.url = obs.get("url") or bill.url
 
     def unchanged(self, bill: Bill, obs: dict) -> BillOutcome:

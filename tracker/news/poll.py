@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.checks import backoff
 from db.models import Article, Bill, Feed
 from spiders.feeds import ArticleJob, FeedJob
 from spiders.billids import parse_bill_id
@@ -169,10 +168,8 @@ def _store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories)
                 outcome = FeedWriter(s, at, matcher, bills, stories, config.sources.google_news.base_url).apply(feed, cfg, obs)
                 feed.content_hash = obs.get("content_hash")
                 feed.title = obs.get("title") or feed.title
-            feed.etag, feed.last_modified = obs.get("etag"), obs.get("last_modified")
-            feed.last_checked_at = feed.last_success_at = at
-            feed.error_count, feed.failing_since, feed.last_error = 0, None, None
-            feed.next_check_at = _next_check(config, cfg, obs, at)
+            feed.checked_ok(at, _next_check(config, cfg, obs, at), etag=obs.get("etag"),
+                            last_modified=obs.get("last_modified"))
             s.flush()
             return outcome
     except Exception as exc:  # one feed's bad data must not stop the others
@@ -184,14 +181,7 @@ def _store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories)
 def _failure(sessions, feed_id: int, err: dict, retry_after_s: int | None, at: datetime, config: Config) -> FeedOutcome:
     with sessions.begin() as s:
         feed = s.get(Feed, feed_id)
-        feed.last_checked_at = at
-        feed.error_count = (feed.error_count or 0) + 1
-        feed.failing_since = feed.failing_since or at
-        feed.last_error = f"{err['url']}: {err['error']}"
-        wait = backoff(feed.error_count)
-        if retry_after_s:
-            wait = max(wait, timedelta(seconds=retry_after_s))
-        feed.next_check_at = at + wait
+        feed.failed(at, err["url"], err["error"], timedelta(seconds=retry_after_s) if retry_after_s else None)
         return FeedOutcome(feed.name, error=err)
 
 
@@ -203,8 +193,7 @@ def _hold_host(sessions, feed_id: int) -> int:
         host = _host(throttled.url)
         held = 0
         for feed in s.scalars(select(Feed).where(Feed.active.is_(True), Feed.id != feed_id)):
-            if _host(feed.url) == host and (feed.next_check_at is None or feed.next_check_at < throttled.next_check_at):
-                feed.next_check_at = throttled.next_check_at
+            if _host(feed.url) == host and feed.postponed(throttled.next_check_at):
                 held += 1
     if held:
         log.warning("job=poll throttled host=%s until=%s other_feeds_held=%d", host,
