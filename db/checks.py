@@ -72,10 +72,12 @@ class CheckState:
             wait = max(wait, at_least)
         self.next_check_at = now + wait
 
-    def postponed(self, until: datetime) -> bool:
+    def postponed(self, until: datetime, asked_at: datetime | None = None) -> bool:
         """The site asked us to wait until ``until``: not this row's failure, so ``error_count``,
         ``failing_since`` and ``last_error`` are left alone. A later ``next_check_at`` is kept.
-        True when the next check moved."""
+        ``asked_at``: this row's request is the one the site answered so. True when the next check moved."""
+        if asked_at is not None:
+            self.last_checked_at = asked_at
         if self.next_check_at is not None and self.next_check_at >= until:
             return False
         self.next_check_at = until

@@ -131,6 +131,7 @@ def crawl(
                 result.errors.extend(result.directory.errors)
         return result
     pending = {j.canonical for j in jobs}
+    asked: set[str] = set()  # the bills whose request the site answered with the throttle
     api_answered = False  # did the API answer for at least one bill (no fallback)?
 
     for obs in run_child(config, jobs, known, stop):
@@ -145,6 +146,7 @@ def crawl(
             continue
         if obs.get("type") == "throttled":
             result.throttled = {k: obs[k] for k in ("url", "error", "retry_after_s")}
+            asked.add(obs["bill"])
             continue
         pending.discard(obs["bill"])
         if obs.get("status") != "error" and obs.get("mode") == "api" and not obs.get("fallback"):
@@ -154,7 +156,7 @@ def crawl(
             result.fallbacks.append({"bill": obs["bill"], "reason": obs["fallback"]})
         result.collect(outcome, on_outcome)
     if result.throttled is not None:
-        _postpone(sessions, result, pending, now())
+        _postpone(sessions, result, pending, asked, now())
     if api_answered and config.sources.malegislature.mode == "api":
         result.directory = _refresh_directory_if_due(config, sessions, {j.session for j in jobs}, now, on_outcome)
         if result.directory is not None:
@@ -164,14 +166,15 @@ def crawl(
     return result
 
 
-def _postpone(sessions: sessionmaker[Session], result: CrawlResult, pending: set[str], at: datetime) -> None:
+def _postpone(sessions: sessionmaker[Session], result: CrawlResult, pending: set[str], asked: set[str],
+              at: datetime) -> None:
     """The site throttled us: every bill this crawl did not finish waits as long as the site asked
     (at least ``THROTTLE_MIN_WAIT``). No bill is blamed; the crawl reports one error."""
     until = throttled_until(at, timedelta(seconds=int(result.throttled["retry_after_s"] or 0)))
     wait = int((until - at).total_seconds())
     with sessions.begin() as s:
         for bill in s.scalars(select(Bill).where(Bill.canonical.in_(sorted(pending)))):
-            bill.postponed(until)
+            bill.postponed(until, asked_at=at if bill.canonical in asked else None)
     result.throttled["postponed"] = len(pending)
     result.errors.append({"source": "malegislature", "url": result.throttled["url"],
                           "error": f"{result.throttled['error']}; crawl stopped, {len(pending)} bills wait "

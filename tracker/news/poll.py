@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.checks import throttled_until
 from db.models import Article, Bill, Feed
 from spiders.feeds import ArticleJob, FeedJob
 from spiders.billids import parse_bill_id
@@ -156,6 +157,8 @@ def _next_check(config: Config, cfg, obs: dict, at: datetime) -> datetime:
 
 
 def _store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories) -> FeedOutcome:
+    if obs["status"] == "error" and obs.get("throttled"):
+        return _throttled(sessions, obs, at)
     if obs["status"] == "error":
         return _failure(sessions, obs["feed_id"], obs["error"], obs.get("retry_after_s"), at, config)
     try:
@@ -183,6 +186,17 @@ def _failure(sessions, feed_id: int, err: dict, retry_after_s: int | None, at: d
         feed = s.get(Feed, feed_id)
         feed.failed(at, err["url"], err["error"], timedelta(seconds=retry_after_s) if retry_after_s else None)
         return FeedOutcome(feed.name, error=err)
+
+
+def _throttled(sessions, obs: dict, at: datetime) -> FeedOutcome:
+    """The site said 429 (or 503 with Retry-After): the site's state, not this feed's failure, as
+    for the bills. The feed waits as long as the site asked (at least ``THROTTLE_MIN_WAIT``), its
+    failure count stays as it was, and the poll reports the error."""
+    retry_after = obs.get("retry_after_s")
+    with sessions.begin() as s:
+        feed = s.get(Feed, obs["feed_id"])
+        feed.postponed(throttled_until(at, timedelta(seconds=retry_after) if retry_after else None), asked_at=at)
+        return FeedOutcome(feed.name, error=obs["error"])
 
 
 def _hold_host(sessions, feed_id: int) -> int:
