@@ -11,6 +11,7 @@ same outcomes end in the same state:
   exponentially with a cap, never stopping for good.
 - ``postponed``: the site asked us to wait (a 429, or a 503 with ``Retry-After``). Nobody is
   blamed: the failures are left as they were, only the next check moves later.
+- ``start_afresh``: the source itself changed (a feed's new URL): due now, without validators.
 
 ``backoff`` is the project's one exponential backoff: bills and feeds use it as it is (5 minutes
 doubling to 12 hours); mail retries (``alerts.outbox``) and retries of a failed scheduler job
@@ -71,6 +72,12 @@ class CheckState:
         if at_least:
             wait = max(wait, at_least)
         self.next_check_at = now + wait
+
+    def start_afresh(self, now: datetime) -> None:
+        """The source itself changed (a feed's URL): its validators say nothing about the new one, and
+        it is due at once. Its failures stand until that check tells."""
+        self.etag = self.last_modified = None
+        self.next_check_at = now
 
     def postponed(self, until: datetime, asked_at: datetime | None = None) -> bool:
         """The site asked us to wait until ``until``: not this row's failure, so ``error_count``,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -121,3 +123,25 @@ def test_retry_after_on_a_failure_stretches_the_backoff_but_never_shortens_it():
     assert bill.next_check_at == T0 + 2 * HOUR and bill.error_count == 1
     bill.failed(T0, URL, "HTTP 500", at_least=MIN)
     assert bill.next_check_at == T0 + 10 * MIN and bill.error_count == 2
+
+
+CHECK_COLUMNS = {"next_check_at", "last_checked_at", "last_success_at", "error_count", "failing_since", "last_error",
+                 "etag", "last_modified"}
+
+
+def test_the_application_writes_check_state_only_through_check_state():
+    """``row.error_count = ...`` in tracker/ would be a second copy of the rule, free to drift (the
+    replicas are servers, not rows: their ``etag`` is theirs)."""
+    root = Path(__file__).resolve().parent.parent / "tracker"
+    by_hand = []
+    for path in sorted(root.rglob("*.py")):
+        if "replica" in path.relative_to(root).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+            for target in targets:
+                for el in target.elts if isinstance(target, ast.Tuple) else [target]:
+                    if isinstance(el, ast.Attribute) and el.attr in CHECK_COLUMNS:
+                        by_hand.append(f"{path.relative_to(root.parent)}:{node.lineno} {ast.unparse(el)}")
+    assert by_hand == []

@@ -57,9 +57,8 @@ def sync_feeds(s: Session, config: Config, now: datetime) -> None:
         else:
             row.active = True
             if row.url != url:
-                row.url, row.query = url, cfg.google_news
-                row.etag = row.last_modified = row.content_hash = None
-                row.next_check_at = now
+                row.url, row.query, row.content_hash = url, cfg.google_news, None
+                row.start_afresh(now)
     for name, row in rows.items():
         if name not in wanted:
             row.active = False
