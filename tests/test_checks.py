@@ -125,6 +125,26 @@ def test_retry_after_on_a_failure_stretches_the_backoff_but_never_shortens_it():
     assert bill.next_check_at == T0 + 10 * MIN and bill.error_count == 2
 
 
+def test_a_feed_whose_url_changed_is_due_at_once_without_its_old_validators(sessions):
+    from tracker.config import parse_config
+    from tracker.news.poll import sync_feeds
+
+    with sessions.begin() as s:
+        feed = Feed(name="WWLP", url=URL, active=True, error_count=0, created_at=T0, next_check_at=T0)
+        s.add(feed)
+        s.flush()
+        feed.checked_ok(T0, T0 + EVERY, etag='"v1"', last_modified="Mon, 02 Mar 2026 12:00:00 GMT")
+        feed.content_hash = "0" * 64
+    for url, due in ((URL, T0 + EVERY), ("https://example.org/moved", T1 - MIN)):
+        with sessions.begin() as s:
+            sync_feeds(s, parse_config(f"feeds:\n  - name: WWLP\n    url: {url}\n", "test"), T1 - MIN)
+        with sessions() as s:
+            feed = s.scalar(select(Feed))
+            moved = url != URL
+            assert feed.url == url and feed.next_check_at == due
+            assert (feed.etag is None, feed.last_modified is None, feed.content_hash is None) == (moved,) * 3
+
+
 CHECK_COLUMNS = {"next_check_at", "last_checked_at", "last_success_at", "error_count", "failing_since", "last_error",
                  "etag", "last_modified"}
 
