@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from alerts.render import Rendered
+from db.checks import backoff as _backoff
 from db.models import Delivery, OutboxMessage, Subscriber
 
 BACKOFF_START = timedelta(minutes=5)
@@ -24,7 +25,7 @@ STATES = ("queued", "sending", "sent", "failed", "suppressed")
 
 
 def backoff(attempts: int) -> timedelta:
-    return min(BACKOFF_CAP, BACKOFF_START * (2 ** max(0, attempts - 1)))
+    return _backoff(attempts, BACKOFF_START, BACKOFF_CAP)
 
 
 def exists(s: Session, subscriber_id: int, kind: str, period: str) -> bool:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from db.checks import CheckState
 from db.types import UTCDateTime
 
 
@@ -18,7 +19,7 @@ class Base(DeclarativeBase):
     pass
 
 
-class Bill(Base):
+class Bill(CheckState, Base):
     """A bill we follow (or followed), with its current state and its check schedule."""
 
     __tablename__ = "bills"
@@ -38,7 +39,7 @@ class Bill(Base):
     url: Mapped[str | None] = mapped_column(Text)
     tracked: Mapped[bool] = mapped_column(Boolean, default=True)
     tracked_reason: Mapped[str | None] = mapped_column(Text)
-    # check state: the database is the schedule
+    # check state: the database is the schedule; written through CheckState (db/checks.py)
     history_hash: Mapped[str | None] = mapped_column(String(64))
     content_hash: Mapped[str | None] = mapped_column(String(64))
     etag: Mapped[str | None] = mapped_column(Text)
@@ -122,7 +123,7 @@ class Event(Base):
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
 
 
-class Feed(Base):
+class Feed(CheckState, Base):
     """A news source from feeds.yaml (an RSS/Atom/RDF URL or a Google News search), with its check state."""
 
     __tablename__ = "feeds"

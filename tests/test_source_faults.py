@@ -154,6 +154,7 @@ def test_a_throttle_stops_the_crawl_and_every_unfinished_bill_waits_as_asked(sta
     assert sum("S47" in p for p in paths) <= 1
     h135 = _state(sessions, "ma/192/H135")
     assert h135["errors"] == 0 and h135["actions"] == []  # the site's state is not the bill's fault
+    assert h135["checked"] >= started and h135["last_error"] is None  # asked, and told to wait
     assert h135["next"] >= started + timedelta(seconds=7200)
     s47 = _state(sessions, "ma/192/S47")
     finished = len(s47["actions"]) == 13
@@ -246,6 +247,19 @@ def test_a_feed_throttle_waits_as_long_as_retry_after_says(sessions, news_server
     assert _feed(sessions, "MassLive")[1] > 0  # another site is not throttled by WWLP's answer
 
 
+def test_a_feed_throttle_without_retry_after_waits_five_minutes_each_time_like_the_bills(sessions, news_server,
+                                                                                         news):
+    config = _news_config(news_server)
+    news.wire.arm(WWLP, Fault("status", status=429))
+    t0 = datetime.now(timezone.utc)
+    for at in (t0, t0 + timedelta(minutes=10)):  # a throttle is not a failure: no backoff builds up
+        result = poll(config, sessions, feeds=["WWLP"], now=lambda at=at: at)
+        assert [e["source"] for e in result.errors] == ["WWLP"]
+        feed, _ = _feed(sessions, "WWLP")
+        assert feed.error_count == 0 and feed.failing_since is None and feed.last_error is None
+        assert feed.last_checked_at == at and feed.next_check_at == at + timedelta(minutes=5)
+
+
 def test_a_throttle_holds_every_feed_of_that_host_and_no_other(sessions, news_server, news):
     from tracker.replica.news_model import NewsReplica
     from tracker.replica.news_server import NewsServer
@@ -260,7 +274,9 @@ def test_a_throttle_holds_every_feed_of_that_host_and_no_other(sessions, news_se
     assert [e["source"] for e in result.errors] == ["WWLP"]
     with sessions() as s:
         feeds = {f.name: f for f in s.scalars(select(Feed))}
-    assert feeds["WWLP"].error_count == 1
+    # the feed that drew the 429 is not blamed either, as a throttled bill is not
+    assert feeds["WWLP"].error_count == 0 and feeds["WWLP"].failing_since is None
+    assert feeds["WWLP"].next_check_at >= started + timedelta(seconds=7200)
     same_host = [f for name, f in feeds.items() if name not in ("WWLP", "WWLP elsewhere")]
     assert len(same_host) >= 4
     for feed in same_host:  # stored in this poll, but not asked again before the site said

@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.checks import throttled_until
 from db.models import Bill
 from spiders.observations import BillJob
 from spiders.billids import BillId, parse_bill_id
@@ -130,6 +131,7 @@ def crawl(
                 result.errors.extend(result.directory.errors)
         return result
     pending = {j.canonical for j in jobs}
+    asked: set[str] = set()  # the bills whose request the site answered with the throttle
     api_answered = False  # did the API answer for at least one bill (no fallback)?
 
     for obs in run_child(config, jobs, known, stop):
@@ -144,6 +146,7 @@ def crawl(
             continue
         if obs.get("type") == "throttled":
             result.throttled = {k: obs[k] for k in ("url", "error", "retry_after_s")}
+            asked.add(obs["bill"])
             continue
         pending.discard(obs["bill"])
         if obs.get("status") != "error" and obs.get("mode") == "api" and not obs.get("fallback"):
@@ -153,7 +156,7 @@ def crawl(
             result.fallbacks.append({"bill": obs["bill"], "reason": obs["fallback"]})
         result.collect(outcome, on_outcome)
     if result.throttled is not None:
-        _postpone(sessions, result, pending, now())
+        _postpone(sessions, result, pending, asked, now())
     if api_answered and config.sources.malegislature.mode == "api":
         result.directory = _refresh_directory_if_due(config, sessions, {j.session for j in jobs}, now, on_outcome)
         if result.directory is not None:
@@ -163,19 +166,15 @@ def crawl(
     return result
 
 
-# a throttle without Retry-After (or with 0) still waits this long
-MIN_THROTTLE_WAIT_S = 300
-
-
-def _postpone(sessions: sessionmaker[Session], result: CrawlResult, pending: set[str], at: datetime) -> None:
+def _postpone(sessions: sessionmaker[Session], result: CrawlResult, pending: set[str], asked: set[str],
+              at: datetime) -> None:
     """The site throttled us: every bill this crawl did not finish waits as long as the site asked
-    (at least ``MIN_THROTTLE_WAIT_S``). No bill is blamed; the crawl reports one error."""
-    wait = max(int(result.throttled["retry_after_s"] or 0), MIN_THROTTLE_WAIT_S)
-    until = at + timedelta(seconds=wait)
+    (at least ``THROTTLE_MIN_WAIT``). No bill is blamed; the crawl reports one error."""
+    until = throttled_until(at, timedelta(seconds=int(result.throttled["retry_after_s"] or 0)))
+    wait = int((until - at).total_seconds())
     with sessions.begin() as s:
         for bill in s.scalars(select(Bill).where(Bill.canonical.in_(sorted(pending)))):
-            if bill.next_check_at is None or bill.next_check_at < until:
-                bill.next_check_at = until
+            bill.postponed(until, asked_at=at if bill.canonical in asked else None)
     result.throttled["postponed"] = len(pending)
     result.errors.append({"source": "malegislature", "url": result.throttled["url"],
                           "error": f"{result.throttled['error']}; crawl stopped, {len(pending)} bills wait "
@@ -220,8 +219,6 @@ def _record_failure(sessions: sessionmaker[Session], canonical: str, obs: dict, 
     err["bill"] = canonical
     with sessions.begin() as s:
         bill = s.scalar(select(Bill).where(Bill.canonical == canonical))
-        if bill is None:  # a discovered bill that failed on first sight: not tracked until it works
-            return BillOutcome(canonical, error=err)
-        outcome = BillWriter(s, at, parse_duration("6h"), parse_duration("1d")).failure(bill, {"error": err})
-        outcome.error = err
-        return outcome
+        if bill is not None:  # a discovered bill that failed on first sight is not tracked until it works
+            bill.failed(at, err["url"], err["error"])
+    return BillOutcome(canonical, error=err)

@@ -27,6 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
+from db.checks import backoff
 from db.leases import Held, holder_name
 from db.runs import finish_run, start_run
 from tracker.application import Application
@@ -126,7 +127,7 @@ class Daemon:
     def _retry(self, name: str, failures: int) -> None:
         if self.scheduler is None or not self.scheduler.running or self.ctx.stop.is_set():
             return
-        delay = min(RETRY_CAP, RETRY_START * 2 ** (failures - 1))
+        delay = backoff(failures, RETRY_START, RETRY_CAP)
         self.scheduler.add_job(self.run_job, "date", args=[name], id=f"retry-{name}", replace_existing=True,
                                run_date=self.clock() + delay, name=f"retry {name}")
 

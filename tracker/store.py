@@ -25,8 +25,6 @@ from spiders.records import HistoryAction
 from spiders.billids import BillId, dotted, ordinal, session_ended
 
 LOCAL = ZoneInfo("America/New_York")
-BACKOFF_START = timedelta(minutes=5)
-BACKOFF_CAP = timedelta(hours=12)
 
 
 @dataclass
@@ -35,10 +33,6 @@ class BillOutcome:
     changed: bool = False
     events: list[Event] = field(default_factory=list)
     error: dict | None = None
-
-
-def backoff(error_count: int) -> timedelta:
-    return min(BACKOFF_CAP, BACKOFF_START * (2 ** max(0, error_count - 1)))
 
 
 def keyed(history: list[HistoryAction]) -> list[tuple[tuple, HistoryAction]]:
@@ -117,24 +111,9 @@ class BillWriter:
 
     # -- outcomes -------------------------------------------------------------
 
-    def failure(self, bill: Bill, obs: dict) -> BillOutcome:
-        bill.last_checked_at = self.now
-        bill.error_count = (bill.error_count or 0) + 1
-        bill.failing_since = bill.failing_since or self.now
-        err = obs["error"]
-        bill.last_error = f"{err['url']}: {err['error']}"
-        bill.next_check_at = self.now + backoff(bill.error_count)
-        return BillOutcome(bill.canonical, error=err)
-
     def _succeeded(self, bill: Bill, obs: dict) -> None:
-        bill.last_checked_at = self.now
-        bill.last_success_at = self.now
-        bill.error_count = 0
-        bill.failing_since = None
-        bill.last_error = None
-        bill.next_check_at = self.now + self.crawl_every
-        bill.etag = obs.get("etag")
-        bill.last_modified = obs.get("last_modified")
+        bill.checked_ok(self.now, self.now + self.crawl_every, etag=obs.get("etag"),
+                        last_modified=obs.get("last_modified"))
         bill.url = obs.get("url") or bill.url
 
     def unchanged(self, bill: Bill, obs: dict) -> BillOutcome:

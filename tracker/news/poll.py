@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.checks import throttled_until
 from db.models import Article, Bill, Feed
 from spiders.feeds import ArticleJob, FeedJob
 from spiders.billids import parse_bill_id
@@ -29,7 +30,6 @@ from spiders.matching import BillMatcher
 from tracker.news.store import FeedOutcome, FeedWriter, StoryIndex, bill_index
 from spiders.urls import canonical_url
 from tracker.results import RunResult
-from tracker.store import backoff
 
 log = logging.getLogger("tracker.poll")
 FULLTEXT_BATCH = 200
@@ -57,9 +57,8 @@ def sync_feeds(s: Session, config: Config, now: datetime) -> None:
         else:
             row.active = True
             if row.url != url:
-                row.url, row.query = url, cfg.google_news
-                row.etag = row.last_modified = row.content_hash = None
-                row.next_check_at = now
+                row.url, row.query, row.content_hash = url, cfg.google_news, None
+                row.start_afresh(now)
     for name, row in rows.items():
         if name not in wanted:
             row.active = False
@@ -157,6 +156,8 @@ def _next_check(config: Config, cfg, obs: dict, at: datetime) -> datetime:
 
 
 def _store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories) -> FeedOutcome:
+    if obs["status"] == "error" and obs.get("throttled"):
+        return _throttled(sessions, obs, at)
     if obs["status"] == "error":
         return _failure(sessions, obs["feed_id"], obs["error"], obs.get("retry_after_s"), at, config)
     try:
@@ -169,10 +170,8 @@ def _store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories)
                 outcome = FeedWriter(s, at, matcher, bills, stories, config.sources.google_news.base_url).apply(feed, cfg, obs)
                 feed.content_hash = obs.get("content_hash")
                 feed.title = obs.get("title") or feed.title
-            feed.etag, feed.last_modified = obs.get("etag"), obs.get("last_modified")
-            feed.last_checked_at = feed.last_success_at = at
-            feed.error_count, feed.failing_since, feed.last_error = 0, None, None
-            feed.next_check_at = _next_check(config, cfg, obs, at)
+            feed.checked_ok(at, _next_check(config, cfg, obs, at), etag=obs.get("etag"),
+                            last_modified=obs.get("last_modified"))
             s.flush()
             return outcome
     except Exception as exc:  # one feed's bad data must not stop the others
@@ -184,15 +183,19 @@ def _store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories)
 def _failure(sessions, feed_id: int, err: dict, retry_after_s: int | None, at: datetime, config: Config) -> FeedOutcome:
     with sessions.begin() as s:
         feed = s.get(Feed, feed_id)
-        feed.last_checked_at = at
-        feed.error_count = (feed.error_count or 0) + 1
-        feed.failing_since = feed.failing_since or at
-        feed.last_error = f"{err['url']}: {err['error']}"
-        wait = backoff(feed.error_count)
-        if retry_after_s:
-            wait = max(wait, timedelta(seconds=retry_after_s))
-        feed.next_check_at = at + wait
+        feed.failed(at, err["url"], err["error"], timedelta(seconds=retry_after_s) if retry_after_s else None)
         return FeedOutcome(feed.name, error=err)
+
+
+def _throttled(sessions, obs: dict, at: datetime) -> FeedOutcome:
+    """The site said 429 (or 503 with Retry-After): the site's state, not this feed's failure, as
+    for the bills. The feed waits as long as the site asked (at least ``THROTTLE_MIN_WAIT``), its
+    failure count stays as it was, and the poll reports the error."""
+    retry_after = obs.get("retry_after_s")
+    with sessions.begin() as s:
+        feed = s.get(Feed, obs["feed_id"])
+        feed.postponed(throttled_until(at, timedelta(seconds=retry_after) if retry_after else None), asked_at=at)
+        return FeedOutcome(feed.name, error=obs["error"])
 
 
 def _hold_host(sessions, feed_id: int) -> int:
@@ -203,8 +206,7 @@ def _hold_host(sessions, feed_id: int) -> int:
         host = _host(throttled.url)
         held = 0
         for feed in s.scalars(select(Feed).where(Feed.active.is_(True), Feed.id != feed_id)):
-            if _host(feed.url) == host and (feed.next_check_at is None or feed.next_check_at < throttled.next_check_at):
-                feed.next_check_at = throttled.next_check_at
+            if _host(feed.url) == host and feed.postponed(throttled.next_check_at):
                 held += 1
     if held:
         log.warning("job=poll throttled host=%s until=%s other_feeds_held=%d", host,
