@@ -31,7 +31,6 @@ from spiders.billids import BillId, parse_bill_id
 from tracker.child import run_spider
 from tracker.config import Config
 from tracker.directory import DirectoryResult, due_sessions, refresh_directory, tracked_sessions
-from tracker.durations import parse_duration
 from tracker.results import RunResult
 from tracker.store import HANDOVER, BillOutcome, BillWriter, ensure_bill, new_bill
 
