@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from tracker.news.queries import BadQuery, list_articles, search
 from tracker.queries import NoSuchBill, get_bill, list_bills
 from tracker.web import archive
-from tracker.web.common import any_bill_id, bill_id, moment, time_limit, with_etag
+from tracker.web.common import any_bill_id, bill_id, cacheable, moment, time_limit
 
 router = APIRouter(prefix="/api", tags=["archive"])
 Format = Literal["json", "csv", "jsonl"]
@@ -31,8 +31,8 @@ def _cell(value) -> str:
 def _list(request: Request, rows: list[dict], fmt: str, name: str):
     if fmt == "jsonl":
         body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode()
-        return with_etag(request, body, "application/x-ndjson",
-                         {"Content-Disposition": f'attachment; filename="{name}.jsonl"'})
+        return cacheable(request, body, "application/x-ndjson",
+                         headers={"Content-Disposition": f'attachment; filename="{name}.jsonl"'})
     if fmt == "csv":
         buf = io.StringIO()
         columns = sorted({k for r in rows for k in r}) if rows else []
@@ -40,9 +40,9 @@ def _list(request: Request, rows: list[dict], fmt: str, name: str):
         writer.writerow(columns)
         for r in rows:
             writer.writerow([_cell(r.get(c)) for c in columns])
-        return with_etag(request, buf.getvalue().encode(), "text/csv; charset=utf-8",
-                         {"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return with_etag(request, json.dumps(rows, ensure_ascii=False).encode(), "application/json")
+        return cacheable(request, buf.getvalue().encode(), "text/csv; charset=utf-8",
+                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return cacheable(request, json.dumps(rows, ensure_ascii=False).encode(), "application/json")
 
 
 @router.get("/bills", summary="Tracked bills")
@@ -61,7 +61,7 @@ def bill(request: Request, session: int, number: str):
             data = get_bill(s, bid)
     except NoSuchBill as exc:
         raise HTTPException(404, str(exc)) from None
-    return with_etag(request, json.dumps(data, ensure_ascii=False).encode(), "application/json")
+    return cacheable(request, json.dumps(data, ensure_ascii=False).encode(), "application/json")
 
 
 @router.get("/bills/{session}/{number}/actions", summary="A bill's history, with the snapshot of each row")

@@ -10,7 +10,8 @@ iCalendar (RFC 5545) feed of hearings.
 | ``/hearings.ics?bill=ID``, ``/bills/192/H135/hearings.ics`` | one bill's hearings |
 
 Every answer carries a strong ``ETag`` (a hash of the body) and ``Cache-Control: public,
-max-age=300``; a matching ``If-None-Match`` gets ``304 Not Modified``. A bill id that does not
+max-age=300``; a matching ``If-None-Match`` gets ``304 Not Modified`` (``tracker.web.common.cacheable``,
+shared by every cacheable route). A bill id that does not
 parse is a 400, a bill the database does not hold a 404, each with one line of plain text.
 
 Events carry no subscriber data, so nothing here can show any. The XML is built with
@@ -24,7 +25,6 @@ which is registered first: use ``?bill=`` for those.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from datetime import date, datetime, time, timedelta, timezone
@@ -42,6 +42,7 @@ from db.models import Article, Bill, Event, Hearing
 from spiders.billids import BadBillId, parse_bill_id
 from spiders.urls import is_web_url
 from spiders.billids import dotted, ordinal
+from tracker.web.common import cacheable
 
 router = APIRouter()
 
@@ -110,26 +111,8 @@ def _one_line(status: int, message: str) -> PlainTextResponse:
 
 
 def _cached(request: Request, body: bytes, media_type: str) -> Response:
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Content-Type-Options": "nosniff"}
-    if _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
-
-
-def _matches(header: str | None, etag: str) -> bool:
-    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): ``W/"x"`` matches ``"x"``."""
-    if not header:
-        return False
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*":
-            return True
-        if candidate.startswith("W/"):
-            candidate = candidate[2:]
-        if candidate == etag:
-            return True
-    return False
+    return cacheable(request, body, media_type, cache_control=CACHE_CONTROL,
+                     headers={"X-Content-Type-Options": "nosniff"})
 
 
 def _find_bill(request: Request, s: Session, text: str) -> Bill:

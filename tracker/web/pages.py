@@ -7,17 +7,18 @@ import re
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 
 from db.models import Snapshot
 from tracker.news.queries import BadQuery, search
 from tracker.queries import NoSuchBill, list_bills
 from tracker.web import archive
-from tracker.web.common import any_bill_id, bill_id, day, moment, page_args, render, time_limit
+from tracker.web.common import any_bill_id, bill_id, cacheable, day, moment, page_args, render, time_limit
 
 router = APIRouter(include_in_schema=False)
 _MARK = re.compile(r"\[([^\[\]]*)\]")
+SNAPSHOT_CACHE = "public, max-age=86400"  # a snapshot never changes
 
 
 def highlight(snippet: str | None) -> Markup:
@@ -123,5 +124,5 @@ def snapshot(request: Request, snapshot_id: int):
         body = zlib.decompress(snap.body)
         headers = {"X-Source-URL": snap.url, "X-Fetched-At": snap.fetched_at.isoformat(),
                    "Content-Disposition": f'inline; filename="snapshot-{snap.id}.txt"',
-                   "X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=86400"}
-    return Response(body, media_type="text/plain; charset=utf-8", headers=headers)
+                   "X-Content-Type-Options": "nosniff"}
+    return cacheable(request, body, "text/plain; charset=utf-8", cache_control=SNAPSHOT_CACHE, headers=headers)
