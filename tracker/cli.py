@@ -163,7 +163,7 @@ def crawl(app: App, bills: tuple[str, ...], fmt: str) -> None:
 def bills_cmd(app: App, include_untracked: bool, fmt: str) -> None:
     """List tracked bills."""
     app.config_if_any()
-    from tracker.queries import list_bills
+    from db.bills import list_bills
 
     with app.sessions()() as s:
         rows = list_bills(s, include_untracked)
@@ -176,12 +176,12 @@ def bills_cmd(app: App, include_untracked: bool, fmt: str) -> None:
 @click.pass_obj
 def bill_cmd(app: App, bill_id: str, fmt: str) -> None:
     """One bill with its actions and hearings."""
-    from tracker.queries import NoSuchBill, get_bill
+    from db.bills import NoSuchBill, get_bill
 
     bid = app.bill_id(bill_id)
     with app.sessions()() as s:
         try:
-            data = get_bill(s, bid)
+            data = get_bill(s, bid.canonical)
         except NoSuchBill as exc:
             raise Fail(str(exc)) from None
     if fmt == "json":
@@ -221,11 +221,11 @@ def events_cmd(app: App, since: str | None, bill: str | None, kinds: tuple[str, 
                fmt: str) -> None:
     """The event log, oldest first."""
     app.config_if_any()
-    from tracker.queries import list_events
+    from db.events import list_events
 
     bid = app.bill_id(bill) if bill else None
     with app.sessions()() as s:
-        rows = list_events(s, parse_since(since), bid, list(kinds) or None, limit)
+        rows = list_events(s, parse_since(since), bid.canonical if bid else None, list(kinds) or None, limit)
     emit_rows(rows, ["id", "kind", "at", "occurred_at", "bill", "summary"], fmt)
 
 
@@ -273,12 +273,12 @@ def poll(app: App, feeds: tuple[str, ...], all_feeds: bool, fmt: str) -> None:
 @click.pass_obj
 def articles(app: App, bill: str | None, since: str | None, limit: int, fmt: str) -> None:
     """Articles kept, newest first, with their sources and matched bills."""
-    from tracker.news.queries import list_articles
+    from db.articles import list_articles
 
     app.config_if_any()
     bid = app.bill_id(bill) if bill else None
     with app.sessions()() as s:
-        rows = list_articles(s, bid, parse_since(since), limit)
+        rows = list_articles(s, bid.canonical if bid else None, parse_since(since), limit)
     if fmt == "table":
         for r in rows:
             r["bills"] = " ".join(b["id"] for b in r["bills"])
@@ -296,13 +296,13 @@ def articles(app: App, bill: str | None, since: str | None, limit: int, fmt: str
 def search(app: App, query: str, since: str | None, until: str | None, bill: str | None, limit: int,
            fmt: str) -> None:
     """Full-text search over articles and bill actions, newest first."""
-    from tracker.news.queries import BadQuery, search as run_search
+    from db.search import BadQuery, search as run_search
 
     app.config_if_any()
     bid = app.bill_id(bill) if bill else None
     with app.sessions()() as s:
         try:
-            rows = run_search(s, query, parse_since(since), parse_since(until), bid, limit)
+            rows = run_search(s, query, parse_since(since), parse_since(until), bid.canonical if bid else None, limit)
         except BadQuery as exc:
             raise Fail(str(exc)) from None
     if fmt == "table":

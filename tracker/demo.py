@@ -31,7 +31,7 @@ from db.migrate import upgrade
 from db.models import Bill, Feed, Run
 from tracker.config import parse_config
 from tracker.jobs import ONCE_ORDER, JobContext
-from tracker.queries import list_bills
+from db.bills import list_bills
 from tracker.replica import Replica, ReplicaServer
 from tracker.scheduler import Daemon
 

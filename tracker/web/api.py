@@ -11,9 +11,10 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from tracker.news.queries import BadQuery, list_articles, search
-from tracker.queries import NoSuchBill, get_bill, list_bills
-from tracker.web import archive
+from db.articles import list_articles
+from db.bills import NoSuchBill, bill_timeline, get_bill, list_bills
+from db.events import event_log
+from db.search import BadQuery, search
 from tracker.web.common import any_bill_id, bill_id, cacheable, moment, time_limit
 
 router = APIRouter(prefix="/api", tags=["archive"])
@@ -58,7 +59,7 @@ def bill(request: Request, session: int, number: str):
     bid = bill_id(request, session, number)
     try:
         with request.app.state.sessions() as s, time_limit(s):
-            data = get_bill(s, bid)
+            data = get_bill(s, bid.canonical)
     except NoSuchBill as exc:
         raise HTTPException(404, str(exc)) from None
     return cacheable(request, json.dumps(data, ensure_ascii=False).encode(), "application/json")
@@ -69,7 +70,7 @@ def actions(request: Request, session: int, number: str, format: Format = "json"
     bid = bill_id(request, session, number)
     try:
         with request.app.state.sessions() as s, time_limit(s):
-            rows = archive.timeline(s, bid)["actions"]
+            rows = bill_timeline(s, bid.canonical)["actions"]
     except NoSuchBill as exc:
         raise HTTPException(404, str(exc)) from None
     return _list(request, rows, format, f"{bid.number}-actions")
@@ -81,7 +82,7 @@ def events(request: Request, kind: str | None = Query(None, max_length=40), bill
            limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     bid = any_bill_id(request, bill)
     with request.app.state.sessions() as s, time_limit(s):
-        rows = archive.event_log(s, kind, bid, moment(since, "since"), offset, limit)
+        rows = event_log(s, kind, bid and bid.canonical, moment(since, "since"), offset, limit)
     return _list(request, rows, format, "events")
 
 
@@ -91,7 +92,7 @@ def articles(request: Request, bill: str | None = Query(None, max_length=60),
              limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000)):
     bid = any_bill_id(request, bill)
     with request.app.state.sessions() as s, time_limit(s):
-        rows = list_articles(s, bid, moment(since, "since"), min(500, offset + limit))[offset:offset + limit]
+        rows = list_articles(s, bid and bid.canonical, moment(since, "since"), min(500, offset + limit))[offset:offset + limit]
     return _list(request, rows, format, "articles")
 
 
@@ -103,7 +104,8 @@ def search_api(request: Request, q: str = Query(..., max_length=1000), bill: str
     bid = any_bill_id(request, bill)
     try:
         with request.app.state.sessions() as s, time_limit(s):
-            hits = search(s, q, moment(since, "since"), moment(until, "until"), bid, limit=min(500, offset + limit))
+            hits = search(s, q, moment(since, "since"), moment(until, "until"), bid and bid.canonical,
+                          limit=min(500, offset + limit))
     except BadQuery as exc:
         raise HTTPException(400, str(exc)) from None
     if kind:

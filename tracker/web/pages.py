@@ -11,8 +11,9 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 
 from db.models import Snapshot
-from tracker.news.queries import BadQuery, search
-from tracker.queries import NoSuchBill, list_bills
+from db.bills import NoSuchBill, bill_timeline, list_bills
+from db.events import event_kinds, event_log
+from db.search import BadQuery, search
 from tracker.web import archive
 from tracker.web.common import any_bill_id, bill_id, cacheable, day, moment, page_args, render, time_limit
 
@@ -38,7 +39,7 @@ def highlight(snippet: str | None) -> Markup:
 def home(request: Request):
     with request.app.state.sessions() as s, time_limit(s):
         bills = list_bills(s)
-        recent = archive.event_log(s, None, None, None, 0, 12)
+        recent = event_log(s, limit=12)
     return render(request, "home.html", cache=True, bills=bills, recent=recent)
 
 
@@ -48,7 +49,7 @@ def bill_page(request: Request, session: str, number: str, as_of: str | None = N
     when = day(as_of, "as_of")
     try:
         with request.app.state.sessions() as s, time_limit(s):
-            data = archive.timeline(s, bid)
+            data = bill_timeline(s, bid.canonical)
             cov = archive.coverage_by_week(s, bid)
             past = archive.status_as_of(s, bid, when) if when else None
     except NoSuchBill as exc:
@@ -78,7 +79,7 @@ def search_page(request: Request, q: str = "", bill: str = "", since: str = "", 
     if q:
         try:
             with request.app.state.sessions() as s, time_limit(s):
-                hits = search(s, q, start, end, bid, limit=min(500, offset + per_page * 4))
+                hits = search(s, q, start, end, bid and bid.canonical, limit=min(500, offset + per_page * 4))
         except BadQuery as exc:
             return render(request, "search.html", status=400, q=q, filters=request.query_params, results=[],
                           error=str(exc), page=page, more=False, highlight=highlight, prev_url="", next_url="")
@@ -105,8 +106,8 @@ def events_page(request: Request, kind: str = "", bill: str = "", since: str = "
     offset, per_page = page_args(page, 50)
     bid = any_bill_id(request, bill)
     with request.app.state.sessions() as s, time_limit(s):
-        rows = archive.event_log(s, kind or None, bid, moment(since, "since"), offset, per_page + 1)
-        kinds = archive.event_kinds(s)
+        rows = event_log(s, kind or None, bid and bid.canonical, moment(since, "since"), offset, per_page + 1)
+        kinds = event_kinds(s)
     return render(request, "events.html", cache=True, events=rows[:per_page], more=len(rows) > per_page,
                   page=page, kinds=kinds, filters=request.query_params, prev_url=_page_url(request, page - 1),
                   next_url=_page_url(request, page + 1))

@@ -24,8 +24,8 @@ from starlette.concurrency import run_in_threadpool
 from alerts.addresses import BadAddress, normalise_email
 from alerts.subscribers import FREQUENCIES, BadSubscription, subscribe
 from alerts.tokens import make_token
+from db.bills import list_bills
 from tracker.directory import districts
-from tracker.queries import list_bills
 from tracker.web.common import render
 
 router = APIRouter(include_in_schema=False)
