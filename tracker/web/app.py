@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.subscribers import FREQUENCIES, active_topics, confirm, unsubscribe
 from alerts.tokens import BadToken, make_token, read_token
 from spiders.billids import dotted
-from db.models import Subscriber
+from db.supporters import find_supporter, set_frequency
 from tracker.config import Config
 from spiders.urls import web_link
 
@@ -104,8 +104,8 @@ def create_app(config: Config, sessions: sessionmaker[Session], key: bytes, tran
         except BadToken as exc:
             return refused(exc)
         with sessions() as s:
-            sub = s.get(Subscriber, payload["s"])
-            if sub is None or sub.role != "supporter":
+            sub = find_supporter(s, payload["s"])
+            if sub is None:
                 return refused(BadToken("this subscription no longer exists"))
             topics = [{"words": _topic_words(t, config.campaign.name),
                        "action": "/unsubscribe?" + urlencode({"token": make_token(key, "unsubscribe", sub.id, now(),
@@ -134,9 +134,7 @@ def create_app(config: Config, sessions: sessionmaker[Session], key: bytes, tran
         if frequency not in FREQUENCIES:
             return preferences_view(token, f"choose one of: {', '.join(FREQUENCIES)}", 400)
         with sessions.begin() as s:
-            sub = s.get(Subscriber, payload["s"])
-            if sub is not None:
-                sub.frequency = frequency
+            set_frequency(s, payload["s"], frequency)
         return preferences_view(token, f"Saved: you will get {frequency} alerts.")
 
     return app

@@ -10,10 +10,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 
-from db.models import Snapshot
 from db.bills import NoSuchBill, bill_timeline, list_bills
 from db.events import event_kinds, event_log
 from db.search import BadQuery, search
+from db.snapshots import read_snapshot
 from tracker.web import archive
 from tracker.web.common import any_bill_id, bill_id, cacheable, day, moment, page_args, render, time_limit
 
@@ -116,14 +116,11 @@ def events_page(request: Request, kind: str = "", bill: str = "", since: str = "
 @router.get("/snapshots/{snapshot_id}")
 def snapshot(request: Request, snapshot_id: int):
     """The raw response an event came from, as it was fetched (served as text, never as a page)."""
-    import zlib
-
     with request.app.state.sessions() as s:
-        snap = s.get(Snapshot, snapshot_id) if 0 < snapshot_id < 2**63 else None
-        if snap is None:
-            raise HTTPException(404, f"no snapshot {snapshot_id}")
-        body = zlib.decompress(snap.body)
-        headers = {"X-Source-URL": snap.url, "X-Fetched-At": snap.fetched_at.isoformat(),
-                   "Content-Disposition": f'inline; filename="snapshot-{snap.id}.txt"',
-                   "X-Content-Type-Options": "nosniff"}
-    return cacheable(request, body, "text/plain; charset=utf-8", cache_control=SNAPSHOT_CACHE, headers=headers)
+        snap = read_snapshot(s, snapshot_id)
+    if snap is None:
+        raise HTTPException(404, f"no snapshot {snapshot_id}")
+    headers = {"X-Source-URL": snap.url, "X-Fetched-At": snap.fetched_at.isoformat(),
+               "Content-Disposition": f'inline; filename="snapshot-{snap.id}.txt"',
+               "X-Content-Type-Options": "nosniff"}
+    return cacheable(request, snap.body, "text/plain; charset=utf-8", cache_control=SNAPSHOT_CACHE, headers=headers)
