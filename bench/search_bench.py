@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Search benchmark (issue 6): ``tracker.news.queries.search()`` over N synthetic articles.
+"""Search benchmark (issue 6): ``db.search.search()`` over N synthetic articles.
 
 A fresh database (a SQLite file in a temporary directory, or with ``--db-url`` a fresh
 ``bench_search_<UTC time>_<pid>`` database on a PostgreSQL server, dropped at the end) is built with
@@ -398,10 +398,8 @@ def fts_rebuild_check(engine) -> None:
 
 
 def query_set(corpus: Corpus) -> list[dict]:
-    from spiders.billids import parse_bill_id
-
     w = corpus.word
-    h135, s47 = parse_bill_id("192/H135"), parse_bill_id("192/S47")
+    h135, s47 = "ma/192/H135", "ma/192/S47"
     q = []
 
     def add(cls, query, **kw):
@@ -434,7 +432,7 @@ def describe_query(item: dict) -> str:
     parts = [item["query"]]
     kw = item["kwargs"]
     if kw.get("bill") is not None:
-        parts.append(f"bill={kw['bill'].canonical}")
+        parts.append(f"bill={kw['bill']}")
     if kw.get("since") is not None:
         parts.append(f"since={kw['since']:%Y-%m-%d}")
     if kw.get("until") is not None:
@@ -447,7 +445,7 @@ def count_matches(engine, item: dict) -> tuple[int, int]:
     but without a LIMIT. Not timed."""
     from sqlalchemy import text
 
-    from tracker.news import queries
+    from db import articles, search as queries
 
     terms = queries.query_terms(item["query"])
     kw = item["kwargs"]
@@ -467,17 +465,17 @@ def count_matches(engine, item: dict) -> tuple[int, int]:
             afrom = "bill_actions_fts JOIN bill_actions ba ON ba.id = bill_actions_fts.rowid"
             join = "JOIN articles_fts ON articles_fts.rowid = a.id"
         if kw.get("since") is not None:
-            params["since"] = queries._time_param(s, kw["since"])
+            params["since"] = articles.time_param(s, kw["since"])
             params["since_day"] = kw["since"].date().isoformat()
             where.append("COALESCE(a.published_at, a.first_seen_at) >= :since")
             awhere.append("ba.date >= :since_day")
         if kw.get("until") is not None:
-            params["until"] = queries._time_param(s, kw["until"])
+            params["until"] = articles.time_param(s, kw["until"])
             params["until_day"] = kw["until"].date().isoformat()
             where.append("COALESCE(a.published_at, a.first_seen_at) <= :until")
             awhere.append("ba.date <= :until_day")
         if kw.get("bill") is not None:
-            params["bill"] = kw["bill"].canonical
+            params["bill"] = kw["bill"]
             where.append("a.id IN (SELECT ab.article_id FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
                          "WHERE b.canonical = :bill)")
             awhere.append("b.canonical = :bill")
@@ -535,7 +533,7 @@ def statement_kind(sql: str) -> str:
 
 
 def run_search(sessions, item: dict):
-    from tracker.news.queries import search
+    from db.search import search
 
     with sessions() as s:
         t0 = time.perf_counter()

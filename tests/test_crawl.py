@@ -10,7 +10,8 @@ from db.models import Bill, BillAction, Event, Hearing, Snapshot
 from spiders.billids import parse_bill_id
 from tracker.config import parse_config
 from tracker.crawl import crawl
-from tracker.queries import get_bill, list_events
+from db.bills import get_bill
+from db.events import list_events
 
 CONFIG = """
 sources:
@@ -39,7 +40,7 @@ def counts(sessions):
 
 def bill(sessions, text):
     with sessions() as s:
-        return get_bill(s, parse_bill_id(text, 192))
+        return get_bill(s, parse_bill_id(text, 192).canonical)
 
 
 def test_first_crawl_records_the_bills_and_their_whole_history(sessions, replica_server):
@@ -73,7 +74,7 @@ def test_new_drafts_are_followed_and_tracked_with_their_own_history(sessions, re
     assert s3063["actions"]
 
     with sessions() as s:
-        tracked = list_events(s, kinds=["bill.tracked"], bill=parse_bill_id("192/H5091"))
+        tracked = list_events(s, kinds=["bill.tracked"], bill="ma/192/H5091")
         assert len(tracked) == 1
         assert "new draft of H.135" in tracked[0]["payload"]["reason"]
         assert tracked[0]["payload"]["discovered_from"]["bill"] == "ma/192/H135"
@@ -88,7 +89,7 @@ def test_new_drafts_are_followed_and_tracked_with_their_own_history(sessions, re
 def test_event_log_holds_the_history_and_every_event_has_its_raw_response(sessions, replica_server):
     crawl(make_config(replica_server.base_url), sessions)
     with sessions() as s:
-        events = list_events(s, bill=parse_bill_id("192/H135"))
+        events = list_events(s, bill="ma/192/H135")
         assert [e["kind"] for e in events].count("bill.tracked") == 1
         assert events[0]["kind"] == "bill.tracked"
         assert [e["kind"] for e in events].count("bill.action") == 12

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import Article, ArticleSource, Event, Feed
-from spiders.billids import parse_bill_id
 from tracker.config import parse_config
 from tracker.news.poll import poll
-from tracker.news.queries import list_articles, search
-from tracker.queries import get_bill
+from db.articles import list_articles
+from db.bills import get_bill
+from db.search import search
 
 SEED = "ACLU urges lawmakers to 'stand firm' on facial recognition"
 
@@ -66,7 +66,7 @@ def test_seed_article_lands_linked_to_the_bills_with_its_reason(sessions, config
     # unrelated local news is not kept from a feed that matches bills
     assert not [a for a in articles(sessions) if "Rain expected" in a["title"]]
     with sessions() as s:
-        h135 = get_bill(s, parse_bill_id("192/H135"))
+        h135 = get_bill(s, "ma/192/H135")
         assert SEED in [a["title"] for a in h135["articles"]]
         kinds = {e.kind for e in s.scalars(select(Event))}
         assert {"article.new", "article.matched"} <= kinds
@@ -201,10 +201,10 @@ def test_search_finds_articles_and_actions_with_snippets(sessions, config):
         assert dates == sorted(dates, reverse=True)
         for nasty in ['"unbalanced', "NEAR(", "a OR AND", "'; DROP TABLE articles; --", "x" * 900]:
             assert isinstance(search(s, nasty), list)  # never an FTS5 syntax error
-        assert search(s, "facial recognition", bill=parse_bill_id("192/H5091")) == []
+        assert search(s, "facial recognition", bill="ma/192/H5091") == []
         actions = [h for h in search(s, "study order") if h["type"] == "action"]
         assert actions == [] or all(h["bill"] for h in actions)
-        from tracker.news.queries import BadQuery
+        from db.search import BadQuery
 
         for bad in ["*", "   ", "x" * 1001]:
             with pytest.raises(BadQuery):
@@ -303,7 +303,7 @@ def test_search_covers_bill_actions_and_articles_newest_first(sessions, config, 
         assert any(h["type"] == "article" and h["title"] == "Senate Bill 47 sent to a study order" for h in hits)
         keys = [h.get("published_at") or h.get("date") for h in hits]
         assert [k[:10] for k in keys] == sorted((k[:10] for k in keys), reverse=True)
-        only_s47 = search(s, "concurred", bill=parse_bill_id("192/S47"))
+        only_s47 = search(s, "concurred", bill="ma/192/S47")
         assert only_s47 and all(h["bill"] == "ma/192/S47" for h in only_s47)
         july = search(s, "concurred", since=datetime(2022, 7, 1, tzinfo=timezone.utc),
                       until=datetime(2022, 7, 31, tzinfo=timezone.utc))

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from db.models import Article, Bill, BillAction
-from tracker.news.queries import BadQuery, search
+from db.search import BadQuery, search
 
 T = datetime(2022, 7, 1, tzinfo=timezone.utc)
 ARTICLES = {
@@ -80,10 +80,8 @@ def test_snippets_mark_the_matched_words(corpus):
 
 
 def test_filters_and_limits_apply_on_both(corpus):
-    from spiders.billids import parse_bill_id
-
     with corpus() as s:
-        assert _keys(search(s, "study order", bill=parse_bill_id("192/S47"))) == {"action:S47:2022-07-28"}
+        assert _keys(search(s, "study order", bill="ma/192/S47")) == {"action:S47:2022-07-28"}
         assert len(search(s, "recognition", limit=1)) == 1
         assert search(s, "recognition", since=datetime(2023, 1, 1, tzinfo=timezone.utc)) == []
         with pytest.raises(BadQuery):

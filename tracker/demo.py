@@ -31,7 +31,7 @@ from db.models import Bill, Feed, Run
 from tracker.application import Application
 from tracker.config import parse_config
 from tracker.jobs import ONCE_ORDER
-from tracker.queries import list_bills
+from db.bills import list_bills
 from tracker.replica import Replica, ReplicaServer
 from tracker.replica.news_model import NewsItem, NewsReplica
 from tracker.replica.news_server import NewsServer

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Bill, BillAction, Event, Hearing, Snapshot
+from db.payloads import action_payload, hearing_payload
 from spiders.actions import classify, current_committee, parse_hearing, stage
 from spiders.observations import decode_history, decode_snapshot_body
 from spiders.records import HistoryAction
@@ -324,15 +325,3 @@ HANDOVER = {"new-draft": "new draft of", "study-order": "study order covering", 
 
 class EmptyHistory(Exception):
     """The source returned no history for a bill we know has one: a layout change, not a deletion."""
-
-
-def action_payload(row: BillAction) -> dict:
-    return {"date": row.date.isoformat() if row.date else None, "branch": row.branch, "action": row.action,
-            "kinds": list(row.kinds)}
-
-
-def hearing_payload(h: Hearing) -> dict:
-    def iso(dt):
-        return dt.astimezone(LOCAL).isoformat() if dt else None
-
-    return {"starts_at": iso(h.starts_at), "ends_at": iso(h.ends_at), "location": h.location, "status": h.status}

@@ -6,10 +6,11 @@ import sys
 
 import click
 
+from db.bills import NoSuchBill, get_bill, list_bills
+from db.events import list_events
 from tracker.application import Application
 from tracker.cli.common import FORMATS, Fail, parse_since, pass_app
 from tracker.output import emit_json, emit_rows, progress
-from tracker.queries import NoSuchBill, get_bill, list_bills, list_events
 
 
 @click.command()
@@ -71,7 +72,7 @@ def bill_cmd(app: Application, bill_id: str, fmt: str) -> None:
     bid = app.bill_id(bill_id)
     with app.ready_sessions()() as s:
         try:
-            data = get_bill(s, bid)
+            data = get_bill(s, bid.canonical)
         except NoSuchBill as exc:
             raise Fail(str(exc)) from None
     if fmt == "json":
@@ -98,7 +99,7 @@ def events_cmd(app: Application, since: str | None, bill: str | None, kinds: tup
     app.config_or_defaults()
     bid = app.bill_id(bill) if bill else None
     with app.ready_sessions()() as s:
-        rows = list_events(s, parse_since(since), bid, list(kinds) or None, limit)
+        rows = list_events(s, parse_since(since), bid.canonical if bid else None, list(kinds) or None, limit)
     emit_rows(rows, ["id", "kind", "at", "occurred_at", "bill", "summary"], fmt)
 
 

@@ -6,9 +6,10 @@ import sys
 
 import click
 
+from db.articles import list_articles
+from db.search import BadQuery, search as run_search
 from tracker.application import Application
 from tracker.cli.common import FORMATS, Fail, parse_since, pass_app
-from tracker.news.queries import BadQuery, list_articles, search as run_search
 from tracker.output import emit_json, emit_rows, progress
 
 
@@ -59,7 +60,7 @@ def articles(app: Application, bill: str | None, since: str | None, limit: int, 
     app.config_or_defaults()
     bid = app.bill_id(bill) if bill else None
     with app.ready_sessions()() as s:
-        rows = list_articles(s, bid, parse_since(since), limit)
+        rows = list_articles(s, bid.canonical if bid else None, parse_since(since), limit)
     if fmt == "table":
         for r in rows:
             r["bills"] = " ".join(b["id"] for b in r["bills"])
@@ -81,7 +82,8 @@ def search(app: Application, query: str, since: str | None, until: str | None, b
     bid = app.bill_id(bill) if bill else None
     with app.ready_sessions()() as s:
         try:
-            rows = run_search(s, query, parse_since(since), parse_since(until, "--until"), bid, limit)
+            rows = run_search(s, query, parse_since(since), parse_since(until, "--until"),
+                              bid.canonical if bid else None, limit)
         except BadQuery as exc:
             raise Fail(str(exc)) from None
     if fmt == "table":

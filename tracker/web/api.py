@@ -11,10 +11,11 @@ from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from tracker.news.queries import BadQuery, list_articles, search
-from tracker.queries import NoSuchBill, get_bill, list_bills
-from tracker.web import archive
-from tracker.web.common import any_bill_id, bill_id, moment, time_limit, with_etag
+from db.articles import list_articles
+from db.bills import NoSuchBill, bill_timeline, get_bill, list_bills
+from db.events import event_log
+from db.search import BadQuery, search
+from tracker.web.common import any_bill_id, bill_id, cacheable, moment, time_limit
 
 router = APIRouter(prefix="/api", tags=["archive"])
 Format = Literal["json", "csv", "jsonl"]
@@ -31,8 +32,8 @@ def _cell(value) -> str:
 def _list(request: Request, rows: list[dict], fmt: str, name: str):
     if fmt == "jsonl":
         body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows).encode()
-        return with_etag(request, body, "application/x-ndjson",
-                         {"Content-Disposition": f'attachment; filename="{name}.jsonl"'})
+        return cacheable(request, body, "application/x-ndjson",
+                         headers={"Content-Disposition": f'attachment; filename="{name}.jsonl"'})
     if fmt == "csv":
         buf = io.StringIO()
         columns = sorted({k for r in rows for k in r}) if rows else []
@@ -40,16 +41,16 @@ def _list(request: Request, rows: list[dict], fmt: str, name: str):
         writer.writerow(columns)
         for r in rows:
             writer.writerow([_cell(r.get(c)) for c in columns])
-        return with_etag(request, buf.getvalue().encode(), "text/csv; charset=utf-8",
-                         {"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return with_etag(request, json.dumps(rows, ensure_ascii=False).encode(), "application/json")
+        return cacheable(request, buf.getvalue().encode(), "text/csv; charset=utf-8",
+                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return cacheable(request, json.dumps(rows, ensure_ascii=False).encode(), "application/json")
 
 
 @router.get("/bills", summary="Tracked bills")
 def bills(request: Request, format: Format = "json", limit: int = Query(100, ge=1, le=500),
           offset: int = Query(0, ge=0, le=1_000_000)):
     with request.app.state.sessions() as s, time_limit(s):
-        rows = list_bills(s)[offset:offset + limit]
+        rows = list_bills(s, limit=limit, offset=offset)
     return _list(request, rows, format, "bills")
 
 
@@ -58,10 +59,10 @@ def bill(request: Request, session: int, number: str):
     bid = bill_id(request, session, number)
     try:
         with request.app.state.sessions() as s, time_limit(s):
-            data = get_bill(s, bid)
+            data = get_bill(s, bid.canonical)
     except NoSuchBill as exc:
         raise HTTPException(404, str(exc)) from None
-    return with_etag(request, json.dumps(data, ensure_ascii=False).encode(), "application/json")
+    return cacheable(request, json.dumps(data, ensure_ascii=False).encode(), "application/json")
 
 
 @router.get("/bills/{session}/{number}/actions", summary="A bill's history, with the snapshot of each row")
@@ -69,7 +70,7 @@ def actions(request: Request, session: int, number: str, format: Format = "json"
     bid = bill_id(request, session, number)
     try:
         with request.app.state.sessions() as s, time_limit(s):
-            rows = archive.timeline(s, bid)["actions"]
+            rows = bill_timeline(s, bid.canonical)["actions"]
     except NoSuchBill as exc:
         raise HTTPException(404, str(exc)) from None
     return _list(request, rows, format, f"{bid.number}-actions")
@@ -81,7 +82,7 @@ def events(request: Request, kind: str | None = Query(None, max_length=40), bill
            limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     bid = any_bill_id(request, bill)
     with request.app.state.sessions() as s, time_limit(s):
-        rows = archive.event_log(s, kind, bid, moment(since, "since"), offset, limit)
+        rows = event_log(s, kind, bid and bid.canonical, moment(since, "since"), offset, limit)
     return _list(request, rows, format, "events")
 
 
@@ -91,7 +92,7 @@ def articles(request: Request, bill: str | None = Query(None, max_length=60),
              limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000)):
     bid = any_bill_id(request, bill)
     with request.app.state.sessions() as s, time_limit(s):
-        rows = list_articles(s, bid, moment(since, "since"), min(500, offset + limit))[offset:offset + limit]
+        rows = list_articles(s, bid and bid.canonical, moment(since, "since"), limit, offset)
     return _list(request, rows, format, "articles")
 
 
@@ -103,9 +104,8 @@ def search_api(request: Request, q: str = Query(..., max_length=1000), bill: str
     bid = any_bill_id(request, bill)
     try:
         with request.app.state.sessions() as s, time_limit(s):
-            hits = search(s, q, moment(since, "since"), moment(until, "until"), bid, limit=min(500, offset + limit))
+            hits = search(s, q, moment(since, "since"), moment(until, "until"), bid and bid.canonical,
+                          limit=limit, offset=offset, kind=kind)
     except BadQuery as exc:
         raise HTTPException(400, str(exc)) from None
-    if kind:
-        hits = [h for h in hits if h["type"] == kind]
-    return _list(request, hits[offset:offset + limit], format, "search")
+    return _list(request, hits, format, "search")

@@ -9,26 +9,21 @@ form and the JSON API are in ``pages``, ``signup`` and ``api``, the Atom and iCa
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlencode
 
-import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from alerts.subscribers import FREQUENCIES, active_topics, confirm, unsubscribe
 from alerts.tokens import BadToken, make_token, read_token
 from spiders.billids import dotted
-from db.models import Subscriber
+from db.supporters import find_supporter, set_frequency
 from tracker.application import Application
 from tracker.web import api, feeds, pages, signup
+from tracker.web.common import TEMPLATES
 from tracker.web.errors import install_error_handlers
-from spiders.urls import web_link
 
-TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
-                               autoescape=True, undefined=jinja2.StrictUndefined)
-TEMPLATES.filters["web_link"] = web_link
 MAX_FORM = 16 * 1024
 
 
@@ -110,8 +105,8 @@ def create_app(application: Application) -> FastAPI:
         except BadToken as exc:
             return refused(exc)
         with sessions() as s:
-            sub = s.get(Subscriber, payload["s"])
-            if sub is None or sub.role != "supporter":
+            sub = find_supporter(s, payload["s"])
+            if sub is None:
                 return refused(BadToken("this subscription no longer exists"))
             topics = [{"words": _topic_words(t, config.campaign.name),
                        "action": "/unsubscribe?" + urlencode({"token": make_token(key, "unsubscribe", sub.id, now(),
@@ -140,9 +135,7 @@ def create_app(application: Application) -> FastAPI:
         if frequency not in FREQUENCIES:
             return preferences_view(token, f"choose one of: {', '.join(FREQUENCIES)}", 400)
         with sessions.begin() as s:
-            sub = s.get(Subscriber, payload["s"])
-            if sub is not None:
-                sub.frequency = frequency
+            set_frequency(s, payload["s"], frequency)
         return preferences_view(token, f"Saved: you will get {frequency} alerts.")
 
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -23,14 +24,17 @@ TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.pa
                                autoescape=True, undefined=jinja2.StrictUndefined)
 TEMPLATES.filters["web_link"] = web_link  # a link from a source is shown only when it is http(s)
 QUERY_SECONDS = 5.0  # every database query of a request stops after this
-MAX_PAGE = 200
+PAGE_CACHE = "public, max-age=60"
 
 
-def render(request: Request, template: str, status: int = 200, cache: bool = False, **ctx) -> HTMLResponse:
+def render(request: Request, template: str, status: int = 200, cache: bool = False, **ctx) -> Response:
+    """A page from a template; ``cache``: the same for everyone, so public, with an ETag (see ``cacheable``)."""
     config = request.app.state.config
     html = TEMPLATES.get_template(template).render(campaign=config.campaign, request_path=request.url.path, **ctx)
-    headers = {"Cache-Control": "public, max-age=60"} if cache else {"Cache-Control": "no-store"}
-    return HTMLResponse(html, status_code=status, headers=headers)
+    if cache:
+        return cacheable(request, html.encode("utf-8"), "text/html; charset=utf-8", cache_control=PAGE_CACHE,
+                         status=status)
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def bill_id(request: Request, session: int | str, number: str) -> BillId:
@@ -85,13 +89,38 @@ def time_limit(s: Session, seconds: float = QUERY_SECONDS):
         raw.set_progress_handler(None, 0)
 
 
-def with_etag(request: Request, body: bytes, media_type: str, extra: dict | None = None) -> Response:
-    """A cacheable response: an ETag of the body, and 304 when the client has it already."""
-    tag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": tag, "Cache-Control": "public, max-age=60"} | (extra or {})
-    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+# If-None-Match (RFC 9110 13.1.2): "*", or a comma-separated list of entity tags, each "opaque" or W/"opaque".
+# A quoted tag may itself hold a comma, so members are read as tokens, not split on commas.
+_IF_NONE_MATCH = re.compile(r'(?:W/)?"([^"]*)"|(\*)')
+API_CACHE = "public, max-age=60"
+
+
+def etag_of(body: bytes) -> str:
+    """The strong entity tag of a body: a hash of its bytes."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def none_match(header: str | None, etag: str) -> bool:
+    """Does an ``If-None-Match`` header name ``etag``? The weak comparison of RFC 9110 8.8.3.2 (``W/"x"``
+    matches ``"x"``), ``*`` matches any current representation, and any tag of a list may match."""
+    if not header:
+        return False
+    opaque = etag.removeprefix("W/")
+    for m in _IF_NONE_MATCH.finditer(header):
+        if m.group(2) or f'"{m.group(1)}"' == opaque:
+            return True
+    return False
+
+
+def cacheable(request: Request, body: bytes, media_type: str, *, cache_control: str = API_CACHE,
+              headers: dict | None = None, status: int = 200) -> Response:
+    """A cacheable response: an ETag of the body, and 304 Not Modified (no body, the same ETag and
+    Cache-Control) when the request's ``If-None-Match`` names it. Every cacheable route answers through this."""
+    tag = etag_of(body)
+    headers = {"ETag": tag, "Cache-Control": cache_control} | (headers or {})
+    if status == 200 and request.method in ("GET", "HEAD") and none_match(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
 def page_args(page: int, per_page: int = 50) -> tuple[int, int]:

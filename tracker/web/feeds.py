@@ -10,7 +10,8 @@ iCalendar (RFC 5545) feed of hearings.
 | ``/hearings.ics?bill=ID``, ``/bills/192/H135/hearings.ics`` | one bill's hearings |
 
 Every answer carries a strong ``ETag`` (a hash of the body) and ``Cache-Control: public,
-max-age=300``; a matching ``If-None-Match`` gets ``304 Not Modified``. A bill id that does not
+max-age=300``; a matching ``If-None-Match`` gets ``304 Not Modified`` (``tracker.web.common.cacheable``,
+shared by every cacheable route). A bill id that does not
 parse is a 400, a bill the database does not hold a 404, each with one line of plain text.
 
 Events carry no subscriber data, so nothing here can show any. The XML is built with
@@ -24,7 +25,6 @@ which is registered first: use ``?bill=`` for those.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import quote, urlsplit
@@ -34,13 +34,16 @@ from zoneinfo import ZoneInfo
 import icalendar
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Article, Bill, Event, Hearing
+from db.bills import find_bill
+from db.events import feed_entries
+from db.hearings import scheduled_hearings
+from db.models import Bill, Event
 from spiders.billids import BadBillId, parse_bill_id
 from spiders.urls import is_web_url
 from spiders.billids import dotted, ordinal
+from tracker.web.common import cacheable
 
 router = APIRouter()
 
@@ -108,26 +111,8 @@ def _one_line(status: int, message: str) -> PlainTextResponse:
 
 
 def _cached(request: Request, body: bytes, media_type: str) -> Response:
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Content-Type-Options": "nosniff"}
-    if _matches(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
-
-
-def _matches(header: str | None, etag: str) -> bool:
-    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): ``W/"x"`` matches ``"x"``."""
-    if not header:
-        return False
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*":
-            return True
-        if candidate.startswith("W/"):
-            candidate = candidate[2:]
-        if candidate == etag:
-            return True
-    return False
+    return cacheable(request, body, media_type, cache_control=CACHE_CONTROL,
+                     headers={"X-Content-Type-Options": "nosniff"})
 
 
 def _find_bill(request: Request, s: Session, text: str) -> Bill:
@@ -136,7 +121,7 @@ def _find_bill(request: Request, s: Session, text: str) -> Bill:
         bid = parse_bill_id(text, session)
     except BadBillId as exc:
         raise _Refused(400, f"bad bill id: {exc}") from None
-    bill = s.scalar(select(Bill).where(Bill.canonical == bid.canonical))
+    bill = find_bill(s, bid.canonical)
     if bill is None:
         raise _Refused(404, f"unknown bill: {bid.canonical} is not followed here")
     return bill
@@ -200,15 +185,6 @@ def _entry_text(ev: Event, bill: Bill | None, link: str | None) -> str:
     return "\n".join(lines)
 
 
-def _entries(s: Session, bill: Bill | None) -> list[tuple[Event, Bill | None, str | None]]:
-    query = (select(Event, Bill, Article.url).outerjoin(Bill, Event.bill_id == Bill.id)
-             .outerjoin(Article, Event.article_id == Article.id)
-             .order_by(Event.at.desc(), Event.id.desc()).limit(FEED_LIMIT))
-    if bill is not None:
-        query = query.where(Event.bill_id == bill.id)
-    return [tuple(row) for row in s.execute(query)]
-
-
 def atom_feed(base: str, authority: str, *, feed_id: str, title: str, subtitle: str, self_path: str,
               alternate: str | None, author: str, rows, fallback_updated: datetime) -> bytes:
     """An Atom 1.0 document for these (event, bill, article url) rows, newest first."""
@@ -241,7 +217,7 @@ def atom_feed(base: str, authority: str, *, feed_id: str, title: str, subtitle: 
 def _events_feed(request: Request) -> bytes:
     config = request.app.state.config
     with request.app.state.sessions() as s:
-        rows = _entries(s, None)
+        rows = feed_entries(s, None, FEED_LIMIT)
         return atom_feed(_base_url(request), _authority(request), feed_id=f"tag:{_authority(request)},{FEED_TAG_DATE}:events",
                          title=f"{config.campaign.name}: every event",
                          subtitle="Bill actions, hearings, status changes and news, as the tracker records them",
@@ -253,7 +229,7 @@ def _bill_feed(request: Request, bill_text: str) -> bytes:
     config = request.app.state.config
     with request.app.state.sessions() as s:
         bill = _find_bill(request, s, bill_text)
-        rows = _entries(s, bill)
+        rows = feed_entries(s, bill.canonical, FEED_LIMIT)
         title = f"{dotted(bill.number)} ({ordinal(bill.session)} General Court)"
         if bill.title:
             title += f": {clean_line(bill.title)}"
@@ -333,14 +309,12 @@ def hearings_calendar(rows, authority: str, name: str) -> bytes:
 def _hearings(request: Request, bill_text: str | None) -> bytes:
     config = request.app.state.config
     with request.app.state.sessions() as s:
-        query = (select(Hearing, Bill).join(Bill, Hearing.bill_id == Bill.id)
-                 .where(Hearing.starts_at.is_not(None)).order_by(Hearing.starts_at, Hearing.id))
         name = f"{config.campaign.name}: hearings"
+        canonical = None
         if bill_text is not None:
             bill = _find_bill(request, s, bill_text)
-            query = query.where(Hearing.bill_id == bill.id)
-            name = f"Hearings on {dotted(bill.number)}"
-        return hearings_calendar([tuple(r) for r in s.execute(query)], _authority(request), name)
+            canonical, name = bill.canonical, f"Hearings on {dotted(bill.number)}"
+        return hearings_calendar(scheduled_hearings(s, canonical), _authority(request), name)
 
 
 @router.api_route("/hearings.ics", methods=["GET", "HEAD"], include_in_schema=False)

@@ -7,17 +7,19 @@ import re
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 
-from db.models import Snapshot
-from tracker.news.queries import BadQuery, search
-from tracker.queries import NoSuchBill, list_bills
+from db.bills import NoSuchBill, bill_timeline, list_bills
+from db.events import event_kinds, event_log
+from db.search import BadQuery, search
+from db.snapshots import read_snapshot
 from tracker.web import archive
-from tracker.web.common import any_bill_id, bill_id, day, moment, page_args, render, time_limit
+from tracker.web.common import any_bill_id, bill_id, cacheable, day, moment, page_args, render, time_limit
 
 router = APIRouter(include_in_schema=False)
 _MARK = re.compile(r"\[([^\[\]]*)\]")
+SNAPSHOT_CACHE = "public, max-age=86400"  # a snapshot never changes
 
 
 def highlight(snippet: str | None) -> Markup:
@@ -37,7 +39,7 @@ def highlight(snippet: str | None) -> Markup:
 def home(request: Request):
     with request.app.state.sessions() as s, time_limit(s):
         bills = list_bills(s)
-        recent = archive.event_log(s, None, None, None, 0, 12)
+        recent = event_log(s, limit=12)
     return render(request, "home.html", cache=True, bills=bills, recent=recent)
 
 
@@ -47,7 +49,7 @@ def bill_page(request: Request, session: str, number: str, as_of: str | None = N
     when = day(as_of, "as_of")
     try:
         with request.app.state.sessions() as s, time_limit(s):
-            data = archive.timeline(s, bid)
+            data = bill_timeline(s, bid.canonical)
             cov = archive.coverage_by_week(s, bid)
             past = archive.status_as_of(s, bid, when) if when else None
     except NoSuchBill as exc:
@@ -77,16 +79,12 @@ def search_page(request: Request, q: str = "", bill: str = "", since: str = "", 
     if q:
         try:
             with request.app.state.sessions() as s, time_limit(s):
-                hits = search(s, q, start, end, bid, limit=min(500, offset + per_page * 4))
+                hits = search(s, q, start, end, bid and bid.canonical, limit=per_page + 1, offset=offset,
+                              kind=kind or None, source=source or None)
         except BadQuery as exc:
             return render(request, "search.html", status=400, q=q, filters=request.query_params, results=[],
                           error=str(exc), page=page, more=False, highlight=highlight, prev_url="", next_url="")
-        if kind:
-            hits = [h for h in hits if h["type"] == kind]
-        if source:
-            hits = [h for h in hits if h["type"] == "article" and source.lower() in (h.get("source") or "").lower()]
-        results = hits[offset:offset + per_page]
-        more = len(hits) > offset + per_page
+        results, more = hits[:per_page], len(hits) > per_page
     else:
         more = False
     return render(request, "search.html", q=q, filters=request.query_params, results=results, error=error,
@@ -104,8 +102,8 @@ def events_page(request: Request, kind: str = "", bill: str = "", since: str = "
     offset, per_page = page_args(page, 50)
     bid = any_bill_id(request, bill)
     with request.app.state.sessions() as s, time_limit(s):
-        rows = archive.event_log(s, kind or None, bid, moment(since, "since"), offset, per_page + 1)
-        kinds = archive.event_kinds(s)
+        rows = event_log(s, kind or None, bid and bid.canonical, moment(since, "since"), offset, per_page + 1)
+        kinds = event_kinds(s)
     return render(request, "events.html", cache=True, events=rows[:per_page], more=len(rows) > per_page,
                   page=page, kinds=kinds, filters=request.query_params, prev_url=_page_url(request, page - 1),
                   next_url=_page_url(request, page + 1))
@@ -114,14 +112,11 @@ def events_page(request: Request, kind: str = "", bill: str = "", since: str = "
 @router.get("/snapshots/{snapshot_id}")
 def snapshot(request: Request, snapshot_id: int):
     """The raw response an event came from, as it was fetched (served as text, never as a page)."""
-    import zlib
-
     with request.app.state.sessions() as s:
-        snap = s.get(Snapshot, snapshot_id) if 0 < snapshot_id < 2**63 else None
-        if snap is None:
-            raise HTTPException(404, f"no snapshot {snapshot_id}")
-        body = zlib.decompress(snap.body)
-        headers = {"X-Source-URL": snap.url, "X-Fetched-At": snap.fetched_at.isoformat(),
-                   "Content-Disposition": f'inline; filename="snapshot-{snap.id}.txt"',
-                   "X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=86400"}
-    return Response(body, media_type="text/plain; charset=utf-8", headers=headers)
+        snap = read_snapshot(s, snapshot_id)
+    if snap is None:
+        raise HTTPException(404, f"no snapshot {snapshot_id}")
+    headers = {"X-Source-URL": snap.url, "X-Fetched-At": snap.fetched_at.isoformat(),
+               "Content-Disposition": f'inline; filename="snapshot-{snap.id}.txt"',
+               "X-Content-Type-Options": "nosniff"}
+    return cacheable(request, snap.body, "text/plain; charset=utf-8", cache_control=SNAPSHOT_CACHE, headers=headers)

@@ -25,8 +25,8 @@ from alerts.addresses import BadAddress, normalise_email
 from alerts.dispatch import queue_confirmation
 from alerts.subscribers import FREQUENCIES, BadSubscription, subscribe
 from alerts.tokens import make_token
+from db.bills import list_bills
 from db.directory import districts
-from tracker.queries import list_bills
 from tracker.web.common import render
 
 router = APIRouter(include_in_schema=False)
@@ -63,7 +63,7 @@ def _csrf_field(key: bytes, cookie: str) -> str:
 def _form_context(request: Request, values: dict, error: str | None = None):
     config = request.app.state.config
     with request.app.state.sessions() as s:
-        bills = [b for b in list_bills(s)]
+        bills = list_bills(s)
         session = config.sources.malegislature.session
         sessions_known = sorted({b["session"] for b in bills} | {session})
         lists = {"House": [], "Senate": []}

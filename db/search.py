@@ -1,0 +1,163 @@
+"""Full-text search over the news archive and the bills' histories.
+
+One interface, two backends: SQLite FTS5 (external content tables) and
+PostgreSQL (stored ``tsvector`` columns with GIN indexes, migration 0005), with
+words folded the same way on both. Queries are never passed on as written:
+words and "quoted phrases" are taken out of the text and each becomes a quoted
+FTS5 string or a bound ``phraseto_tsquery`` parameter, so no input can be a
+syntax error or reach SQL. Every query has a LIMIT.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from db.articles import MAX_LIMIT, article_page, article_rows, time_param
+
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 32
+MAX_OFFSET = 10_000  # deeper pages are empty: narrow the query down instead
+KINDS = (None, "article", "action")
+_TERM = re.compile(r'"([^"]*)"|(\S+)')
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class BadQuery(ValueError):
+    pass
+
+
+def query_terms(query: str) -> list[str]:
+    """User text -> its terms: each a word or a quoted phrase, as space-separated words; all required."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadQuery(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS} are searched")
+    terms = []
+    for phrase, word in _TERM.findall(query):
+        words = _WORD.findall(phrase if phrase else word)
+        if words:
+            terms.append(" ".join(words))
+    if not terms:
+        raise BadQuery(f"{query!r} has no words to search for")
+    return terms[:MAX_TERMS]
+
+
+def fts_query(query: str) -> str:
+    """User text -> a safe FTS5 expression: every term quoted, all required (AND)."""
+    return _fts_expression(query_terms(query))
+
+
+def _fts_expression(terms: list[str]) -> str:
+    return " ".join(f'"{t}"' for t in terms)
+
+
+def _pg_tsquery(terms: list[str], params: dict) -> str:
+    """The terms as one tsquery expression over bound parameters (``phraseto_tsquery`` each, ANDed)."""
+    parts = []
+    for i, term in enumerate(terms):
+        params[f"t{i}"] = term
+        parts.append(f"phraseto_tsquery('simple', public.tracker_fold(:t{i}))")
+    return "(" + " && ".join(parts) + ")"
+
+
+PG_HEADLINE = "'StartSel=[, StopSel=], MaxWords=16, MinWords=6, ShortWord=1, MaxFragments=1, FragmentDelimiter=…'"
+
+
+def _like_part(text_: str) -> str:
+    """A LIKE pattern matching ``text_`` anywhere, its own ``%``, ``_`` and ``\\`` taken literally."""
+    return "%" + text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search(s: Session, query: str, since: datetime | None = None, until: datetime | None = None,
+           bill: str | None = None, limit: int = 50, offset: int = 0, kind: str | None = None,
+           source: str | None = None) -> list[dict]:
+    """Articles and bill actions matching ``query``, newest first.
+
+    Every filter is applied in SQL before the page is cut, so a page is full whenever there are enough
+    matches: ``since``/``until``, ``bill`` (a canonical id), ``kind`` (``article`` or ``action``) and
+    ``source`` (part of an article's outlet, any case; articles only). Then ``offset``/``limit``."""
+    terms = query_terms(query)
+    if kind not in KINDS:
+        raise BadQuery(f"kind={str(kind)[:20]!r}: choose article or action")
+    limit = max(1, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
+    if offset > MAX_OFFSET:
+        return []
+    params: dict = {}
+    postgres = s.get_bind().dialect.name == "postgresql"
+    if postgres:
+        tsquery = _pg_tsquery(terms, params)
+        where = [f"a.search_vector @@ {tsquery}"]
+        action_where = [f"ba.search_vector @@ {tsquery}", "ba.removed_at IS NULL"]
+        article_snippet = (f"ts_headline('simple', concat_ws(' ', a.title, a.summary_text, a.full_text), "
+                           f"{tsquery}, {PG_HEADLINE})")
+        article_join = ""
+        action_snippet = f"ts_headline('simple', ba.action, {tsquery}, {PG_HEADLINE})"
+        action_from = "bill_actions ba"
+    else:
+        params["match"] = _fts_expression(terms)
+        where = ["articles_fts MATCH :match"]
+        action_where = ["bill_actions_fts MATCH :match", "ba.removed_at IS NULL"]
+        article_snippet = "snippet(articles_fts, -1, '[', ']', '…', 16)"
+        article_join = "JOIN articles_fts ON articles_fts.rowid = a.id"
+        action_snippet = "snippet(bill_actions_fts, 0, '[', ']', '…', 16)"
+        action_from = "bill_actions_fts JOIN bill_actions ba ON ba.id = bill_actions_fts.rowid"
+    if since is not None:
+        params["since"] = time_param(s, since)
+        params["since_day"] = since.date().isoformat()
+        where.append("COALESCE(a.published_at, a.first_seen_at) >= :since")
+        action_where.append("ba.date >= :since_day")
+    if until is not None:
+        params["until"] = time_param(s, until)
+        params["until_day"] = until.date().isoformat()
+        where.append("COALESCE(a.published_at, a.first_seen_at) <= :until")
+        action_where.append("ba.date <= :until_day")
+    if bill is not None:
+        params["bill"] = bill
+        where.append("a.id IN (SELECT ab.article_id FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
+                     "WHERE b.canonical = :bill)")
+        action_where.append("b.canonical = :bill")
+    if source:
+        params["source"] = _like_part(source.lower())
+        where.append("LOWER(COALESCE(a.publisher, '')) LIKE :source ESCAPE '\\'")
+    article_sql, action_sql = " AND ".join(where), " AND ".join(action_where)
+    action_tables = f"{action_from} JOIN bills b ON b.id = ba.bill_id"
+
+    def articles(n: int, skip: int) -> list[tuple[str, int, str]]:
+        return [("article", i, key) for i, key in article_page(s, article_sql, params, article_join, n, skip)]
+
+    def actions(n: int, skip: int) -> list[tuple[str, int, str]]:
+        # undated rows last on both databases (PostgreSQL puts NULLs first in a DESC order)
+        rows = s.execute(text(f"SELECT ba.id, ba.date FROM {action_tables} WHERE {action_sql} "
+                              f"ORDER BY ba.date IS NULL, ba.date DESC, ba.id DESC LIMIT :limit OFFSET :offset"),
+                         params | {"limit": n, "offset": skip})
+        return [("action", r.id, _day(r.date) or "") for r in rows]
+
+    if kind == "article" or source:
+        page = articles(limit, offset) if kind != "action" else []
+    elif kind == "action":
+        page = actions(limit, offset)
+    else:
+        # Both, newest first: the page lies within the first offset+limit of each kind. Equal keys keep
+        # articles first (the sort is stable), as before.
+        both = articles(offset + limit, 0) + actions(offset + limit, 0)
+        page = sorted(both, key=lambda row: row[2], reverse=True)[offset:offset + limit]
+
+    found_articles = article_rows(s, [i for t, i, _ in page if t == "article"], article_sql, params,
+                                  snippet_sql=article_snippet, join=article_join)
+    found_actions = {}
+    action_ids = [i for t, i, _ in page if t == "action"]
+    if action_ids:
+        marks = ",".join(str(int(i)) for i in action_ids)
+        for r in s.execute(text(f"SELECT ba.id, b.canonical, ba.date, ba.branch, ba.action, {action_snippet} AS snip "
+                                f"FROM {action_tables} WHERE ({action_sql}) AND ba.id IN ({marks})"), params):
+            found_actions[r.id] = {"type": "action", "bill": r.canonical, "date": _day(r.date), "branch": r.branch,
+                                   "action": r.action, "snippet": r.snip}
+    found = {"article": found_articles, "action": found_actions}
+    return [found[t][i] for t, i, _ in page if i in found[t]]
+
+
+def _day(value) -> str | None:
+    return value if isinstance(value, (str, type(None))) else value.isoformat()
