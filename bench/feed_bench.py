@@ -304,7 +304,7 @@ CHILD_FUNCS = [
     ("  html_to_text (titles)", "spiders/sanitize.py", "html_to_text"),
     ("  _item (entry -> FeedItem)", "spiders/feed_parse.py", "_item"),
     ("snapshot_of (base64 of the body)", "spiders/observations.py", "snapshot_of"),
-    ("FeedItem.to_dict (dataclasses.asdict)", "spiders/feed_records.py", "to_dict"),
+    ("FeedItem.to_dict (dataclasses.asdict)", "spiders/records.py", "to_dict"),
     ("JsonLinesPipeline.process_item (json.dumps + write, waits on a full pipe)", "spiders/crawl_child.py",
      "process_item"),
     ("hashlib sha256 of the body", "~", "<built-in method _hashlib.openssl_sha256>"),
@@ -617,7 +617,7 @@ def fast_parse_feed(body: bytes, url: str, content_type: str | None = None):
     import lxml.etree
 
     from spiders.feed_parse import _decode, _for_feedparser, _root_element
-    from spiders.feed_records import ParsedFeed
+    from spiders.records import ParsedFeed
 
     if not body or not body.strip():
         return None
@@ -662,7 +662,7 @@ def fast_parse_feed(body: bytes, url: str, content_type: str | None = None):
 
 
 def _rss_item(e, url: str, fmt: str):
-    from spiders.feed_records import FeedItem
+    from spiders.records import FeedItem
 
     ns = "" if fmt == "rss" else f"{{{_NS_RSS10}}}"
     allowed = {f"{ns}title", f"{ns}link", f"{ns}description", f"{ns}guid", f"{ns}pubDate", f"{ns}category",
@@ -742,7 +742,7 @@ def _atom_link(el) -> str | None:
 
 
 def _atom_entry(e, url: str):
-    from spiders.feed_records import FeedItem
+    from spiders.records import FeedItem
 
     a = f"{{{_NS_ATOM}}}"
     allowed = {f"{a}{t}" for t in ("title", "link", "id", "updated", "published", "category", "summary", "content",
@@ -926,7 +926,7 @@ def parser_bench(bodies: list[tuple[str, bytes, str | None]], repeat: int = 2) -
 def bundled_agreement() -> dict:
     """The fast path on the bundled replica's feeds (real-world shapes: WordPress, Arc, Atom, RDF,
     Google News) and on their broken variants: each must give the feedparser path's records or fall back."""
-    from spiders.feed_records import FeedError
+    from spiders.records import FeedError
     from tracker.replica import news_pages as pages
     from tracker.replica.news_model import NewsReplica
 

@@ -16,8 +16,8 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from spiders.feed_records import FeedItem, ParsedFeed
 from spiders.feed_text import html_and_text, plain_text, ttl_minutes
+from spiders.records import FeedItem, ParsedFeed
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"

@@ -37,9 +37,9 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from spiders.feed_records import FeedError, FeedItem, ParsedFeed
 from spiders.feed_fast import fast_parse
 from spiders.feed_text import html_and_text, plain_text, ttl_minutes
+from spiders.records import FeedError, FeedItem, ParsedFeed
 
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""", re.IGNORECASE)
 _CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)

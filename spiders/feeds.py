@@ -15,7 +15,7 @@ import scrapy
 from scrapy.http import Response
 
 from spiders.feed_parse import parse_feed
-from spiders.feed_records import FeedError
+from spiders.records import FeedError
 from spiders.fetching import HANDLED_STATUSES, YEAR_S, describe_failure, header, is_throttle, retry_after_seconds
 from spiders.observations import snapshot_of
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from spiders.feed_parse import parse_feed
-from spiders.feed_records import FeedError
+from spiders.records import FeedError
 
 # WordPress RSS 2.0 as WWLP's https://www.wwlp.com/feed/ serves it. The article's URL slug is an
 # assumption (WWLP's pattern /news/state-politics/<slug>/ with a slug made from the headline); the ?p=
