@@ -303,7 +303,7 @@ CHILD_FUNCS = [
     ("  sanitize_with_text (our sanitiser)", "spiders/sanitize.py", "sanitize_with_text"),
     ("  html_to_text (titles)", "spiders/sanitize.py", "html_to_text"),
     ("  _item (entry -> FeedItem)", "spiders/feed_parse.py", "_item"),
-    ("snapshot_of (base64 of the body)", "spiders/observations.py", "snapshot_of"),
+    ("snapshot_of (base64 of the body)", "spiders/fetching.py", "snapshot_of"),
     ("FeedItem.to_dict (dataclasses.asdict)", "spiders/records.py", "to_dict"),
     ("JsonLinesPipeline.process_item (json.dumps + write, waits on a full pipe)", "spiders/crawl_child.py",
      "process_item"),

@@ -16,8 +16,8 @@ from scrapy.http import Response
 
 from spiders.feed_parse import parse_feed
 from spiders.records import FeedError
-from spiders.fetching import HANDLED_STATUSES, YEAR_S, describe_failure, header, is_throttle, retry_after_seconds
-from spiders.observations import snapshot_of
+from spiders.fetching import (HANDLED_STATUSES, YEAR_S, describe_failure, header, is_throttle, retry_after_seconds,
+                               snapshot_of)
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -17,6 +18,21 @@ HANDLED_STATUSES = [304] + list(range(400, 600))
 def header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def snapshot_of(role: str, response: Response) -> dict:
+    """The response as a snapshot the parent stores (``decode_snapshot_body`` in spiders.observations
+    reads the body back)."""
+    return {
+        "role": role,
+        "url": response.url,
+        "status": response.status,
+        "content_type": header(response, "Content-Type"),
+        "etag": header(response, "ETag"),
+        "last_modified": header(response, "Last-Modified"),
+        "fetched_at": datetime.now(timezone.utc).isoformat(),
+        "body_b64": base64.b64encode(response.body).decode("ascii"),
+    }
 
 
 YEAR_S = 366 * 86400

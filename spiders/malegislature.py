@@ -19,8 +19,9 @@ from scrapy.http import Response
 
 from spiders import malegislature_parse as parse
 from spiders.actions import referenced_bill
-from spiders.fetching import HANDLED_STATUSES, describe_failure, header, is_throttle, retry_after_seconds
-from spiders.observations import BillJob, Observation, snapshot_of
+from spiders.fetching import (HANDLED_STATUSES, describe_failure, header, is_throttle, retry_after_seconds,
+                               snapshot_of)
+from spiders.observations import BillJob, Observation
 from spiders.records import BillNotFound, ParseError
 
 JSON_HEADERS = {"Accept": "application/json"}

@@ -1,7 +1,9 @@
 """What the crawl child is asked to do (BillJob) and what it reports (observations).
 
 Observations cross a process boundary as JSON lines, so they are plain dicts
-built here in one place; ``tracker.crawl`` reads them back.
+built here in one place; ``tracker.crawl`` reads them back. The parent imports
+this module, so it imports nothing of Scrapy (what reads a Scrapy response, such
+as ``snapshot_of``, lives in ``spiders.fetching``).
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ import base64
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Iterable
 
 from spiders.records import BillDetail, HistoryAction
 
@@ -38,24 +39,6 @@ def history_hash(history: Iterable[HistoryAction]) -> str:
         h.update(json.dumps(a.identity(), ensure_ascii=False).encode())
         h.update(b"\n")
     return h.hexdigest()
-
-
-def snapshot_of(role: str, response: Any) -> dict:
-    from spiders.fetching import header as h
-
-    def header(name: str) -> str | None:
-        return h(response, name)
-
-    return {
-        "role": role,
-        "url": response.url,
-        "status": response.status,
-        "content_type": header("Content-Type"),
-        "etag": header("ETag"),
-        "last_modified": header("Last-Modified"),
-        "fetched_at": datetime.now(timezone.utc).isoformat(),
-        "body_b64": base64.b64encode(response.body).decode("ascii"),
-    }
 
 
 @dataclass
