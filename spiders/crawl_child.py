@@ -119,11 +119,13 @@ def main() -> int:
 
         process.crawl(DirectorySpider, general_courts=request["jobs"], base_url=settings["base_url"])
     elif spider == "feeds":
-        from spiders.feeds import FeedJob, FeedSpider
+        from spiders.feed_spider import FeedSpider
+        from spiders.observations import FeedJob
 
         process.crawl(FeedSpider, jobs=[FeedJob(**j) for j in request["jobs"]])
     elif spider == "articles":
-        from spiders.feeds import ArticleJob, ArticleSpider
+        from spiders.article_spider import ArticleSpider
+        from spiders.observations import ArticleJob
 
         process.crawl(ArticleSpider, jobs=[ArticleJob(**j) for j in request["jobs"]])
     else:

@@ -32,6 +32,28 @@ class BillJob:
         return asdict(self)
 
 
+@dataclass
+class FeedJob:
+    feed_id: int
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ArticleJob:
+    article_id: int
+    url: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 def history_hash(history: Iterable[HistoryAction]) -> str:
     """Hash of the parsed history (date, branch, action): stable across modes and per-request tokens."""
     h = hashlib.sha256()

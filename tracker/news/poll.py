@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Article, Bill, Feed
-from spiders.feeds import ArticleJob, FeedJob
+from spiders.observations import ArticleJob, FeedJob
 from spiders.billids import parse_bill_id
 from tracker.child import run_spider
 from tracker.config import Config

@@ -9,31 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import asdict, dataclass
 
 import scrapy
 from scrapy.http import Response
 
 from spiders.feed_parse import parse_feed
-from spiders.records import FeedError
 from spiders.fetching import (HANDLED_STATUSES, YEAR_S, describe_failure, header, is_throttle, retry_after_seconds,
                                snapshot_of)
+from spiders.observations import FeedJob
+from spiders.records import FeedError
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
-
-
-@dataclass
-class FeedJob:
-    feed_id: int
-    name: str
-    url: str
-    etag: str | None = None
-    last_modified: str | None = None
-    content_hash: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 
 _YEAR_S = YEAR_S
@@ -118,56 +104,3 @@ class FeedSpider(scrapy.Spider):
             "items": [item.to_dict() for item in feed.items],
             "snapshot": snapshot_of("feed", response),
         }
-
-
-@dataclass
-class ArticleJob:
-    article_id: int
-    url: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-class ArticleSpider(scrapy.Spider):
-    """Fetches article pages for full text (feeds with ``fetch_article: true``), following redirects."""
-
-    name = "articles"
-
-    def __init__(self, jobs: list[ArticleJob], **kwargs):
-        super().__init__(**kwargs)
-        self.jobs = jobs
-
-    async def start(self):
-        for job in self.jobs:
-            yield scrapy.Request(job.url, callback=self.parse_page, errback=self.network_error,
-                                 cb_kwargs={"job": job}, meta={"handle_httpstatus_list": HANDLED_STATUSES, "job": job},
-                                 dont_filter=True)
-
-    def network_error(self, failure):
-        from spiders.public_only import RefusedAddress
-
-        job: ArticleJob = failure.request.meta["job"]
-        refused = failure.check(RefusedAddress) is not None
-        yield {"type": "article", "status": "error", "article_id": job.article_id, "url": job.url,
-               "final_url": failure.request.url, "refused": refused,
-               "error": str(failure.value) if refused else describe_failure(failure)}
-
-    def parse_page(self, response: Response, job: ArticleJob):
-        from spiders.extract import extract_article
-
-        out = {"type": "article", "article_id": job.article_id, "url": job.url, "final_url": response.url}
-        ctype = (header(response, "Content-Type") or "").lower()
-        if response.status >= 300:
-            yield out | {"status": "error", "error": f"HTTP {response.status}"}
-            return
-        if ctype and "html" not in ctype:
-            yield out | {"status": "error", "error": f"not an HTML page ({ctype})"}
-            return
-        try:
-            extracted = extract_article(response.body, response.url)
-        except Exception as exc:  # extraction libraries raise many kinds of errors on odd pages
-            yield out | {"status": "error", "error": f"extraction failed: {type(exc).__name__}: {exc}"}
-            return
-        yield out | {"status": "ok", "title": extracted.title, "text": extracted.text,
-                     "canonical_url": extracted.canonical_url}
