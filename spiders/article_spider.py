@@ -13,7 +13,7 @@ from scrapy.http import Response
 
 from spiders.extract import extract_article
 from spiders.fetching import HANDLED_STATUSES, describe_failure, header
-from spiders.observations import ArticleJob
+from spiders.observations import ArticleTarget
 from spiders.public_only import RefusedAddress
 
 
@@ -22,25 +22,26 @@ class ArticleSpider(scrapy.Spider):
 
     name = "articles"
 
-    def __init__(self, jobs: list[ArticleJob], **kwargs):
+    def __init__(self, targets: list[ArticleTarget], **kwargs):
         super().__init__(**kwargs)
-        self.jobs = jobs
+        self.targets = targets
 
     async def start(self):
-        for job in self.jobs:
-            yield scrapy.Request(job.url, callback=self.parse_page, errback=self.network_error,
-                                 cb_kwargs={"job": job}, meta={"handle_httpstatus_list": HANDLED_STATUSES, "job": job},
+        for target in self.targets:
+            yield scrapy.Request(target.url, callback=self.parse_page, errback=self.network_error,
+                                 cb_kwargs={"target": target},
+                                 meta={"handle_httpstatus_list": HANDLED_STATUSES, "target": target},
                                  dont_filter=True)
 
     def network_error(self, failure):
-        job: ArticleJob = failure.request.meta["job"]
+        target: ArticleTarget = failure.request.meta["target"]
         refused = failure.check(RefusedAddress) is not None
-        yield {"type": "article", "status": "error", "article_id": job.article_id, "url": job.url,
+        yield {"type": "article", "status": "error", "article_id": target.article_id, "url": target.url,
                "final_url": failure.request.url, "refused": refused,
                "error": str(failure.value) if refused else describe_failure(failure)}
 
-    def parse_page(self, response: Response, job: ArticleJob):
-        out = {"type": "article", "article_id": job.article_id, "url": job.url, "final_url": response.url}
+    def parse_page(self, response: Response, target: ArticleTarget):
+        out = {"type": "article", "article_id": target.article_id, "url": target.url, "final_url": response.url}
         ctype = (header(response, "Content-Type") or "").lower()
         if response.status >= 300:
             yield out | {"status": "error", "error": f"HTTP {response.status}"}

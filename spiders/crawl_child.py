@@ -1,14 +1,15 @@
 """Entry point of the crawl child process: ``python -m spiders.crawl_child``.
 
-Reads one JSON job on stdin ({"settings": {...}, "jobs": [...], "known": [...]}),
-runs the Scrapy spider, and writes one JSON observation per line on stdout.
+Reads one JSON request on stdin ({"spider": ..., "settings": {...}, "jobs": [...], "known": [...]};
+"jobs" is what to fetch: targets of ``spiders.observations``, or General Court numbers for the
+directory), runs the Scrapy spider, and writes one JSON observation per line on stdout.
 Scrapy's reactor cannot restart within a process, and a hung spider must be
 killable, which is why every crawl runs here and not in the caller.
 
-The child lives only as long as its parent: the parent's pid comes with the job,
-and once it is no longer the child's parent (``kill -9`` of ``tracker run``), or
-the pipe to it is broken, the child exits at once instead of fetching on for
-nobody.
+The child lives only as long as its parent: the parent's pid comes with the
+request, and once it is no longer the child's parent (``kill -9`` of ``tracker
+run``), or the pipe to it is broken, the child exits at once instead of fetching
+on for nobody.
 """
 
 from __future__ import annotations
@@ -105,11 +106,11 @@ def main() -> int:
     process = CrawlerProcess(scrapy_config, install_root_handler=True)
     if spider == "malegislature":
         from spiders.malegislature import MalegislatureSpider
-        from spiders.observations import BillJob
+        from spiders.observations import BillTarget
 
         process.crawl(
             MalegislatureSpider,
-            jobs=[BillJob(**j) for j in request["jobs"]],
+            targets=[BillTarget(**j) for j in request["jobs"]],
             base_url=settings["base_url"],
             mode=settings.get("mode", "api"),
             known=set(request.get("known", [])),
@@ -120,14 +121,14 @@ def main() -> int:
         process.crawl(DirectorySpider, general_courts=request["jobs"], base_url=settings["base_url"])
     elif spider == "feeds":
         from spiders.feed_spider import FeedSpider
-        from spiders.observations import FeedJob
+        from spiders.observations import FeedTarget
 
-        process.crawl(FeedSpider, jobs=[FeedJob(**j) for j in request["jobs"]])
+        process.crawl(FeedSpider, targets=[FeedTarget(**j) for j in request["jobs"]])
     elif spider == "articles":
         from spiders.article_spider import ArticleSpider
-        from spiders.observations import ArticleJob
+        from spiders.observations import ArticleTarget
 
-        process.crawl(ArticleSpider, jobs=[ArticleJob(**j) for j in request["jobs"]])
+        process.crawl(ArticleSpider, targets=[ArticleTarget(**j) for j in request["jobs"]])
     else:
         print(f"unknown spider {spider!r}", file=sys.stderr)
         return 2

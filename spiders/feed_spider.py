@@ -16,7 +16,7 @@ from scrapy.http import Response
 from spiders.feed_parse import parse_feed
 from spiders.fetching import (HANDLED_STATUSES, YEAR_S, describe_failure, header, is_throttle, retry_after_seconds,
                                snapshot_of)
-from spiders.observations import FeedJob
+from spiders.observations import FeedTarget
 from spiders.records import FeedError
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
@@ -49,52 +49,53 @@ def caching_hints(response: Response) -> dict:
 class FeedSpider(scrapy.Spider):
     name = "feeds"
 
-    def __init__(self, jobs: list[FeedJob], **kwargs):
+    def __init__(self, targets: list[FeedTarget], **kwargs):
         super().__init__(**kwargs)
-        self.jobs = jobs
+        self.targets = targets
 
     async def start(self):
-        for job in self.jobs:
+        for target in self.targets:
             headers = {"Accept": FEED_ACCEPT}
-            if job.etag:
-                headers["If-None-Match"] = job.etag
-            if job.last_modified:
-                headers["If-Modified-Since"] = job.last_modified
-            yield scrapy.Request(job.url, callback=self.parse_response, errback=self.network_error, headers=headers,
-                                 cb_kwargs={"job": job}, meta={"handle_httpstatus_list": HANDLED_STATUSES, "job": job},
+            if target.etag:
+                headers["If-None-Match"] = target.etag
+            if target.last_modified:
+                headers["If-Modified-Since"] = target.last_modified
+            yield scrapy.Request(target.url, callback=self.parse_response, errback=self.network_error, headers=headers,
+                                 cb_kwargs={"target": target},
+                                 meta={"handle_httpstatus_list": HANDLED_STATUSES, "target": target},
                                  dont_filter=True)
 
-    def _base(self, job: FeedJob, status: str) -> dict:
-        return {"type": "feed", "status": status, "feed_id": job.feed_id, "name": job.name, "url": job.url}
+    def _base(self, target: FeedTarget, status: str) -> dict:
+        return {"type": "feed", "status": status, "feed_id": target.feed_id, "name": target.name, "url": target.url}
 
     def network_error(self, failure):
-        job: FeedJob = failure.request.meta["job"]
-        yield self._base(job, "error") | {"error": {"source": job.name, "url": job.url,
+        target: FeedTarget = failure.request.meta["target"]
+        yield self._base(target, "error") | {"error": {"source": target.name, "url": target.url,
                                                     "error": describe_failure(failure)},
                                           "retry_after_s": None}
 
-    def parse_response(self, response: Response, job: FeedJob):
+    def parse_response(self, response: Response, target: FeedTarget):
         hints = caching_hints(response)
-        base = self._base(job, "ok") | hints | {"etag": header(response, "ETag"),
+        base = self._base(target, "ok") | hints | {"etag": header(response, "ETag"),
                                                  "last_modified": header(response, "Last-Modified")}
         if response.status == 304:
-            yield base | {"status": "unchanged", "etag": job.etag, "last_modified": job.last_modified}
+            yield base | {"status": "unchanged", "etag": target.etag, "last_modified": target.last_modified}
             return
         if response.status >= 300:
             error = f"HTTP {response.status}"
             if response.status in (301, 302, 303, 307, 308):
                 error += " (too many redirects)"
             yield base | {"status": "error", "throttled": is_throttle(response),
-                          "error": {"source": job.name, "url": response.url, "error": error}}
+                          "error": {"source": target.name, "url": response.url, "error": error}}
             return
         digest = hashlib.sha256(response.body).hexdigest()
-        if digest == job.content_hash:
+        if digest == target.content_hash:
             yield base | {"status": "unchanged", "content_hash": digest}
             return
         try:
             feed = parse_feed(response.body, response.url, header(response, "Content-Type"))
         except FeedError as exc:
-            yield base | {"status": "error", "error": {"source": job.name, "url": response.url, "error": str(exc)}}
+            yield base | {"status": "error", "error": {"source": target.name, "url": response.url, "error": str(exc)}}
             return
         yield base | {
             "content_hash": digest,

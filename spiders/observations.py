@@ -1,4 +1,5 @@
-"""What the crawl child is asked to do (BillJob) and what it reports (observations).
+"""What the crawl child is asked to fetch (targets: a bill, a feed, an article page, with what the
+parent already knows of it) and what it reports (observations).
 
 Observations cross a process boundary as JSON lines, so they are plain dicts
 built here in one place; ``tracker.crawl`` reads them back. The parent imports
@@ -18,7 +19,9 @@ from spiders.records import BillDetail, HistoryAction
 
 
 @dataclass
-class BillJob:
+class BillTarget:
+    """A bill to crawl (not a scheduler job: those are ``tracker.jobs``)."""
+
     canonical: str
     session: int
     number: str
@@ -33,7 +36,9 @@ class BillJob:
 
 
 @dataclass
-class FeedJob:
+class FeedTarget:
+    """A feed to poll, with the validators and body hash of its last fetch."""
+
     feed_id: int
     name: str
     url: str
@@ -46,7 +51,9 @@ class FeedJob:
 
 
 @dataclass
-class ArticleJob:
+class ArticleTarget:
+    """An article page to fetch for its full text."""
+
     article_id: int
     url: str
 
@@ -65,7 +72,7 @@ def history_hash(history: Iterable[HistoryAction]) -> str:
 
 @dataclass
 class Observation:
-    job: BillJob
+    target: BillTarget
     url: str
     mode: str
     fallback: str | None = None
@@ -81,8 +88,8 @@ class Observation:
     pending_detail: BillDetail | None = None
 
     @classmethod
-    def start(cls, job: BillJob, url: str, mode: str) -> "Observation":
-        return cls(job=job, url=url, mode=mode)
+    def start(cls, target: BillTarget, url: str, mode: str) -> "Observation":
+        return cls(target=target, url=url, mode=mode)
 
     def reset_for_fallback(self, reason: str) -> None:
         self.fallback = reason
@@ -111,23 +118,23 @@ class Observation:
         return {
             "type": "bill",
             "status": status,
-            "bill": self.job.canonical,
-            "session": self.job.session,
-            "number": self.job.number,
+            "bill": self.target.canonical,
+            "session": self.target.session,
+            "number": self.target.number,
             "url": self.url,
             "mode": self.mode,
             "fallback": self.fallback,
-            "discovered_from": self.job.discovered_from,
+            "discovered_from": self.target.discovered_from,
             "etag": self.etag,
             "last_modified": self.last_modified,
         }
 
     def unchanged(self) -> dict:
-        return self._base("unchanged") | {"history_hash": self.history_hash or self.job.history_hash}
+        return self._base("unchanged") | {"history_hash": self.history_hash or self.target.history_hash}
 
     def detail_only(self) -> dict:
         return self._base("detail") | {
-            "history_hash": self.job.history_hash,
+            "history_hash": self.target.history_hash,
             "detail": self.detail.to_dict() if self.detail else None,
             "snapshots": self.snapshots,
         }
