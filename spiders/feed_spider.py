@@ -8,30 +8,17 @@ one observation per feed and never touches the database.
 from __future__ import annotations
 
 import hashlib
-import re
 
 import scrapy
 from scrapy.http import Response
 
 from spiders.feed_parse import parse_feed
-from spiders.fetching import (HANDLED_STATUSES, YEAR_S, describe_failure, header, is_throttle, retry_after_seconds,
-                               snapshot_of)
+from spiders.fetching import (HANDLED_STATUSES, delta_seconds, describe_failure, header, is_throttle,
+                               retry_after_seconds, snapshot_of)
 from spiders.observations import FeedTarget
 from spiders.records import FeedError
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
-
-
-_YEAR_S = YEAR_S
-
-
-def _seconds(value: str) -> int | None:
-    """A delta-seconds header value: ASCII digits (``str.isdigit`` also takes "²", which ``int`` refuses),
-    at most a year; anything else is None, as if the header were absent."""
-    value = value.strip()
-    if not re.fullmatch(r"[0-9]{1,12}", value) or int(value) > _YEAR_S:
-        return None
-    return int(value)
 
 
 def caching_hints(response: Response) -> dict:
@@ -41,8 +28,8 @@ def caching_hints(response: Response) -> dict:
     cache = header(response, "Cache-Control") or ""
     for part in cache.split(","):
         key, _, value = part.strip().partition("=")
-        if key.lower() == "max-age" and _seconds(value) is not None:
-            hints["max_age_s"] = _seconds(value)
+        if key.lower() == "max-age" and delta_seconds(value) is not None:
+            hints["max_age_s"] = delta_seconds(value)
     return hints
 
 

@@ -36,24 +36,33 @@ def snapshot_of(role: str, response: Response) -> dict:
 
 
 YEAR_S = 366 * 86400
+_DELTA_SECONDS = re.compile(r"[0-9]{1,12}")
+
+
+def delta_seconds(value: str) -> int | None:
+    """A delta-seconds header value (``Retry-After``, ``max-age``): ASCII digits (``str.isdigit`` also
+    takes "²", which ``int`` refuses), at most a year; anything else is None, as if it were absent."""
+    value = value.strip()
+    if not _DELTA_SECONDS.fullmatch(value) or int(value) > YEAR_S:
+        return None
+    return int(value)
 
 
 def retry_after_seconds(response: Response) -> int | None:
     """``Retry-After`` in seconds (ASCII delta-seconds or an HTTP date), at most a year; None when
-    absent, unreadable or absurd (``str.isdigit`` takes "²", which ``int`` refuses)."""
+    absent, unreadable or absurd."""
     value = (header(response, "Retry-After") or "").strip()
     if not value:
         return None
-    if re.fullmatch(r"[0-9]{1,12}", value):
-        seconds = int(value)
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            seconds = max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
+    if _DELTA_SECONDS.fullmatch(value):
+        return delta_seconds(value)
+    try:
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
     return seconds if seconds <= YEAR_S else None
 
 
