@@ -1,10 +1,12 @@
 """What the crawl child is asked to fetch (targets: a bill, a feed, an article page, with what the
-parent already knows of it) and what it reports (observations).
+parent already knows of it) and what the bill spider reports (observations).
 
-Observations cross a process boundary as JSON lines, so they are plain dicts
-built here in one place; ``tracker.crawl`` reads them back. The parent imports
-this module, so it imports nothing of Scrapy (what reads a Scrapy response, such
-as ``snapshot_of``, lives in ``spiders.fetching``).
+Observations cross a process boundary as JSON lines, so they are plain dicts;
+a bill's are built here in one place and ``tracker.crawl`` reads them back (the
+feed and article spiders build their few keys in their callbacks, and
+``tracker.news.poll`` reads them). The parent imports this module, so it imports
+nothing of Scrapy (what reads a Scrapy response, such as ``snapshot_of``, lives
+in ``spiders.fetching``).
 """
 
 from __future__ import annotations
