@@ -303,8 +303,8 @@ CHILD_FUNCS = [
     ("  sanitize_with_text (our sanitiser)", "spiders/sanitize.py", "sanitize_with_text"),
     ("  html_to_text (titles)", "spiders/sanitize.py", "html_to_text"),
     ("  _item (entry -> FeedItem)", "spiders/feed_parse.py", "_item"),
-    ("snapshot_of (base64 of the body)", "spiders/observations.py", "snapshot_of"),
-    ("FeedItem.to_dict (dataclasses.asdict)", "spiders/feed_records.py", "to_dict"),
+    ("snapshot_of (base64 of the body)", "spiders/fetching.py", "snapshot_of"),
+    ("FeedItem.to_dict (dataclasses.asdict)", "spiders/records.py", "to_dict"),
     ("JsonLinesPipeline.process_item (json.dumps + write, waits on a full pipe)", "spiders/crawl_child.py",
      "process_item"),
     ("hashlib sha256 of the body", "~", "<built-in method _hashlib.openssl_sha256>"),
@@ -617,7 +617,7 @@ def fast_parse_feed(body: bytes, url: str, content_type: str | None = None):
     import lxml.etree
 
     from spiders.feed_parse import _decode, _for_feedparser, _root_element
-    from spiders.feed_records import ParsedFeed
+    from spiders.records import ParsedFeed
 
     if not body or not body.strip():
         return None
@@ -662,7 +662,7 @@ def fast_parse_feed(body: bytes, url: str, content_type: str | None = None):
 
 
 def _rss_item(e, url: str, fmt: str):
-    from spiders.feed_records import FeedItem
+    from spiders.records import FeedItem
 
     ns = "" if fmt == "rss" else f"{{{_NS_RSS10}}}"
     allowed = {f"{ns}title", f"{ns}link", f"{ns}description", f"{ns}guid", f"{ns}pubDate", f"{ns}category",
@@ -742,7 +742,7 @@ def _atom_link(el) -> str | None:
 
 
 def _atom_entry(e, url: str):
-    from spiders.feed_records import FeedItem
+    from spiders.records import FeedItem
 
     a = f"{{{_NS_ATOM}}}"
     allowed = {f"{a}{t}" for t in ("title", "link", "id", "updated", "published", "category", "summary", "content",
@@ -865,7 +865,11 @@ def parser_bench(bodies: list[tuple[str, bytes, str | None]], repeat: int = 2) -
 
     def sanitiser_ms(fn) -> float:
         """One pass of ``fn`` with the sanitiser and html_to_text timed (both paths call them through
-        spiders.feed_parse's module globals)."""
+        the module globals of spiders.feed_text, or of spiders.feed_parse before feed_text existed)."""
+        try:
+            import spiders.feed_text as calls
+        except ImportError:
+            calls = fp
         spent = [0.0]
 
         def timing(f):
@@ -877,13 +881,13 @@ def parser_bench(bodies: list[tuple[str, bytes, str | None]], repeat: int = 2) -
                     spent[0] += time.perf_counter() - t
             return wrapper
 
-        orig_s, orig_h = fp.sanitize_with_text, fp.html_to_text
-        fp.sanitize_with_text, fp.html_to_text = timing(orig_s), timing(orig_h)
+        orig_s, orig_h = calls.sanitize_with_text, calls.html_to_text
+        calls.sanitize_with_text, calls.html_to_text = timing(orig_s), timing(orig_h)
         try:
             for u, b, c in bodies:
                 fn(u, b, c)
         finally:
-            fp.sanitize_with_text, fp.html_to_text = orig_s, orig_h
+            calls.sanitize_with_text, calls.html_to_text = orig_s, orig_h
         return spent[0] / n * 1000
 
     out: dict = {"feeds": n, "bytes": sum(len(b) for _, b, _ in bodies), "fast_path": whose}
@@ -922,7 +926,7 @@ def parser_bench(bodies: list[tuple[str, bytes, str | None]], repeat: int = 2) -
 def bundled_agreement() -> dict:
     """The fast path on the bundled replica's feeds (real-world shapes: WordPress, Arc, Atom, RDF,
     Google News) and on their broken variants: each must give the feedparser path's records or fall back."""
-    from spiders.feed_records import FeedError
+    from spiders.records import FeedError
     from tracker.replica import news_pages as pages
     from tracker.replica.news_model import NewsReplica
 

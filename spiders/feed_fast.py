@@ -16,8 +16,8 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from spiders.feed_parse import _plain, _rich, ttl_minutes
-from spiders.feed_records import FeedItem, ParsedFeed
+from spiders.feed_text import html_and_text, plain_text, ttl_minutes
+from spiders.records import FeedItem, ParsedFeed
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
@@ -74,22 +74,22 @@ def _categories(values) -> list[str]:
 
 def _item(url: str, title, link, guid, summary, content, published, author, categories,
           publisher=None, publisher_url=None) -> FeedItem | None:
-    title = _plain({"type": title[1]}, title[0]) if title[0] else ""
+    title = plain_text({"type": title[1]}, title[0]) if title[0] else ""
     if not title and not link:
         return None
     if summary[0] is None and content[0] is not None:
         summary = content  # feedparser fills a missing summary from the content
-    summary_html, summary_text = _rich({"type": summary[1]}, summary[0], url)
+    summary_html, summary_text = html_and_text({"type": summary[1]}, summary[0], url)
     content_html = content_text = None
     if content[0] is not None:
-        content_html, content_text = _rich({"type": content[1]}, content[0], url)
+        content_html, content_text = html_and_text({"type": content[1]}, content[0], url)
         if content_html is None:
             content_text = None
     if publisher and title.endswith(" - " + publisher) and len(title) > len(publisher) + 3:
         title = title[: -len(" - " + publisher)].rstrip()
     return FeedItem(title=title, url=link, guid=(guid or "").strip() or None, summary_html=summary_html,
                     summary_text=summary_text, content_html=content_html, content_text=content_text,
-                    published_at=published, author=_plain({"type": "text/plain"}, author) or None,
+                    published_at=published, author=plain_text({"type": "text/plain"}, author) or None,
                     publisher=publisher, publisher_url=publisher_url, categories=categories)
 
 
@@ -149,7 +149,7 @@ def fast_parse(utf8: bytes, url: str) -> ParsedFeed | None:
                 return None
             items = [_rss_item(el, url) for el in channel.iterfind("item")]
             ttl_raw = (_text(channel.find("ttl")) or "").strip()
-            return ParsedFeed(format="rss", title=_plain({"type": "text/plain"}, _text(channel.find("title"))) or None,
+            return ParsedFeed(format="rss", title=plain_text({"type": "text/plain"}, _text(channel.find("title"))) or None,
                               link=_link(url, _text(channel.find("link"))),
                               ttl_minutes=ttl_minutes(ttl_raw),
                               items=[i for i in items if i is not None])
@@ -157,7 +157,7 @@ def fast_parse(utf8: bytes, url: str) -> ParsedFeed | None:
             channel = root.find(RSS1 + "channel")
             items = [_rdf_item(el, url) for el in root.iterfind(RSS1 + "item")]
             title = _text(channel.find(RSS1 + "title")) if channel is not None else None
-            return ParsedFeed(format="rdf", title=_plain({"type": "text/plain"}, title) or None,
+            return ParsedFeed(format="rdf", title=plain_text({"type": "text/plain"}, title) or None,
                               link=_link(url, _text(channel.find(RSS1 + "link")) if channel is not None else None),
                               items=[i for i in items if i is not None])
         if root.tag == ATOM + "feed":
@@ -165,7 +165,7 @@ def fast_parse(utf8: bytes, url: str) -> ParsedFeed | None:
             title, kind = _atom_construct(root.find(ATOM + "title"))
             links = root.findall(ATOM + "link")
             alternate = next((lk for lk in links if lk.get("rel", "alternate") == "alternate"), None)
-            return ParsedFeed(format="atom", title=_plain({"type": kind}, title) or None,
+            return ParsedFeed(format="atom", title=plain_text({"type": kind}, title) or None,
                               link=_link(url, alternate.get("href") if alternate is not None else None),
                               items=[i for i in items if i is not None])
         return None

@@ -37,15 +37,15 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from spiders.feed_records import FeedError, FeedItem, ParsedFeed
-from spiders.sanitize import html_to_text, sanitize_with_text
+from spiders.feed_fast import fast_parse
+from spiders.feed_text import html_and_text, plain_text, ttl_minutes
+from spiders.records import FeedError, FeedItem, ParsedFeed
 
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)["']""", re.IGNORECASE)
 _CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 # Skip the prolog (XML declaration, comments, processing instructions, doctype) to find the root element.
 _PROLOG = re.compile(r"""\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^<>\[]|\[.*?\])*>)*""", re.DOTALL | re.IGNORECASE)
 _ROOT = re.compile(r"<([A-Za-z_][\w.:-]*)")
-_TAG_LIKE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
 _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.DOTALL | re.IGNORECASE)
 _LATIN1_NAMES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "iso-8859-15", "cp819"}
 _FEED_ROOT_OPEN = re.compile(r"<(?:[\w.-]+:)?(rss|feed|RDF)[\s>]", re.IGNORECASE)
@@ -161,15 +161,6 @@ def _format(version: str, root: str | None) -> str | None:
     return _FEED_ROOTS.get(root or "")
 
 
-def ttl_minutes(value: str | None) -> int | None:
-    """RSS ``<ttl>`` as minutes: ASCII digits only (``str.isdigit`` also accepts "²", which ``int`` refuses),
-    at most a year; anything else is None."""
-    raw = (value or "").strip()
-    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) > 525_600:
-        return None
-    return int(raw)
-
-
 def _iso(entry, *keys: str) -> str | None:
     for key in keys:
         parsed = entry.get(key)
@@ -181,35 +172,8 @@ def _iso(entry, *keys: str) -> str | None:
     return None
 
 
-def _plain(detail, value: str | None) -> str:
-    """A feedparser text construct as plain text (titles, names)."""
-    if not value:
-        return ""
-    kind = (detail or {}).get("type", "text/plain") if hasattr(detail, "get") else "text/plain"
-    # RSS titles are "plain text" that very often carries escaped markup (<b>, even <script>):
-    # text that looks like tags is read as HTML, so a title is never markup.
-    if "html" in kind or _TAG_LIKE.search(value):
-        return " ".join(html_to_text(value).split())
-    return " ".join(value.split())
-
-
-def _rich(detail, value: str | None, base: str) -> tuple[str | None, str]:
-    """(sanitised HTML, plain text) of a summary or content construct."""
-    if value is None or not value.strip():
-        return None, ""
-    if hasattr(detail, "get"):
-        kind = detail.get("type") or "text/html"
-        base = detail.get("base") or base
-    else:
-        kind = "text/html"
-    if "html" not in kind:
-        text = "\n".join(line for line in (" ".join(x.split()) for x in value.splitlines()) if line)
-        return html_lib.escape(text, quote=False), text
-    return sanitize_with_text(value, base_url=base or None)
-
-
 def _item(entry, feed_url: str, fmt: str) -> FeedItem | None:
-    title = _plain(entry.get("title_detail"), entry.get("title"))
+    title = plain_text(entry.get("title_detail"), entry.get("title"))
     link = (entry.get("link") or "").strip() or None
     if link and feed_url:
         link = urljoin(feed_url, link)
@@ -224,12 +188,12 @@ def _item(entry, feed_url: str, fmt: str) -> FeedItem | None:
         if publisher and title.endswith(" - " + publisher) and len(title) > len(publisher) + 3:
             title = title[: -len(" - " + publisher)].rstrip()
 
-    summary_html, summary_text = _rich(entry.get("summary_detail"), entry.get("summary"), feed_url)
+    summary_html, summary_text = html_and_text(entry.get("summary_detail"), entry.get("summary"), feed_url)
     content_html = content_text = None
     contents = entry.get("content") or []
     if contents:
         best = max(contents, key=lambda c: ("html" in (c.get("type") or ""), len(c.get("value") or "")))
-        content_html, content_text = _rich(best, best.get("value"), feed_url)
+        content_html, content_text = html_and_text(best, best.get("value"), feed_url)
         if content_html is None:
             content_text = None
 
@@ -239,7 +203,7 @@ def _item(entry, feed_url: str, fmt: str) -> FeedItem | None:
         if term and term not in categories:
             categories.append(term)
 
-    author = _plain(entry.get("author_detail"), entry.get("author")) or None
+    author = plain_text(entry.get("author_detail"), entry.get("author")) or None
     guid = (entry.get("id") or "").strip() or None
     return FeedItem(
         title=title,
@@ -275,8 +239,6 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None, fast: boo
 
     utf8, line_shift, column_shift = _for_feedparser(text)
     if fast:
-        from spiders.feed_fast import fast_parse
-
         quick = fast_parse(utf8, url)
         if quick is not None:
             return quick
@@ -311,7 +273,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None, fast: boo
     link = (channel.get("link") or "").strip() or None
     return ParsedFeed(
         format=fmt,
-        title=_plain(channel.get("title_detail"), channel.get("title")) or None,
+        title=plain_text(channel.get("title_detail"), channel.get("title")) or None,
         link=urljoin(url, link) if link and url else link,
         ttl_minutes=ttl,
         items=items,

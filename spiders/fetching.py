@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -19,25 +20,49 @@ def header(response: Response, name: str) -> str | None:
     return value.decode("latin-1") if value else None
 
 
+def snapshot_of(role: str, response: Response) -> dict:
+    """The response as a snapshot the parent stores (``decode_snapshot_body`` in spiders.observations
+    reads the body back)."""
+    return {
+        "role": role,
+        "url": response.url,
+        "status": response.status,
+        "content_type": header(response, "Content-Type"),
+        "etag": header(response, "ETag"),
+        "last_modified": header(response, "Last-Modified"),
+        "fetched_at": datetime.now(timezone.utc).isoformat(),
+        "body_b64": base64.b64encode(response.body).decode("ascii"),
+    }
+
+
 YEAR_S = 366 * 86400
+_DELTA_SECONDS = re.compile(r"[0-9]{1,12}")
+
+
+def delta_seconds(value: str) -> int | None:
+    """A delta-seconds header value (``Retry-After``, ``max-age``): ASCII digits (``str.isdigit`` also
+    takes "²", which ``int`` refuses), at most a year; anything else is None, as if it were absent."""
+    value = value.strip()
+    if not _DELTA_SECONDS.fullmatch(value) or int(value) > YEAR_S:
+        return None
+    return int(value)
 
 
 def retry_after_seconds(response: Response) -> int | None:
     """``Retry-After`` in seconds (ASCII delta-seconds or an HTTP date), at most a year; None when
-    absent, unreadable or absurd (``str.isdigit`` takes "²", which ``int`` refuses)."""
+    absent, unreadable or absurd."""
     value = (header(response, "Retry-After") or "").strip()
     if not value:
         return None
-    if re.fullmatch(r"[0-9]{1,12}", value):
-        seconds = int(value)
-    else:
-        try:
-            when = parsedate_to_datetime(value)
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            seconds = max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
+    if _DELTA_SECONDS.fullmatch(value):
+        return delta_seconds(value)
+    try:
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = max(0, int((when - datetime.now(timezone.utc)).total_seconds()))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
     return seconds if seconds <= YEAR_S else None
 
 

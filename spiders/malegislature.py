@@ -19,8 +19,9 @@ from scrapy.http import Response
 
 from spiders import malegislature_parse as parse
 from spiders.actions import referenced_bill
-from spiders.fetching import HANDLED_STATUSES, describe_failure, header, is_throttle, retry_after_seconds
-from spiders.observations import BillJob, Observation, snapshot_of
+from spiders.fetching import (HANDLED_STATUSES, describe_failure, header, is_throttle, retry_after_seconds,
+                               snapshot_of)
+from spiders.observations import BillTarget, Observation
 from spiders.records import BillNotFound, ParseError
 
 JSON_HEADERS = {"Accept": "application/json"}
@@ -30,28 +31,28 @@ AJAX_HEADERS = {"X-Requested-With": "XMLHttpRequest"}
 class MalegislatureSpider(scrapy.Spider):
     name = "malegislature"
 
-    def __init__(self, jobs: list[BillJob], base_url: str, mode: str, known: set[str], **kwargs: Any):
+    def __init__(self, targets: list[BillTarget], base_url: str, mode: str, known: set[str], **kwargs: Any):
         super().__init__(**kwargs)
-        self.jobs = jobs
+        self.targets = targets
         self.base_url = base_url.rstrip("/")
         self.mode = mode
-        self.known = set(known) | {j.canonical for j in jobs}
+        self.known = set(known) | {t.canonical for t in targets}
 
     async def start(self):
-        for job in self.jobs:
-            for request in self._begin(job):
+        for target in self.targets:
+            for request in self._begin(target):
                 yield request
 
     # ---- scheduling -------------------------------------------------------
 
-    def _begin(self, job: BillJob):
+    def _begin(self, target: BillTarget):
         if self.mode == "api":
-            yield self._api_history_request(job)
+            yield self._api_history_request(target)
         else:
-            yield self._html_page_request(Observation.start(job, self._public_url(job), "html"))
+            yield self._html_page_request(Observation.start(target, self._public_url(target), "html"))
 
-    def _public_url(self, job: BillJob) -> str:
-        return parse.bill_page_url(self.base_url, job.session, job.number)
+    def _public_url(self, target: BillTarget) -> str:
+        return parse.bill_page_url(self.base_url, target.session, target.number)
 
     def _request(self, url: str, callback, obs: Observation, headers=None, conditional=None, **kw):
         headers = dict(headers or {})
@@ -71,13 +72,13 @@ class MalegislatureSpider(scrapy.Spider):
             dont_filter=True,
         )
 
-    def _api_history_request(self, job: BillJob):
-        obs = Observation.start(job, self._public_url(job), "api")
-        url = parse.api_history_url(self.base_url, job.session, job.number)
-        return self._request(url, self.api_history, obs, JSON_HEADERS, conditional=(job.etag, job.last_modified))
+    def _api_history_request(self, target: BillTarget):
+        obs = Observation.start(target, self._public_url(target), "api")
+        url = parse.api_history_url(self.base_url, target.session, target.number)
+        return self._request(url, self.api_history, obs, JSON_HEADERS, conditional=(target.etag, target.last_modified))
 
     def _html_page_request(self, obs: Observation):
-        url = parse.bill_page_url(self.base_url, obs.job.session, obs.job.number)
+        url = parse.bill_page_url(self.base_url, obs.target.session, obs.target.number)
         return self._request(url, self.html_page, obs)
 
     # ---- failures -----------------------------------------------------------
@@ -98,7 +99,7 @@ class MalegislatureSpider(scrapy.Spider):
         postpones every bill this crawl did not finish by the wait the site asked for.
         """
         if throttled_s is not None:
-            yield {"type": "throttled", "bill": obs.job.canonical, "url": url, "error": error,
+            yield {"type": "throttled", "bill": obs.target.canonical, "url": url, "error": error,
                    "retry_after_s": throttled_s}
             raise CloseSpider("throttled")
         if obs.mode == "api":
@@ -126,10 +127,10 @@ class MalegislatureSpider(scrapy.Spider):
         if problem:
             yield from self._fail(obs, response.url, *problem)
             return
-        job = obs.job
+        target = obs.target
         if response.status == 304:
-            obs.etag, obs.last_modified = job.etag, job.last_modified
-            if job.need_detail:
+            obs.etag, obs.last_modified = target.etag, target.last_modified
+            if target.need_detail:
                 yield self._api_detail_request(obs)
             else:
                 yield obs.unchanged()
@@ -143,13 +144,13 @@ class MalegislatureSpider(scrapy.Spider):
         obs.etag = header(response, "ETag")
         obs.last_modified = header(response, "Last-Modified")
         yield from self._follow_references(obs)
-        if obs.history_hash == job.history_hash and not job.need_detail:
+        if obs.history_hash == target.history_hash and not target.need_detail:
             yield obs.unchanged()
         else:
             yield self._api_detail_request(obs)
 
     def _api_detail_request(self, obs: Observation):
-        url = parse.api_document_url(self.base_url, obs.job.session, obs.job.number)
+        url = parse.api_document_url(self.base_url, obs.target.session, obs.target.number)
         return self._request(url, self.api_detail, obs, JSON_HEADERS)
 
     def api_detail(self, response: Response, obs: Observation):
@@ -188,15 +189,15 @@ class MalegislatureSpider(scrapy.Spider):
 
     def _next_html_step(self, obs: Observation, page_number: int):
         if page_number <= obs.html_pages:
-            url = parse.history_page_url(self.base_url, obs.job.session, obs.job.number, page_number)
+            url = parse.history_page_url(self.base_url, obs.target.session, obs.target.number, page_number)
             yield self._request(url, self.html_history_page, obs, AJAX_HEADERS, page_number=page_number)
             return
         obs.set_history(obs.html_rows, None)
         yield from self._follow_references(obs)
-        if obs.history_hash == obs.job.history_hash and not obs.job.need_detail:
+        if obs.history_hash == obs.target.history_hash and not obs.target.need_detail:
             yield obs.unchanged()
             return
-        url = parse.petitioners_url(self.base_url, obs.job.session, obs.job.number)
+        url = parse.petitioners_url(self.base_url, obs.target.session, obs.target.number)
         yield self._request(url, self.html_petitioners, obs, AJAX_HEADERS)
 
     def html_history_page(self, response: Response, obs: Observation, page_number: int):
@@ -243,16 +244,16 @@ class MalegislatureSpider(scrapy.Spider):
             if not ref:
                 continue
             reason, number = ref
-            canonical = f"ma/{obs.job.session}/{number}"
+            canonical = f"ma/{obs.target.session}/{number}"
             if canonical in self.known:
                 continue
             self.known.add(canonical)
-            job = BillJob(
+            target = BillTarget(
                 canonical=canonical,
-                session=obs.job.session,
+                session=obs.target.session,
                 number=number,
                 need_detail=True,
-                discovered_from={"bill": obs.job.canonical, "action": action.action, "reason": reason},
+                discovered_from={"bill": obs.target.canonical, "action": action.action, "reason": reason},
             )
-            yield from self._begin(job)
+            yield from self._begin(target)
 

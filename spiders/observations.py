@@ -1,7 +1,12 @@
-"""What the crawl child is asked to do (BillJob) and what it reports (observations).
+"""What the crawl child is asked to fetch (targets: a bill, a feed, an article page, with what the
+parent already knows of it) and what the bill spider reports (observations).
 
-Observations cross a process boundary as JSON lines, so they are plain dicts
-built here in one place; ``tracker.crawl`` reads them back.
+Observations cross a process boundary as JSON lines, so they are plain dicts;
+a bill's are built here in one place and ``tracker.crawl`` reads them back (the
+feed and article spiders build their few keys in their callbacks, and
+``tracker.news.poll`` reads them). The parent imports this module, so it imports
+nothing of Scrapy (what reads a Scrapy response, such as ``snapshot_of``, lives
+in ``spiders.fetching``).
 """
 
 from __future__ import annotations
@@ -10,14 +15,15 @@ import base64
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Iterable
 
 from spiders.records import BillDetail, HistoryAction
 
 
 @dataclass
-class BillJob:
+class BillTarget:
+    """A bill to crawl (not a scheduler job: those are ``tracker.jobs``)."""
+
     canonical: str
     session: int
     number: str
@@ -26,6 +32,32 @@ class BillJob:
     last_modified: str | None = None
     need_detail: bool = True
     discovered_from: dict | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FeedTarget:
+    """A feed to poll, with the validators and body hash of its last fetch."""
+
+    feed_id: int
+    name: str
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ArticleTarget:
+    """An article page to fetch for its full text."""
+
+    article_id: int
+    url: str
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,27 +72,9 @@ def history_hash(history: Iterable[HistoryAction]) -> str:
     return h.hexdigest()
 
 
-def snapshot_of(role: str, response: Any) -> dict:
-    from spiders.fetching import header as h
-
-    def header(name: str) -> str | None:
-        return h(response, name)
-
-    return {
-        "role": role,
-        "url": response.url,
-        "status": response.status,
-        "content_type": header("Content-Type"),
-        "etag": header("ETag"),
-        "last_modified": header("Last-Modified"),
-        "fetched_at": datetime.now(timezone.utc).isoformat(),
-        "body_b64": base64.b64encode(response.body).decode("ascii"),
-    }
-
-
 @dataclass
 class Observation:
-    job: BillJob
+    target: BillTarget
     url: str
     mode: str
     fallback: str | None = None
@@ -76,8 +90,8 @@ class Observation:
     pending_detail: BillDetail | None = None
 
     @classmethod
-    def start(cls, job: BillJob, url: str, mode: str) -> "Observation":
-        return cls(job=job, url=url, mode=mode)
+    def start(cls, target: BillTarget, url: str, mode: str) -> "Observation":
+        return cls(target=target, url=url, mode=mode)
 
     def reset_for_fallback(self, reason: str) -> None:
         self.fallback = reason
@@ -106,23 +120,23 @@ class Observation:
         return {
             "type": "bill",
             "status": status,
-            "bill": self.job.canonical,
-            "session": self.job.session,
-            "number": self.job.number,
+            "bill": self.target.canonical,
+            "session": self.target.session,
+            "number": self.target.number,
             "url": self.url,
             "mode": self.mode,
             "fallback": self.fallback,
-            "discovered_from": self.job.discovered_from,
+            "discovered_from": self.target.discovered_from,
             "etag": self.etag,
             "last_modified": self.last_modified,
         }
 
     def unchanged(self) -> dict:
-        return self._base("unchanged") | {"history_hash": self.history_hash or self.job.history_hash}
+        return self._base("unchanged") | {"history_hash": self.history_hash or self.target.history_hash}
 
     def detail_only(self) -> dict:
         return self._base("detail") | {
-            "history_hash": self.job.history_hash,
+            "history_hash": self.target.history_hash,
             "detail": self.detail.to_dict() if self.detail else None,
             "snapshots": self.snapshots,
         }

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from spiders.feed_parse import parse_feed
-from spiders.feed_records import FeedError
+from spiders.records import FeedError
 
 # WordPress RSS 2.0 as WWLP's https://www.wwlp.com/feed/ serves it. The article's URL slug is an
 # assumption (WWLP's pattern /news/state-politics/<slug>/ with a slug made from the headline); the ?p=
@@ -448,6 +448,6 @@ def test_a_date_that_leaves_the_calendar_in_utc_is_none(date):
 def test_caching_hints_take_only_plausible_seconds(headers, hints):
     from scrapy.http import Response
 
-    from spiders.feeds import caching_hints
+    from spiders.feed_spider import caching_hints
 
     assert caching_hints(Response("https://example.org/feed", headers=headers)) == hints

@@ -31,7 +31,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from spiders.feed_parse import parse_feed
-from spiders.feed_records import FeedError, ParsedFeed
 from spiders.malegislature_parse import (
     parse_api_document,
     parse_api_history,
@@ -39,7 +38,7 @@ from spiders.malegislature_parse import (
     parse_html_history_page,
     parse_html_petitioners,
 )
-from spiders.records import BillDetail, BillPage, ParseError
+from spiders.records import BillDetail, BillPage, FeedError, ParseError, ParsedFeed
 from spiders.billids import BadBillId, BillId, parse_bill_id
 from tracker.config import Config, ConfigError, parse_config
 from db.search import BadQuery, fts_query, search

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.checks import throttled_until
 from db.models import Bill
-from spiders.observations import BillJob
+from spiders.observations import BillTarget
 from spiders.billids import BillId, parse_bill_id
 from tracker.child import run_spider
 from tracker.config import Config
@@ -66,7 +66,7 @@ def sync_tracked(session: Session, config: Config, now: datetime) -> None:
 
 
 def _jobs(session: Session, config: Config, now: datetime, only: list[BillId] | None,
-          due_only: bool = False) -> list[BillJob]:
+          due_only: bool = False) -> list[BillTarget]:
     query = select(Bill).where(Bill.tracked.is_(True)).order_by(Bill.id)
     if due_only:
         query = query.where((Bill.next_check_at.is_(None)) | (Bill.next_check_at <= now))
@@ -76,13 +76,13 @@ def _jobs(session: Session, config: Config, now: datetime, only: list[BillId] | 
     jobs = []
     for bill in session.scalars(query):
         need_detail = bill.detail_checked_at is None or now - bill.detail_checked_at >= detail_every
-        jobs.append(BillJob(canonical=bill.canonical, session=bill.session, number=bill.number,
-                            history_hash=bill.history_hash, etag=bill.etag, last_modified=bill.last_modified,
-                            need_detail=need_detail))
+        jobs.append(BillTarget(canonical=bill.canonical, session=bill.session, number=bill.number,
+                               history_hash=bill.history_hash, etag=bill.etag, last_modified=bill.last_modified,
+                               need_detail=need_detail))
     return jobs
 
 
-def run_child(config: Config, jobs: list[BillJob], known: Iterable[str],
+def run_child(config: Config, jobs: list[BillTarget], known: Iterable[str],
               stop: threading.Event | None = None) -> Iterable[dict]:
     src = config.sources.malegislature
     settings = {

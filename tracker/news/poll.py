@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.checks import throttled_until
 from db.models import Article, Bill, Feed
-from spiders.feeds import ArticleJob, FeedJob
+from spiders.observations import ArticleTarget, FeedTarget
 from spiders.billids import parse_bill_id
 from tracker.child import run_spider
 from tracker.config import Config
@@ -107,8 +107,8 @@ def poll(
             query = query.where(Feed.name.in_(feeds))
         elif not all_feeds:
             query = query.where((Feed.next_check_at.is_(None)) | (Feed.next_check_at <= at))
-        jobs = [FeedJob(feed_id=f.id, name=f.name, url=f.url, etag=f.etag, last_modified=f.last_modified,
-                        content_hash=f.content_hash) for f in s.scalars(query)]
+        jobs = [FeedTarget(feed_id=f.id, name=f.name, url=f.url, etag=f.etag, last_modified=f.last_modified,
+                           content_hash=f.content_hash) for f in s.scalars(query)]
         matcher = matcher_for(s, config)
         bills = bill_index(s)
     if not jobs:
@@ -228,7 +228,7 @@ def _fetch_full_text(config, sessions, matcher, bills, now, result: PollResult) 
     if not rows:
         return 0
     fetched = 0
-    jobs = [ArticleJob(article_id=aid, url=link).to_dict() for aid, link in rows]
+    jobs = [ArticleTarget(article_id=aid, url=link).to_dict() for aid, link in rows]
     for obs in run_spider("articles", _settings(config), jobs, config.sources.news.poll_timeout_s):
         if obs.get("type") != "article":
             continue
