@@ -313,7 +313,7 @@ PARENT_FUNCS = [
     ("run_spider: json.loads of the child's lines", "json/__init__.py", "loads"),
     ("_store_feed (one transaction per feed)", "tracker/news/poll.py", "_store_feed"),
     ("  FeedWriter.apply", "tracker/news/store.py", "apply"),
-    ("    store_snapshot (b64decode, sha256, zlib, INSERT)", "tracker/store.py", "store_snapshot"),
+    ("    store_snapshot (sha256, zlib, INSERT)", "db/snapshots.py", "store_snapshot"),
     ("    FeedWriter._item (per kept item)", "tracker/news/store.py", "_item"),
     ("    BillMatcher.match", "spiders/matching.py", "match"),
     ("    StoryIndex.same_story", "tracker/news/store.py", "same_story"),

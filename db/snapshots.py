@@ -1,27 +1,36 @@
-"""Reading the raw responses events came from (the provenance the archive links to)."""
+"""Raw fetched bodies, kept compressed and content-addressed (sha256): the provenance of every event."""
 
 from __future__ import annotations
 
+import hashlib
 import zlib
-from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Snapshot
 
 
-@dataclass(frozen=True)
-class StoredResponse:
-    id: int
-    url: str
-    fetched_at: datetime
-    body: bytes  # as fetched (stored compressed)
-
-
-def read_snapshot(s: Session, snapshot_id: int) -> StoredResponse | None:
-    """The snapshot, decompressed; None when there is none with that id (or the id cannot be one)."""
-    snap = s.get(Snapshot, snapshot_id) if 0 < snapshot_id < 2**63 else None
-    if snap is None:
-        return None
-    return StoredResponse(snap.id, snap.url, snap.fetched_at, zlib.decompress(snap.body))
+def store_snapshot(session: Session, body: bytes, meta: dict) -> int:
+    """The id of the snapshot of ``body``, stored once whatever the number of fetches that returned it.
+    ``meta`` is the fetch's ``url``, ``status``, ``fetched_at`` (ISO) and optional ``content_type``,
+    ``etag``, ``last_modified``."""
+    digest = hashlib.sha256(body).hexdigest()
+    existing = session.scalar(select(Snapshot.id).where(Snapshot.sha256 == digest))
+    if existing is not None:
+        return existing
+    row = Snapshot(
+        sha256=digest,
+        url=meta["url"],
+        status=meta["status"],
+        content_type=meta.get("content_type"),
+        etag=meta.get("etag"),
+        last_modified=meta.get("last_modified"),
+        fetched_at=datetime.fromisoformat(meta["fetched_at"]),
+        size=len(body),
+        body=zlib.compress(body, 6),
+    )
+    session.add(row)
+    session.flush()
+    return row.id

@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
 JURISDICTION = "ma"
+STATE_HOUSE_TZ = ZoneInfo("America/New_York")  # the legislature's clock: its dates and hearing times
 
 _PREFIXES = {"H": "H", "S": "S", "HD": "HD", "SD": "SD", "SRES": "SRes", "HRES": "HRes"}
 # ASCII digits only, and a session of three digits without a leading zero: ``\d`` also matches "٠٠٠",

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
-from zoneinfo import ZoneInfo
 
 import lxml.html
 import trafilatura
 from bs4 import BeautifulSoup
 
-BOSTON = ZoneInfo("America/New_York")
+from spiders.billids import STATE_HOUSE_TZ
+
 log = logging.getLogger(__name__)
 
 _META_DATE_KEYS = (
@@ -94,7 +94,7 @@ def _iso(value: str | None) -> str | None:
     if parsed is None:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=BOSTON)
+        parsed = parsed.replace(tzinfo=STATE_HOUSE_TZ)
     return parsed.astimezone(timezone.utc).isoformat()
 
 

@@ -29,11 +29,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Callable, Literal, Sequence
-from zoneinfo import ZoneInfo
 
-from spiders.billids import BillId, session_years
+from spiders.billids import STATE_HOUSE_TZ, BillId, session_years
 
-BOSTON = ZoneInfo("America/New_York")
 
 Where = Literal["title", "summary", "full_text"]
 Reason = Literal["number", "keyword"]
@@ -210,7 +208,7 @@ def keyword_hits(*texts: str | None, keywords: Sequence[str]) -> list[str]:
 def session_window(session: int) -> tuple[datetime, datetime]:
     """[start, end) in which a bill's number counts: 1 October before the session to the end of its 2nd year."""
     first, last = session_years(session)
-    return datetime(first - 1, 10, 1, tzinfo=BOSTON), datetime(last + 1, 1, 1, tzinfo=BOSTON)
+    return datetime(first - 1, 10, 1, tzinfo=STATE_HOUSE_TZ), datetime(last + 1, 1, 1, tzinfo=STATE_HOUSE_TZ)
 
 
 @dataclass(frozen=True)
@@ -258,7 +256,7 @@ class BillMatcher:
         when = published_at if published_at is not None else self._clock()
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        year = when.astimezone(BOSTON).year
+        year = when.astimezone(STATE_HOUSE_TZ).year
         fields = [(name, text) for name, text in zip(_FIELDS, (title, summary, full_text)) if text]
 
         in_window: dict[tuple[str, int], list[_Tracked]] = {}

@@ -13,7 +13,7 @@ from alerts import outbox
 from db.checks import backoff, throttled_until
 from db.models import Bill, Feed
 from spiders.billids import parse_bill_id
-from tracker.store import new_bill
+from tracker.bill_writer import new_bill
 
 MIN, HOUR = timedelta(minutes=1), timedelta(hours=1)
 

@@ -32,7 +32,7 @@ from tracker.child import run_spider
 from tracker.config import Config
 from tracker.directory import DirectoryResult, due_sessions, refresh_directory, tracked_sessions
 from tracker.results import RunResult
-from tracker.store import HANDOVER, BillOutcome, BillWriter, ensure_bill, new_bill
+from tracker.bill_writer import HANDOVER, BillOutcome, BillWriter, ensure_bill, new_bill
 
 log = logging.getLogger("tracker.crawl")
 

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta, timezone
 from email.policy import default
 from pathlib import Path
 from typing import Callable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -32,12 +31,12 @@ from tracker.application import Application
 from tracker.config import parse_config
 from tracker.jobs import ONCE_ORDER
 from db.bills import list_bills
+from spiders.billids import STATE_HOUSE_TZ
 from tracker.replica import Replica, ReplicaServer
 from tracker.replica.news_model import NewsItem, NewsReplica
 from tracker.replica.news_server import NewsServer
 from tracker.scheduler import Daemon
 
-BOSTON = ZoneInfo("America/New_York")
 DEMO_CONFIG = """
 campaign:
   name: Regulate face surveillance
@@ -149,7 +148,7 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
 
         echo("\n3. The sources move, dated today: the new draft of H.135 (H.5091) gets a hearing next week,")
         echo("   and WWLP reports it. The demo makes every bill and feed due again (no waiting 6 hours).")
-        today = datetime.now(BOSTON)
+        today = datetime.now(STATE_HOUSE_TZ)
         hearing_day = today + timedelta(days=6)
         bills_site.add_action(192, "H5091", today.replace(tzinfo=None, microsecond=0), "Joint",
                               f"Hearing scheduled for {hearing_day:%m/%d/%Y} from 01:00 PM-03:00 PM in Virtual Hearing")

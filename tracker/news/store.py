@@ -18,7 +18,8 @@ from tracker.news.clusters import SAME_STORY, fingerprint, similarity
 from spiders.matching import BillMatcher, keyword_hits
 from spiders.urls import canonical_url, decode_google_news_url, is_google_news_url, is_web_url
 from spiders.billids import dotted
-from tracker.store import store_snapshot
+from spiders.observations import decode_snapshot_body
+from db.snapshots import store_snapshot
 
 CLUSTER_WINDOW = timedelta(days=7)
 # A shingle carried by more recent articles than this is ignored when looking for the same
@@ -225,7 +226,7 @@ class _LazySnapshot:
 
     def id(self) -> int | None:
         if self._id is None and self.snap:
-            self._id = store_snapshot(self.s, self.snap)
+            self._id = store_snapshot(self.s, decode_snapshot_body(self.snap), self.snap)
         return self._id
 
 

@@ -29,7 +29,6 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import quote, urlsplit
 from xml.etree import ElementTree as ET
-from zoneinfo import ZoneInfo
 
 import icalendar
 from fastapi import APIRouter, Request
@@ -40,9 +39,8 @@ from db.bills import find_bill
 from db.events import feed_entries
 from db.hearings import scheduled_hearings
 from db.models import Bill, Event
-from spiders.billids import BadBillId, parse_bill_id
+from spiders.billids import STATE_HOUSE_TZ, BadBillId, dotted, ordinal, parse_bill_id
 from spiders.urls import is_web_url
-from spiders.billids import dotted, ordinal
 from tracker.web.common import cacheable
 
 router = APIRouter()
@@ -52,7 +50,6 @@ ATOM_TYPE = "application/atom+xml; charset=utf-8"
 ICS_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "public, max-age=300"
 FEED_LIMIT = 100
-BOSTON = ZoneInfo("America/New_York")  # hearings are at the State House, whatever the tracker's display zone
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 FEED_TAG_DATE = "2021"  # the date part of the feeds' own tag: ids; fixed so they never change
 
@@ -86,7 +83,7 @@ def _rfc3339(dt: datetime) -> str:
 
 
 def _local(dt: datetime) -> str:
-    return dt.astimezone(BOSTON).strftime("%a %-m/%-d/%Y %-I:%M %p")
+    return dt.astimezone(STATE_HOUSE_TZ).strftime("%a %-m/%-d/%Y %-I:%M %p")
 
 
 def _base_url(request: Request) -> str:
@@ -142,7 +139,7 @@ def _published(ev: Event) -> datetime:
     if ev.occurred_at is not None:
         return ev.occurred_at
     if ev.occurred_on is not None:
-        return datetime.combine(ev.occurred_on, time(0), BOSTON)
+        return datetime.combine(ev.occurred_on, time(0), STATE_HOUSE_TZ)
     return ev.at
 
 
@@ -273,7 +270,7 @@ def hearings_calendar(rows, authority: str, name: str) -> bytes:
     cal.add("x-published-ttl", "PT1H")
     years = []
     for hearing, bill in rows:
-        starts = hearing.starts_at.astimezone(BOSTON)
+        starts = hearing.starts_at.astimezone(STATE_HOUSE_TZ)
         years.append(starts.year)
         number = dotted(bill.number)
         ev = icalendar.Event()
@@ -283,7 +280,7 @@ def hearings_calendar(rows, authority: str, name: str) -> bytes:
         ev.add("last-modified", hearing.updated_at.astimezone(timezone.utc))
         ev.add("dtstart", starts)
         if hearing.ends_at is not None and hearing.ends_at > hearing.starts_at:
-            ev.add("dtend", hearing.ends_at.astimezone(BOSTON))
+            ev.add("dtend", hearing.ends_at.astimezone(STATE_HOUSE_TZ))
         canceled = hearing.status == "canceled"
         summary = f"Hearing: {number}" + (f" {clean_line(bill.title)}" if bill.title else "")
         ev.add("summary", summary + (" (canceled)" if canceled else ""))

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Bill, BillAction, Event, Hearing, Snapshot
+from db.models import Bill, BillAction, Event, Hearing
 from db.payloads import action_payload, hearing_payload
+from db.snapshots import store_snapshot
 from spiders.actions import classify, current_committee, parse_hearing, stage
 from spiders.observations import decode_history, decode_snapshot_body
 from spiders.records import HistoryAction
-from spiders.billids import BillId, dotted, ordinal, session_ended
+from spiders.billids import STATE_HOUSE_TZ, BillId, dotted, ordinal, session_ended
 
-LOCAL = ZoneInfo("America/New_York")
 
 
 @dataclass
@@ -50,29 +48,7 @@ def keyed(history: list[HistoryAction]) -> list[tuple[tuple, HistoryAction]]:
 def _local_dt(text: str | None) -> datetime | None:
     if not text:
         return None
-    return datetime.fromisoformat(text).replace(tzinfo=LOCAL)
-
-
-def store_snapshot(session: Session, snap: dict) -> int:
-    body = decode_snapshot_body(snap)
-    digest = hashlib.sha256(body).hexdigest()
-    existing = session.scalar(select(Snapshot.id).where(Snapshot.sha256 == digest))
-    if existing is not None:
-        return existing
-    row = Snapshot(
-        sha256=digest,
-        url=snap["url"],
-        status=snap["status"],
-        content_type=snap.get("content_type"),
-        etag=snap.get("etag"),
-        last_modified=snap.get("last_modified"),
-        fetched_at=datetime.fromisoformat(snap["fetched_at"]),
-        size=len(body),
-        body=zlib.compress(body, 6),
-    )
-    session.add(row)
-    session.flush()
-    return row.id
+    return datetime.fromisoformat(text).replace(tzinfo=STATE_HOUSE_TZ)
 
 
 def new_bill(bid: BillId, now: datetime, reason: str | None) -> Bill:
@@ -129,7 +105,7 @@ class BillWriter:
     def _apply(self, bill: Bill, obs: dict) -> BillOutcome:
         outcome = BillOutcome(bill.canonical)
         first = bill.content_hash is None
-        snaps = {s["role"]: store_snapshot(self.s, s) for s in obs.get("snapshots", [])}
+        snaps = {s["role"]: store_snapshot(self.s, decode_snapshot_body(s), s) for s in obs.get("snapshots", [])}
         history_snap = snaps.get("history") or snaps.get("page")
         detail_snap = snaps.get("detail") or snaps.get("petitioners") or snaps.get("page")
 
@@ -146,7 +122,7 @@ class BillWriter:
                 # A page that lost its table looks like "no actions": refuse to believe it.
                 raise EmptyHistory(f"{obs['url']}: the history came back empty but {len(stored)} actions are stored")
             new_actions, latest = self._diff_actions(bill, stored, history, history_snap)
-            today = self.now.astimezone(LOCAL).date()
+            today = self.now.astimezone(STATE_HOUSE_TZ).date()
             bill.status = stage(history, session_ended(bill.session, today))
             bill.committee = current_committee(history)
             bill.history_hash = obs["history_hash"]
@@ -252,7 +228,7 @@ class BillWriter:
         if h.status == "canceled":
             summary = f"Hearing on {dotted(bill.number)} canceled"
         else:
-            at = hearing.starts_at.astimezone(LOCAL).strftime("%a %-m/%-d/%Y %-I:%M %p") if hearing.starts_at else "?"
+            at = hearing.starts_at.astimezone(STATE_HOUSE_TZ).strftime("%a %-m/%-d/%Y %-I:%M %p") if hearing.starts_at else "?"
             summary = f"Hearing on {dotted(bill.number)} {h.status}: {at}, {hearing.location or 'place not given'}"
         return self._event(bill, kind, summary, payload, row.snapshot_id, row.date)
 
