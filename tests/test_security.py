@@ -7,7 +7,7 @@ What other files already cover (not repeated here): tokens signed, expiring, sin
 other-key and wrong-purpose tests), the sign-up CSRF field and the rate limits (test_web_signup.py),
 CR/LF in a name or an address at subscribe (test_alerts.py::test_bad_sign_up_input_is_refused_with_the_reason),
 and a few escaping and no-subscriber-data checks on single fields (test_alerts.py, test_web_archive.py,
-test_web_feeds.py, test_export.py).
+test_web_syndication.py, test_export.py).
 """
 
 from __future__ import annotations

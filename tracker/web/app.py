@@ -3,7 +3,7 @@ links to: confirm a subscription, unsubscribe (RFC 8058 one-click POST, and a pa
 button for a plain GET, so a link scanner that opens the link unsubscribes no one), and
 the preferences page. A signed token in the URL authorises each of them (it is the CSRF
 protection of these forms: another site cannot know it). The archive pages, the sign-up
-form and the JSON API are in ``pages``, ``signup`` and ``api``, the Atom and iCal feeds in ``feeds``;
+form and the JSON API are in ``pages``, ``signup`` and ``api``, the Atom and iCal feeds in ``syndication``;
 ``errors`` turns every failure into a clear page.
 """
 
@@ -20,7 +20,7 @@ from alerts.tokens import BadToken, make_token, read_token
 from spiders.billids import dotted
 from db.supporters import find_supporter, set_frequency
 from tracker.application import Application
-from tracker.web import api, feeds, pages, signup
+from tracker.web import api, pages, signup, syndication
 from tracker.web.common import TEMPLATES
 from tracker.web.errors import install_error_handlers
 
@@ -45,7 +45,7 @@ def create_app(application: Application) -> FastAPI:
     app.state.public_url_given = application.public_url if application.public_url_given else None
 
     app.state.rate_limits = signup.RateLimiter()
-    app.include_router(feeds.router)  # first: /bills/H.135/feed.atom is a feed, not a bill page
+    app.include_router(syndication.router)  # first: /bills/H.135/feed.atom is a feed, not a bill page
     app.include_router(pages.router)
     app.include_router(signup.router)
     app.include_router(api.router)
