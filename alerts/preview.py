@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.compose import Composer
 from alerts.settings import AlertSettings
-from db.models import Bill, Event, Subscriber
+from db.bills import find_bill
+from db.models import Event, Subscriber
 from spiders.billids import BillId
 
 LATEST = 8
@@ -24,7 +25,7 @@ def preview_alert(settings: AlertSettings, sessions: sessionmaker[Session], bid:
     """Write the HTML part to ``path``; return the subject. Nothing is stored or sent."""
     now = datetime.now(timezone.utc)
     with sessions() as s:
-        bill = s.scalar(select(Bill).where(Bill.canonical == bid.canonical))
+        bill = find_bill(s, bid.canonical)
         if bill is None:
             raise NoEvents(f"{bid.canonical} is not in the database: run tracker crawl first")
         events = list(reversed(list(s.scalars(select(Event).where(Event.bill_id == bill.id)

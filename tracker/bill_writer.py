@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.bills import find_bill
 from db.models import Bill, BillAction, Event, Hearing
 from db.payloads import action_payload, hearing_payload
 from db.snapshots import store_snapshot
@@ -57,7 +58,7 @@ def new_bill(bid: BillId, now: datetime, reason: str | None) -> Bill:
 
 
 def ensure_bill(session: Session, bid: BillId, now: datetime, reason: str | None = None) -> Bill:
-    bill = session.scalar(select(Bill).where(Bill.canonical == bid.canonical))
+    bill = find_bill(session, bid.canonical)
     if bill is None:
         bill = new_bill(bid, now, reason)
         session.add(bill)

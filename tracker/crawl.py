@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.checks import throttled_until
+from db.bills import find_bill
 from db.models import Bill
 from spiders.observations import BillTarget
 from spiders.billids import BillId, parse_bill_id
@@ -217,7 +218,7 @@ def _record_failure(sessions: sessionmaker[Session], canonical: str, obs: dict, 
     err = dict(obs["error"])
     err["bill"] = canonical
     with sessions.begin() as s:
-        bill = s.scalar(select(Bill).where(Bill.canonical == canonical))
+        bill = find_bill(s, canonical)
         if bill is not None:  # a discovered bill that failed on first sight is not tracked until it works
             bill.failed(at, err["url"], err["error"])
     return BillOutcome(canonical, error=err)

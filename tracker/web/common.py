@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spiders.billids import BadBillId, BillId, parse_bill_id
+from spiders.billids import BadBillId, BillId
 from spiders.urls import web_link
 
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
@@ -39,7 +39,7 @@ def render(request: Request, template: str, status: int = 200, cache: bool = Fal
 
 def bill_id(request: Request, session: int | str, number: str) -> BillId:
     try:
-        return parse_bill_id(f"{session}/{number}", request.app.state.config.sources.malegislature.session)
+        return request.app.state.application.bill_id(f"{session}/{number}")
     except BadBillId as exc:
         raise HTTPException(400, str(exc)) from None
 
@@ -48,7 +48,7 @@ def any_bill_id(request: Request, text_id: str | None) -> BillId | None:
     if not text_id:
         return None
     try:
-        return parse_bill_id(text_id, request.app.state.config.sources.malegislature.session)
+        return request.app.state.application.bill_id(text_id)
     except BadBillId as exc:
         raise HTTPException(400, f"bill {text_id!r}: {exc}") from None
 

@@ -39,7 +39,7 @@ from db.bills import find_bill
 from db.events import feed_entries
 from db.hearings import scheduled_hearings
 from db.models import Bill, Event
-from spiders.billids import STATE_HOUSE_TZ, BadBillId, dotted, ordinal, parse_bill_id
+from spiders.billids import STATE_HOUSE_TZ, BadBillId, dotted, ordinal
 from spiders.urls import is_web_url
 from tracker.web.common import cacheable
 
@@ -113,9 +113,8 @@ def _cached(request: Request, body: bytes, media_type: str) -> Response:
 
 
 def _find_bill(request: Request, s: Session, text: str) -> Bill:
-    session = request.app.state.config.sources.malegislature.session
     try:
-        bid = parse_bill_id(text, session)
+        bid = request.app.state.application.bill_id(text)
     except BadBillId as exc:
         raise _Refused(400, f"bad bill id: {exc}") from None
     bill = find_bill(s, bid.canonical)
