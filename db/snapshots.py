@@ -1,9 +1,11 @@
-"""Raw fetched bodies, kept compressed and content-addressed (sha256): the provenance of every event."""
+"""Raw fetched bodies, kept compressed and content-addressed (sha256): the provenance of every event,
+written once per distinct body and read back for the archive's links."""
 
 from __future__ import annotations
 
 import hashlib
 import zlib
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -34,3 +36,19 @@ def store_snapshot(session: Session, body: bytes, meta: dict) -> int:
     session.add(row)
     session.flush()
     return row.id
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    id: int
+    url: str
+    fetched_at: datetime
+    body: bytes  # as fetched (stored compressed)
+
+
+def read_snapshot(s: Session, snapshot_id: int) -> StoredResponse | None:
+    """The snapshot, decompressed; None when there is none with that id (or the id cannot be one)."""
+    snap = s.get(Snapshot, snapshot_id) if 0 < snapshot_id < 2**63 else None
+    if snap is None:
+        return None
+    return StoredResponse(snap.id, snap.url, snap.fetched_at, zlib.decompress(snap.body))

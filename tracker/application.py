@@ -126,7 +126,8 @@ class Application:
         self._sessions = sessions
         self._engine: Engine | None = sessions.kw["bind"] if sessions is not None else None
         self._secret_key = secret_key
-        self._public_url = public_url
+        self._public_url_option = public_url
+        self._public_url: str | None = None
         self._transport_factory = transport_factory
         self._settings: AlertSettings | None = None
         self.clock = clock
@@ -209,13 +210,13 @@ class Application:
     def public_url(self) -> str:
         """The base of links in emails and feeds, checked once (BadPublicUrl)."""
         if self._public_url is None:
-            self._public_url = check_public_url(self.env.public_url)
+            self._public_url = check_public_url(self._public_url_option or self.env.public_url)
         return self._public_url
 
     @property
     def public_url_given(self) -> bool:
         """Whether the public URL was set (else pages link to the address they were reached by)."""
-        return bool(self._public_url or self.env.public_url)
+        return bool(self._public_url_option or self.env.public_url)
 
     @property
     def settings(self) -> AlertSettings:

@@ -38,8 +38,9 @@ def serve(app: Application, host: str, port: int) -> None:
 
     from tracker.web.app import create_app  # lazy: start-up time (FastAPI and the pages, 0.6 s)
 
+    app.public_url  # sign-up confirmations link there: a bad TRACKER_PUBLIC_URL is refused now, not per request
     app.ready_sessions()
-    web = create_app(app)  # a bad TRACKER_PUBLIC_URL (where sign-up confirmations link) is refused here, at start
+    web = create_app(app)
     uvicorn.run(web, host=host, port=port, log_level="warning")
 
 
