@@ -135,15 +135,19 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
                          params | {"limit": n, "offset": skip})
         return [("action", r.id, _day(r.date) or "") for r in rows]
 
-    if kind == "article" or source:
-        page = articles(limit, offset) if kind != "action" else []
-    elif kind == "action":
-        page = actions(limit, offset)
-    else:
+    want_articles = kind in (None, "article")
+    want_actions = kind in (None, "action") and not source  # an outlet means articles
+    if want_articles and want_actions:
         # Both, newest first: the page lies within the first offset+limit of each kind. Equal keys keep
         # articles first (the sort is stable), as before.
         both = articles(offset + limit, 0) + actions(offset + limit, 0)
         page = sorted(both, key=lambda row: row[2], reverse=True)[offset:offset + limit]
+    elif want_articles:
+        page = articles(limit, offset)
+    elif want_actions:
+        page = actions(limit, offset)
+    else:
+        page = []
 
     found_articles = article_rows(s, [i for t, i, _ in page if t == "article"], article_sql, params,
                                   snippet_sql=article_snippet, join=article_join)
