@@ -22,46 +22,48 @@ def _iso(value) -> str | None:
     return value.isoformat()
 
 
-def article_rows(s: Session, where: str, params: dict, snippet_sql: str = "NULL", join: str = "",
-                  limit: int = 100) -> list[dict]:
-    order = "ORDER BY COALESCE(a.published_at, a.first_seen_at) DESC, a.id DESC"
-    if snippet_sql != "NULL":
-        # The page first, then snippets for its rows only: a snippet per match of a word found in most
-        # articles was most of a broad query's time (bench/README.md, "Search benchmark").
-        page = [r.id for r in s.execute(text(f"SELECT a.id FROM articles a {join} WHERE {where} {order} LIMIT :limit"),
-                                        params | {"limit": limit})]
-        if not page:
-            return []
-        where = f"({where}) AND a.id IN ({','.join(str(int(i)) for i in page)})"
-    sql = f"""
-        SELECT a.id, a.url, a.title, a.published_at, a.publisher, a.summary_text, {snippet_sql} AS snip,
-               a.first_seen_at
+ARTICLE_ORDER = "ORDER BY COALESCE(a.published_at, a.first_seen_at) DESC, a.id DESC"
+
+
+def article_page(s: Session, where: str, params: dict, join: str = "", limit: int = 100,
+                 offset: int = 0) -> list[tuple[int, str]]:
+    """(id, sort key) of the articles matching ``where``, newest first: filtered, then paged, in SQL. The sort
+    key is when the article was published (else first seen), as ISO text in UTC."""
+    rows = s.execute(text(f"SELECT a.id, a.published_at, a.first_seen_at FROM articles a {join} WHERE {where} "
+                          f"{ARTICLE_ORDER} LIMIT :limit OFFSET :offset"), params | {"limit": limit, "offset": offset})
+    return [(r.id, _iso(_as_utc(r.published_at or r.first_seen_at).astimezone(timezone.utc))) for r in rows]
+
+
+def article_rows(s: Session, ids: list[int], where: str = "1=1", params: dict | None = None,
+                 snippet_sql: str = "NULL", join: str = "") -> dict[int, dict]:
+    """The articles with these ids, by id, with their sources and bills. ``snippet_sql`` gives each a snippet;
+    it needs the ``where`` and ``join`` of the search that found them (an FTS5 snippet needs its MATCH).
+    Snippets are made for these rows only: a snippet per match of a word found in most articles was most of a
+    broad query's time (bench/README.md, "Search benchmark")."""
+    if not ids:
+        return {}
+    marks = ",".join(str(int(i)) for i in ids)
+    rows = s.execute(text(f"""
+        SELECT a.id, a.url, a.title, a.published_at, a.publisher, a.summary_text, {snippet_sql} AS snip
         FROM articles a {join}
-        WHERE {where}
-        {order}
-        LIMIT :limit
-    """
-    rows = s.execute(text(sql), params | {"limit": limit}).all()
-    ids = [r.id for r in rows]
-    sources: dict[int, list] = {i: [] for i in ids}
-    bills: dict[int, list] = {i: [] for i in ids}
-    if ids:
-        marks = ",".join(str(int(i)) for i in ids)
-        for aid, feed, url in s.execute(text(
-                f"SELECT src.article_id, f.name, src.entry_url FROM article_sources src JOIN feeds f ON f.id = src.feed_id "
-                f"WHERE src.article_id IN ({marks}) ORDER BY src.id")):
-            sources[aid].append({"feed": feed, "url": url})
-        for aid, canonical, reason in s.execute(text(
-                f"SELECT ab.article_id, b.canonical, ab.reason FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
-                f"WHERE ab.article_id IN ({marks}) ORDER BY ab.id")):
-            bills[aid].append({"id": canonical, "reason": reason})
-    out = []
+        WHERE ({where}) AND a.id IN ({marks})
+    """), params or {}).all()
+    sources: dict[int, list] = {r.id: [] for r in rows}
+    bills: dict[int, list] = {r.id: [] for r in rows}
+    for aid, feed, url in s.execute(text(
+            f"SELECT src.article_id, f.name, src.entry_url FROM article_sources src JOIN feeds f ON f.id = src.feed_id "
+            f"WHERE src.article_id IN ({marks}) ORDER BY src.id")):
+        sources[aid].append({"feed": feed, "url": url})
+    for aid, canonical, reason in s.execute(text(
+            f"SELECT ab.article_id, b.canonical, ab.reason FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
+            f"WHERE ab.article_id IN ({marks}) ORDER BY ab.id")):
+        bills[aid].append({"id": canonical, "reason": reason})
+    out = {}
     for r in rows:
         snippet = r.snip if r.snip is not None else (r.summary_text or "")[:240]
-        out.append({"type": "article", "id": r.id, "url": r.url, "title": r.title,
-                    "published_at": _iso(_as_utc(r.published_at)), "source": r.publisher,
-                    "sources": sources[r.id], "bills": bills[r.id], "snippet": snippet,
-                    "_sort": _iso(_as_utc(r.published_at or r.first_seen_at))})
+        out[r.id] = {"type": "article", "id": r.id, "url": r.url, "title": r.title,
+                     "published_at": _iso(_as_utc(r.published_at)), "source": r.publisher,
+                     "sources": sources[r.id], "bills": bills[r.id], "snippet": snippet}
     return out
 
 
@@ -84,7 +86,8 @@ def time_param(s: Session, value: datetime):
 
 
 def list_articles(s: Session, bill: str | None = None, since: datetime | None = None,
-                  limit: int = 100) -> list[dict]:
+                  limit: int = 100, offset: int = 0) -> list[dict]:
+    """Articles newest first (of one bill, by canonical id; published or first seen since ``since``), paged."""
     where, params = ["1=1"], {}
     if bill is not None:
         where.append("a.id IN (SELECT ab.article_id FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
@@ -93,9 +96,10 @@ def list_articles(s: Session, bill: str | None = None, since: datetime | None = 
     if since is not None:
         where.append("COALESCE(a.published_at, a.first_seen_at) >= :since")
         params["since"] = time_param(s, since)
-    rows = article_rows(s, " AND ".join(where), params, limit=min(limit, MAX_LIMIT))
+    page = [i for i, _ in article_page(s, " AND ".join(where), params, limit=max(1, min(limit, MAX_LIMIT)),
+                                       offset=max(0, offset))]
+    found = article_rows(s, page)
+    rows = [found[i] for i in page if i in found]  # (one deleted meanwhile is left out)
     for r in rows:
-        r.pop("type"), r.pop("_sort")
+        r.pop("type")
     return rows
-
-

@@ -16,10 +16,12 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from db.articles import MAX_LIMIT, article_rows, time_param
+from db.articles import MAX_LIMIT, article_page, article_rows, time_param
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
+MAX_OFFSET = 10_000  # deeper pages are empty: narrow the query down instead
+KINDS = (None, "article", "action")
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -44,7 +46,11 @@ def query_terms(query: str) -> list[str]:
 
 def fts_query(query: str) -> str:
     """User text -> a safe FTS5 expression: every term quoted, all required (AND)."""
-    return " ".join(f'"{t}"' for t in query_terms(query))
+    return _fts_expression(query_terms(query))
+
+
+def _fts_expression(terms: list[str]) -> str:
+    return " ".join(f'"{t}"' for t in terms)
 
 
 def _pg_tsquery(terms: list[str], params: dict) -> str:
@@ -59,11 +65,26 @@ def _pg_tsquery(terms: list[str], params: dict) -> str:
 PG_HEADLINE = "'StartSel=[, StopSel=], MaxWords=16, MinWords=6, ShortWord=1, MaxFragments=1, FragmentDelimiter=…'"
 
 
+def _like_part(text_: str) -> str:
+    """A LIKE pattern matching ``text_`` anywhere, its own ``%``, ``_`` and ``\\`` taken literally."""
+    return "%" + text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def search(s: Session, query: str, since: datetime | None = None, until: datetime | None = None,
-           bill: str | None = None, limit: int = 50) -> list[dict]:
-    """Articles and bill actions matching ``query``, newest first."""
+           bill: str | None = None, limit: int = 50, offset: int = 0, kind: str | None = None,
+           source: str | None = None) -> list[dict]:
+    """Articles and bill actions matching ``query``, newest first.
+
+    Every filter is applied in SQL before the page is cut, so a page is full whenever there are enough
+    matches: ``since``/``until``, ``bill`` (a canonical id), ``kind`` (``article`` or ``action``) and
+    ``source`` (part of an article's outlet, any case; articles only). Then ``offset``/``limit``."""
     terms = query_terms(query)
+    if kind not in KINDS:
+        raise BadQuery(f"kind={str(kind)[:20]!r}: choose article or action")
     limit = max(1, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
+    if offset > MAX_OFFSET:
+        return []
     params: dict = {}
     postgres = s.get_bind().dialect.name == "postgresql"
     if postgres:
@@ -76,7 +97,7 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
         action_snippet = f"ts_headline('simple', ba.action, {tsquery}, {PG_HEADLINE})"
         action_from = "bill_actions ba"
     else:
-        params["match"] = " ".join(f'"{t}"' for t in terms)
+        params["match"] = _fts_expression(terms)
         where = ["articles_fts MATCH :match"]
         action_where = ["bill_actions_fts MATCH :match", "ba.removed_at IS NULL"]
         article_snippet = "snippet(articles_fts, -1, '[', ']', '…', 16)"
@@ -98,19 +119,49 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
         where.append("a.id IN (SELECT ab.article_id FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
                      "WHERE b.canonical = :bill)")
         action_where.append("b.canonical = :bill")
-    articles = article_rows(s, " AND ".join(where), params, snippet_sql=article_snippet, join=article_join,
-                             limit=limit)
-    actions = []
-    for r in s.execute(text(f"""
-            SELECT b.canonical, ba.date, ba.branch, ba.action, {action_snippet} AS snip
-            FROM {action_from}
-            JOIN bills b ON b.id = ba.bill_id
-            WHERE {' AND '.join(action_where)}
-            ORDER BY ba.date DESC, ba.id DESC LIMIT :limit"""), params | {"limit": limit}):
-        day = r.date if isinstance(r.date, (str, type(None))) else r.date.isoformat()
-        actions.append({"type": "action", "bill": r.canonical, "date": day, "branch": r.branch,
-                        "action": r.action, "snippet": r.snip, "_sort": day or ""})
-    merged = sorted(articles + actions, key=lambda r: r["_sort"] or "", reverse=True)[:limit]
-    for r in merged:
-        r.pop("_sort")
-    return merged
+    if source:
+        params["source"] = _like_part(source.lower())
+        where.append("LOWER(COALESCE(a.publisher, '')) LIKE :source ESCAPE '\\'")
+    article_sql, action_sql = " AND ".join(where), " AND ".join(action_where)
+    action_tables = f"{action_from} JOIN bills b ON b.id = ba.bill_id"
+
+    def articles(n: int, skip: int) -> list[tuple[str, int, str]]:
+        return [("article", i, key) for i, key in article_page(s, article_sql, params, article_join, n, skip)]
+
+    def actions(n: int, skip: int) -> list[tuple[str, int, str]]:
+        # undated rows last on both databases (PostgreSQL puts NULLs first in a DESC order)
+        rows = s.execute(text(f"SELECT ba.id, ba.date FROM {action_tables} WHERE {action_sql} "
+                              f"ORDER BY ba.date IS NULL, ba.date DESC, ba.id DESC LIMIT :limit OFFSET :offset"),
+                         params | {"limit": n, "offset": skip})
+        return [("action", r.id, _day(r.date) or "") for r in rows]
+
+    want_articles = kind in (None, "article")
+    want_actions = kind in (None, "action") and not source  # an outlet means articles
+    if want_articles and want_actions:
+        # Both, newest first: the page lies within the first offset+limit of each kind. Equal keys keep
+        # articles first (the sort is stable), as before.
+        both = articles(offset + limit, 0) + actions(offset + limit, 0)
+        page = sorted(both, key=lambda row: row[2], reverse=True)[offset:offset + limit]
+    elif want_articles:
+        page = articles(limit, offset)
+    elif want_actions:
+        page = actions(limit, offset)
+    else:
+        page = []
+
+    found_articles = article_rows(s, [i for t, i, _ in page if t == "article"], article_sql, params,
+                                  snippet_sql=article_snippet, join=article_join)
+    found_actions = {}
+    action_ids = [i for t, i, _ in page if t == "action"]
+    if action_ids:
+        marks = ",".join(str(int(i)) for i in action_ids)
+        for r in s.execute(text(f"SELECT ba.id, b.canonical, ba.date, ba.branch, ba.action, {action_snippet} AS snip "
+                                f"FROM {action_tables} WHERE ({action_sql}) AND ba.id IN ({marks})"), params):
+            found_actions[r.id] = {"type": "action", "bill": r.canonical, "date": _day(r.date), "branch": r.branch,
+                                   "action": r.action, "snippet": r.snip}
+    found = {"article": found_articles, "action": found_actions}
+    return [found[t][i] for t, i, _ in page if i in found[t]]
+
+
+def _day(value) -> str | None:
+    return value if isinstance(value, (str, type(None))) else value.isoformat()

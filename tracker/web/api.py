@@ -50,7 +50,7 @@ def _list(request: Request, rows: list[dict], fmt: str, name: str):
 def bills(request: Request, format: Format = "json", limit: int = Query(100, ge=1, le=500),
           offset: int = Query(0, ge=0, le=1_000_000)):
     with request.app.state.sessions() as s, time_limit(s):
-        rows = list_bills(s)[offset:offset + limit]
+        rows = list_bills(s, limit=limit, offset=offset)
     return _list(request, rows, format, "bills")
 
 
@@ -92,7 +92,7 @@ def articles(request: Request, bill: str | None = Query(None, max_length=60),
              limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000)):
     bid = any_bill_id(request, bill)
     with request.app.state.sessions() as s, time_limit(s):
-        rows = list_articles(s, bid and bid.canonical, moment(since, "since"), min(500, offset + limit))[offset:offset + limit]
+        rows = list_articles(s, bid and bid.canonical, moment(since, "since"), limit, offset)
     return _list(request, rows, format, "articles")
 
 
@@ -105,9 +105,7 @@ def search_api(request: Request, q: str = Query(..., max_length=1000), bill: str
     try:
         with request.app.state.sessions() as s, time_limit(s):
             hits = search(s, q, moment(since, "since"), moment(until, "until"), bid and bid.canonical,
-                          limit=min(500, offset + limit))
+                          limit=limit, offset=offset, kind=kind)
     except BadQuery as exc:
         raise HTTPException(400, str(exc)) from None
-    if kind:
-        hits = [h for h in hits if h["type"] == kind]
-    return _list(request, hits[offset:offset + limit], format, "search")
+    return _list(request, hits, format, "search")

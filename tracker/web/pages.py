@@ -79,16 +79,12 @@ def search_page(request: Request, q: str = "", bill: str = "", since: str = "", 
     if q:
         try:
             with request.app.state.sessions() as s, time_limit(s):
-                hits = search(s, q, start, end, bid and bid.canonical, limit=min(500, offset + per_page * 4))
+                hits = search(s, q, start, end, bid and bid.canonical, limit=per_page + 1, offset=offset,
+                              kind=kind or None, source=source or None)
         except BadQuery as exc:
             return render(request, "search.html", status=400, q=q, filters=request.query_params, results=[],
                           error=str(exc), page=page, more=False, highlight=highlight, prev_url="", next_url="")
-        if kind:
-            hits = [h for h in hits if h["type"] == kind]
-        if source:
-            hits = [h for h in hits if h["type"] == "article" and source.lower() in (h.get("source") or "").lower()]
-        results = hits[offset:offset + per_page]
-        more = len(hits) > offset + per_page
+        results, more = hits[:per_page], len(hits) > per_page
     else:
         more = False
     return render(request, "search.html", q=q, filters=request.query_params, results=results, error=error,
