@@ -8,11 +8,9 @@ form and the JSON API are in ``pages``, ``signup`` and ``api`` (assembled by ``s
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlencode
 
-import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,11 +20,8 @@ from alerts.tokens import BadToken, make_token, read_token
 from spiders.billids import dotted
 from db.supporters import find_supporter, set_frequency
 from tracker.config import Config
-from spiders.urls import web_link
+from tracker.web.common import TEMPLATES
 
-TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
-                               autoescape=True, undefined=jinja2.StrictUndefined)
-TEMPLATES.filters["web_link"] = web_link
 MAX_FORM = 16 * 1024
 
 

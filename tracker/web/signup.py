@@ -62,7 +62,7 @@ def _csrf_field(key: bytes, cookie: str) -> str:
 def _form_context(request: Request, values: dict, error: str | None = None):
     config = request.app.state.config
     with request.app.state.sessions() as s:
-        bills = [b for b in list_bills(s)]
+        bills = list_bills(s)
         session = config.sources.malegislature.session
         sessions_known = sorted({b["session"] for b in bills} | {session})
         lists = {"House": [], "Senate": []}
