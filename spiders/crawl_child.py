@@ -109,7 +109,7 @@ def main() -> int:
     # (python -X importtime, after Scrapy's own 0.3 s): article_spider 0.17 s (trafilatura, only for
     # article fetches), feed_spider 0.04 s (feedparser), malegislature 0.03 s, directory 0.02 s.
     if spider == "malegislature":
-        from spiders.malegislature import MalegislatureSpider
+        from spiders.malegislature import MalegislatureSpider  # lazy, as said above
 
         process.crawl(
             MalegislatureSpider,
@@ -119,15 +119,15 @@ def main() -> int:
             known=set(request.get("known", [])),
         )
     elif spider == "directory":
-        from spiders.directory import DirectorySpider
+        from spiders.directory import DirectorySpider  # lazy, as said above
 
         process.crawl(DirectorySpider, general_courts=request["jobs"], base_url=settings["base_url"])
     elif spider == "feeds":
-        from spiders.feed_spider import FeedSpider
+        from spiders.feed_spider import FeedSpider  # lazy, as said above
 
         process.crawl(FeedSpider, targets=[FeedTarget(**j) for j in request["jobs"]])
     elif spider == "articles":
-        from spiders.article_spider import ArticleSpider
+        from spiders.article_spider import ArticleSpider  # lazy, as said above
 
         process.crawl(ArticleSpider, targets=[ArticleTarget(**j) for j in request["jobs"]])
     else:
