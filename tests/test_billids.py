@@ -1,6 +1,6 @@
 import pytest
 
-from spiders.billids import BadBillId, BillId, parse_bill_id, session_years
+from spiders.billids import BadBillId, BillId, dotted, parse_bill_id, session_years
 
 
 @pytest.mark.parametrize(
@@ -45,6 +45,9 @@ def test_short_form_without_session_is_refused():
 
 def test_dotted_and_years():
     assert BillId(192, "H5091").dotted == "H.5091"
+    # one rule for the legislature's spelling, whether given a number, a canonical id or a docket
+    assert [dotted(x) for x in ("H135", "ma/192/H135", "SD503", "ma/194/HRes12")] == ["H.135", "H.135", "SD.503",
+                                                                                     "HRes.12"]
     assert session_years(192) == (2021, 2022)
     assert session_years(194) == (2025, 2026)
 
