@@ -12,7 +12,7 @@ import pytest
 from starlette.routing import Route
 
 from db.models import Article, ArticleBill, Event, Snapshot
-from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config
+from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config, application
 from tests.web_client import caller
 from tracker.web.app import create_app
 from tracker.web.common import none_match
@@ -34,7 +34,7 @@ EXPECTED = {"/", "/events", "/bills/{session}/{number}", "/snapshots/{snapshot_i
 @pytest.fixture
 def site(sessions, monkeypatch):
     monkeypatch.delenv("TRACKER_PUBLIC_URL", raising=False)
-    app = create_app(config(), sessions, KEY, transport_factory=lambda: None)
+    app = create_app(application(config(), sessions, KEY, transport_factory=lambda: None))
     with sessions.begin() as s:
         bill = add_bill(s, "H135")
         add_action(s, bill, "Hearing scheduled for 11/23/2021 in Virtual Hearing", ["hearing-scheduled"],

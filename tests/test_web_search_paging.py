@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from db.models import Article, Bill, BillAction
-from tests.alerts_world import KEY, NOW, add_bill, config
+from tests.alerts_world import KEY, NOW, add_bill, config, application
 from tests.web_client import caller
 from tracker.web.app import create_app
 
@@ -35,7 +35,7 @@ def web(sessions):
                           published_at=published, first_seen_at=NOW, fetch_article=False, fulltext_attempts=0))
         for number in ("H2", "H1", "S3"):
             add_bill(s, number)
-    return caller(create_app(config(), sessions, KEY, transport_factory=lambda: None))
+    return caller(create_app(application(config(), sessions, KEY, transport_factory=lambda: None)))
 
 
 def _key(hit: dict) -> str:
