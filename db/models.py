@@ -39,6 +39,8 @@ class Bill(CheckState, Base):
     url: Mapped[str | None] = mapped_column(Text)
     tracked: Mapped[bool] = mapped_column(Boolean, default=True)
     tracked_reason: Mapped[str | None] = mapped_column(Text)
+    # support | oppose | watch (staff only); None for a bill no longer followed
+    position: Mapped[str | None] = mapped_column(String(10))  # its document, if synced, has the same canonical id
     # check state: the database is the schedule; written through CheckState (db/checks.py)
     history_hash: Mapped[str | None] = mapped_column(String(64))
     content_hash: Mapped[str | None] = mapped_column(String(64))
@@ -52,6 +54,62 @@ class Bill(CheckState, Base):
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Document(Base):
+    """One document of a General Court's docket, as the API's list and detail give it: a bill, or a docket
+    that has no bill number yet. Known as ``ma/{session}/{number}``, else ``ma/{session}/{docket}``."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("session", "number", name="uq_documents_number"),
+                      UniqueConstraint("session", "docket", name="uq_documents_docket"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    canonical: Mapped[str] = mapped_column(String(40), unique=True)
+    session: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str | None] = mapped_column(String(20))  # H1946; None while docket-only
+    docket: Mapped[str | None] = mapped_column(String(20))  # HD2304
+    title: Mapped[str | None] = mapped_column(Text)
+    sponsor: Mapped[str | None] = mapped_column(Text)
+    sponsor_code: Mapped[str | None] = mapped_column(String(20))
+    joint_sponsors: Mapped[list | None] = mapped_column(JSON)  # [{"name", "member_code"}]
+    cosponsors: Mapped[list | None] = mapped_column(JSON)
+    pinslip: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)  # as first seen
+    legislation_type: Mapped[str | None] = mapped_column(String(60))
+    docket_book_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    row_hash: Mapped[str] = mapped_column(String(64))  # of the list row last seen
+    detail_row_hash: Mapped[str | None] = mapped_column(String(64))  # the row_hash its detail was fetched for
+    detail_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detail_error: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gone from the list
+
+
+class DocketSync(Base):
+    """Where the sync of one General Court's docket stands."""
+
+    __tablename__ = "docket_syncs"
+
+    session: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(String(12))  # ok | not-yet | failing
+    list_hash: Mapped[str | None] = mapped_column(String(64))  # of the whole list last stored
+    documents: Mapped[int] = mapped_column(Integer, default=0)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WatchMatch(Base):
+    """A document a watch of feeds.yaml has matched: recorded once, so it is announced once."""
+
+    __tablename__ = "watch_matches"
+    __table_args__ = (UniqueConstraint("watch", "document_id", name="uq_watch_matches"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watch: Mapped[str] = mapped_column(String(120))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BillAction(Base):

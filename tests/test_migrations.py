@@ -34,6 +34,10 @@ def test_models_match_the_migrations(engine):
 def test_downgrade_one_step_and_upgrade_again(engine):
     def outbox_indexes():
         return {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
+    assert "position" in _columns(engine, "bills") and "documents" in inspect(engine).get_table_names()
+    downgrade(engine, "-1")
+    assert "position" not in _columns(engine, "bills") and "documents" not in inspect(engine).get_table_names()
+    assert "documents_fts" not in inspect(engine).get_table_names()
     assert "claimed_by" in _columns(engine, "outbox")
     downgrade(engine, "-1")
     assert "claimed_by" not in _columns(engine, "outbox") and "claimed_at" in _columns(engine, "outbox")
@@ -45,7 +49,7 @@ def test_downgrade_one_step_and_upgrade_again(engine):
     assert "leases" not in names and "runs" in names
     upgrade(engine)
     assert "leases" in inspect(engine).get_table_names() and "ix_outbox_state_id" in outbox_indexes()
-    assert "claimed_by" in _columns(engine, "outbox")
+    assert "claimed_by" in _columns(engine, "outbox") and "position" in _columns(engine, "bills")
 
 
 def _columns(engine, table):
