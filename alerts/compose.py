@@ -61,6 +61,10 @@ class Links:
     def preferences(self, sub: Subscriber) -> str:
         return self._url("/preferences", make_token(self.key, "preferences", sub.id, self.now))
 
+    def follow(self, sub: Subscriber, document: str) -> str:
+        """A staff member's link to follow a discovered bill: it opens a page that asks, then acts on POST."""
+        return self._url("/follow", make_token(self.key, "follow", sub.id, self.now, d=document))
+
 
 class Composer:
     """Builds messages for one dispatch; caches what many messages share."""
@@ -161,9 +165,27 @@ class Composer:
             parts.append(f"{len(health)} {'source' if len(health) == 1 else 'sources'} need attention")
         subject = f"{self.settings.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
         health_news = [e.summary for e in sorted(loose, key=lambda e: e.id) if e.kind.startswith("source.")]
+        discovered = self._discovered(sub, events)
+        if discovered:
+            parts.insert(1, f"{len(discovered)} new {'bill matches' if len(discovered) == 1 else 'bills match'} "
+                            "your watches")
+            subject = f"{self.settings.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
         ctx = {"kind": "staff-daily", "groups": groups, "other_news": other, "health": health,
-               "health_news": health_news, "date_words": date_words}
+               "health_news": health_news, "date_words": date_words, "discovered": discovered}
         return self._message(sub, subject, "staff_digest", ctx, unsubscribe=False)
+
+    def _discovered(self, sub: Subscriber, events: list[Event]) -> list[dict]:
+        """"New bills that match your watches": one entry per document, with every watch that found it."""
+        found: dict[str, dict] = {}
+        for ev in events:
+            if ev.kind != "bill.discovered":
+                continue
+            p = ev.payload or {}
+            entry = found.setdefault(p.get("document", ""), {
+                "number": p.get("number"), "title": p.get("title"), "sponsor": p.get("sponsor"), "matches": [],
+                "followed": p.get("followed"), "follow_url": self.links.follow(sub, p.get("document", ""))})
+            entry["matches"].append({"watch": p.get("watch"), "reason": p.get("reason")})
+        return list(found.values())
 
     def staff_alert(self, sub: Subscriber, failure: Event) -> Rendered:
         p = failure.payload or {}

@@ -55,6 +55,7 @@ class BillView:
     petitioner_codes: frozenset[str]
     chairs: tuple[Person, ...]
     hearing: dict | None  # the next hearing: {"when", "location", "starts_at"}
+    position: str = "support"  # the campaign's: support | oppose | watch
 
 
 @dataclass
@@ -108,7 +109,7 @@ class ContextCache:
             status_words=STATUS_WORDS.get(bill.status or "", bill.status or "not yet checked"),
             committee=committee_name, url=bill.url, sponsor=sponsor,
             petitioner_codes=frozenset(p.get("member_code") for p in (bill.petitioners or []) if p.get("member_code")),
-            chairs=chairs, hearing=upcoming)
+            chairs=chairs, hearing=upcoming, position=bill.position or "support")
 
     def representatives(self, session: int, house: str | None, senate: str | None) -> tuple[Person, ...]:
         if not (house or senate):
@@ -161,6 +162,29 @@ class ContextCache:
                 by_cluster[a.cluster_id] = story
 
 
+def _opposing_asks(bill: BillView, own: tuple[Person, ...]) -> list[Ask]:
+    """What supporters can do against a bill the campaign opposes: never thank its sponsor."""
+    out: list[Ask] = []
+    if bill.hearing:
+        where = bill.hearing["location"] or "a place to be announced"
+        out.append(Ask(
+            "Testify against it at the hearing",
+            f"The {bill.committee or 'committee'} hears {bill.number} on {bill.hearing['when']} ({where}). "
+            f"Send written testimony to the committee{' chairs below' if bill.chairs else ''} before the hearing, "
+            f"and say in it that you oppose {bill.number} and why; to speak, register with the committee on its "
+            "hearing page.",
+            bill.chairs, bill.url))
+    if bill.status == "in-committee" and bill.committee:
+        out.append(Ask(f"Call the chairs of the {bill.committee}",
+                       f"Ask them not to report {bill.number} favorably.", bill.chairs))
+    if bill.status == "enacted":
+        out.append(Ask("Ask the Governor to veto", f"{bill.number} is on the Governor's desk: ask for a veto."))
+    if own and bill.status in ACTIVE:
+        verb = "vote against" if bill.status in ("reported", "passed-house", "passed-senate") else "oppose"
+        out.append(Ask("Write to your legislators", f"Ask them to {verb} {bill.number}.", own))
+    return out
+
+
 ACTIVE = frozenset({None, "filed", "in-committee", "reported", "passed-house", "passed-senate", "enacted"})
 
 
@@ -170,7 +194,12 @@ def _lower_article(name: str) -> str:
 
 
 def asks(bill: BillView, own: tuple[Person, ...], good_news: bool) -> list[Ask]:
-    """The targeted asks for one bill, most pressing first."""
+    """The targeted asks for one bill, most pressing first: to support what the campaign supports, to oppose
+    what it opposes (a bill it only watches asks nothing)."""
+    if bill.position == "oppose":
+        return _opposing_asks(bill, own)
+    if bill.position == "watch":
+        return []
     out: list[Ask] = []
     if bill.hearing:
         where = bill.hearing["location"] or "a place to be announced"

@@ -53,6 +53,7 @@ class _Run:
         self.first_event = self.events[0].id if self.events else None
         self.families = bill_families(s)
         self.bill_ids = dict(s.execute(select(Bill.canonical, Bill.id)).all())
+        self.staff_only = frozenset(s.scalars(select(Bill.id).where(Bill.position == "watch")))  # no supporter hears
         self.composer = Composer(s, settings, now)
 
     def delivered(self, subscriber_ids: list[int]) -> dict[int, set[int]]:
@@ -74,13 +75,13 @@ class _Run:
         if not topics:
             return None
         if "campaign" in topics:
-            return Interest(None, frozenset(SUPPORTER_KINDS))
+            return Interest(None, frozenset(SUPPORTER_KINDS), self.staff_only)
         ids: set[int] = set()
         for t in topics:
             bill_id = self.bill_ids.get(t.removeprefix("bill:"))
             if bill_id is not None:
                 ids |= self.families.get(bill_id, {bill_id})
-        return Interest(frozenset(ids), frozenset(SUPPORTER_KINDS))
+        return Interest(frozenset(ids), frozenset(SUPPORTER_KINDS), self.staff_only)
 
     def put(self, sub: Subscriber, kind: str, period: str, msg, shown: list[Event], covered: list[Event],
             batch: list | None = None) -> None:

@@ -22,7 +22,7 @@ BACKFILL = {"immediate": timedelta(days=2), "daily": timedelta(days=4), "weekly"
 BILL_KINDS = ("bill.tracked", "bill.action", "bill.status", "bill.title", "bill.sponsors",
               "hearing.scheduled", "hearing.rescheduled", "hearing.canceled")
 SUPPORTER_KINDS = BILL_KINDS + ("article.matched",)
-STAFF_KINDS = SUPPORTER_KINDS + ("article.new", "source.failing", "source.recovered")
+STAFF_KINDS = SUPPORTER_KINDS + ("article.new", "source.failing", "source.recovered", "bill.discovered")
 URGENT_ACTIONS = frozenset({"engrossed", "enacted", "signed", "vetoed"})
 URGENT_STATUSES = frozenset({"enacted", "signed", "vetoed", "law"})
 HEARING_SOON = timedelta(hours=48)
@@ -80,16 +80,20 @@ def bill_families(s: Session) -> dict[int, set[int]]:
 
 @dataclass(frozen=True)
 class Interest:
-    """What one recipient follows: ``bill_ids`` None means the whole campaign."""
+    """What one recipient follows: ``bill_ids`` None means the whole campaign; never the ``excluded`` bills
+    (for supporters: those the campaign only watches)."""
 
     bill_ids: frozenset[int] | None
     kinds: frozenset[str]
+    excluded: frozenset[int] = frozenset()
 
     def concerns(self, ev: Event) -> bool:
         if ev.kind not in self.kinds:
             return False
         if ev.bill_id is None:
-            return ev.kind.startswith(("article.new", "source."))
+            return ev.kind.startswith(("article.new", "source.", "bill.discovered"))
+        if ev.bill_id in self.excluded:
+            return False
         return self.bill_ids is None or ev.bill_id in self.bill_ids
 
 

@@ -13,7 +13,8 @@ import hmac
 import json
 from datetime import datetime, timedelta, timezone
 
-LIFETIMES = {"confirm": timedelta(days=7), "unsubscribe": timedelta(days=400), "preferences": timedelta(days=400)}
+LIFETIMES = {"confirm": timedelta(days=7), "unsubscribe": timedelta(days=400), "preferences": timedelta(days=400),
+             "follow": timedelta(days=30)}  # follow: a staff digest's link to follow a discovered bill
 
 
 class BadToken(ValueError):

@@ -36,6 +36,8 @@ def bill_summary(bill: Bill) -> dict:
         "status": bill.status,
         "url": bill.url,
         "tracked": bill.tracked,
+        "position": bill.position if bill.tracked else None,
+        "docket": bill.docket,
         "petitioners": len(bill.petitioners or []),
         "last_checked_at": _iso(bill.last_checked_at),
         "next_check_at": _iso(bill.next_check_at),
@@ -56,7 +58,15 @@ def list_bills(s: Session, include_untracked: bool = False, limit: int | None = 
 
 
 def find_bill(s: Session, canonical: str) -> Bill | None:
-    return s.scalar(select(Bill).where(Bill.canonical == canonical))
+    """The bill known as ``canonical``, or whose docket number it is (``ma/194/SD503`` finds S.1053 once the
+    docket has its bill number: the docket number stays an alias)."""
+    bill = s.scalar(select(Bill).where(Bill.canonical == canonical))
+    if bill is None:
+        session, _, number = canonical.rpartition("/")
+        if number.upper().startswith(("HD", "SD")) and session.rpartition("/")[2].isdigit():
+            bill = s.scalar(select(Bill).where(Bill.session == int(session.rpartition("/")[2]),
+                                               Bill.docket == number, Bill.canonical != canonical))
+    return bill
 
 
 def _bill(s: Session, canonical: str) -> Bill:

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from alerts.dispatch import dispatch, queue_confirmation
 from alerts.subscribers import subscribe
 from alerts.transport import MaildirTransport
-from db.models import (Article, ArticleBill, ArticleSource, BillAction, Committee, Event, Feed, Legislator,
+from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Committee, Event, Feed, Legislator,
                        Subscriber)
 from tests.alerts_world import CONFIG, KEY, NOW, add_action, add_bill, add_hearing, settings_of, application
 from tests.web_client import caller
@@ -291,6 +291,7 @@ STATE_CHANGING = {
     ("POST", "/signup"): "csrf",  # a random SameSite=Strict cookie and its HMAC in the form
     ("POST", "/unsubscribe"): "token",  # RFC 8058 one-click: the signed unsubscribe token in the URL, no cookie
     ("POST", "/preferences"): "token",  # the signed preferences token in the form
+    ("POST", "/follow"): "token",  # the signed follow token of a staff digest, in the form
 }
 
 
@@ -319,8 +320,10 @@ def test_every_state_changing_route_is_known(web):
 
 
 def _subscribers(sessions) -> list[tuple]:
+    """What a forged request could change: the supporters, and the bills the campaign follows."""
     with sessions() as s:
-        return sorted(s.execute(select(Subscriber.email, Subscriber.status, Subscriber.frequency)).all())
+        return (sorted(s.execute(select(Subscriber.email, Subscriber.status, Subscriber.frequency)).all())
+                + sorted(s.execute(select(Bill.canonical, Bill.tracked, Bill.position)).all()))
 
 
 @pytest.mark.parametrize("method,path", sorted(STATE_CHANGING))
@@ -334,7 +337,8 @@ def test_a_forged_request_to_a_state_changing_route_is_refused_and_changes_nothi
     wrong_purpose = make_token(KEY, "confirm", jane)
     attempts = [
         dict(content=b"", headers={"content-type": "application/x-www-form-urlencoded"}),
-        dict(data={"email": "mallory@example.org", "frequency": "weekly", "csrf": "0" * 64, "token": other_key},
+        dict(data={"email": "mallory@example.org", "frequency": "weekly", "csrf": "0" * 64, "token": other_key,
+                   "position": "oppose"},
              params={"token": other_key}),
         dict(data={"email": "mallory@example.org", "frequency": "weekly", "token": wrong_purpose},
              params={"token": wrong_purpose}),

@@ -52,20 +52,23 @@ def _local_dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text).replace(tzinfo=STATE_HOUSE_TZ)
 
 
-def new_bill(bid: BillId, now: datetime, reason: str | None) -> Bill:
+def new_bill(bid: BillId, now: datetime, reason: str | None, position: str | None = "support") -> Bill:
     return Bill(canonical=bid.canonical, session=bid.session, number=bid.number, tracked=True,
-                tracked_reason=reason, error_count=0, created_at=now, next_check_at=now)
+                tracked_reason=reason, position=position, error_count=0, created_at=now, next_check_at=now)
 
 
-def ensure_bill(session: Session, bid: BillId, now: datetime, reason: str | None = None) -> Bill:
+def ensure_bill(session: Session, bid: BillId, now: datetime, reason: str | None = None,
+                position: str | None = "support") -> Bill:
+    """The bill, tracked (with ``position`` if it was not followed yet)."""
     bill = find_bill(session, bid.canonical)
     if bill is None:
-        bill = new_bill(bid, now, reason)
+        bill = new_bill(bid, now, reason, position)
         session.add(bill)
         session.flush()
     elif not bill.tracked:
         bill.tracked = True
         bill.tracked_reason = reason or bill.tracked_reason
+        bill.position = bill.position or position
     return bill
 
 

@@ -11,7 +11,7 @@ import ipaddress
 import os
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Iterable, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -62,6 +62,11 @@ class MalegislatureSource(_Strict):
     detail_every: Duration = timedelta(days=1)
     directory_every: Duration = Field(timedelta(days=7), description="how often committees and legislators are fetched again")
     user_agent: str = "ma-bill-tracker/0.1 (+https://github.com/; bill tracker for an advocacy campaign)"
+    sessions: list[Annotated[int, Field(ge=180, le=250)]] | None = Field(
+        None, description="General Courts whose whole docket is synced; default: `session`, the one after it, "
+                          "and the one after each followed bill's")
+    histories: Literal["tracked", "all"] = "tracked"
+    sync_timeout_s: float = Field(7200.0, gt=0, description="a whole docket sync; the child is killed past it")
 
     @field_validator("base_url")
     @classmethod
@@ -126,9 +131,13 @@ class Campaign(_Strict):
         return v
 
 
+Position = Literal["support", "oppose", "watch"]
+
+
 class BillEntry(_Strict):
     id: str
     keywords: list[str] = []
+    position: Position = "support"  # watch: followed by staff only, no supporter alerts
 
     @field_validator("id")
     @classmethod
@@ -138,6 +147,24 @@ class BillEntry(_Strict):
         except BadBillId as exc:
             raise ValueError(str(exc)) from None
         return v
+
+
+class Watch(_Strict):
+    """A saved search over the docket: a document that newly matches is announced to staff once."""
+
+    name: str = Field(min_length=1, max_length=120)
+    terms: list[str] = []  # words and "quoted phrases", looked for in the title, the pinslip and the text
+    sponsors: list[str] = []  # names (or member codes) of lead or joint sponsors
+    committees: list[str] = []  # a committee named in the pinslip ("The Judiciary")
+    sessions: list[Annotated[int, Field(ge=180, le=250)]] = []  # default: every synced session
+
+    @model_validator(mode="after")
+    def _something(self) -> "Watch":
+        if not (self.terms or self.sponsors or self.committees):
+            raise ValueError("give terms, sponsors or committees to look for")
+        if any(not t.strip() for t in self.terms):
+            raise ValueError("an empty term matches nothing; remove it")
+        return self
 
 
 class FeedEntry(_Strict):
@@ -160,6 +187,7 @@ class FeedEntry(_Strict):
 
 class Schedule(_Strict):
     crawl: Duration = timedelta(hours=6)
+    sync: Duration = timedelta(days=1)  # the whole docket of each synced session
     poll: Duration = timedelta(minutes=30)
     dispatch: Duration = timedelta(minutes=5)
     check: Duration = timedelta(minutes=5)  # how often `tracker run` looks for due bills and feeds
@@ -217,6 +245,7 @@ class Config(_Strict):
     campaign: Campaign = Campaign()
     bills: list[BillEntry] = []
     feeds: list[FeedEntry] = []
+    watches: list[Watch] = []
     schedule: Schedule = Schedule()
     digests: Digests = Digests()
     mail: Mail = Mail()
@@ -244,6 +273,15 @@ class Config(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _watch_names(self) -> "Config":
+        seen: set[str] = set()
+        for i, watch in enumerate(self.watches):
+            if watch.name in seen:
+                raise ValueError(f"watches[{i}].name: {watch.name!r} is used twice; watch names must be unique")
+            seen.add(watch.name)
+        return self
+
+    @model_validator(mode="after")
     def _feed_names(self) -> "Config":
         seen: set[str] = set()
         for i, feed in enumerate(self.feeds):
@@ -266,6 +304,19 @@ class Config(_Strict):
 
     def feed_interval(self, feed: FeedEntry) -> timedelta:
         return feed.every or self.schedule.poll
+
+    def positions(self) -> dict[str, str]:
+        """canonical id -> the position of each bill listed here."""
+        return {parse_bill_id(b.id, self.sources.malegislature.session).canonical: b.position for b in self.bills}
+
+    def docket_sessions(self, followed_sessions: Iterable[int] = ()) -> list[int]:
+        """The General Courts whose docket is synced: ``sources.malegislature.sessions``, or by default the
+        configured session, the one after it, and the one after each followed bill's (its successor's)."""
+        src = self.sources.malegislature
+        if src.sessions is not None:
+            return sorted(set(src.sessions))
+        listed = {b.session for b in self.tracked_bill_ids()}
+        return sorted({src.session, src.session + 1} | {s + 1 for s in listed | set(followed_sessions)})
 
     def keywords_by_bill(self) -> dict[str, list[str]]:
         return {parse_bill_id(b.id, self.sources.malegislature.session).canonical: list(b.keywords)

@@ -54,13 +54,16 @@ class UnknownBill(ValueError):
 def sync_tracked(session: Session, config: Config, now: datetime) -> None:
     """Make the bills table agree with feeds.yaml: listed bills tracked, unlisted config bills not."""
     wanted = {b.canonical: b for b in config.tracked_bill_ids()}
+    positions = config.positions()
     existing = {b.canonical: b for b in session.scalars(select(Bill))}  # one query, not one per bill
     for canonical, bid in wanted.items():
         bill = existing.get(canonical)
         if bill is None:
-            session.add(new_bill(bid, now, CONFIG_REASON))
-        elif not bill.tracked:
+            session.add(new_bill(bid, now, CONFIG_REASON, positions[canonical]))
+            continue
+        if not bill.tracked:
             bill.tracked, bill.tracked_reason = True, CONFIG_REASON
+        bill.position = positions[canonical]  # feeds.yaml says what the campaign's position is
     for bill in existing.values():
         if bill.tracked and bill.tracked_reason == CONFIG_REASON and bill.canonical not in wanted:
             bill.tracked = False
@@ -199,11 +202,13 @@ def _store(sessions: sessionmaker[Session], obs: dict, at: datetime, crawl_every
         return _record_failure(sessions, canonical, obs, at)
     try:
         with sessions.begin() as s:
-            reason = None
-            if obs.get("discovered_from"):
+            reason, position = None, "support"
+            if obs.get("discovered_from"):  # a new draft or study order takes over the position of its bill
                 found = obs["discovered_from"]
                 reason = f"{HANDOVER[found['reason']]} {found['bill']}"
-            bill = ensure_bill(s, parse_bill_id(canonical), at, reason)
+                origin = find_bill(s, found["bill"])
+                position = origin.position if origin is not None and origin.position else position
+            bill = ensure_bill(s, parse_bill_id(canonical), at, reason, position)
             writer = BillWriter(s, at, crawl_every, detail_every)
             outcome = writer.unchanged(bill, obs) if obs["status"] == "unchanged" else writer.apply(bill, obs)
             s.flush()

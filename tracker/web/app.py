@@ -18,7 +18,12 @@ from fastapi.responses import HTMLResponse
 from alerts.subscribers import FREQUENCIES, active_topics, confirm, unsubscribe
 from alerts.tokens import BadToken, make_token, read_token
 from spiders.billids import dotted
+from db.bills import find_bill
+from db.documents import find_document
+from db.models import Subscriber
 from db.supporters import find_supporter, set_frequency
+from spiders.billids import BadBillId
+from tracker.following import CannotFollow, track
 from tracker.application import Application
 from tracker.web import api, pages, signup, syndication
 from tracker.web.common import TEMPLATES
@@ -137,5 +142,52 @@ def create_app(application: Application) -> FastAPI:
         with sessions.begin() as s:
             set_frequency(s, payload["s"], frequency)
         return preferences_view(token, f"Saved: you will get {frequency} alerts.")
+
+    def follow_view(token: str, message: str | None = None, status: int = 200) -> HTMLResponse:
+        try:
+            payload = read_token(key, token, "follow", now())
+        except BadToken as exc:
+            return refused(exc)
+        with sessions() as s:
+            doc = find_document(s, payload.get("d", ""))
+            if doc is None:
+                return refused(BadToken("this link names a document the docket no longer has"))
+            number = dotted(doc.number or doc.docket or "")
+            bill = find_bill(s, doc.canonical)
+            followed = bill is not None and bill.tracked
+        title = f"Follow {number}?" if not followed else f"{number} is followed"
+        text = message or (f"{number}: {doc.title or 'no title yet'}" + (f", filed by {doc.sponsor}" if doc.sponsor else "")
+                           + (f". It is followed, with the position {bill.position}." if followed else
+                              ". Choose the campaign's position; supporters hear of it unless you only watch it."))
+        return page(title, status, message=text, follow={
+            "token": token, "number": number, "position": (bill.position if followed else None) or "watch",
+            "positions": (("support", "support it"), ("oppose", "oppose it"), ("watch", "watch it (staff only)"))})
+
+    @app.get("/follow", response_class=HTMLResponse, include_in_schema=False)
+    def follow(token: str = ""):
+        # a page that asks: mail scanners open every link of a message, so only the POST below acts
+        return follow_view(token)
+
+    @app.post("/follow", response_class=HTMLResponse, include_in_schema=False)
+    async def follow_post(request: Request):
+        body = await request.body()
+        if len(body) > MAX_FORM:
+            return page("Too much", 413, message="that form was too large")
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        token, position = form.get("token", ""), form.get("position", "")
+        try:
+            payload = read_token(key, token, "follow", now())
+        except BadToken as exc:
+            return refused(exc)
+        with sessions.begin() as s:
+            sub = s.get(Subscriber, payload["s"])
+            if sub is None or sub.role != "staff":
+                return refused(BadToken("this link was sent to a staff address that is no longer on the list"))
+            try:
+                bill, _ = track(s, config, application.bill_id(payload.get("d", "")), position, now())
+            except (CannotFollow, BadBillId) as exc:
+                return follow_view(token, str(exc), 400)
+            number, position = dotted(bill.number), bill.position
+        return follow_view(token, f"Done: the campaign follows {number} ({position}); it is crawled from now on.")
 
     return app
