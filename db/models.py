@@ -96,7 +96,8 @@ class DocketSync(Base):
     state: Mapped[str] = mapped_column(String(12))  # ok | not-yet | failing
     list_hash: Mapped[str | None] = mapped_column(String(64))  # of the whole list last stored
     documents: Mapped[int] = mapped_column(Integer, default=0)
-    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last list stored
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the schedule: due again after this
     last_error: Mapped[str | None] = mapped_column(Text)
 
 

@@ -69,6 +69,13 @@ def synced_sessions(s: Session, config: Config) -> list[int]:
     return config.docket_sessions(followed)
 
 
+def sync_due(s: Session, config: Config, now: datetime) -> list[int]:
+    """The synced sessions whose last sync (or attempt) is older than ``schedule.sync``."""
+    every = config.schedule.sync
+    last = {row.session: row.last_attempt_at for row in s.scalars(select(DocketSync))}
+    return [gc for gc in synced_sessions(s, config) if last.get(gc) is None or now - last[gc] >= every]
+
+
 def _canonical(session: int, row: dict) -> str:
     return f"ma/{session}/{row.get('number') or row.get('docket')}"
 
@@ -183,6 +190,7 @@ def sync(config: Config, sessions: sessionmaker[Session], only: list[int] | None
             gc = obs["session"]
             with sessions.begin() as s:
                 state = _sync_state(s, gc)
+                state.last_attempt_at = now()
                 if obs["status"] == "not-yet":
                     state.state, state.last_error = "not-yet", obs.get("error")
                     result.not_yet.append(gc)

@@ -17,6 +17,7 @@ from alerts.dispatch import DispatchReport, compose_due
 from db.runs import cut_off_before
 from tracker.application import Application
 from tracker.crawl import crawl
+from tracker.docket import sync, sync_due
 from tracker.health import check_health
 from tracker.news.poll import poll
 from tracker.retention import apply_retention
@@ -48,6 +49,21 @@ def crawl_job(ctx: JobContext, now: datetime) -> dict:
     result = crawl(ctx.config, ctx.sessions, now=lambda: now, due_only=True, stop=ctx.stop,
                    directory_anyway=cut_off)
     return {"bills": result.checked, "changed": result.changed, "events": len(result.events),
+            "errors": len(result.errors)}
+
+
+def sync_job(ctx: JobContext, now: datetime) -> dict:
+    """The docket of each synced session, once ``schedule.sync`` has passed since the last; after the crawl,
+    in its own run, so a long sync never holds up the tracked bills."""
+    with ctx.sessions() as s:
+        due = sync_due(s, ctx.config, now)
+    if not due:
+        return {"sessions": 0}
+    result = sync(ctx.config, ctx.sessions, due, now=lambda: now, stop=ctx.stop)
+    if result.errors and not result.documents:
+        raise RuntimeError(f"docket sync failed: {result.errors[0]['error']}")
+    return {"sessions": len(result.sessions), "documents": result.documents, "new": result.new,
+            "changed": result.changed, "details": result.details, "discovered": len(result.discovered),
             "errors": len(result.errors)}
 
 
@@ -98,8 +114,8 @@ def retention_job(ctx: JobContext, now: datetime) -> dict:
 
 
 JOBS: dict[str, Callable[[JobContext, datetime], dict]] = {
-    "crawl": crawl_job, "poll": poll_job, "health": health_job, "dispatch": dispatch_job,
+    "crawl": crawl_job, "sync": sync_job, "poll": poll_job, "health": health_job, "dispatch": dispatch_job,
     "staff-digest": staff_digest_job, "supporter-digest": supporter_digest_job, "retention": retention_job,
 }
-ONCE_ORDER = ("crawl", "poll", "health", "dispatch", "retention")  # `tracker run --once`
-LEASED = frozenset({"crawl", "poll", "health", "retention"})  # one worker at a time; dispatch leases its compose
+ONCE_ORDER = ("crawl", "sync", "poll", "health", "dispatch", "retention")  # `tracker run --once`
+LEASED = frozenset({"crawl", "sync", "poll", "health", "retention"})  # one worker at a time; dispatch leases its compose

@@ -146,7 +146,7 @@ class Daemon:
         def daily(at: clock_time) -> CronTrigger:
             return CronTrigger(hour=at.hour, minute=at.minute, timezone=tz)
 
-        out = {"crawl": every(sched.check), "poll": every(sched.check), "health": every(sched.health),
+        out = {"crawl": every(sched.check), "sync": every(sched.check), "poll": every(sched.check), "health": every(sched.health),
                "dispatch": every(sched.dispatch), "supporter-digest": daily(cfg.digests.supporters.at),
                "retention": CronTrigger.from_crontab(sched.retention, timezone=tz)}
         if cfg.digests.staff.to:

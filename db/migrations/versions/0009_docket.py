@@ -82,6 +82,7 @@ def upgrade() -> None:
     sa.Column('list_hash', sa.String(length=64), nullable=True),
     sa.Column('documents', sa.Integer(), nullable=False),
     sa.Column('last_synced_at', db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_attempt_at', db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('session')
     )
