@@ -7,13 +7,17 @@ from datetime import datetime
 
 import re
 
-from sqlalchemy import Text, or_, select, text
+from sqlalchemy import Text, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from db.models import Bill, Document
 from db.search import _like_part, query_terms
 
 MAX_DOCUMENTS = 1000
+_ID = func.coalesce(Document.number, Document.docket)
+# newest session first; bills before docket-only rows; House before Senate; then by number (H.999 before H.1000),
+# the same on SQLite and PostgreSQL (which sort NULLs differently)
+DOCKET_ORDER = (Document.session.desc(), Document.number.is_(None), func.substr(_ID, 1, 1), func.length(_ID), _ID)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -100,7 +104,7 @@ def matching_documents(s: Session, *, terms: list[str] = (), any_term: bool = Tr
             params = {"match": _fts5(terms, any_term)}
         query = query.where(Document.id.in_(text(_full_text_ids(s, terms, any_term)).bindparams(**params)))
     query = _filtered(query, sessions, sponsors, committees)
-    query = query.order_by(Document.session.desc(), Document.number, Document.docket)
+    query = query.order_by(*DOCKET_ORDER)
     if limit is not None:
         query = query.limit(limit)
     found = list(s.scalars(query))
