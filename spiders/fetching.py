@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 # Statuses the callbacks handle themselves. Redirects are left out on purpose:
@@ -117,3 +118,29 @@ class PoliteRetry(RetryMiddleware):
         if response.headers.get("Retry-After") is not None:
             return response
         return super().process_response(request, response, *args, **kwargs)
+
+
+class NotSentThrottled(IgnoreRequest):
+    """A request dropped before it was sent: an earlier answer of this crawl asked us to slow down."""
+
+
+class StopAfterThrottle:
+    """Once an answer says to slow down (:func:`is_throttle`), nothing more is sent in this crawl.
+
+    The spider stops itself when its callback sees the throttle (``CloseSpider``), but by then the
+    downloader has already sent the next requests to the slots the answers freed: at concurrency 16,
+    a dozen more requests to a site that just asked for none. This sees the answer as it arrives and
+    drops every later request with :class:`NotSentThrottled` (its errback gets that failure)."""
+
+    def __init__(self):
+        self.stopped = False
+
+    def process_request(self, request, *args, **kwargs):
+        if self.stopped:
+            raise NotSentThrottled(f"not sent, the site is throttling this crawl: {request.url}")
+        return None
+
+    def process_response(self, request, response, *args, **kwargs):
+        if is_throttle(response):
+            self.stopped = True
+        return response

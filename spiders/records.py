@@ -1,5 +1,5 @@
-"""Typed records that parsers return and the store consumes: bills (``spiders.malegislature_parse``)
-and news feeds (``spiders.feed_parse``).
+"""Typed records that parsers return and the store consumes: bills (``spiders.malegislature_parse``),
+news feeds (``spiders.feed_parse``) and the docket's documents (``spiders.docket_parse``).
 
 Parsers are pure: ``parse_*(body, url) -> records``. They never touch the
 network or the database, so they are tested on fixtures alone.
@@ -7,7 +7,10 @@ network or the database, so they are tested on fixtures alone.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
+from urllib.parse import urlsplit
 
 
 class ParseError(ValueError):
@@ -130,3 +133,90 @@ class ParsedFeed:
     link: str | None
     ttl_minutes: int | None = None    # RSS <ttl>
     items: list[FeedItem] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------- the docket (every document of a session)
+
+
+def _hashed_url(url: str | None) -> str | None:
+    """What of a ``Details`` URL goes into a row's hash: its path and query, not its scheme and host.
+
+    The API names its own host in its links (``http://malegislature.gov/api/...``), a mirror or a
+    replica names another: a move to https or to another host says nothing new about the document,
+    and must not make every row of a session look changed (each change costs a detail fetch)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "") if parts.netloc else url
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One row of the document list ``GET /api/GeneralCourts/{gc}/Documents`` (``spiders.docket_parse``).
+
+    ``number`` is the bill number in canonical form ("H1946"; None for a docket-only row),
+    ``docket`` the docket number ("HD2304"). At least one of them is set. ``title`` is plain text
+    (entities decoded, whitespace folded). ``sponsor_code`` is the lead sponsor's ``Id`` as the API
+    gives it: a member code when ``sponsor_type`` is 1, a committee code when it is 2 (3 = public
+    request, 4 = special request). ``row_hash`` is the sha256 (hex) of the other fields as JSON with
+    sorted keys (``details_url`` by its path only): an unchanged row hashes the same on every fetch,
+    and any change of what the row says about the document changes it.
+    """
+
+    session: int
+    number: str | None
+    docket: str | None
+    title: str | None
+    sponsor: str | None
+    sponsor_code: str | None
+    sponsor_type: int | None
+    details_url: str | None
+    docket_book_only: bool
+    row_hash: str
+
+    @classmethod
+    def of(cls, **fields) -> "DocumentRow":
+        """A row from its fields; the hash is computed here, never passed in."""
+        hashed = dict(fields, details_url=_hashed_url(fields.get("details_url")))
+        canonical = json.dumps(hashed, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return cls(**fields, row_hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+
+    @property
+    def id(self) -> str:
+        """What the document is fetched by: the bill number, or the docket number until it has one."""
+        return self.number or self.docket  # type: ignore[return-value]  # one of them is always set
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DocumentDetail:
+    """The document detail ``GET /api/GeneralCourts/{gc}/Documents/{id}`` (``spiders.docket_parse``).
+
+    Sponsors in ``joint_sponsors`` and ``cosponsors`` are ``{"name", "member_code"}`` (the code only
+    for a legislative member; ``cosponsors`` are the petitioners, lead sponsor included, as the API
+    lists them). ``pinslip`` is plain text on one line; ``text`` (``DocumentText``) is plain text that
+    keeps its lines (tags stripped, entities decoded, spaces folded within each line, at most one
+    blank line in a row), so that its sections can be told apart.
+    """
+
+    session: int
+    number: str | None
+    docket: str | None
+    title: str | None
+    sponsor: str | None
+    sponsor_code: str | None
+    sponsor_type: int | None = None
+    joint_sponsors: list[dict] = field(default_factory=list)
+    cosponsors: list[dict] = field(default_factory=list)
+    pinslip: str | None = None
+    text: str | None = None
+    legislation_type: str | None = None  # "Bill", "Resolve", "Order", ...
+
+    @property
+    def id(self) -> str:
+        return self.number or self.docket  # type: ignore[return-value]  # one of them is always set
+
+    def to_dict(self) -> dict:
+        return asdict(self)

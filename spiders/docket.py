@@ -1,0 +1,182 @@
+"""The docket spider: the document lists of General Courts, and the details of given documents.
+
+Two kinds of job, in one spider (``spiders.crawl_child`` turns the request's jobs into its arguments):
+
+* ``lists=[gc, ...]``: the whole document list of each General Court
+  (``/api/GeneralCourts/{gc}/Documents``), one observation per General Court::
+
+    {"type": "docket-list", "session": gc, "url", "status": "ok" | "not-yet" | "error",
+     "http_status": int | None, "rows": [DocumentRow.to_dict(), ...], "problems": [{"url", "error"}, ...],
+     "error": str | None}
+
+  ``ok``: ``rows`` are the rows read, ``problems`` the rows left out and why (``spiders.docket_parse``).
+  ``not-yet``: the API answered 400 or 500 for the whole list, as it does for a General Court it
+  does not know yet (the 195th before 2027-01-06); not a failure, ``rows`` and ``problems`` empty.
+  ``error``: anything else (a network failure, another status, a body that is no JSON list), in words.
+* ``details=[{"session": gc, "id": "H1946" | "HD2304"}, ...]``: each document's detail
+  (``/api/GeneralCourts/{gc}/Documents/{id}``), one observation per document::
+
+    {"type": "document", "session": gc, "id": id, "url", "http_status": int | None,
+     "detail": DocumentDetail.to_dict() | None, "error": str | None}
+
+  ``id`` is the job's id as given (the URL uses its canonical form); a document asked for twice is
+  fetched once. A 400, a 500 ("Oh My Cod!"), a parse error, a detail that names another document:
+  ``detail`` None and ``error`` in words, for that document alone.
+
+A throttle (429, or 503 with a ``Retry-After``) stops the whole spider, as in the bill spider: the
+site asked us to stop, so nothing more is requested. It yields, once::
+
+    {"type": "throttled", "session": gc, "id": id | None, "url", "error", "retry_after_s": int}
+
+(``retry_after_s`` 0 when the site named no wait); a job not reported was not fetched. Answers
+already on their way are still reported; requests not yet sent are dropped as the throttle arrives
+(``spiders.fetching.StopAfterThrottle``, which the crawl child installs for this spider).
+
+URLs are built from ``base_url`` (the API's ``Details`` links name the site's own host). Politeness
+(delay, concurrency, timeouts, retries, User-Agent) is the crawl child's settings, nothing here.
+The spider never touches the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import scrapy
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response
+
+from spiders import docket_parse as parse
+from spiders.billids import BadBillId, parse_number
+from spiders.fetching import (HANDLED_STATUSES, NotSentThrottled, describe_failure, is_throttle,
+                               retry_after_seconds)
+from spiders.malegislature_parse import is_oh_my_cod
+from spiders.records import ParseError
+
+JSON_HEADERS = {"Accept": "application/json"}
+NOT_YET_STATUSES = (400, 500)  # how the API answers for a General Court it does not know
+
+
+class DocketSpider(scrapy.Spider):
+    name = "docket"
+
+    def __init__(self, base_url: str, lists: Iterable[int] = (), details: Iterable[dict] = (), **kwargs: Any):
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+        self.lists = list(dict.fromkeys(int(gc) for gc in lists))
+        self.details = [(int(d["session"]), str(d["id"])) for d in details]
+        self.throttled = False
+
+    async def start(self):
+        for gc in self.lists:
+            if self.throttled:
+                return
+            yield self._request(parse.document_list_url(self.base_url, gc), self.document_list, session=gc)
+        asked: set[tuple[int, str]] = set()
+        for session, given in self.details:
+            if self.throttled:
+                return
+            try:
+                number = parse_number(given)
+            except BadBillId as exc:
+                yield self._document(session, given, None, None, error=str(exc))
+                continue
+            if (session, number) in asked:
+                continue
+            asked.add((session, number))
+            url = parse.document_url(self.base_url, session, number)
+            yield self._request(url, self.document, session=session, given=given, number=number)
+
+    def _request(self, url: str, callback, **kw: Any) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self._network_error,
+            headers=JSON_HEADERS,
+            cb_kwargs=kw,
+            meta={"handle_httpstatus_list": HANDLED_STATUSES, "job": kw},
+            dont_filter=True,
+        )
+
+    # ---- observations -----------------------------------------------------------
+
+    @staticmethod
+    def _list(session: int, url: str, status: str, http_status: int | None, rows: list | None = None,
+              problems: list | None = None, error: str | None = None) -> dict:
+        return {"type": "docket-list", "session": session, "url": url, "status": status,
+                "http_status": http_status, "rows": rows or [], "problems": problems or [], "error": error}
+
+    @staticmethod
+    def _document(session: int, given: str, url: str | None, http_status: int | None, detail: dict | None = None,
+                  error: str | None = None) -> dict:
+        return {"type": "document", "session": session, "id": given, "url": url, "http_status": http_status,
+                "detail": detail, "error": error}
+
+    # ---- failures -----------------------------------------------------------------
+
+    def _throttle(self, response: Response, session: int, given: str | None):
+        """The site asked us to slow down: say so once, and stop asking it anything."""
+        if not self.throttled:
+            self.throttled = True
+            wait = retry_after_seconds(response)
+            said = f", Retry-After {wait} s" if wait is not None else ""
+            yield {"type": "throttled", "session": session, "id": given, "url": response.url,
+                   "error": f"HTTP {response.status}: the site is throttling us{said}", "retry_after_s": wait or 0}
+        raise CloseSpider("throttled")
+
+    def _network_error(self, failure):
+        if failure.check(NotSentThrottled):  # not fetched: the throttle observation says so for all of them
+            return
+        job = failure.request.meta["job"]
+        url, error = failure.request.url, describe_failure(failure)
+        if "given" in job:
+            yield self._document(job["session"], job["given"], url, None, error=error)
+        else:
+            yield self._list(job["session"], url, "error", None, error=error)
+
+    @staticmethod
+    def _http_problem(response: Response) -> str | None:
+        if 200 <= response.status < 300:
+            return None
+        if is_oh_my_cod(response.body):
+            return f"not found (HTTP {response.status}, the site's 'Oh My Cod!' page)"
+        return f"HTTP {response.status}"
+
+    # ---- callbacks ----------------------------------------------------------------
+
+    def document_list(self, response: Response, session: int):
+        if is_throttle(response):
+            yield from self._throttle(response, session, None)
+            return
+        if response.status in NOT_YET_STATUSES:
+            yield self._list(session, response.url, "not-yet", response.status)
+            return
+        problem = self._http_problem(response)
+        if problem:
+            yield self._list(session, response.url, "error", response.status, error=problem)
+            return
+        try:
+            rows, problems = parse.parse_document_list(response.body, response.url, session)
+        except ParseError as exc:
+            yield self._list(session, response.url, "error", response.status, error=str(exc))
+            return
+        yield self._list(session, response.url, "ok", response.status, [r.to_dict() for r in rows], problems)
+
+    def document(self, response: Response, session: int, given: str, number: str):
+        if is_throttle(response):
+            yield from self._throttle(response, session, given)
+            return
+        problem = self._http_problem(response)
+        if problem:
+            yield self._document(session, given, response.url, response.status, error=problem)
+            return
+        try:
+            detail = parse.parse_document_detail(response.body, response.url, session)
+        except ParseError as exc:
+            yield self._document(session, given, response.url, response.status, error=str(exc))
+            return
+        if number not in (detail.number, detail.docket):
+            named = " / ".join(n for n in (detail.number, detail.docket) if n)
+            yield self._document(session, given, response.url, response.status,
+                                 error=f"asked for {number}, the API answered with {named}")
+            return
+        yield self._document(session, given, response.url, response.status, detail.to_dict())

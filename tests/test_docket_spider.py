@@ -1,0 +1,241 @@
+"""The docket spider in its child process (``tracker.child.run_spider("docket", ...)``) against a small
+local API started here: a handful of documents, a session the API does not know yet, a detail that
+answers "Oh My Cod!", a throttle. (The replica's realistic dockets are tested with the sync.)"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from scrapy.http import Request, TextResponse
+from twisted.python.failure import Failure
+
+from spiders.docket import DocketSpider
+from spiders.fetching import NotSentThrottled, StopAfterThrottle
+from tracker.child import run_spider
+
+API = "/api/GeneralCourts"
+JSON = "application/json; charset=utf-8"
+OH_MY_COD = (b"<!DOCTYPE html><html><head><title>Oh My Cod! - Massachusetts Legislature</title></head>"
+             b"<body><h1>Oh My Cod!</h1><p>Something went wrong.</p></body></html>")
+
+
+def sponsor(code: str, name: str, kind: int = 1) -> dict:
+    return {"Id": code, "Name": name, "Type": kind, "Details": None}
+
+
+def list_row(number: str | None, docket: str, title: str, lead: dict | None) -> dict:
+    return {"BillNumber": number, "DocketNumber": docket, "Title": title, "PrimarySponsor": lead,
+            "GeneralCourtNumber": 194, "Details": f"http://malegislature.gov{API}/194/Documents/{number or docket}",
+            "IsDocketBookOnly": number is None}
+
+
+def detail(number: str | None, docket: str, title: str, lead: dict, **extra) -> dict:
+    return {"Title": title, "BillNumber": number, "DocketNumber": docket, "GeneralCourtNumber": 194,
+            "PrimarySponsor": lead, "JointSponsor": None, "Cosponsors": [lead], "LegislationTypeName": "Bill",
+            "Pinslip": None, "DocumentText": None, **extra}
+
+
+RAMOS = sponsor("O_R1", "Orlando Ramos")
+CREEM = sponsor("CSC0", "Cynthia Stone Creem")
+FACE = "An Act to implement the recommendations of the special commission on facial recognition technology"
+
+
+class Site:
+    """What the little API answers, path by path, and every request it saw."""
+
+    def __init__(self):
+        self.routes: dict[str, tuple[int, dict, bytes]] = {}
+        self.requests: list[tuple[str, dict]] = []
+        self.lock = threading.Lock()
+
+    def json(self, path: str, value, status: int = 200, **headers) -> None:
+        self.routes[path] = (status, {"Content-Type": JSON, **headers}, json.dumps(value).encode())
+
+    def raw(self, path: str, body: bytes, status: int, ctype: str = "text/html; charset=utf-8", **headers) -> None:
+        self.routes[path] = (status, {"Content-Type": ctype, **headers}, body)
+
+    def seen(self, prefix: str = "") -> list[str]:
+        with self.lock:
+            return [p for p, _h in self.requests if p.startswith(prefix)]
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        site: Site = self.server.site  # type: ignore[attr-defined]
+        with site.lock:
+            site.requests.append((self.path, dict(self.headers)))
+        status, headers, body = site.routes.get(self.path, (404, {"Content-Type": "text/plain"}, b"no route"))
+        if "json" not in (self.headers.get("Accept") or "") and headers.get("Content-Type") == JSON:
+            # the real API answers XML unless asked for JSON
+            status, headers, body = 200, {"Content-Type": "application/xml"}, b"<ArrayOfDocumentSummary/>"
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # quiet
+        pass
+
+
+@pytest.fixture
+def site():
+    site = Site()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.site = site  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, name="docket-api", daemon=True)
+    thread.start()
+    site.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def settings(site: Site, concurrency: int = 4) -> dict:
+    return {"base_url": site.base_url, "delay_s": 0, "concurrency": concurrency, "timeout_s": 5,
+            "user_agent": "docket-test/1"}
+
+
+def crawl(site: Site, jobs: list[dict], concurrency: int = 4) -> list[dict]:
+    items = list(run_spider("docket", settings(site, concurrency), jobs, timeout_s=60))
+    assert not [i for i in items if i["type"] == "child-error"], items
+    return items
+
+
+def serve_the_194th(site: Site) -> None:
+    site.json(f"{API}/194/Documents", [
+        list_row("H1946", "HD2304", FACE, RAMOS),
+        list_row(None, "SD503", "An Act &amp; a  docket", CREEM),
+        {"BillNumber": None, "DocketNumber": None, "Title": "nothing to fetch it by"},
+    ])
+    site.json(f"{API}/195/Documents", {"Message": "Could not locate any public Documents in General Court \"195\""},
+              status=400)
+    site.raw(f"{API}/196/Documents", OH_MY_COD, 500)
+    site.raw(f"{API}/197/Documents", b'<?xml version="1.0"?><ArrayOfDocumentSummary xmlns="urn:x"/>', 200,
+             "application/xml")
+    site.json(f"{API}/194/Documents/H1946", detail("H1946", "HD2304", FACE, RAMOS,
+                                                   Pinslip="By Mr. Ramos, a petition &amp; bill",
+                                                   DocumentText="SECTION 1. One.\r\nSECTION 2. Two."))
+    site.json(f"{API}/194/Documents/SD503", detail(None, "SD503", "An Act &amp; a docket", CREEM,
+                                                   JointSponsor=sponsor("JBE0", "James B. Eldridge")))
+    site.raw(f"{API}/194/Documents/H9999", OH_MY_COD, 500)
+    site.json(f"{API}/194/Documents/H400", {"Message": "The request is invalid."}, status=400)
+    site.json(f"{API}/194/Documents/H1234", detail("H4321", "HD1", "Another bill", RAMOS))
+
+
+def test_lists_and_details_each_give_one_observation(site):
+    serve_the_194th(site)
+    jobs = [{"session": 194}, {"session": 195}, {"session": 196}, {"session": 197},
+            {"session": 194, "id": "H1946"}, {"session": 194, "id": "H.1946"}, {"session": 194, "id": "SD503"},
+            {"session": 194, "id": "H9999"}, {"session": 194, "id": "H400"}, {"session": 194, "id": "H1234"},
+            {"session": 194, "id": "Senate 12"}]
+    items = crawl(site, jobs)
+
+    lists = {i["session"]: i for i in items if i["type"] == "docket-list"}
+    assert sorted(lists) == [194, 195, 196, 197]
+    assert all(set(i) == {"type", "session", "url", "status", "http_status", "rows", "problems", "error"}
+               for i in lists.values())
+    ok = lists[194]
+    assert (ok["status"], ok["http_status"], ok["error"], ok["url"]) == \
+        ("ok", 200, None, f"{site.base_url}{API}/194/Documents")
+    assert [(r["number"], r["docket"], r["docket_book_only"]) for r in ok["rows"]] == \
+        [("H1946", "HD2304", False), (None, "SD503", True)]
+    assert ok["rows"][1]["title"] == "An Act & a docket" and len(ok["rows"][0]["row_hash"]) == 64
+    assert ok["problems"] == [{"url": ok["url"], "error": "row 2: no BillNumber and no DocketNumber"}]
+    # a General Court the API does not know yet: 400, or 500 with its "Oh My Cod!" page
+    assert [(lists[gc]["status"], lists[gc]["http_status"], lists[gc]["rows"], lists[gc]["error"])
+            for gc in (195, 196)] == [("not-yet", 400, [], None), ("not-yet", 500, [], None)]
+    assert lists[197]["status"] == "error" and "is XML, not JSON" in lists[197]["error"]
+
+    docs = [i for i in items if i["type"] == "document"]
+    assert all(set(d) == {"type", "session", "id", "url", "http_status", "detail", "error"} for d in docs)
+    by_id = {d["id"]: d for d in docs}
+    assert len(docs) == len(by_id) == 6  # H1946 asked twice (two spellings), fetched and reported once
+    h1946 = by_id["H1946"]  # reported under the first spelling asked for
+    assert (h1946["error"], h1946["http_status"], h1946["session"]) == (None, 200, 194)
+    assert h1946["detail"]["number"] == "H1946" and h1946["detail"]["sponsor_code"] == "O_R1"
+    assert h1946["detail"]["text"] == "SECTION 1. One.\nSECTION 2. Two."
+    assert h1946["detail"]["pinslip"] == "By Mr. Ramos, a petition & bill"
+    sd503 = by_id["SD503"]["detail"]
+    assert (sd503["number"], sd503["docket"]) == (None, "SD503")
+    assert sd503["joint_sponsors"] == [{"name": "James B. Eldridge", "member_code": "JBE0"}]
+    # one document's failure is its own
+    assert by_id["H9999"]["detail"] is None and "Oh My Cod" in by_id["H9999"]["error"]
+    assert by_id["H9999"]["http_status"] == 500 and by_id["H9999"]["url"].endswith("/194/Documents/H9999")
+    assert by_id["H400"]["error"] == "HTTP 400"
+    assert by_id["H1234"]["error"] == "asked for H1234, the API answered with H4321 / HD1"
+    assert by_id["Senate 12"]["url"] is None and "is not a bill number" in by_id["Senate 12"]["error"]
+
+    # polite: JSON asked for, the configured User-Agent, nothing fetched twice, nothing but what was asked
+    assert sorted(site.seen()) == sorted([f"{API}/{gc}/Documents" for gc in (194, 195, 196, 197)]
+                                         + [f"{API}/194/Documents/{n}" for n in ("H1946", "SD503", "H9999",
+                                                                                 "H400", "H1234")])
+    assert all(h.get("Accept") == "application/json" and h.get("User-Agent") == "docket-test/1"
+               for _p, h in site.requests)
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_429_stops_the_spider_and_says_how_long_to_wait(site, concurrency):
+    for n in range(1, 41):
+        site.json(f"{API}/194/Documents/H{n}", detail(f"H{n}", f"HD{n}", f"Bill {n}", RAMOS))
+    site.json(f"{API}/194/Documents/H3", {"Message": "slow down"}, status=429, **{"Retry-After": "120"})
+    items = crawl(site, [{"session": 194, "id": f"H{n}"} for n in range(1, 41)], concurrency)
+    throttled = [i for i in items if i["type"] == "throttled"]
+    assert throttled == [{"type": "throttled", "session": 194, "id": "H3",
+                          "url": f"{site.base_url}{API}/194/Documents/H3",
+                          "error": "HTTP 429: the site is throttling us, Retry-After 120 s", "retry_after_s": 120}]
+    fetched = [p.rsplit("/", 1)[1] for p in site.seen(f"{API}/194/Documents/")]
+    docs = [i for i in items if i["type"] == "document"]
+    assert all(d["error"] is None for d in docs)
+    # what was reported is what was fetched: a job not reported was not asked for
+    assert sorted([d["id"] for d in docs] + ["H3"]) == sorted(fetched)
+    if concurrency == 1:
+        assert fetched == ["H1", "H2", "H3"]  # nothing at all after the throttle
+    else:
+        assert len(fetched) <= 3 + concurrency  # only what was on its way when the 429 came
+
+
+def test_a_503_with_retry_after_on_a_list_is_a_throttle_too(site):
+    site.raw(f"{API}/194/Documents", b"Down for maintenance", 503, "text/plain", **{"Retry-After": "600"})
+    items = crawl(site, [{"session": 194}, {"session": 194, "id": "H1"}], concurrency=1)
+    assert [(i["type"], i["session"], i["id"], i["retry_after_s"]) for i in items if i["type"] == "throttled"] == \
+        [("throttled", 194, None, 600)]
+    assert not [i for i in items if i["type"] == "docket-list"]
+    assert site.seen() == [f"{API}/194/Documents"]
+
+
+def test_an_unreachable_site_is_an_error_per_job():
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = Site()
+    dead.base_url = f"http://127.0.0.1:{port}"
+    items = crawl(dead, [{"session": 194}, {"session": 194, "id": "H1946"}])
+    by_type = {i["type"]: i for i in items}
+    assert sorted(by_type) == ["docket-list", "document"]
+    assert by_type["docket-list"]["status"] == "error" and by_type["docket-list"]["http_status"] is None
+    assert "connection refused" in by_type["docket-list"]["error"]
+    assert by_type["document"]["detail"] is None and "connection refused" in by_type["document"]["error"]
+
+
+def test_after_a_throttle_no_request_is_sent_and_the_dropped_ones_are_not_reported():
+    hold = StopAfterThrottle()
+    first, later = Request("http://api.test/a"), Request("http://api.test/b")
+    assert hold.process_request(first) is None
+    ok = TextResponse(first.url, status=200, body=b"[]")
+    assert hold.process_response(first, ok) is ok and hold.process_request(later) is None
+    busy = TextResponse(first.url, status=503, body=b"busy")  # a 503 without Retry-After is no throttle
+    assert hold.process_response(first, busy) is busy and hold.process_request(later) is None
+    slow = TextResponse(first.url, status=429, body=b"slow down")
+    assert hold.process_response(first, slow) is slow
+    with pytest.raises(NotSentThrottled, match="not sent, the site is throttling this crawl: http://api.test/b"):
+        hold.process_request(later)
+    spider = DocketSpider(base_url="http://api.test", details=[{"session": 194, "id": "H1"}])
+    assert list(spider._network_error(Failure(NotSentThrottled("not sent")))) == []
