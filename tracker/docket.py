@@ -57,8 +57,9 @@ def _settings(config: Config) -> dict:
             "timeout_s": src.timeout_s, "user_agent": src.user_agent}
 
 
-def run_docket_child(config: Config, jobs: dict, stop: threading.Event | None = None) -> Iterable[dict]:
-    """The docket spider in the crawl child, with the bill spider's politeness."""
+def run_docket_child(config: Config, jobs: list[dict], stop: threading.Event | None = None) -> Iterable[dict]:
+    """The docket spider in the crawl child, with the bill spider's politeness: ``{"session": N}`` asks for a
+    session's list, ``{"session": N, "id": "H1946"}`` for one document's detail."""
     return run_spider("docket", _settings(config), jobs, config.sources.malegislature.sync_timeout_s, stop)
 
 
@@ -184,17 +185,20 @@ def sync(config: Config, sessions: sessionmaker[Session], only: list[int] | None
         gcs = sorted(set(only)) if only else synced_sessions(s, config)
     result.sessions = gcs
     listed: list[int] = []
-    for obs in run_docket_child(config, {"lists": gcs}, stop):
+    for obs in run_docket_child(config, [{"session": gc} for gc in gcs], stop):
         kind = obs.get("type")
         if kind == "docket-list":
             gc = obs["session"]
             with sessions.begin() as s:
                 state = _sync_state(s, gc)
                 state.last_attempt_at = now()
-                if obs["status"] == "not-yet":
+                if obs["status"] == "not-yet" and state.list_hash is None:
                     state.state, state.last_error = "not-yet", obs.get("error")
                     result.not_yet.append(gc)
                     continue
+                if obs["status"] == "not-yet":  # a session it listed before: a server error, not "not yet"
+                    obs = obs | {"status": "error", "error": f"HTTP {obs.get('http_status')} for the {gc} docket, "
+                                                             "which the site listed before"}
                 if obs["status"] != "ok":
                     state.state, state.last_error = "failing", obs.get("error")
                     result.errors.append({"source": SOURCE, "url": obs.get("url"), "error": obs.get("error")})
@@ -231,7 +235,7 @@ def _fetch_details(config: Config, sessions: sessionmaker[Session], gcs: list[in
         due = _details_due(s, gcs)
     if not due:
         return
-    for obs in run_docket_child(config, {"details": due}, stop):
+    for obs in run_docket_child(config, due, stop):
         kind = obs.get("type")
         if kind == "document":
             with sessions.begin() as s:
