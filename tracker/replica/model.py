@@ -6,6 +6,10 @@ A :class:`Replica` holds documents (bills, and dockets that have no bill number 
 switches the server obeys, and a log of every request it served. Tests mutate
 it (``add_action``, ``set_chair``, ``api_status = 503``, ``assign_bill_number``, ...) while a
 :class:`ReplicaServer` serves it.
+
+Whole dockets (several thousand generated documents around the campaign's real bills) are
+opt-in: ``Replica.bundled(dockets={193: 6500, 194: 7000})`` or ``replica.add_docket(194, 200)``
+(see :mod:`tracker.replica.docket`).
 """
 
 from __future__ import annotations
@@ -483,6 +487,19 @@ class Replica(RequestLog):
         with self.lock:
             self.unknown_sessions.pop(int(session), None)
 
+    def add_docket(self, session: int, size: int | None = None, seed: int | str | None = None,
+                   quirks: bool = True) -> list[ReplicaBill]:
+        """Generate the docket of the 193rd or the 194th General Court: ``size`` documents (default
+        :data:`tracker.replica.docket.DEFAULT_SIZES`) around the campaign's real bills, the same for the
+        same seed; see :mod:`tracker.replica.docket`. Returns the documents added."""
+        from tracker.replica import docket  # docket.py builds ReplicaBills: it imports this module
+
+        docs = docket.generate(session, size=size, seed=seed, quirks=quirks)
+        with self.lock:
+            for d in docs:
+                self.add_bill(d)
+        return docs
+
     def add_action(
         self,
         session: int,
@@ -626,11 +643,23 @@ class Replica(RequestLog):
         return json.loads(text)
 
     @classmethod
-    def bundled(cls) -> "Replica":
+    def bundled(cls, dockets: dict[int, int | None] | bool | None = None,
+                seed: int | str | None = None) -> "Replica":
         """H135, S47 (192nd) and their successors H5091 and S3063, from ``data/bills.json``, and the
         192nd's directory (the committees those bills went to, their chairs, the sponsors and
-        petitioners), from ``data/directory.json``."""
-        return cls(ReplicaBill.from_dict(d) for d in cls.bundled_data()["bills"])
+        petitioners), from ``data/directory.json``.
+
+        ``dockets`` adds generated whole dockets (:meth:`add_docket`): ``{193: 6500, 194: 7000}``
+        (session -> number of documents; None for the default size), or True for the 193rd and
+        the 194th at their default sizes. Off by default: generating costs a few tenths of a second."""
+        replica = cls(ReplicaBill.from_dict(d) for d in cls.bundled_data()["bills"])
+        if dockets is True:
+            from tracker.replica import docket  # see add_docket
+
+            dockets = dict.fromkeys(docket.DEFAULT_SIZES)
+        for session, size in (dockets or {}).items():
+            replica.add_docket(session, size, seed=seed)
+        return replica
 
     @classmethod
     def from_csv(cls, path: str | Path, limit: int | None = None, session: int = 192) -> "Replica":
