@@ -492,7 +492,8 @@ class Replica(RequestLog):
         """Generate the docket of the 193rd or the 194th General Court: ``size`` documents (default
         :data:`tracker.replica.docket.DEFAULT_SIZES`) around the campaign's real bills, the same for the
         same seed; see :mod:`tracker.replica.docket`. Returns the documents added."""
-        from tracker.replica import docket  # docket.py builds ReplicaBills: it imports this module
+        # lazy: docket.py builds ReplicaBills, so it imports this module (a top-level import would be circular)
+        from tracker.replica import docket
 
         docs = docket.generate(session, size=size, seed=seed, quirks=quirks)
         with self.lock:
@@ -654,7 +655,7 @@ class Replica(RequestLog):
         the 194th at their default sizes. Off by default: generating costs a few tenths of a second."""
         replica = cls(ReplicaBill.from_dict(d) for d in cls.bundled_data()["bills"])
         if dockets is True:
-            from tracker.replica import docket  # see add_docket
+            from tracker.replica import docket  # lazy, as in add_docket (circular at the top)
 
             dockets = dict.fromkeys(docket.DEFAULT_SIZES)
         for session, size in (dockets or {}).items():
