@@ -6,7 +6,9 @@ from __future__ import annotations
 import socket
 import sys
 import threading
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 
 class RequestLog:
@@ -14,18 +16,23 @@ class RequestLog:
 
     The model provides ``lock``, ``requests`` (list of (method, path, headers)),
     ``log_limit`` (keep only about the last N entries: a long-running demo server)
-    and ``_request_total``; ``request_count()`` counts every request.
+    and ``_request_total``; ``request_count()`` counts every request, ``path_count(path)``
+    the requests for one path.
     """
 
     lock: threading.RLock
     requests: list[tuple[str, str, dict]]
     log_limit: int | None
     _request_total: int
+    _path_counts: Counter | None = None  # created on the first request
 
     def log_request(self, method: str, path: str, headers: dict) -> None:
         with self.lock:
             self.requests.append((method, path, headers))
             self._request_total += 1
+            if self._path_counts is None:
+                self._path_counts = Counter()
+            self._path_counts[_count_key(path)] += 1
             if self.log_limit is not None and len(self.requests) > self.log_limit * 2:
                 del self.requests[: len(self.requests) - self.log_limit]
 
@@ -33,6 +40,21 @@ class RequestLog:
         """How many requests were served (all of them, even when ``log_limit`` trimmed the log)."""
         with self.lock:
             return self._request_total
+
+    def path_count(self, path: str) -> int:
+        """How many requests asked for ``path`` (the query string ignored, case-insensitive, a
+        trailing slash ignored), even when ``log_limit`` trimmed the log."""
+        with self.lock:
+            return (self._path_counts or Counter())[_count_key(path)]
+
+    def path_counts(self) -> dict[str, int]:
+        """Requests per path (lower-cased, without query string or trailing slash)."""
+        with self.lock:
+            return dict(self._path_counts or {})
+
+
+def _count_key(path: str) -> str:
+    return urlsplit(path).path.rstrip("/").lower() or "/"
 
 
 class _Server(ThreadingHTTPServer):

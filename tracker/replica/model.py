@@ -1,10 +1,15 @@
 """The replica's mutable in-memory model of malegislature.gov.
 
-A :class:`Replica` holds bills keyed by ``(session, number)``, the directory
+A :class:`Replica` holds documents (bills, and dockets that have no bill number yet) keyed by
+``(session, number)`` (the docket number for a docket-only document), the directory
 (committees and legislative members keyed by ``(session, code)``), the fault
 switches the server obeys, and a log of every request it served. Tests mutate
-it (``add_action``, ``set_chair``, ``api_status = 503``, ...) while a
+it (``add_action``, ``set_chair``, ``api_status = 503``, ``assign_bill_number``, ...) while a
 :class:`ReplicaServer` serves it.
+
+Whole dockets (several thousand generated documents around the campaign's real bills) are
+opt-in: ``Replica.bundled(dockets={193: 6500, 194: 7000})`` or ``replica.add_docket(194, 200)``
+(see :mod:`tracker.replica.docket`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ LOCAL_TZ = ZoneInfo("America/New_York")
 _LOCAL_ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.(\d{1,7}))?$")
 _COMMITTEE_CODE = re.compile(r"^[JHS]\d{1,3}$")
 _NUMBER = re.compile(r"^([A-Za-z]+)(\d+)$")
+# the Documents endpoints, as RequestLog.path_counts() spells paths: gc, then the id, then the history
+_DOC_PATH = re.compile(r"^/api/generalcourts/(\d+)/documents(?:/([a-z]+\d+)(/documenthistoryactions)?)?$")
 
 
 def local_iso(value: str | datetime | None) -> str | None:
@@ -74,23 +81,50 @@ def dotted(number: str) -> str:
 
 @dataclass
 class ReplicaBill:
+    """One document of a General Court: a bill (``number`` set) or a docket-only document
+    (``number`` None, ``docket`` set: the list shows it with ``BillNumber: null``)."""
+
     session: int
-    number: str  # "H135"
-    title: str
+    number: str | None  # "H135"; None for a docket-only document
+    title: str | None
     docket: str | None = None
     sponsor: tuple[str | None, str] | None = None  # (member code or committee code or None, name)
     petitioners: list[tuple[str | None, str]] = field(default_factory=list)  # includes the sponsor
     pinslip: str | None = None
     history: list[dict] = field(default_factory=list)  # {"Date", "Branch", "Action", "IsStricken"}
     similar: list[str] = field(default_factory=list)
+    # the rest of the document detail (sources.md 2.2)
+    joint_sponsor: tuple[str | None, str] | None = None  # 193rd on: the JointSponsor, or None
+    text: str | None = None  # DocumentText
+    legislation_type: str = "Bill"  # LegislationTypeName: "Bill", "Resolve", "Order", ...
+    emergency_preamble: str | None = None
+    sponsor_kind: int | None = None  # the lead sponsor's Type when not derived from its code (4: special request)
+    filed: str | None = None  # local ISO time the document was filed (the sponsors' ResponseDate, 193rd on)
+    # how the document list shows it
+    details_null: bool = False  # the list row's Details is null (about 1.6% of real rows)
+    listed: bool = True  # False: gone from the list, the detail still answers
+    detail_status: int | None = None  # the detail (and its history) answers this status: 500 "Oh My Cod!" or 400
     # bookkeeping: bumped on every change so cached renderings are dropped
     version: int = 0
     modified: float = field(default_factory=lambda: float(int(time.time())))
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def __post_init__(self):
+        if not self.number and not self.docket:
+            raise ValueError("a document needs a bill number or a docket number")
+
+    @property
+    def ident(self) -> str:
+        """The id the site files it under: the bill number, or the docket number while it has none."""
+        return self.number or self.docket  # type: ignore[return-value]
+
+    @property
+    def docket_only(self) -> bool:
+        return not self.number
+
     @property
     def key(self) -> tuple[int, str]:
-        return (self.session, self.number.upper())
+        return (self.session, self.ident.upper())
 
     def visible_history(self) -> list[dict]:
         return [h for h in self.history if not h.get("IsStricken")]
@@ -106,7 +140,7 @@ class ReplicaBill:
         sponsor = d.get("sponsor")
         return cls(
             session=int(d["session"]),
-            number=d["number"],
+            number=d.get("number"),
             title=d["title"],
             docket=d.get("docket"),
             sponsor=(sponsor[0], sponsor[1]) if sponsor else None,
@@ -122,7 +156,14 @@ class ReplicaBill:
                 for h in d.get("history", [])
             ],
             similar=list(d.get("similar", [])),
+            joint_sponsor=tuple(d["joint_sponsor"]) if d.get("joint_sponsor") else None,  # type: ignore[arg-type]
+            text=d.get("text"),
+            legislation_type=d.get("legislation_type") or "Bill",
+            filed=local_iso(d.get("filed")),
         )
+
+
+ReplicaDocument = ReplicaBill  # the docket's word for it
 
 
 @dataclass
@@ -197,26 +238,39 @@ def _synthetic_bill(session: int, number: str) -> ReplicaBill:
 
 
 class Replica(RequestLog):
-    """Bills, fault switches and a request log, shared with the server threads."""
+    """Documents, the directory, fault switches and a request log, shared with the server threads.
+
+    Every mutator takes ``lock`` (the server renders under it too), so tests may change the
+    replica while a sync runs against it.
+    """
 
     def __init__(self, bills: Iterable[ReplicaBill] = (), directory: dict | None = None):
         """``directory`` is ``{"committees": [...], "members": [...]}`` as in ``data/directory.json``
         (the default); pass ``{}`` for a replica with no committees or members."""
         self.lock = threading.RLock()
-        self.bills: dict[tuple[int, str], ReplicaBill] = {}
+        self.bills: dict[tuple[int, str], ReplicaBill] = {}  # every document, keyed by (session, ident)
+        # (session, docket number) -> key of the bill that carries that docket number (the alias
+        # through which a docket that got its bill number is still found)
+        self.dockets: dict[tuple[int, str], tuple[int, str]] = {}
         self.committees: dict[tuple[int, str], ReplicaCommittee] = {}
         self.members: dict[tuple[int, str], ReplicaMember] = {}
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, headers), oldest first
         self.log_limit: int | None = None  # keep only the last N entries (a long-running demo server)
         self._request_total = 0
+        self._generations: dict[int, int] = {}  # per session, bumped by every change (the list cache)
         self.wire = WireFaults()  # faults on the wire, by path prefix (tracker.replica.wire)
         # fault switches
         self.api_status: int | None = None  # every /api/ request answers this status
+        # General Courts the API does not know (yet): session -> the status every
+        # /api/GeneralCourts/{gc}/... request answers (400, or 500 with the "Oh My Cod!" page)
+        self.unknown_sessions: dict[int, int] = {}
         self.broken_layout: set[tuple[int, str]] = set()  # bill pages without the history table
         self.malformed_json: set[tuple[int, str]] = set()  # truncated DocumentHistoryActions
         self.history_page_size: int = 10
         self.etags: bool = True  # ETag/Last-Modified + 304 answers
-        self.delay_s: float = 0.0  # every answer waits this long (a slow or hung site)
+        # every answer waits this long, outside the lock: a slow or hung site, or the latency of a
+        # benchmark (0.02: 20 ms a request; concurrent requests wait side by side)
+        self.delay_s: float = 0.0
         self.errors: list[str] = []  # unexpected server-side exceptions (should stay empty)
         # directory faults: every Committees/LegislativeMembers request answers this status, or
         # the details of these (session, code) answer HTTP 500 with the "Oh My Cod!" page
@@ -238,13 +292,23 @@ class Replica(RequestLog):
         return (int(session), number.upper())
 
     def get(self, session: int, number: str) -> ReplicaBill | None:
-        return self.bills.get(self._key(session, number))
+        """The document filed as ``number``: a bill number, a docket-only document's docket number,
+        or the docket number of a bill (an alias: the bill it became)."""
+        key = self._key(session, number)
+        b = self.bills.get(key)
+        if b is None:
+            alias = self.dockets.get(key)
+            if alias is not None:
+                b = self.bills.get(alias)
+        return b
 
     def bill(self, session: int, number: str) -> ReplicaBill:
         b = self.get(session, number)
         if b is None:
             raise KeyError(f"no bill {session}/{number} in the replica")
         return b
+
+    document = bill
 
     def __contains__(self, key: tuple[int, str]) -> bool:
         return self._key(*key) in self.bills
@@ -253,9 +317,28 @@ class Replica(RequestLog):
         return len(self.bills)
 
     def keys(self) -> list[tuple[int, str]]:
-        """(session, number) of every bill, numbers as the bills spell them."""
+        """(session, number) of every document (the docket number of a docket-only one), as spelt."""
         with self.lock:
-            return [(b.session, b.number) for b in self.bills.values()]
+            return [(b.session, b.ident) for b in self.bills.values()]
+
+    def documents_of(self, session: int, listed: bool = True) -> list[ReplicaBill]:
+        """The documents of one General Court in list order; ``listed=False`` adds the ones removed
+        from the list whose detail still answers."""
+        gc = int(session)
+        with self.lock:
+            return [b for b in self.bills.values() if b.session == gc and (b.listed or not listed)]
+
+    def sessions(self) -> list[int]:
+        with self.lock:
+            return sorted({b.session for b in self.bills.values()})
+
+    def generation(self, session: int) -> int:
+        """A number that changes whenever a document of ``session`` changes (the list cache's key)."""
+        return self._generations.get(int(session), 0)
+
+    def session_status(self, session: int) -> int | None:
+        """The status the API answers for a General Court it does not know, or None."""
+        return self.unknown_sessions.get(int(session))
 
     def is_broken(self, bill: ReplicaBill) -> bool:
         return self._in(self.broken_layout, bill)
@@ -267,16 +350,156 @@ class Replica(RequestLog):
     def _in(switch: set, bill: ReplicaBill) -> bool:
         if not switch:
             return False
-        return (bill.session, bill.number) in switch or any(
-            int(s) == bill.session and str(n).upper() == bill.number.upper() for s, n in switch
-        )
+        ids = {x.upper() for x in (bill.number, bill.docket) if x}
+        return any(int(s) == bill.session and str(n).upper() in ids for s, n in switch)
+
+    # ------------------------------------------------------------------ request counts
+
+    def document_requests(self, session: int | None = None) -> dict[str, int]:
+        """How many API requests asked for the document list, for details and for histories (of one
+        General Court, or of all): ``{"list": n, "detail": n, "history": n}``. Counts every request
+        ever served, even when ``log_limit`` trimmed ``requests``; 304 answers count too."""
+        out = {"list": 0, "detail": 0, "history": 0}
+        for path, n in self.path_counts().items():
+            m = _DOC_PATH.match(path)
+            if m is None or (session is not None and int(m.group(1)) != int(session)):
+                continue
+            kind = "list" if not m.group(2) else ("history" if m.group(3) else "detail")
+            out[kind] += n
+        return out
 
     # ------------------------------------------------------------------ mutators
 
+    def _changed(self, session: int) -> None:
+        self._generations[int(session)] = self._generations.get(int(session), 0) + 1
+
+    def _index(self, bill: ReplicaBill) -> None:
+        if bill.number and bill.docket:
+            self.dockets[self._key(bill.session, bill.docket)] = bill.key
+
+    def _unindex(self, bill: ReplicaBill) -> None:
+        if bill.docket:
+            alias = self._key(bill.session, bill.docket)
+            if self.dockets.get(alias) == bill.key:
+                del self.dockets[alias]
+
+    def _rekey(self, bill: ReplicaBill, old_key: tuple[int, str]) -> None:
+        """``bill`` is now filed under another id: move it, keeping its place in the list."""
+        if bill.key == old_key:
+            return
+        if bill.key in self.bills:
+            raise ValueError(f"{bill.session}/{bill.ident} is already in the replica")
+        self.bills = {(bill.key if k == old_key else k): v for k, v in self.bills.items()}
+
     def add_bill(self, bill: ReplicaBill) -> ReplicaBill:
+        """Add a document (or replace the one filed under the same id)."""
         with self.lock:
+            old = self.bills.get(bill.key)
+            if old is not None:
+                self._unindex(old)
             self.bills[bill.key] = bill
+            self._index(bill)
+            self._changed(bill.session)
         return bill
+
+    def add_document(self, session: int, number: str | None = None, docket: str | None = None, *,
+                     title: str, **fields) -> ReplicaBill:
+        """A new document at the end of the list: a bill (``number``), a docket-only document
+        (``docket`` alone) or both; ``fields`` are the other :class:`ReplicaBill` fields
+        (sponsor, petitioners, pinslip, text, joint_sponsor, history, ...)."""
+        bill = ReplicaBill(session=int(session), number=number, docket=docket, title=title, **fields)
+        with self.lock:
+            if bill.key in self.bills or (docket and self.get(session, docket) is not None):
+                raise ValueError(f"{session}/{bill.ident} (docket {docket}) is already in the replica")
+            return self.add_bill(bill)
+
+    def assign_bill_number(self, session: int, docket: str, number: str) -> ReplicaBill:
+        """A docket-only document gets its bill number: the list row then has both ``BillNumber``
+        and ``DocketNumber``, ``/Documents/{number}`` answers it, and so does ``/Documents/{docket}``
+        (the replica's choice: the real site's answer to a bill's docket number is unverified)."""
+        with self.lock:
+            b = self.get(session, docket)
+            if b is None:
+                raise KeyError(f"no docket {session}/{docket} in the replica")
+            if not b.docket_only:
+                raise ValueError(f"{session}/{docket} already has the bill number {b.number}")
+            if self.get(session, number) is not None:
+                raise ValueError(f"{session}/{number} is already in the replica")
+            old_key = b.key
+            b.number = number
+            self._rekey(b, old_key)
+            self._index(b)
+            if b.pinslip:  # the pinslip names the bill now: "a petition (accompanied by bill, House, No. 4210) of"
+                chamber = "Senate" if number.upper().startswith("S") else "House"
+                digits = re.sub(r"\D", "", number)
+                kind = "resolve" if b.legislation_type == "Resolve" else "bill"
+                b.pinslip = re.sub(r"\b(a (?:joint )?petition) of ",
+                                   rf"\1 (accompanied by {kind}, {chamber}, No. {digits}) of ", b.pinslip, count=1)
+            b.touch()
+            self._changed(b.session)
+            return b
+
+    def retitle(self, session: int, number: str, title: str | None) -> ReplicaBill:
+        """Change a document's title (the list row and the detail)."""
+        return self.update_bill(session, number, title=title)
+
+    def remove_document(self, session: int, number: str, keep_detail: bool = False) -> ReplicaBill:
+        """The document vanishes from the list. ``keep_detail``: its detail (and history) still
+        answer; otherwise it is gone altogether (500 "Oh My Cod!" like any unknown document)."""
+        with self.lock:
+            b = self.bill(session, number)
+            if keep_detail:
+                b.listed = False
+                b.touch()
+            else:
+                self._unindex(b)
+                del self.bills[b.key]
+            self._changed(b.session)
+            return b
+
+    def fail_detail(self, session: int, number: str, status: int = 500) -> None:
+        """The document's detail and history answer ``status`` (500: the "Oh My Cod!" page; 400:
+        the API's JSON error); its list row stays as it is."""
+        if status not in (400, 500):
+            raise ValueError(f"a detail fault answers 400 or 500, not {status}")
+        self._set_detail_status(session, number, status)
+
+    def heal_detail(self, session: int, number: str) -> None:
+        self._set_detail_status(session, number, None)
+
+    def _set_detail_status(self, session: int, number: str, status: int | None) -> None:
+        with self.lock:
+            b = self.bill(session, number)
+            b.detail_status = status
+            b.touch()
+
+    def set_session_unknown(self, session: int, status: int = 400) -> None:
+        """The API does not know this General Court (the 195th before it convenes): every
+        ``/api/GeneralCourts/{session}/...`` request answers ``status`` (400 with the API's JSON
+        error, or 500 with the "Oh My Cod!" page), whatever documents the replica holds for it."""
+        if status not in (400, 500):
+            raise ValueError(f"an unknown General Court answers 400 or 500, not {status}")
+        with self.lock:
+            self.unknown_sessions[int(session)] = status
+
+    def set_session_known(self, session: int) -> None:
+        """The General Court exists again: its documents (if any) are served."""
+        with self.lock:
+            self.unknown_sessions.pop(int(session), None)
+
+    def add_docket(self, session: int, size: int | None = None, seed: int | str | None = None,
+                   quirks: bool = True) -> list[ReplicaBill]:
+        """Generate the docket of the 193rd or the 194th General Court: ``size`` documents (default
+        :data:`tracker.replica.docket.DEFAULT_SIZES`) around the campaign's real bills, the same for the
+        same seed; see :mod:`tracker.replica.docket`. Returns the documents added."""
+        # lazy: docket.py builds ReplicaBills, so it imports this module (a top-level import would be circular)
+        from tracker.replica import docket
+
+        docs = docket.generate(session, size=size, seed=seed, quirks=quirks)
+        with self.lock:
+            for d in docs:
+                self.add_bill(d)
+        return docs
 
     def add_action(
         self,
@@ -295,6 +518,7 @@ class Replica(RequestLog):
             b = self.bill(session, number)
             b.history.append(row)
             b.touch()
+            self._changed(b.session)
         return row
 
     def strike_action(self, session: int, number: str, index: int) -> None:
@@ -303,16 +527,30 @@ class Replica(RequestLog):
             b = self.bill(session, number)
             b.history[index]["IsStricken"] = True
             b.touch()
+            self._changed(b.session)
+
+    UPDATABLE = frozenset({"title", "docket", "sponsor", "petitioners", "pinslip", "history", "similar",
+                           "joint_sponsor", "text", "legislation_type", "emergency_preamble", "sponsor_kind",
+                           "filed", "details_null"})
 
     def update_bill(self, session: int, number: str, **fields) -> ReplicaBill:
-        """Change title, pinslip, sponsor, petitioners, history... of a bill."""
+        """Change title, pinslip, sponsor, petitioners, history, text, joint sponsor... of a document
+        (found by bill or docket number). A new bill number goes through :meth:`assign_bill_number`."""
         with self.lock:
             b = self.bill(session, number)
-            for k, v in fields.items():
-                if k not in {"title", "docket", "sponsor", "petitioners", "pinslip", "history", "similar"}:
+            for k in fields:
+                if k not in self.UPDATABLE:
                     raise AttributeError(f"cannot update {k!r}")
+            old_key = b.key
+            self._unindex(b)
+            for k, v in fields.items():
                 setattr(b, k, v)
+            if not b.ident:
+                raise ValueError("a document needs a bill number or a docket number")
+            self._rekey(b, old_key)
+            self._index(b)
             b.touch()
+            self._changed(b.session)
             return b
 
     # ------------------------------------------------------------------ directory
@@ -406,11 +644,23 @@ class Replica(RequestLog):
         return json.loads(text)
 
     @classmethod
-    def bundled(cls) -> "Replica":
+    def bundled(cls, dockets: dict[int, int | None] | bool | None = None,
+                seed: int | str | None = None) -> "Replica":
         """H135, S47 (192nd) and their successors H5091 and S3063, from ``data/bills.json``, and the
         192nd's directory (the committees those bills went to, their chairs, the sponsors and
-        petitioners), from ``data/directory.json``."""
-        return cls(ReplicaBill.from_dict(d) for d in cls.bundled_data()["bills"])
+        petitioners), from ``data/directory.json``.
+
+        ``dockets`` adds generated whole dockets (:meth:`add_docket`): ``{193: 6500, 194: 7000}``
+        (session -> number of documents; None for the default size), or True for the 193rd and
+        the 194th at their default sizes. Off by default: generating costs a few tenths of a second."""
+        replica = cls(ReplicaBill.from_dict(d) for d in cls.bundled_data()["bills"])
+        if dockets is True:
+            from tracker.replica import docket  # lazy, as in add_docket (circular at the top)
+
+            dockets = dict.fromkeys(docket.DEFAULT_SIZES)
+        for session, size in (dockets or {}).items():
+            replica.add_docket(session, size, seed=seed)
+        return replica
 
     @classmethod
     def from_csv(cls, path: str | Path, limit: int | None = None, session: int = 192) -> "Replica":

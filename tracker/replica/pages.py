@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import datetime, timedelta
 from xml.sax.saxutils import escape as xml_escape
 
 from tracker.replica.model import Replica, ReplicaBill, ReplicaCommittee, ReplicaMember, dotted, sponsor_type
@@ -143,7 +144,7 @@ _FOOT = """<footer id="footer" role="contentinfo">
 
 
 def _tabs(bill: ReplicaBill, active: str) -> str:
-    base = f"/Bills/{bill.session}/{bill.number}"
+    base = f"/Bills/{bill.session}/{bill.ident}"
     out = ['<div class="nav nav-tabs" role="tablist">']
     for tab, label in (("BillHistory", "Bill History"), ("Cosponsor", "Petitioners")):
         on = tab == active
@@ -229,28 +230,28 @@ def cosponsor_panel(bill: ReplicaBill) -> str:
 
 def bill_page(bill: ReplicaBill, tab: str, panel: str, similar: list[ReplicaBill] | None = None) -> str:
     """A full bill page with ``panel`` as the active tab's content."""
-    chamber = "Senate" if bill.number.upper().startswith("S") else "House"
-    base = f"/Bills/{bill.session}/{bill.number}"
+    chamber = "Senate" if bill.ident.upper().startswith("S") else "House"
+    base = f"/Bills/{bill.session}/{bill.ident}"
     sponsor_label = "Sponsor:" if bill.sponsor and sponsor_type(bill.sponsor[0]) == 1 else "Presenter:"
     sponsor_dd = _profile_link(*bill.sponsor) if bill.sponsor else ""
     pinslip = f'<p id="pinslip" class="pinslip">{e(bill.pinslip)}</p>\n' if bill.pinslip else ""
     related = "".join(
-        f'<li><a class="listTitle" href="/Bills/{b.session}/{b.number}">{e(dotted(b.number))}</a> '
-        f'<span class="generalCourt">{e(session_label(b.session))}</span><p class="small">{e(b.title)}</p></li>'
+        f'<li><a class="listTitle" href="/Bills/{b.session}/{b.ident}">{e(dotted(b.ident))}</a> '
+        f'<span class="generalCourt">{e(session_label(b.session))}</span><p class="small">{e(b.title or "")}</p></li>'
         for b in (similar or [])
     )
     return (
-        _head(f"Bill {dotted(bill.number)} ", "subpage billPage")
+        _head(f"Bill {dotted(bill.ident)} ", "subpage billPage")
         + f"""<div class="titleBar">
  <div class="container"><div class="row"><div class="col-xs-12">
-  <div class="followable"><h1>Bill {e(dotted(bill.number))} <span class="subTitle">{e(session_label(bill.session))}</span></h1>
+  <div class="followable"><h1>Bill {e(dotted(bill.ident))} <span class="subTitle">{e(session_label(bill.session))}</span></h1>
    <a class="followBtn" href="#" title="Follow this bill">Follow</a></div>
  </div></div></div>
 </div>
 <div id="skipNavigation"></div>
 <div id="contentContainer" class="container"><div class="row">
 <div class="col-xs-12 col-md-8">
-<h2>{e(bill.title)} </h2>
+<h2>{e(bill.title or "")} </h2>
 {pinslip}<div class="row">
  <div class="col-xs-12 col-sm-8">
   <dl class="list-unstyled billInfo">
@@ -301,48 +302,92 @@ def not_found_page() -> str:
 # --------------------------------------------------------------------------- API
 
 
-def _sponsor_obj(code: str | None, name: str, base: str, gc: int) -> dict:
-    kind = sponsor_type(code)
+def _sponsor_obj(code: str | None, name: str, base: str, gc: int, kind: int | None = None,
+                 response_date: str | None = None, dated: bool = False) -> dict:
+    """A ``BillSponsorSummary``: ``{Id, Name, Type, Details}``; ``dated`` (the detail, 193rd on)
+    adds ``ResponseDate``."""
+    kind = kind or sponsor_type(code)
     if kind == 1:
         details = f"{base}/api/GeneralCourts/{gc}/LegislativeMembers/{code}"
     elif kind == 2:
         details = f"{base}/api/GeneralCourts/{gc}/Committees/{code}"
     else:
         details = None
-    return {"Id": code, "Name": name, "Type": kind, "Details": details}
+    obj = {"Id": code, "Name": name, "Type": kind, "Details": details}
+    if dated:
+        obj["ResponseDate"] = response_date
+    return obj
+
+
+JOINT_SPONSOR_FROM = 193  # JointSponsor (and the sponsors' ResponseDate) appear in the 193rd's details
+
+
+def _response_date(filed: str | None, index: int) -> str | None:
+    """When the ``index``-th petitioner signed on: the lead when the document was filed, the others
+    a few days apart after that (the replica stores no dates per petitioner)."""
+    if filed is None:
+        return None
+    if index == 0:
+        return filed
+    day = datetime.fromisoformat(filed[:19]) + timedelta(days=2 * index + index % 3, hours=index % 7,
+                                                         minutes=(17 * index) % 60)
+    return day.strftime("%Y-%m-%dT%H:%M:%S") + f".{(4713 * index) % 10_000_000:07d}"
+
+
+def document_url(base: str, bill: ReplicaBill) -> str:
+    return f"{base}/api/GeneralCourts/{bill.session}/Documents/{bill.ident}"
 
 
 def document_obj(bill: ReplicaBill, base: str) -> dict:
+    """The document detail (sources.md 2.2); ``JointSponsor`` and ``ResponseDate`` from the 193rd on."""
     gc = bill.session
-    doc_url = f"{base}/api/GeneralCourts/{gc}/Documents/{bill.number}"
-    return {
+    dated = gc >= JOINT_SPONSOR_FROM
+    petitioners = list(bill.petitioners)
+
+    def signed(who: tuple[str | None, str] | None, default: int) -> str | None:
+        return _response_date(bill.filed, petitioners.index(who) if who in petitioners else default)
+
+    obj = {
         "Title": bill.title,
         "BillNumber": bill.number,
         "DocketNumber": bill.docket,
         "GeneralCourtNumber": gc,
-        "PrimarySponsor": _sponsor_obj(*bill.sponsor, base, gc) if bill.sponsor else None,
-        "Cosponsors": [_sponsor_obj(c, n, base, gc) for c, n in bill.petitioners],
-        "BillHistory": f"{doc_url}/DocumentHistoryActions",
-        "LegislationTypeName": "Bill",
+        "PrimarySponsor": (_sponsor_obj(*bill.sponsor, base, gc, bill.sponsor_kind, signed(bill.sponsor, 0), dated)
+                           if bill.sponsor else None),
+        "Cosponsors": [
+            _sponsor_obj(c, n, base, gc, bill.sponsor_kind if (c, n) == bill.sponsor else None,
+                         _response_date(bill.filed, i), dated)
+            for i, (c, n) in enumerate(petitioners)
+        ],
+    }
+    if dated:
+        joint = bill.joint_sponsor
+        obj["JointSponsor"] = _sponsor_obj(*joint, base, gc, None, signed(joint, 1), dated) if joint else None
+    obj.update({
+        "BillHistory": f"{document_url(base, bill)}/DocumentHistoryActions",
+        "LegislationTypeName": bill.legislation_type,
         "Pinslip": bill.pinslip,
-        "DocumentText": None,
-        "EmergencyPreamble": None,
+        "DocumentText": bill.text,
+        "EmergencyPreamble": bill.emergency_preamble,
         "RollCalls": [],
         "Attachments": [],
         "CommitteeRecommendations": [],
         "Amendments": [],
-    }
+    })
+    return obj
 
 
 def list_row_obj(bill: ReplicaBill, base: str) -> dict:
+    """A row of ``/api/GeneralCourts/{gc}/Documents`` (sources.md 2.1): ``BillNumber`` null for a
+    docket-only document, ``Details`` null for the rows marked so."""
     return {
         "BillNumber": bill.number,
         "DocketNumber": bill.docket,
         "Title": bill.title,
-        "PrimarySponsor": _sponsor_obj(*bill.sponsor, base, bill.session) if bill.sponsor else None,
+        "PrimarySponsor": _sponsor_obj(*bill.sponsor, base, bill.session, bill.sponsor_kind) if bill.sponsor else None,
         "GeneralCourtNumber": bill.session,
-        "Details": f"{base}/api/GeneralCourts/{bill.session}/Documents/{bill.number}",
-        "IsDocketBookOnly": False,
+        "Details": None if bill.details_null else document_url(base, bill),
+        "IsDocketBookOnly": bill.docket_only,
     }
 
 
@@ -393,7 +438,7 @@ def committee_obj(c: ReplicaCommittee, base: str) -> dict:
 
 def _document_ref(bill: ReplicaBill, base: str) -> dict:
     return {"BillNumber": bill.number, "DocketNumber": bill.docket, "GeneralCourtNumber": bill.session,
-            "Details": f"{base}/api/GeneralCourts/{bill.session}/Documents/{bill.number}"}
+            "Details": document_url(base, bill)}
 
 
 def member_obj(m: ReplicaMember, replica: Replica, base: str) -> dict:
@@ -458,6 +503,7 @@ def to_xml(root: str, obj) -> bytes:
 
 def api_error(status: int) -> bytes:
     messages = {
+        400: "The request is invalid.",
         404: "No HTTP resource was found that matches the request URI.",
         429: "Too many requests.",
         503: "The service is unavailable.",

@@ -15,9 +15,18 @@ Routes (matched case-insensitively, like the real site):
 * ``/Bills/{gc}/{n}/Cosponsor`` (or ``/CoSponsor``): the Petitioners tab, full or fragment.
 
 An unknown bill, committee or member gets HTTP 500 with the "Oh My Cod!" page (HTML and API
-alike), as does the directory list of a General Court the replica has no directory for. Responses carry
+alike), as does the directory list of a General Court the replica has no directory for, and the
+document list of one it holds no documents for. Responses carry
 ``ETag``/``Last-Modified`` and conditional requests get 304 when ``replica.etags`` is on.
 HTTP/1.1 keep-alive, ``Content-Length`` always set, no request logging to stderr.
+
+The docket (``Replica.add_docket``): the list holds every listed document, docket-only ones with
+``BillNumber: null``; ``/Documents/{id}`` answers a bill number or a docket number, and a bill's
+docket number answers the bill (the replica's choice, unverified on the real site). Faults:
+``replica.fail_detail`` (one detail answers 500 "Oh My Cod!" or 400) and
+``replica.set_session_unknown`` (every ``/api/GeneralCourts/{gc}/...`` answers 400 or 500, as the
+real API does for a General Court that has not convened). ``replica.delay_s`` delays every answer
+outside the lock, so concurrent requests wait side by side (a benchmark's latency).
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from tracker.replica.loopback import LoopbackServer
 from tracker.replica.model import Replica, ReplicaBill
 
 _NUM = r"([A-Za-z]+\d+)"
+_API_GC = re.compile(r"^/api/generalcourts/(\d+)(?:/|$)", re.IGNORECASE)
 _API_LIST = re.compile(r"^/api/generalcourts/(\d+)/documents/?$", re.IGNORECASE)
 _API_DOC = re.compile(rf"^/api/generalcourts/(\d+)/documents/{_NUM}/?$", re.IGNORECASE)
 _API_HIST = re.compile(rf"^/api/generalcourts/(\d+)/documents/{_NUM}/documenthistoryactions/?$", re.IGNORECASE)
@@ -95,6 +105,7 @@ class _Site:
     def __init__(self, replica: Replica, base_url: str):
         self.replica = replica
         self.base = base_url
+        self._lists: dict[tuple[int, bool], tuple[int, _Body]] = {}  # (gc, xml) -> (generation, body)
 
     def _cached(self, bill: ReplicaBill, key: tuple, render) -> _Body:
         body = bill.cache.get(key)
@@ -110,6 +121,38 @@ class _Site:
             if b is not None:
                 out.append(b)
         return out
+
+    def _list(self, gc: int, xml: bool) -> _Body | None:
+        """The document list of one General Court (None when it holds no listed document), rendered
+        once per change of that session: a 7,000-row list is a few megabytes of JSON."""
+        r = self.replica
+        generation = r.generation(gc)
+        cached = self._lists.get((gc, xml))
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        rows = []
+        for b in r.documents_of(gc):
+            row = b.cache.get(("row", self.base))
+            if row is None:
+                row = b.cache[("row", self.base)] = pages.list_row_obj(b, self.base)
+            rows.append(row)
+        if not rows:
+            body = None
+        elif xml:
+            body = _Body(XML, pages.to_xml("ArrayOfDocumentSummary", rows))
+        else:
+            body = _Body(JSON, pages.to_json(rows))
+        self._lists[(gc, xml)] = (generation, body)
+        return body
+
+    @staticmethod
+    def _detail_fault(bill: ReplicaBill) -> tuple[int, _Body, None, dict] | None:
+        status = bill.detail_status
+        if status is None:
+            return None
+        if status == 500:
+            return 500, _OMC, None, {}
+        return status, _Body(JSON, pages.api_error(status)), None, {}
 
     def _directory(self, path: str, xml: bool) -> tuple[int, _Body | None, None, dict] | None:
         """The Committees and LegislativeMembers endpoints, or None for another path."""
@@ -154,6 +197,12 @@ class _Site:
                 status = int(r.api_status)
                 extra = {"Retry-After": "1"} if status in (429, 503) else {}
                 return status, _Body(JSON, pages.api_error(status)), None, extra
+            m = _API_GC.match(path)
+            unknown = r.session_status(int(m.group(1))) if m else None
+            if unknown is not None:  # a General Court the API does not know (yet)
+                if unknown == 500:
+                    return 500, _OMC, None, {}
+                return unknown, _Body(JSON, pages.api_error(unknown)), None, {}
             xml = _wants_xml(headers.get("Accept"))
             fmt = "xml" if xml else "json"
             ctype = XML if xml else JSON
@@ -166,6 +215,9 @@ class _Site:
                 bill = r.get(int(m.group(1)), m.group(2))
                 if bill is None:
                     return 500, _OMC, None, {}
+                fault = self._detail_fault(bill)
+                if fault is not None:
+                    return fault
                 malformed = r.is_malformed(bill)
 
                 def render():
@@ -180,9 +232,14 @@ class _Site:
                 return 200, self._cached(bill, ("hist", fmt, malformed), render), bill, vary
             m = _API_DOC.match(path)
             if m:
+                # a docket-only document by its docket number; a bill by its number or by its
+                # docket number (the same document: the replica's choice, unverified on the real site)
                 bill = r.get(int(m.group(1)), m.group(2))
                 if bill is None:
                     return 500, _OMC, None, {}
+                fault = self._detail_fault(bill)
+                if fault is not None:
+                    return fault
 
                 def render():
                     obj = pages.document_obj(bill, self.base)
@@ -191,12 +248,10 @@ class _Site:
                 return 200, self._cached(bill, ("doc", fmt, self.base), render), bill, vary
             m = _API_LIST.match(path)
             if m:
-                gc = int(m.group(1))
-                rows = [pages.list_row_obj(b, self.base) for b in list(r.bills.values()) if b.session == gc]
-                if not rows:
+                body = self._list(int(m.group(1)), xml)
+                if body is None:
                     return 500, _OMC, None, {}
-                content = pages.to_xml("ArrayOfDocumentSummary", rows) if xml else pages.to_json(rows)
-                return 200, _Body(ctype, content), None, vary
+                return 200, body, None, vary
             return 404, _Body(JSON, pages.api_error(404)), None, {}
 
         ajax = (headers.get("X-Requested-With") or "").lower() == "xmlhttprequest"
