@@ -13,8 +13,9 @@ import pytest
 
 from spiders.malegislature_parse import api_document_url, is_oh_my_cod, parse_api_document
 from spiders.records import BillNotFound, Sponsor
-from tracker.replica import Replica, ReplicaServer
+from tracker.replica import ReplicaServer
 from tracker.replica import docket as gen
+from tracker.replica.docket import add_docket, with_dockets
 
 JSON = {"Accept": "application/json"}
 ROW_KEYS = {"BillNumber", "DocketNumber", "Title", "PrimarySponsor", "GeneralCourtNumber", "Details", "IsDocketBookOnly"}
@@ -26,7 +27,7 @@ CAMPAIGN_CODES = {"O_R1", "DMR1", "CSC0", "JMC0", "RLR0", "MJB0", "JBE0"}
 
 @pytest.fixture
 def replica():
-    return Replica.bundled(dockets={193: 200, 194: 200})
+    return with_dockets({193: 200, 194: 200})
 
 
 @pytest.fixture
@@ -85,7 +86,7 @@ def test_list_has_the_requested_size_unique_ids_and_the_real_shape(server, repli
 
 
 def test_default_sizes_and_only_the_real_documents_speak_of_faces():
-    replica = Replica.bundled(dockets=True)
+    replica = with_dockets()
     assert {gc: len(replica.documents_of(gc)) for gc in (192, 193, 194)} == {192: 4, 193: 6500, 194: 7000}
     matching = {}
     for gc in (193, 194):
@@ -115,7 +116,7 @@ def test_default_sizes_and_only_the_real_documents_speak_of_faces():
 
 
 def test_a_full_size_list_over_http():
-    replica = Replica.bundled(dockets={194: None})
+    replica = with_dockets({194: None})
     with ReplicaServer(replica) as srv:
         t0 = time.monotonic()
         got = rows(srv, 194)
@@ -283,7 +284,7 @@ def test_a_session_the_api_does_not_know(server, replica, status):
     assert got == 500 and is_oh_my_cod(body)
 
     replica.set_session_unknown(195, status)
-    replica.add_docket(195, 30)  # dockets filed, but the API does not serve them yet
+    add_docket(replica, 195, 30)  # dockets filed, but the API does not serve them yet
     replica.set_session_unknown(194, status)
     for path in ("/api/GeneralCourts/195/Documents", "/api/GeneralCourts/194/Documents",
                  "/api/GeneralCourts/194/Documents/H1946", "/api/GeneralCourts/194/Documents/H1946/DocumentHistoryActions"):
@@ -348,7 +349,7 @@ def test_the_generator_is_deterministic():
     a = _fingerprint(gen.generate(194, 300, seed=7))
     assert a == _fingerprint(gen.generate(194, 300, seed=7))
     assert a != _fingerprint(gen.generate(194, 300, seed=8))
-    assert _fingerprint(Replica.bundled(dockets={193: 250}).documents_of(193)) == _fingerprint(gen.generate(193, 250))
+    assert _fingerprint(with_dockets({193: 250}).documents_of(193)) == _fingerprint(gen.generate(193, 250))
     assert gen.roster(194) == gen.roster(194) and gen.roster(194) != gen.roster(193)
     # the real documents do not depend on the seed
     for seed in (7, 8):

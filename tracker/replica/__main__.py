@@ -7,6 +7,7 @@ import argparse
 import sys
 import threading
 
+from tracker.replica.docket import add_docket
 from tracker.replica.model import Replica
 from tracker.replica.server import ReplicaServer
 
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
                 ap.error(f"--dockets: {part!r} is not GC or GC=N")
     replica = Replica.from_csv(args.csv, limit=args.limit) if args.csv else Replica.bundled()
     for gc, size in dockets.items():
-        replica.add_docket(gc, size, seed=args.seed)
+        add_docket(replica, gc, size, seed=args.seed)
     replica.delay_s = args.latency
     replica.log_limit = 10_000  # serving until Ctrl-C: do not let the request log grow without bound
     server = ReplicaServer(replica, port=args.port)

@@ -4,8 +4,8 @@
 (the campaign's bills and the documents the watches are tested on, see below) and enough
 generated ones to make ``size``. It is deterministic (the same session, size and seed give the
 same docket), needs no network and no file, and builds 7,000 documents in a few tenths of a
-second, so nothing large is kept in git. ``Replica.add_docket`` and
-``Replica.bundled(dockets=...)`` put the result in a replica.
+second, so nothing large is kept in git. ``add_docket`` and ``with_dockets`` put the result in a
+replica.
 
 What is real and what is not (sources.md 4.3):
 
@@ -51,7 +51,7 @@ import random
 from dataclasses import dataclass
 from functools import cached_property
 
-from tracker.replica.model import ReplicaBill
+from tracker.replica.model import Replica, ReplicaBill
 
 DEFAULT_SIZES = {193: 6500, 194: 7000}
 DEFAULT_SEED = 14
@@ -761,3 +761,18 @@ def _in_list_order(docs: list[ReplicaBill]) -> list[ReplicaBill]:
         ident = d.ident
         return (ident[0] != "H", d.docket_only, int("".join(ch for ch in ident if ch.isdigit())))
     return sorted(docs, key=key)
+
+
+def add_docket(replica: Replica, session: int, size: int | None = None, seed: int | str | None = None,
+               quirks: bool = True) -> list[ReplicaBill]:
+    """Generate the docket of ``session`` (:func:`generate`) into ``replica``; returns the documents added."""
+    return replica.add_documents(generate(session, size=size, seed=seed, quirks=quirks))
+
+
+def with_dockets(dockets: dict[int, int | None] | None = None, seed: int | str | None = None) -> Replica:
+    """``Replica.bundled()`` with whole generated dockets: ``{193: 6500, 194: 7000}`` (session -> number of
+    documents; None for the default size), by default the 193rd and the 194th at their default sizes."""
+    replica = Replica.bundled()
+    for session, size in (dockets if dockets is not None else dict.fromkeys(DEFAULT_SIZES)).items():
+        add_docket(replica, session, size, seed=seed)
+    return replica

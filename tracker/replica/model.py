@@ -487,15 +487,9 @@ class Replica(RequestLog):
         with self.lock:
             self.unknown_sessions.pop(int(session), None)
 
-    def add_docket(self, session: int, size: int | None = None, seed: int | str | None = None,
-                   quirks: bool = True) -> list[ReplicaBill]:
-        """Generate the docket of the 193rd or the 194th General Court: ``size`` documents (default
-        :data:`tracker.replica.docket.DEFAULT_SIZES`) around the campaign's real bills, the same for the
-        same seed; see :mod:`tracker.replica.docket`. Returns the documents added."""
-        # lazy: docket.py builds ReplicaBills, so it imports this module (a top-level import would be circular)
-        from tracker.replica import docket
-
-        docs = docket.generate(session, size=size, seed=seed, quirks=quirks)
+    def add_documents(self, docs: Iterable[ReplicaBill]) -> list[ReplicaBill]:
+        """Add many documents at once, in list order (a generated docket: ``tracker.replica.docket``)."""
+        docs = list(docs)
         with self.lock:
             for d in docs:
                 self.add_bill(d)
@@ -644,23 +638,12 @@ class Replica(RequestLog):
         return json.loads(text)
 
     @classmethod
-    def bundled(cls, dockets: dict[int, int | None] | bool | None = None,
-                seed: int | str | None = None) -> "Replica":
+    def bundled(cls) -> "Replica":
         """H135, S47 (192nd) and their successors H5091 and S3063, from ``data/bills.json``, and the
         192nd's directory (the committees those bills went to, their chairs, the sponsors and
-        petitioners), from ``data/directory.json``.
-
-        ``dockets`` adds generated whole dockets (:meth:`add_docket`): ``{193: 6500, 194: 7000}``
-        (session -> number of documents; None for the default size), or True for the 193rd and
-        the 194th at their default sizes. Off by default: generating costs a few tenths of a second."""
-        replica = cls(ReplicaBill.from_dict(d) for d in cls.bundled_data()["bills"])
-        if dockets is True:
-            from tracker.replica import docket  # lazy, as in add_docket (circular at the top)
-
-            dockets = dict.fromkeys(docket.DEFAULT_SIZES)
-        for session, size in (dockets or {}).items():
-            replica.add_docket(session, size, seed=seed)
-        return replica
+        petitioners), from ``data/directory.json``. Whole dockets of the 193rd and 194th are added by
+        ``tracker.replica.docket.with_dockets``."""
+        return cls(ReplicaBill.from_dict(d) for d in cls.bundled_data()["bills"])
 
     @classmethod
     def from_csv(cls, path: str | Path, limit: int | None = None, session: int = 192) -> "Replica":

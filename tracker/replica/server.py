@@ -20,7 +20,7 @@ document list of one it holds no documents for. Responses carry
 ``ETag``/``Last-Modified`` and conditional requests get 304 when ``replica.etags`` is on.
 HTTP/1.1 keep-alive, ``Content-Length`` always set, no request logging to stderr.
 
-The docket (``Replica.add_docket``): the list holds every listed document, docket-only ones with
+The docket (``tracker.replica.docket.add_docket``): the list holds every listed document, docket-only ones with
 ``BillNumber: null``; ``/Documents/{id}`` answers a bill number or a docket number, and a bill's
 docket number answers the bill (the replica's choice, unverified on the real site). Faults:
 ``replica.fail_detail`` (one detail answers 500 "Oh My Cod!" or 400) and
