@@ -185,6 +185,8 @@ class Composer:
                 "number": p.get("number"), "title": p.get("title"), "sponsor": p.get("sponsor"), "matches": [],
                 "followed": p.get("followed"), "follow_url": self.links.follow(sub, p.get("document", ""))})
             entry["matches"].append({"watch": p.get("watch"), "reason": p.get("reason")})
+        for entry in found.values():
+            entry["why"] = "; ".join(f"watch {m['watch']!r}: {m['reason']}" for m in entry["matches"])
         return list(found.values())
 
     def staff_alert(self, sub: Subscriber, failure: Event) -> Rendered:
