@@ -65,7 +65,6 @@ class MalegislatureSource(_Strict):
     sessions: list[Annotated[int, Field(ge=180, le=250)]] | None = Field(
         None, description="General Courts whose whole docket is synced; default: `session`, the one after it, "
                           "and the one after each followed bill's")
-    histories: Literal["tracked", "all"] = "tracked"
     sync_timeout_s: float = Field(7200.0, gt=0, description="a whole docket sync; the child is killed past it")
 
     @field_validator("base_url")
