@@ -118,7 +118,7 @@ def test_the_docket_page_has_a_label_for_every_field_and_is_in_the_navigation(we
 
 def test_the_docket_page_shows_each_document_with_its_position(web):
     html = web("GET", "/docket", params={"session": "194", "q": "face"}).text
-    rows = re.findall(r"<tr><td data-label=\"Number\">(.*?)</tr>", html, re.S)
+    rows = re.findall(r"<tr><td data-label=\"Number\" class=\"number\">(.*?)</tr>", html, re.S)
     by_number = {re.search(r'href="/documents/([^"]+)"', r).group(1): r for r in rows}
     assert list(by_number) == ["194/H1946", "194/S1053", "194/SD503"]  # "face" in a text, a title, a pinslip
     assert "no bill number yet" in by_number["194/SD503"] and ">S.1053<" in by_number["194/S1053"]
@@ -183,7 +183,8 @@ def test_the_page_of_a_numbered_followed_document(web):
                  "<dt>General Court</dt><dd>194th (2025–2026)</dd>", "<dt>Lead sponsor</dt><dd>Orlando Ramos</dd>",
                  "<dt>Joint sponsors</dt><dd>David M. Rogers</dd>",
                  "<dt>Cosponsors</dt><dd>Lindsay N. Sabadosa, Mike Connolly</dd>",
-                 "first seen 2025-01-30 13:00 UTC, last seen 2026-11-30 15:00 UTC"):
+                 'first seen <span class="when">2025-01-30 13:00 UTC</span>, last seen <span class="when">2026-11-30 '
+                 '15:00 UTC</span>'):
         assert fact in facts, fact
     assert '<span class="position position-support">support</span>' in html
     assert '<a href="/bills/194/H1946" id="bill-link">' in html
