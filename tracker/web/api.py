@@ -17,7 +17,7 @@ from db.bills import NoSuchBill, bill_timeline, get_bill, list_bills
 from db.documents import get_document, list_documents
 from db.events import event_log
 from db.search import BadQuery, search
-from tracker.web.common import any_bill_id, bill_id, cacheable, moment, time_limit
+from tracker.web.common import any_bill_id, bill_id, cacheable, moment, no_such_document, time_limit
 
 router = APIRouter(prefix="/api", tags=["archive"])
 Format = Literal["json", "csv", "jsonl"]
@@ -137,6 +137,5 @@ def document(request: Request, session: int, number: str):
     with request.app.state.sessions() as s, time_limit(s):
         data = get_document(s, bid.canonical)
     if data is None:
-        raise HTTPException(404, f"{bid.canonical} is not in the docket: no document of the {bid.session} "
-                                 f"General Court has that bill or docket number (or its docket is not synced)")
+        raise no_such_document(bid)
     return cacheable(request, json.dumps(data, ensure_ascii=False).encode(), "application/json")

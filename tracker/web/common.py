@@ -47,6 +47,12 @@ def bill_id(request: Request, session: int | str, number: str) -> BillId:
         raise HTTPException(400, str(exc)) from None
 
 
+def no_such_document(bid: BillId) -> HTTPException:
+    """The 404 of a document page or the API for an id the docket does not have."""
+    return HTTPException(404, f"{bid.canonical} is not in the docket: no document of the {bid.session} General "
+                              f"Court has that bill or docket number (or its docket is not synced yet)")
+
+
 def any_bill_id(request: Request, text_id: str | None) -> BillId | None:
     if not text_id:
         return None

@@ -16,7 +16,8 @@ from db.events import event_kinds, event_log
 from db.search import BadQuery, search
 from db.snapshots import read_snapshot
 from tracker.web import archive
-from tracker.web.common import any_bill_id, bill_id, cacheable, day, moment, page_args, render, time_limit
+from tracker.web.common import (any_bill_id, bill_id, cacheable, day, moment, no_such_document, page_args, render,
+                                 time_limit)
 
 router = APIRouter(include_in_schema=False)
 _MARK = re.compile(r"\[([^\[\]]*)\]")
@@ -135,8 +136,7 @@ def document(request: Request, session: str, number: str):
     with request.app.state.sessions() as s, time_limit(s):
         data = document_page(s, bid.canonical)
     if data is None:
-        raise HTTPException(404, f"{bid.canonical} is not in the docket: no document of the {bid.session} "
-                                 f"General Court has that bill or docket number (or its docket is not synced)")
+        raise no_such_document(bid)
     if data["id"] != f"ma/{session}/{number}":
         return RedirectResponse(f"/documents/{data['session']}/{data['id'].rsplit('/', 1)[1]}", 308)
     return render(request, "document.html", cache=True, doc=data)
