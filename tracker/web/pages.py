@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from db.bills import NoSuchBill, bill_timeline, list_bills
 from db.documents import docket_sessions, document_page, list_documents
 from db.events import event_kinds, event_log
-from db.search import BadQuery, search
+from db.search import KINDS, BadQuery, search
 from db.snapshots import read_snapshot
 from tracker.web import archive
 from tracker.web.common import (any_bill_id, bill_id, cacheable, day, moment, no_such_document, page_args, render,
@@ -76,7 +76,7 @@ def search_page(request: Request, q: str = "", bill: str = "", since: str = "", 
     results, error = [], None
     bid = any_bill_id(request, bill)
     start, end = moment(since, "since"), moment(until, "until")
-    if kind and kind not in ("article", "action", "document"):
+    if kind and kind not in KINDS:
         raise HTTPException(400, f"kind={kind[:20]!r}: choose article, action or document")
     if q:
         try:
