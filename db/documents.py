@@ -10,14 +10,10 @@ import re
 from sqlalchemy import Text, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from db.models import Bill, Document
+from db.models import Bill, BillAction, Document
 from db.search import _like_part, query_terms
 
 MAX_DOCUMENTS = 1000
-_ID = func.coalesce(Document.number, Document.docket)
-# newest session first; bills before docket-only rows; House before Senate; then by number (H.999 before H.1000),
-# the same on SQLite and PostgreSQL (which sort NULLs differently)
-DOCKET_ORDER = (Document.session.desc(), Document.number.is_(None), func.substr(_ID, 1, 1), func.length(_ID), _ID)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -78,7 +74,8 @@ def _fts5(terms: list[str], any_term: bool) -> str:
 def _filtered(query, sessions: list[int] | None, sponsors: list[str] | None, committees: list[str] | None):
     if sessions:
         query = query.where(Document.session.in_(sessions))
-    if sponsors:
+    sponsors = [n for n in (name.replace("\x00", "").strip() for name in sponsors or ()) if n]
+    if sponsors:  # (PostgreSQL text cannot hold NUL: no name has one, so none is compared)
         query = query.where(or_(*[cond for name in sponsors for cond in (
             Document.sponsor.ilike(_like_part(name), escape="\\"), Document.sponsor_code == name.upper(),
             Document.joint_sponsors.cast(Text).ilike(_like_part(name), escape="\\"))]))
@@ -89,11 +86,14 @@ def _filtered(query, sessions: list[int] | None, sponsors: list[str] | None, com
 
 def matching_documents(s: Session, *, terms: list[str] = (), any_term: bool = True, sessions: list[int] | None = None,
                        sponsors: list[str] | None = None, committees: list[str] | None = None,
-                       exclude_ids: set[int] | None = None, limit: int | None = None) -> list[Document]:
+                       exclude_ids: set[int] | None = None, limit: int | None = None,
+                       offset: int = 0) -> list[Document]:
     """Documents (not removed from their list) matching a watch or a docket search, through the full-text
     index, never by reading every document: ``terms`` (phrases; any of them, or all without ``any_term``) in
     the title, pinslip or text, ``sponsors`` (name or member code, lead or joint), ``committees`` (named in the
-    pinslip), in ``sessions``. Newest session first, then by number."""
+    pinslip), in ``sessions``. Newest session first, then by number (chamber, then in numeric order: H.9 before
+    H.10), the documents with a docket number only last, by docket number. Every filter is in SQL before
+    ``limit``/``offset``."""
     query = select(Document).where(Document.removed_at.is_(None))
     terms = [t for t in terms if _WORD.search(t)]
     params: dict = {}
@@ -104,20 +104,69 @@ def matching_documents(s: Session, *, terms: list[str] = (), any_term: bool = Tr
             params = {"match": _fts5(terms, any_term)}
         query = query.where(Document.id.in_(text(_full_text_ids(s, terms, any_term)).bindparams(**params)))
     query = _filtered(query, sessions, sponsors, committees)
-    query = query.order_by(*DOCKET_ORDER)
+    query = query.order_by(Document.session.desc(), *_by_number(Document.number), *_by_number(Document.docket),
+                           Document.id)
+    if offset:
+        query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
     found = list(s.scalars(query))
     return [d for d in found if d.id not in exclude_ids] if exclude_ids else found
 
 
+def _by_number(column) -> tuple:
+    """Sort keys of a bill or docket number in the legislature's order, the same on both databases: rows
+    without one last (PostgreSQL would put NULLs first in a DESC order and last in an ASC one, SQLite the
+    reverse), then the chamber's letters, then the number as a number (``H9`` before ``H10``)."""
+    return column.is_(None), func.substr(column, 1, 1), func.length(column), column
+
+
 def list_documents(s: Session, *, session: int | None = None, search: str | None = None, sponsor: str | None = None,
                    limit: int = 100, offset: int = 0) -> list[dict]:
-    """``tracker docket``: documents of the synced dockets, each with whether and how we follow it. ``search``
-    is words and "quoted phrases", all required (BadQuery when it has none)."""
+    """``tracker docket``, the web's docket search and ``/api/documents``: documents of the synced dockets,
+    each with whether and how we follow it. ``search`` is words and "quoted phrases", all required (BadQuery
+    when it has none); ``sponsor`` a lead or joint sponsor's name (any part, any case) or member code. Filtered,
+    then paged, in SQL; at most ``MAX_DOCUMENTS`` a page."""
     terms = query_terms(search) if search else []
     docs = matching_documents(s, terms=terms, any_term=False, sessions=[session] if session else None,
-                              sponsors=[sponsor] if sponsor else None, limit=min(limit, MAX_DOCUMENTS) + offset)
-    docs = docs[offset:]
+                              sponsors=[sponsor] if sponsor else None, limit=max(1, min(limit, MAX_DOCUMENTS)),
+                              offset=max(0, offset))
     bills = followed_bills(s, [d.canonical for d in docs])
     return [document_summary(d, bills.get(d.canonical)) for d in docs]
+
+
+def docket_sessions(s: Session) -> list[int]:
+    """The General Courts the docket holds documents of, newest first (the docket search's choice)."""
+    return list(s.scalars(select(Document.session).distinct().order_by(Document.session.desc())))
+
+
+def get_document(s: Session, canonical: str) -> dict | None:
+    """``/api/documents/{session}/{id}``: the ``document_json`` of the document known as ``canonical`` or whose
+    docket number it is; None when the docket has no such document."""
+    doc = find_document(s, canonical)
+    return None if doc is None else document_json(doc, _bill_of(s, doc))
+
+
+def _bill_of(s: Session, doc: Document) -> Bill | None:
+    return s.scalar(select(Bill).where(Bill.canonical == doc.canonical))
+
+
+def document_page(s: Session, canonical: str) -> dict | None:
+    """A document's page: ``document_json`` with ``bill`` (the bill row that shares its id, followed or once
+    followed: ``{"id", "session", "number", "status", "committee", "tracked", "position"}``; None when it is no
+    bill we know) and ``actions`` (its history when we have crawled it, in the legislature's order:
+    ``[{"date", "branch", "action", "kinds"}]``). None for a document the docket does not have (by canonical id
+    or docket alias)."""
+    doc = find_document(s, canonical)
+    if doc is None:
+        return None
+    bill = _bill_of(s, doc)
+    out = document_json(doc, bill)
+    out["bill"] = None if bill is None else {
+        "id": bill.canonical, "session": bill.session, "number": bill.number, "status": bill.status,
+        "committee": bill.committee, "tracked": bill.tracked, "position": bill.position if bill.tracked else None}
+    out["actions"] = [] if bill is None else [
+        {"date": _iso(a.date), "branch": a.branch, "action": a.action, "kinds": list(a.kinds or [])}
+        for a in s.scalars(select(BillAction).where(BillAction.bill_id == bill.id, BillAction.removed_at.is_(None))
+                           .order_by(BillAction.position))]
+    return out

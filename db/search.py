@@ -1,4 +1,4 @@
-"""Full-text search over the news archive and the bills' histories.
+"""Full-text search over the news archive, the bills' histories and the docket's documents.
 
 One interface, two backends: SQLite FTS5 (external content tables) and
 PostgreSQL (stored ``tsvector`` columns with GIN indexes, migration 0005), with
@@ -11,7 +11,7 @@ syntax error or reach SQL. Every query has a LIMIT.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -21,7 +21,8 @@ from db.articles import MAX_LIMIT, article_page, article_rows, time_param
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
 MAX_OFFSET = 10_000  # deeper pages are empty: narrow the query down instead
-KINDS = (None, "article", "action")
+KINDS = (None, "article", "action", "document")
+DOCUMENT_TEXT_SNIPPET = 200_000  # characters of a text a PostgreSQL snippet reads: what its index holds (0009)
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -73,14 +74,16 @@ def _like_part(text_: str) -> str:
 def search(s: Session, query: str, since: datetime | None = None, until: datetime | None = None,
            bill: str | None = None, limit: int = 50, offset: int = 0, kind: str | None = None,
            source: str | None = None) -> list[dict]:
-    """Articles and bill actions matching ``query``, newest first.
+    """Articles, bill actions and the docket's documents matching ``query``, newest first (a document's date
+    is when the docket first listed it).
 
     Every filter is applied in SQL before the page is cut, so a page is full whenever there are enough
-    matches: ``since``/``until``, ``bill`` (a canonical id), ``kind`` (``article`` or ``action``) and
-    ``source`` (part of an article's outlet, any case; articles only). Then ``offset``/``limit``."""
+    matches: ``since``/``until``, ``bill`` (a canonical id), ``kind`` (``article``, ``action`` or
+    ``document``) and ``source`` (part of an article's outlet, any case; articles only). Then
+    ``offset``/``limit``."""
     terms = query_terms(query)
     if kind not in KINDS:
-        raise BadQuery(f"kind={str(kind)[:20]!r}: choose article or action")
+        raise BadQuery(f"kind={str(kind)[:20]!r}: choose article, action or document")
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, offset)
     if offset > MAX_OFFSET:
@@ -96,6 +99,10 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
         article_join = ""
         action_snippet = f"ts_headline('simple', ba.action, {tsquery}, {PG_HEADLINE})"
         action_from = "bill_actions ba"
+        document_where = [f"d.search_vector @@ {tsquery}", "d.removed_at IS NULL"]
+        document_snippet = (f"ts_headline('simple', concat_ws(' ', d.title, d.pinslip, "
+                            f"left(d.text, {DOCUMENT_TEXT_SNIPPET})), {tsquery}, {PG_HEADLINE})")
+        document_from = "documents d"
     else:
         params["match"] = _fts_expression(terms)
         where = ["articles_fts MATCH :match"]
@@ -104,25 +111,31 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
         article_join = "JOIN articles_fts ON articles_fts.rowid = a.id"
         action_snippet = "snippet(bill_actions_fts, 0, '[', ']', '…', 16)"
         action_from = "bill_actions_fts JOIN bill_actions ba ON ba.id = bill_actions_fts.rowid"
+        document_where = ["documents_fts MATCH :match", "d.removed_at IS NULL"]
+        document_snippet = "snippet(documents_fts, -1, '[', ']', '…', 16)"
+        document_from = "documents_fts JOIN documents d ON d.id = documents_fts.rowid"
     if since is not None:
         params["since"] = time_param(s, since)
         params["since_day"] = since.date().isoformat()
         where.append("COALESCE(a.published_at, a.first_seen_at) >= :since")
         action_where.append("ba.date >= :since_day")
+        document_where.append("d.first_seen_at >= :since")
     if until is not None:
         params["until"] = time_param(s, until)
         params["until_day"] = until.date().isoformat()
         where.append("COALESCE(a.published_at, a.first_seen_at) <= :until")
         action_where.append("ba.date <= :until_day")
+        document_where.append("d.first_seen_at <= :until")
     if bill is not None:
         params["bill"] = bill
         where.append("a.id IN (SELECT ab.article_id FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
                      "WHERE b.canonical = :bill)")
         action_where.append("b.canonical = :bill")
+        document_where.append("d.canonical = :bill")
     if source:
         params["source"] = _like_part(source.lower())
         where.append("LOWER(COALESCE(a.publisher, '')) LIKE :source ESCAPE '\\'")
-    article_sql, action_sql = " AND ".join(where), " AND ".join(action_where)
+    article_sql, action_sql, document_sql = " AND ".join(where), " AND ".join(action_where), " AND ".join(document_where)
     action_tables = f"{action_from} JOIN bills b ON b.id = ba.bill_id"
 
     def articles(n: int, skip: int) -> list[tuple[str, int, str]]:
@@ -135,17 +148,21 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
                          params | {"limit": n, "offset": skip})
         return [("action", r.id, _day(r.date) or "") for r in rows]
 
-    want_articles = kind in (None, "article")
-    want_actions = kind in (None, "action") and not source  # an outlet means articles
-    if want_articles and want_actions:
-        # Both, newest first: the page lies within the first offset+limit of each kind. Equal keys keep
-        # articles first (the sort is stable), as before.
-        both = articles(offset + limit, 0) + actions(offset + limit, 0)
-        page = sorted(both, key=lambda row: row[2], reverse=True)[offset:offset + limit]
-    elif want_articles:
-        page = articles(limit, offset)
-    elif want_actions:
-        page = actions(limit, offset)
+    def documents(n: int, skip: int) -> list[tuple[str, int, str]]:
+        rows = s.execute(text(f"SELECT d.id, d.first_seen_at FROM {document_from} WHERE {document_sql} "
+                              f"ORDER BY d.first_seen_at DESC, d.id DESC LIMIT :limit OFFSET :offset"),
+                         params | {"limit": n, "offset": skip})
+        return [("document", r.id, _utc_key(r.first_seen_at)) for r in rows]
+
+    wanted = [fetch for name, fetch in (("article", articles), ("action", actions), ("document", documents))
+              if kind in (None, name) and (name == "article" or not source)]  # an outlet means articles
+    if len(wanted) > 1:
+        # Several kinds, newest first: the page lies within the first offset+limit of each kind. Equal keys
+        # keep articles first, then actions, then documents (the sort is stable), as before.
+        merged = [row for fetch in wanted for row in fetch(offset + limit, 0)]
+        page = sorted(merged, key=lambda row: row[2], reverse=True)[offset:offset + limit]
+    elif wanted:
+        page = wanted[0](limit, offset)
     else:
         page = []
 
@@ -159,8 +176,28 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
                                 f"FROM {action_tables} WHERE ({action_sql}) AND ba.id IN ({marks})"), params):
             found_actions[r.id] = {"type": "action", "bill": r.canonical, "date": _day(r.date), "branch": r.branch,
                                    "action": r.action, "snippet": r.snip}
-    found = {"article": found_articles, "action": found_actions}
+    found_documents = {}
+    document_ids = [i for t, i, _ in page if t == "document"]
+    if document_ids:
+        marks = ",".join(str(int(i)) for i in document_ids)
+        for r in s.execute(text(f"SELECT d.id, d.canonical, d.session, d.number, d.docket, d.title, d.sponsor, "
+                                f"d.first_seen_at, {document_snippet} AS snip FROM {document_from} "
+                                f"WHERE ({document_sql}) AND d.id IN ({marks})"), params):
+            found_documents[r.id] = {"type": "document", "id": r.canonical, "session": r.session,
+                                     "number": r.number, "docket": r.docket, "title": r.title,
+                                     "sponsor": r.sponsor, "snippet": r.snip, "date": _utc_key(r.first_seen_at)}
+    found = {"article": found_articles, "action": found_actions, "document": found_documents}
     return [found[t][i] for t, i, _ in page if i in found[t]]
+
+
+def _utc_key(value) -> str:
+    """A time read by raw SQL (naive UTC text or a datetime on SQLite, aware on PostgreSQL) as ISO 8601 in UTC
+    with the offset: the sort key the kinds are merged by, and a document's ``date``."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat()
 
 
 def _day(value) -> str | None:

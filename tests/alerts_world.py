@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from db.models import Bill, Event, Hearing
+from db.models import Bill, Document, Event, Hearing
 from tracker.application import Application, alert_settings
 from tracker.config import parse_config
 
@@ -79,3 +79,14 @@ def add_hearing(s, bill: Bill, starts: datetime, at: datetime = NOW, location: s
     s.add(ev)
     s.flush()
     return ev
+
+
+def add_document(s, session: int, number: str | None = None, docket: str | None = None, *,
+                 seen: datetime = NOW - timedelta(days=10), **fields) -> Document:
+    """A document of the docket as a sync stores it (known by its bill number, else its docket number)."""
+    doc = Document(canonical=f"ma/{session}/{number or docket}", session=session, number=number, docket=docket,
+                   row_hash=f"{session}-{number}-{docket}", first_seen_at=seen, last_seen_at=fields.pop("last_seen", NOW),
+                   docket_book_only=fields.pop("docket_book_only", False), **fields)
+    s.add(doc)
+    s.flush()
+    return doc

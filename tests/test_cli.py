@@ -58,10 +58,13 @@ def test_crawl_json_then_bill_and_events(workdir):
     assert bill["actions"][-1] == {"date": "2022-07-26", "branch": "House",
                                    "action": "Accompanied a new draft, see H5091", "kinds": ["new-draft"]}
     assert bill["url"].endswith("/Bills/192/H135")
+    assert bill["position"] == "support"  # listed in feeds.yaml without a position: the campaign supports it
+    assert bill["docket"] == "HD3228"  # the docket number it was filed under
 
     bills = json.loads(run(["bills", "--format", "json"], workdir).stdout)
     assert {b["id"] for b in bills} == {"ma/192/H135", "ma/192/S47", "ma/192/H5091", "ma/192/S3063"}
     assert all("actions" not in b for b in bills)
+    assert {b["id"]: b["position"] for b in bills}["ma/192/S47"] == "support"
 
     events = json.loads(run(["events", "--bill", "192/S47", "--format", "json"], workdir).stdout)
     assert events[0]["kind"] == "bill.tracked" and events[0]["bill"] == "ma/192/S47"

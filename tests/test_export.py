@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Cluster, Committee, Delivery, Event,
-                       Feed, Hearing, Lease, Legislator, OutboxMessage, Run, Snapshot, Subscriber, Subscription)
+from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Cluster, Committee, Delivery, Document,
+                       Event, Feed, Hearing, Lease, Legislator, OutboxMessage, Run, Snapshot, Subscriber, Subscription)
 from tracker.export import PUBLIC_TABLES, ExportError, export
 
 T = datetime(2022, 7, 1, 12, 0, tzinfo=timezone.utc)
@@ -31,11 +31,13 @@ SECRETS = [
     "zelda.quillfeather@example.org", "Zelda Quillfeather", "quillfeather", "Twenty-Fourth Middlesex",
     "hidden-staff@example.org", "Marguerite Oyelaran-Staff", "oyelaran",
     "OUTBOX-SUBJECT-6d1e", "OUTBOX-BODY-9c2b", "<msg-4411@example.org>", "RUN-ERROR-51aa", "LEASE-HOLDER-0b7f",
-    "RAW-SNAPSHOT-BODY-7f3a",
+    "RAW-SNAPSHOT-BODY-7f3a", "ROW-HASH-",
 ]
 
 EXPECTED = {"snapshots": 2, "clusters": 1, "feeds": 2, "committees": 1, "legislators": 2, "bills": 2,
-            "bill_actions": 5, "hearings": 1, "articles": 3, "article_sources": 4, "article_bills": 2, "events": 7}
+            "bill_actions": 5, "hearings": 1, "articles": 3, "article_sources": 4, "article_bills": 2, "events": 7,
+            "documents": 3}
+H1946_TEXT = "SECTION 1. A government agency shall not use a face recognition system.\n\nSECTION 2. Café data."
 
 
 @pytest.fixture
@@ -134,6 +136,23 @@ def world(sessions):
                    Legislator(session=192, member_code="JBE0", name="James B. Eldridge", branch="Senate",
                               district="Middlesex and Worcester", party="Democrat", email="James.Eldridge@masenate.gov",
                               fetched_at=T)])
+        s.add_all([  # the docket: public records, with what the sync keeps for itself (hashes) left out
+            Document(canonical="ma/194/H1946", session=194, number="H1946", docket="HD3870",
+                     title="An Act to implement the recommendations of the special commission on facial recognition "
+                           "technology", sponsor="Orlando Ramos", sponsor_code="OLR1",
+                     joint_sponsors=[{"name": "David M. Rogers", "member_code": "DMR1"}],
+                     cosponsors=[{"name": "Mike Connolly", "member_code": "MMC1"}],
+                     pinslip="By Representative Ramos of Springfield, a petition relative to facial recognition.",
+                     text=H1946_TEXT, legislation_type="Bill", row_hash="ROW-HASH-3c9d",
+                     detail_row_hash="ROW-HASH-3c9d", detail_fetched_at=T, first_seen_at=T, last_seen_at=T),
+            Document(canonical="ma/194/SD503", session=194, docket="SD503", title="An Act relative to schools",
+                     sponsor="Jason M. Lewis", pinslip="A petition relative to face surveillance in public schools.",
+                     docket_book_only=True, row_hash="ROW-HASH-77e0", detail_error="HTTP 500: Oh My Cod!",
+                     first_seen_at=T + timedelta(days=1), last_seen_at=T + timedelta(days=1)),
+            Document(canonical="ma/194/H4000", session=194, number="H4000", title="An Act withdrawn",
+                     row_hash="ROW-HASH-1b2c", first_seen_at=T, last_seen_at=T, removed_at=T + timedelta(days=2)),
+        ])
+        h135.position = "support"
         # -- never exported ---------------------------------------------------------------------------------------
         zelda = Subscriber(email="zelda.quillfeather@example.org", name="Zelda Quillfeather", role="supporter",
                            status="active", frequency="daily", house_district="Twenty-Fourth Middlesex", source="web",
@@ -250,6 +269,28 @@ def test_sqlite_export_holds_every_public_table_and_nothing_else(world, tmp_path
     assert len(search("articles", "cafe")) == 1 and len(search("articles", "warrant")) == 1
     assert search("articles", '"facial recognition"') == search("articles", "warrant")
     assert len(search("bill_actions", "hearing virtual")) == 1
+
+    # the docket: every document, keyed by its id, with its canonical id; full-text search over title, pinslip, text
+    documents = {r["canonical"]: dict(r) for r in conn.execute("SELECT * FROM documents")}
+    assert set(documents) == {"ma/194/H1946", "ma/194/SD503", "ma/194/H4000"}
+    h1946 = documents["ma/194/H1946"]
+    assert json.loads(h1946["joint_sponsors"]) == [{"name": "David M. Rogers", "member_code": "DMR1"}]
+    assert json.loads(h1946["cosponsors"]) == [{"name": "Mike Connolly", "member_code": "MMC1"}]
+    assert (h1946["text"], h1946["docket"], h1946["session"], h1946["docket_book_only"]) == (H1946_TEXT, "HD3870",
+                                                                                            194, 0)
+    assert h1946["first_seen_at"] == "2022-07-01T12:00:00+00:00" and h1946["removed_at"] is None
+    sd503 = documents["ma/194/SD503"]
+    assert (sd503["number"], sd503["docket_book_only"], sd503["detail_error"]) == (None, 1, "HTTP 500: Oh My Cod!")
+    assert documents["ma/194/H4000"]["removed_at"] == "2022-07-03T12:00:00+00:00"
+    doc_cols = [r["name"] for r in conn.execute("PRAGMA table_info(documents)")]
+    assert doc_cols[:2] == ["id", "canonical"] and "row_hash" not in doc_cols and "detail_row_hash" not in doc_cols
+    assert next(r for r in conn.execute("PRAGMA table_info(documents)") if r["name"] == "id")["pk"] == 1
+    by_id = {d["id"]: c for c, d in documents.items()}
+    assert [by_id[i] for i in search("documents", '"face recognition"')] == ["ma/194/H1946"]  # in its text
+    assert [by_id[i] for i in search("documents", "schools surveillance")] == ["ma/194/SD503"]  # its pinslip
+    assert [by_id[i] for i in search("documents", "withdrawn")] == ["ma/194/H4000"]  # its title
+    assert [by_id[i] for i in search("documents", "cafe")] == ["ma/194/H1946"]  # accents folded
+    assert bills["ma/192/H135"]["position"] == "support" and bills["ma/192/S47"]["position"] is None
     conn.close()
     _assert_no_secrets(out)
 
@@ -305,6 +346,16 @@ def test_csv_and_jsonl_write_one_file_per_public_table(world, tmp_path):
     assert articles["Budget talks stall"]["published_at"] is None
     with open(tmp_path / "csv" / "article_sources.csv", newline="", encoding="utf-8") as f:
         assert [r["feed"] for r in csv.DictReader(f)] == ["WWLP", "Google News", "Google News", "WWLP"]
+    documents = {d["canonical"]: d for d in map(json.loads, (tmp_path / "jsonl" / "documents.jsonl").read_text()
+                                                  .splitlines())}
+    assert documents["ma/194/H1946"]["joint_sponsors"] == [{"name": "David M. Rogers", "member_code": "DMR1"}]
+    assert documents["ma/194/H1946"]["text"] == H1946_TEXT and documents["ma/194/SD503"]["docket_book_only"] is True
+    with open(tmp_path / "csv" / "documents.csv", newline="", encoding="utf-8") as f:
+        rows = {r["canonical"]: r for r in csv.DictReader(f)}
+    assert json.loads(rows["ma/194/H1946"]["cosponsors"]) == [{"name": "Mike Connolly", "member_code": "MMC1"}]
+    assert rows["ma/194/H1946"]["text"] == H1946_TEXT  # line breaks survive the CSV
+    assert rows["ma/194/SD503"]["number"] == "" and rows["ma/194/SD503"]["docket_book_only"] == "1"
+    assert bills["ma/192/H135"]["position"] == "support"
     for fmt in ("csv", "jsonl"):
         _assert_no_secrets(tmp_path / fmt)
 
@@ -363,6 +414,49 @@ def test_an_existing_archive_is_kept_unless_forced_and_a_failed_export_leaves_it
         export(world, "xml", tmp_path / "x.xml")
     nested = tmp_path / "a" / "b" / "archive.sqlite"
     assert export(world, "sqlite", nested)["events"] == EXPECTED["events"]  # missing folders are made
+
+
+def test_every_document_comes_back_from_each_format_as_the_database_has_it(world, tmp_path):
+    """The round trip of the documents table: each exported column read back from SQLite, CSV and JSON Lines
+    equals the source row (JSON values as JSON, times as ISO 8601 in UTC, booleans as 0/1 outside JSON Lines)."""
+    from sqlalchemy import select
+
+    from tracker.export import TABLES
+
+    columns = [c.name for c in next(t for t in TABLES if t.name == "documents").columns]
+    with world() as s:
+        source = {d.canonical: {c: getattr(d, c) for c in columns} for d in s.scalars(select(Document))}
+    assert len(source) == 3
+
+    def plain(value):  # the JSON Lines form of a value
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    export(world, "sqlite", tmp_path / "a.sqlite")
+    export(world, "csv", tmp_path / "csv")
+    export(world, "jsonl", tmp_path / "jsonl")
+    conn = sqlite3.connect(tmp_path / "a.sqlite")
+    conn.row_factory = sqlite3.Row
+    from_sqlite = {r["canonical"]: dict(r) for r in conn.execute("SELECT * FROM documents")}
+    conn.close()
+    from_jsonl = {d["canonical"]: d for d in map(json.loads, (tmp_path / "jsonl" / "documents.jsonl").read_text()
+                                                 .splitlines())}
+    with open(tmp_path / "csv" / "documents.csv", newline="", encoding="utf-8") as f:
+        from_csv = {r["canonical"]: r for r in csv.DictReader(f)}
+    for canonical, row in source.items():
+        assert list(from_jsonl[canonical]) == columns == list(from_sqlite[canonical]) == list(from_csv[canonical])
+        for c, value in row.items():
+            want = plain(value)
+            assert from_jsonl[canonical][c] == want, (canonical, c)
+            got_sqlite, got_csv = from_sqlite[canonical][c], from_csv[canonical][c]
+            if isinstance(value, bool):
+                want = int(value)
+            if c in ("joint_sponsors", "cosponsors"):  # JSON text; empty for null in CSV
+                got_sqlite = None if got_sqlite is None else json.loads(got_sqlite)
+                got_csv = None if got_csv == "" else json.loads(got_csv)
+                assert got_csv == want, (canonical, c)
+            else:
+                assert got_csv == ("" if want is None else str(want)), (canonical, c)
+            assert got_sqlite == want, (canonical, c)
 
 
 def test_the_source_database_is_never_overwritten(tmp_path):

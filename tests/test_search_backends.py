@@ -3,6 +3,7 @@ PostgreSQL's tsvector (each test here runs on both)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 
 import pytest
@@ -86,3 +87,49 @@ def test_filters_and_limits_apply_on_both(corpus):
         assert search(s, "recognition", since=datetime(2023, 1, 1, tzinfo=timezone.utc)) == []
         with pytest.raises(BadQuery):
             search(s, "!!!")
+
+
+DOCUMENTS = {  # docket: (title, pinslip, text)
+    "HD1": ("An Act relative to facial recognition in schools", None, "SECTION 1. No school shall use it."),
+    "HD2": ("An Act relative to the Café", "By Ms. Zoë Smith, a petition relative to face surveillance.", None),
+    "HD3": ("An Act relative to the budget", None, "SECTION 1. Facial recognition of the budget gap, recognised."),
+}
+DOCUMENT_QUERIES = {
+    '"facial recognition"': {"HD1", "HD3"},
+    "cafe": {"HD2"},  # accents folded both ways, in a title
+    "zoe surveillance": {"HD2"},  # in a pinslip
+    '"budget gap"': {"HD3"},  # in a text
+    "school": {"HD1"},  # words, not stems: "school" in HD1's text
+    "'; DROP TABLE documents; --": set(),
+}
+
+
+@pytest.fixture
+def docket(corpus):
+    from db.models import Document
+
+    with corpus.begin() as s:
+        for i, (number, (title, pinslip, body)) in enumerate(DOCUMENTS.items()):
+            s.add(Document(canonical=f"ma/194/{number}", session=194, docket=number, title=title, pinslip=pinslip,
+                           text=body, row_hash=number, first_seen_at=datetime(2025, 1, 20 + i, tzinfo=timezone.utc),
+                           last_seen_at=T))
+    return corpus
+
+
+@pytest.mark.parametrize("query", list(DOCUMENT_QUERIES))
+def test_the_same_query_finds_the_same_documents(docket, query):
+    with docket() as s:
+        hits = search(s, query, kind="document")
+    assert {h["docket"] for h in hits} == DOCUMENT_QUERIES[query]
+    assert all(h["type"] == "document" for h in hits)
+
+
+def test_documents_come_with_a_marked_snippet_and_merge_with_the_other_kinds_by_date(docket):
+    with docket() as s:
+        [hit] = search(s, '"budget gap"', kind="document")
+        mixed = search(s, "recognition")
+    # FTS5 marks the phrase as one ("[budget gap]"), ts_headline each word ("[budget] [gap]")
+    assert re.search(r"\[budget( gap)?\]", hit["snippet"].lower()) and hit["date"] == "2025-01-22T00:00:00+00:00"
+    # articles a and d (2022-07-01), then documents HD3 (2025-01-22) and HD1 (2025-01-20): newest first
+    assert [(h["type"], h.get("docket")) for h in mixed] == [("document", "HD3"), ("document", "HD1"),
+                                                             ("article", None), ("article", None)]

@@ -28,7 +28,7 @@ from alerts.subscribers import subscribe
 from alerts.transport import MaildirTransport
 from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Committee, Event, Feed, Legislator,
                        Subscriber)
-from tests.alerts_world import CONFIG, KEY, NOW, add_action, add_bill, add_hearing, settings_of, application
+from tests.alerts_world import CONFIG, KEY, NOW, add_action, add_bill, add_document, add_hearing, settings_of, application
 from tests.web_client import caller
 from tracker.application import Application, BadPublicUrl, Environment
 from tracker.config import ConfigError, parse_config
@@ -101,7 +101,9 @@ def nasty_config():
 @pytest.fixture
 def nasty(sessions):
     """H.135 with the payload in its title, sponsor, committee and chairs, an action (text and branch), a
-    hearing's location, an article (title, summary, link, outlet, feed name) and a supporter's name."""
+    hearing's location, an article (title, summary, link, outlet, feed name) and a supporter's name; in the
+    docket, H.135's document and a docket without a number (title, sponsors, pinslip, text, why its detail
+    failed)."""
     cfg = nasty_config()
     with sessions.begin() as s:  # Jane first: a supporter starts from the newest event
         subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
@@ -133,6 +135,12 @@ def nasty(sessions):
         s.add(Event(kind="article.matched", at=NOW, occurred_at=NOW, bill_id=bill.id, article_id=article.id,
                     summary=f"H.135 in the news: {article.title}", payload={"bill": bill.canonical, "url": JS_URL,
                                                                            "title": article.title}))
+        for number, docket in (("H135", "HD3228"), (None, "HD77")):
+            add_document(s, 192, number, docket, seen=NOW, title=f"Title {NASTY}", sponsor=f"Sponsor {NASTY}",
+                         sponsor_code="X1", joint_sponsors=[{"name": f"Joint {NASTY}", "member_code": "X2"}],
+                         cosponsors=[{"name": f"Cosponsor {NASTY}", "member_code": "X3"}, f"Plain {NASTY}"],
+                         pinslip=f"Pinslip {NASTY}", text=f"SECTION 1. Text {NASTY}\n  <b>{NASTY}</b>",
+                         legislation_type=SHORT, detail_error=None if number else f"Detail {NASTY}")
         pending = subscribe(s, settings_of(cfg), "pat@example.org", name=f"Pat {NASTY}", now=NOW).subscriber
         queue_confirmation(s, settings_of(cfg, KEY), pending, NOW)
     return cfg
@@ -187,6 +195,8 @@ def test_every_page_shows_the_payloads_as_text(web, sessions):
         "/events": True, "/events?kind=article.matched": True,
         "/search?" + "q=Story": True, "/search?q=favorably&kind=action": False,
         "/signup": False,  # the campaign name only (in the layout), checked below
+        "/docket": True, "/docket?q=Text&sponsor=Sponsor&session=192": True, "/documents/192/H135": True,
+        "/documents/192/HD77": True, "/search?q=Pinslip&kind=document": True,
     }
     for path, visible in pages.items():
         r = web("GET", path)
@@ -201,7 +211,9 @@ def test_every_page_shows_the_payloads_as_text(web, sessions):
 
 ECHOING = ["/search?q={p}", "/search?q=x&bill={p}", "/search?q=x&since={p}", "/events?kind={p}", "/events?bill={p}",
            "/bills/192/H135?as_of={p}", "/bills/{p}", "/bills/192/{p}", "/nothing/{p}", "/snapshots/{p}",
-           "/confirm?token={p}", "/unsubscribe?token={p}", "/preferences?token={p}"]
+           "/confirm?token={p}", "/unsubscribe?token={p}", "/preferences?token={p}", "/docket?q={p}",
+           "/docket?sponsor={p}", "/docket?session={p}", "/docket?page={p}", "/documents/192/{p}", "/documents/{p}/H135",
+           "/search?q=x&kind={p}"]
 
 
 def test_input_echoed_on_pages_and_error_pages_is_escaped(web):
@@ -251,7 +263,8 @@ def test_feeds_and_the_api_carry_the_payloads_as_data(web):
         else:
             assert b"BEGIN:VEVENT" in r.content and b"\r\nBEGIN:VEVENT" in r.content
     for path in ("/api/bills", "/api/bills/192/H135", "/api/bills/192/H135/actions", "/api/events",
-                 "/api/articles", "/api/search?q=Story"):
+                 "/api/articles", "/api/search?q=Story", "/api/documents", "/api/documents/192/H135",
+                 "/api/documents/192/HD77", "/api/search?q=Pinslip&kind=document"):
         r = web("GET", path)
         assert r.status_code == 200 and r.headers["content-type"] == "application/json", path
         assert any(NASTY in v for v in _strings(r.json())), path  # data, returned as data, unchanged
@@ -447,7 +460,8 @@ def test_no_response_header_carries_a_line_break_from_the_request(web):
     for path in ("/bills/H.135%0d%0aSet-Cookie:%20x=1", "/bills/192/H135%0d%0aX-Evil:%201",
                  "/api/bills/192/H135%0d%0aX-Evil:%201/actions?format=csv",
                  "/api/events?format=csv&bill=H135%0d%0aX-Evil:1", "/signup", "/search?q=%0d%0aX-Evil:%201",
-                 "/unsubscribe?token=a%0d%0aX-Evil:%201", "/bills/H.135"):
+                 "/unsubscribe?token=a%0d%0aX-Evil:%201", "/bills/H.135", "/documents/192/H135%0d%0aX-Evil:%201",
+                 "/documents/192/hd%203228", "/api/documents?format=csv&sponsor=%0d%0aX-Evil:1"):
         r = web("GET", path, headers={"cookie": "tracker_csrf=abc%0d%0aX-Evil: 1"})
         assert r.status_code < 500
         for name, value in r.headers.multi_items():

@@ -91,7 +91,7 @@ def test_other_spellings_lead_to_the_bill(web, archive):
     ("/search?q=" + "x" * 1001, 400, "at most 1000"),
     ("/search?q=%2A%2A%2A", 400, "no words"),
     ("/search?q=a&since=not-a-date", 400, "is not a date"),
-    ("/search?q=a&kind=tweets", 400, "choose article or action"),
+    ("/search?q=a&kind=tweets", 400, "choose article, action or document"),
     ("/events?page=abc", 400, "page"),
     ("/snapshots/999999", 404, "no snapshot"),
     ("/api/bills/192/H999", 404, "is not in the database"),

@@ -1,6 +1,7 @@
 """A supporter in a real browser (Debian's Chromium driven by Playwright): sign up, confirm from the link
-in the email caught by a local SMTP server, change preferences, unsubscribe. The bill page's screenshot
-is kept under artifacts/."""
+in the email caught by a local SMTP server, change preferences, unsubscribe. A researcher searches the docket
+and reads a document. Every page fits a desktop (1280 px) and a phone (390 px) without scrolling sideways;
+the screenshots are kept under artifacts/."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from alerts.transport import SmtpTransport, parse_smtp_url
 from db.models import Article, ArticleBill, BillAction, Subscriber
-from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, config, application
+from tests.alerts_world import KEY, NOW, add_action, add_bill, add_document, add_hearing, config, application
 from tests.smtp_sink import SmtpSink, free_port
 
 CHROMIUM = shutil.which("chromium")
@@ -37,8 +38,9 @@ def site(sessions, monkeypatch):
     from tracker.web.app import create_app
 
     with sessions.begin() as s:
-        bill = add_bill(s, "H135", sponsor="David M. Rogers")
-        add_bill(s, "S47")
+        bill = add_bill(s, "H135", sponsor="David M. Rogers", position="support", docket="HD3228")
+        add_bill(s, "S47", position="oppose")
+        add_docket(s)
         for text, kinds, day in (("Referred to the committee on The Judiciary", ["referral"], date(2021, 3, 29)),
                                  ("Hearing scheduled for 11/23/2021 from 10:00 AM-02:00 PM in Virtual Hearing",
                                   ["hearing-scheduled"], date(2021, 11, 16))):
@@ -69,6 +71,41 @@ def site(sessions, monkeypatch):
         yield base, sink
         server.should_exit = True
         thread.join(timeout=10)
+
+
+H135_TEXT = """SECTION 1. Chapter 6 of the General Laws is hereby amended by inserting after section 219 the following section:-
+    Section 220. (a) As used in this section, the following words shall, unless the context clearly requires otherwise, have the following meanings:-
+    "Biometric surveillance system", any computer software that performs facial recognition or other remote biometric recognition.
+    "Facial recognition", an automated or semi-automated process that assists in identifying an individual, capturing information about an individual, or otherwise generating or assisting in generating surveillance information about an individual based on the physical characteristics of the individual's face.
+    (b) It shall be unlawful for any public agency or any public official to acquire, possess, access, use, assist with the use of, or provide resources for the development or use of any biometric surveillance system.
+https://malegislature.gov/Bills/192/H135/and/a/very/long/unbroken/address/that/would/push/a/narrow/screen/sideways/if/it/did/not/wrap
+
+SECTION 2. This act shall take effect upon its passage."""
+
+
+def add_docket(s):
+    """The 192nd's docket: H.135 (followed, support), a docket without a bill number, and other members' bills."""
+    add_document(s, 192, "H135", "HD3228", seen=datetime(2021, 2, 16, 14, 0, tzinfo=timezone.utc),
+                 title="An Act establishing a moratorium on face recognition and other remote biometric surveillance "
+                       "systems", sponsor="David M. Rogers", sponsor_code="DMR1",
+                 joint_sponsors=[{"name": "Orlando Ramos", "member_code": "OLR1"}],
+                 cosponsors=[{"name": n, "member_code": f"C{i}"} for i, n in enumerate((
+                     "Lindsay N. Sabadosa", "Mike Connolly", "Jack Patrick Lewis", "Tami L. Gouveia",
+                     "Natalie M. Higgins", "Erika Uyterhoeven", "Mary S. Keefe", "Christine P. Barber"))],
+                 pinslip="By Representatives Rogers of Cambridge and Ramos of Springfield, a petition (accompanied by "
+                         "bill, House, No. 135) of David M. Rogers, Orlando Ramos and others for legislation to "
+                         "establish a moratorium on face recognition systems. The Judiciary.",
+                 text=H135_TEXT, legislation_type="Bill")
+    add_document(s, 192, None, "HD4321", seen=datetime(2021, 3, 1, tzinfo=timezone.utc),
+                 title="An Act relative to facial recognition and other biometric surveillance in public schools",
+                 sponsor="Jason M. Lewis", sponsor_code="JML1", docket_book_only=True,
+                 pinslip="By Mr. Lewis, a petition relative to face surveillance in public schools. Education.",
+                 text="SECTION 1. No school district shall use a face surveillance system.")
+    for i in range(30):
+        add_document(s, 192, f"H{2000 + i}", f"HD{1000 + i}", seen=datetime(2021, 2, 1, tzinfo=timezone.utc),
+                     title=f"An Act relative to the regulation of public surveillance cameras in municipality {i} "
+                           "and the establishment of a commission to study their effects",
+                     sponsor="Representative Bartholomew Featherstonehaugh-Worthington")
 
 
 @pytest.fixture
@@ -125,3 +162,73 @@ def test_the_bill_page_as_a_person_sees_it(site, browser):
     shot = ARTIFACTS / "bill-page.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000
+
+
+# -- the docket, and every page at a desktop's and a phone's width -------------------------------------------
+
+WIDTHS = (1280, 390)
+PAGES = {
+    "home": "/", "bill": "/bills/192/H135", "search": "/search?q=surveillance", "events": "/events",
+    "signup": "/signup", "docket": "/docket", "docket-search": "/docket?q=%22face+surveillance%22&session=192",
+    "document": "/documents/192/H135", "docket-only-document": "/documents/192/HD4321",
+    "search-documents": "/search?q=surveillance&kind=document",
+}
+
+
+def _fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_fits_the_screen_without_scrolling_sideways(site, browser, width):
+    base, _ = site
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    ARTIFACTS.mkdir(exist_ok=True)
+    too_wide = []
+    for name, path in PAGES.items():
+        response = page.goto(base + path)
+        assert response.status == 200, (path, response.status)
+        shot = ARTIFACTS / f"{name}-{width}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000, name  # a blank page compresses to a few KB
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}-first-screen.png"))  # what is seen before scrolling
+        if not _fits(page):
+            too_wide.append((path, page.evaluate("document.documentElement.scrollWidth")))
+    assert not too_wide, f"wider than {width} px: {too_wide}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_researcher_searches_the_docket_and_reads_a_document(site, browser, width):
+    base, _ = site
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(base + "/")
+    page.click("header >> text=Docket")
+    assert page.inner_text("h1") == "Every bill and docket filed"
+    assert page.locator("#documents tbody tr").count() == 32
+    page.get_by_label('Words or "a phrase"').fill('"face surveillance" schools')
+    page.get_by_label("General Court").select_option("192")
+    page.get_by_label("Sponsor").fill("lewis")
+    page.click("#docket-search button[type=submit]")
+    assert page.locator("#documents tbody tr").count() == 1
+    row = page.inner_text("#documents tbody tr")
+    assert "HD.4321" in row and "no bill number yet" in row and "Jason M. Lewis" in row
+    page.click("#documents >> text=HD.4321")
+    assert page.url == f"{base}/documents/192/HD4321"
+    assert "none yet: a docket only" in page.inner_text("dl.facts")
+    assert _fits(page)
+
+    page.goto(base + "/docket?q=moratorium")
+    page.click("#documents >> text=H.135")
+    assert page.inner_text("h1").startswith("H.135: An Act establishing a moratorium")
+    assert page.inner_text(".position") == "support"
+    assert "Tami L. Gouveia" in page.inner_text("dl.facts")
+    text = page.locator("#text")
+    assert "Section 220. (a)" in text.inner_text() and text.evaluate("e => getComputedStyle(e).whiteSpace") == "pre-wrap"
+    assert text.evaluate("e => e.scrollWidth <= e.clientWidth")  # long lines wrap inside the box
+    assert page.locator("#history tbody tr").count() == 2
+    if width < 640:  # on a phone the history's rows stack, each cell named
+        assert page.locator("#history thead").evaluate("e => getComputedStyle(e).display") == "none"
+    assert _fits(page)
+    page.click("#bill-link")
+    assert page.url == f"{base}/bills/192/H135" and page.inner_text("#position") == "we support it"
+    page.screenshot(path=str(ARTIFACTS / f"bill-with-position-{width}.png"), full_page=True)

@@ -2,12 +2,14 @@
 JSON Lines files, one per table.
 
 What is public: bills, their actions and hearings, the event log, articles with the feeds that carried
-them and the bills they were linked to (and why), feeds, story clusters, and the legislature's directory
-(committees, and legislators with their public office contact details). Raw snapshots are described
+them and the bills they were linked to (and why), feeds, story clusters, the legislature's directory
+(committees, and legislators with their public office contact details), and the docket: every document of
+the synced General Courts (public records, with their texts as first seen). Raw snapshots are described
 (id, sha256, url, status, content type, size, fetched_at) but their bodies are left out.
 
 What never is: subscribers, their subscriptions, the outbox, the delivery ledger, the runs log, leases,
-snapshot bodies, and the check state of bills and feeds (ETags, hashes, error strings). The export reads
+snapshot bodies, and the check state of bills, feeds and documents (ETags, hashes, error strings; a
+document's ``detail_error`` is the exception: the API shows it too, and it says why a document has no text). The export reads
 an explicit list of columns (``TABLES``); a table or column not named there cannot leak into it.
 
 Rows are read in batches (a server-side cursor on PostgreSQL) inside one read-only snapshot of the
@@ -18,7 +20,9 @@ untouched, and a reader never sees half an archive.
 In the SQLite file bills are keyed by their canonical id (``ma/192/H135``), and every table that points
 to a bill has a ``bill`` column holding that id, so rows read without joins. Times are ISO 8601 text in
 UTC with the offset (``2022-07-01T12:00:00+00:00``), dates ``YYYY-MM-DD``, booleans 0/1, JSON values
-(``kinds``, ``payload``, ``petitioners``) JSON text; in JSON Lines they are real JSON values.
+(``kinds``, ``payload``, ``petitioners``, ``joint_sponsors``, ``cosponsors``) JSON text; in JSON Lines they
+are real JSON values. Documents are keyed by their integer ``id`` (the full-text index needs one that never
+changes) and carry their canonical id in ``canonical``: the ``id`` of the bill that shares it, if any.
 """
 
 from __future__ import annotations
@@ -37,8 +41,8 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import JSON, Boolean, Date, Integer, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Cluster, Committee, Event, Feed,
-                       Hearing, Legislator, Snapshot)
+from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Cluster, Committee, Document, Event,
+                       Feed, Hearing, Legislator, Snapshot)
 from db.types import UTCDateTime
 from spiders.billids import JURISDICTION
 
@@ -143,8 +147,17 @@ TABLES: tuple[TableSpec, ...] = (
         col(Bill.session), col(Bill.number), col(Bill.title), col(Bill.sponsor), col(Bill.sponsor_code),
         col(Bill.petitioners), col(Bill.pinslip), col(Bill.docket), col(Bill.committee), col(Bill.status),
         col(Bill.url), col(Bill.tracked), col(Bill.tracked_reason), col(Bill.created_at),
-        col(Bill.last_checked_at), col(Bill.last_success_at),
+        col(Bill.last_checked_at), col(Bill.last_success_at), col(Bill.position),
     ), lambda q: q.select_from(Bill), Bill.id, indexes=(("session", "number"), ("status",))),
+    TableSpec("documents", (
+        col(Document.id), col(Document.canonical), col(Document.session), col(Document.number),
+        col(Document.docket), col(Document.title), col(Document.sponsor), col(Document.sponsor_code),
+        col(Document.joint_sponsors), col(Document.cosponsors), col(Document.pinslip), col(Document.text),
+        col(Document.legislation_type), col(Document.docket_book_only), col(Document.first_seen_at),
+        col(Document.last_seen_at), col(Document.removed_at), col(Document.detail_fetched_at),
+        col(Document.detail_error),
+    ), lambda q: q.select_from(Document), Document.id, indexes=(("sponsor",), ("first_seen_at",)),
+        unique_indexes=(("session", "number"), ("session", "docket")), fts=("title", "pinslip", "text")),
     TableSpec("bill_actions", (
         col(BillAction.id), _bill_canonical(), col(BillAction.position), col(BillAction.occurrence),
         col(BillAction.date), col(BillAction.timestamp), col(BillAction.branch), col(BillAction.action),

@@ -72,26 +72,33 @@ def articles(app: Application, bill: str | None, since: str | None, limit: int, 
 @click.option("--since", metavar="T", help="ISO date/time, or a duration back from now")
 @click.option("--until", metavar="T", help="ISO date/time")
 @click.option("--bill", "bill", metavar="ID", help="only results about this bill")
+@click.option("--kind", type=click.Choice(["article", "action", "document"]), help="only results of this type")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_app
-def search(app: Application, query: str, since: str | None, until: str | None, bill: str | None, limit: int,
-           fmt: str) -> None:
-    """Full-text search over articles and bill actions, newest first."""
+def search(app: Application, query: str, since: str | None, until: str | None, bill: str | None, kind: str | None,
+           limit: int, fmt: str) -> None:
+    """Full-text search over articles, bill actions and the docket's documents, newest first."""
     app.config_or_defaults()
     bid = app.bill_id(bill) if bill else None
     with app.ready_sessions()() as s:
         try:
             rows = run_search(s, query, parse_since(since), parse_since(until, "--until"),
-                              bid.canonical if bid else None, limit)
+                              bid.canonical if bid else None, limit, kind=kind)
         except BadQuery as exc:
             raise Fail(str(exc)) from None
     if fmt == "table":
         for r in rows:
             r["when"] = r.get("published_at") or r.get("date")
-            r["what"] = r.get("title") if r["type"] == "article" else f"{r['bill']} {r['branch']}"
+            if r["type"] == "article":
+                r["what"] = r.get("title")
+            elif r["type"] == "document":
+                r["what"] = f"{r['id']} {r.get('title') or ''}".strip()
+            else:
+                r["what"] = f"{r['bill']} {r['branch']}"
+    # csv: a document is named by its "id" (its canonical id), the last column
     emit_rows(rows, ["type", "when", "what", "snippet"] if fmt == "table" else
-              ["type", "bill", "date", "published_at", "title", "url", "snippet"], fmt)
+              ["type", "bill", "date", "published_at", "title", "url", "snippet", "id"], fmt)
 
 
 COMMANDS = [poll, articles, search]

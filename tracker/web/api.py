@@ -1,4 +1,5 @@
-"""The JSON API (described at /api/openapi.json): bills, a bill, its actions, events, articles, search.
+"""The JSON API (described at /api/openapi.json): bills, a bill, its actions, events, articles, search, the
+docket's documents and one document.
 Every list takes ``limit``/``offset`` and ``format=json|csv|jsonl`` (a download); responses carry an
 ETag. Nothing here reads subscriber tables."""
 
@@ -13,9 +14,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from db.articles import list_articles
 from db.bills import NoSuchBill, bill_timeline, get_bill, list_bills
+from db.documents import get_document, list_documents
 from db.events import event_log
 from db.search import BadQuery, search
-from tracker.web.common import any_bill_id, bill_id, cacheable, moment, time_limit
+from tracker.web.common import any_bill_id, bill_id, cacheable, moment, no_such_document, time_limit
 
 router = APIRouter(prefix="/api", tags=["archive"])
 Format = Literal["json", "csv", "jsonl"]
@@ -96,10 +98,10 @@ def articles(request: Request, bill: str | None = Query(None, max_length=60),
     return _list(request, rows, format, "articles")
 
 
-@router.get("/search", summary="Full-text search over articles and bill actions, newest first")
+@router.get("/search", summary="Full-text search over articles, bill actions and the docket's documents, newest first")
 def search_api(request: Request, q: str = Query(..., max_length=1000), bill: str | None = Query(None, max_length=60),
                since: str | None = Query(None, max_length=40), until: str | None = Query(None, max_length=40),
-               kind: Literal["article", "action"] | None = None, format: Format = "json",
+               kind: Literal["article", "action", "document"] | None = None, format: Format = "json",
                limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=450)):
     bid = any_bill_id(request, bill)
     try:
@@ -109,3 +111,31 @@ def search_api(request: Request, q: str = Query(..., max_length=1000), bill: str
     except BadQuery as exc:
         raise HTTPException(400, str(exc)) from None
     return _list(request, hits, format, "search")
+
+
+@router.get("/documents", summary="Documents of the synced dockets (bills and dockets), by session and number")
+def documents(request: Request,
+              q: str | None = Query(None, max_length=1000, description='words and "quoted phrases", all required, '
+                                                                       "in the title, pinslip or text"),
+              session: int | None = Query(None, ge=100, le=999, description="a General Court, such as 194"),
+              sponsor: str | None = Query(None, max_length=200, description="a lead or joint sponsor: any part of "
+                                                                            "the name, or the member code"),
+              format: Format = "json", limit: int = Query(100, ge=1, le=500),
+              offset: int = Query(0, ge=0, le=100_000)):
+    try:
+        with request.app.state.sessions() as s, time_limit(s):
+            rows = list_documents(s, session=session, search=q or None, sponsor=sponsor or None, limit=limit,
+                                  offset=offset)
+    except BadQuery as exc:
+        raise HTTPException(400, str(exc)) from None
+    return _list(request, rows, format, "documents")
+
+
+@router.get("/documents/{session}/{number}", summary="One document of the docket, by bill or docket number")
+def document(request: Request, session: int, number: str):
+    bid = bill_id(request, session, number)
+    with request.app.state.sessions() as s, time_limit(s):
+        data = get_document(s, bid.canonical)
+    if data is None:
+        raise no_such_document(bid)
+    return cacheable(request, json.dumps(data, ensure_ascii=False).encode(), "application/json")

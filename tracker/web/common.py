@@ -17,12 +17,15 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from spiders.billids import BadBillId, BillId
+from spiders.billids import BadBillId, BillId, dotted, ordinal, session_years
 from spiders.urls import web_link
 
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
                                autoescape=True, undefined=jinja2.StrictUndefined)
 TEMPLATES.filters["web_link"] = web_link  # a link from a source is shown only when it is http(s)
+TEMPLATES.filters["dotted"] = dotted  # H1946 -> H.1946, as the legislature prints it
+TEMPLATES.filters["ordinal"] = ordinal  # 194 -> 194th
+TEMPLATES.filters["session_years"] = lambda n: "–".join(map(str, session_years(n)))  # 194 -> 2025–2026
 QUERY_SECONDS = 5.0  # every database query of a request stops after this
 PAGE_CACHE = "public, max-age=60"
 
@@ -42,6 +45,12 @@ def bill_id(request: Request, session: int | str, number: str) -> BillId:
         return request.app.state.application.bill_id(f"{session}/{number}")
     except BadBillId as exc:
         raise HTTPException(400, str(exc)) from None
+
+
+def no_such_document(bid: BillId) -> HTTPException:
+    """The 404 of a document page or the API for an id the docket does not have."""
+    return HTTPException(404, f"{bid.canonical} is not in the docket: no document of the {bid.session} General "
+                              f"Court has that bill or docket number (or its docket is not synced yet)")
 
 
 def any_bill_id(request: Request, text_id: str | None) -> BillId | None:

@@ -1,5 +1,5 @@
-"""The archive's HTML pages: home, a bill's timeline with its coverage and chart, search, the event log.
-They work without JavaScript; the chart is server-rendered SVG."""
+"""The archive's HTML pages: home, a bill's timeline with its coverage and chart, search, the event log, the
+docket's search and a page per document. They work without JavaScript; the chart is server-rendered SVG."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 
 from db.bills import NoSuchBill, bill_timeline, list_bills
+from db.documents import docket_sessions, document_page, list_documents
 from db.events import event_kinds, event_log
-from db.search import BadQuery, search
+from db.search import KINDS, BadQuery, search
 from db.snapshots import read_snapshot
 from tracker.web import archive
-from tracker.web.common import any_bill_id, bill_id, cacheable, day, moment, page_args, render, time_limit
+from tracker.web.common import (any_bill_id, bill_id, cacheable, day, moment, no_such_document, page_args, render,
+                                 time_limit)
 
 router = APIRouter(include_in_schema=False)
 _MARK = re.compile(r"\[([^\[\]]*)\]")
@@ -74,8 +76,8 @@ def search_page(request: Request, q: str = "", bill: str = "", since: str = "", 
     results, error = [], None
     bid = any_bill_id(request, bill)
     start, end = moment(since, "since"), moment(until, "until")
-    if kind and kind not in ("article", "action"):
-        raise HTTPException(400, f"kind={kind[:20]!r}: choose article or action")
+    if kind and kind not in KINDS:
+        raise HTTPException(400, f"kind={kind[:20]!r}: choose article, action or document")
     if q:
         try:
             with request.app.state.sessions() as s, time_limit(s):
@@ -95,6 +97,49 @@ def search_page(request: Request, q: str = "", bill: str = "", since: str = "", 
 def _page_url(request: Request, page: int) -> str:
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "page"] + [("page", str(page))]
     return "?" + urlencode(params)
+
+
+def docket_session(value: str) -> int | None:
+    """The ``session`` filter of the docket: empty, or a General Court's number such as 194."""
+    value = value.strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[1-9][0-9]{2}", value):
+        raise HTTPException(400, f"session={value[:20]!r} is not a General Court: write its number, such as 194")
+    return int(value)
+
+
+@router.get("/docket")
+def docket_page(request: Request, q: str = "", session: str = "", sponsor: str = "", page: int = 1):
+    """Every document of the synced dockets: words and "quoted phrases" (all required) in the title, pinslip
+    or text, a session, a sponsor; 50 a page."""
+    offset, per_page = page_args(page, 50)
+    gc = docket_session(session)
+    error = None
+    with request.app.state.sessions() as s, time_limit(s):
+        sessions = docket_sessions(s)
+        try:
+            rows = list_documents(s, session=gc, search=q or None, sponsor=sponsor or None, limit=per_page + 1,
+                                  offset=offset)
+        except BadQuery as exc:
+            rows, error = [], str(exc)
+    return render(request, "docket.html", status=400 if error else 200, cache=not error, documents=rows[:per_page],
+                  more=len(rows) > per_page, page=page, error=error, q=q, session=gc, sponsor=sponsor,
+                  sessions=sessions, prev_url=_page_url(request, page - 1), next_url=_page_url(request, page + 1))
+
+
+@router.get("/documents/{session}/{number}")
+def document(request: Request, session: str, number: str):
+    """One document of the docket, by its bill number or its docket number (any spelling of either); a
+    docket number that has become a bill's leads to the bill number's page."""
+    bid = bill_id(request, session, number)
+    with request.app.state.sessions() as s, time_limit(s):
+        data = document_page(s, bid.canonical)
+    if data is None:
+        raise no_such_document(bid)
+    if data["id"] != f"ma/{session}/{number}":
+        return RedirectResponse(f"/documents/{data['session']}/{data['id'].rsplit('/', 1)[1]}", 308)
+    return render(request, "document.html", cache=True, doc=data)
 
 
 @router.get("/events")
