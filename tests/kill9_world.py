@@ -198,6 +198,7 @@ sources:
   malegislature:
     base_url: http://127.0.0.1:9
     session: 192
+    sessions: []  # no docket sync: this world is about the poll
   news:
     delay_s: 0
     concurrency: 1
