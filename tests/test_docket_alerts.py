@@ -4,6 +4,7 @@ that asks (mail scanners open every link), and only its POST follows the bill wi
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -11,11 +12,13 @@ from alerts.dispatch import dispatch
 from alerts.subscribers import subscribe
 from alerts.transport import MaildirTransport
 from db.models import Bill
-from tests.alerts_world import KEY, NOW, add_action, add_bill, application, config, settings_of
+from spiders.billids import parse_bill_id
+from tests.alerts_world import KEY, NOW, add_action, add_bill, add_hearing, application, config, settings_of
 from tests.test_alerts import _mail
 from tests.test_docket_store import DOCKET, detail
 from tests.web_client import caller
 from tracker.docket import SyncResult, run_watches, store_detail, store_list
+from tracker.following import track
 from tracker.web.app import create_app
 
 WATCHES = """
@@ -76,3 +79,22 @@ def test_supporters_never_hear_of_a_bill_the_campaign_only_watches(sessions, tmp
     [mail] = _mail(tmp_path)
     body = mail.get_body(("plain",)).get_content()
     assert "H.135" in body and "H.2002" not in body
+
+
+def test_a_bill_tracked_to_oppose_asks_supporters_to_oppose_it(sessions, tmp_path):
+    cfg = config()
+    with sessions.begin() as s:
+        store_list(s, 194, DOCKET, NOW, SyncResult())
+    with sessions.begin() as s:
+        subscribe(s, settings_of(cfg), "jane@example.org", frequency="immediate", confirmed=True, now=NOW)
+        bill, _ = track(s, cfg, parse_bill_id("194/H2002"), "oppose", NOW)
+        bill.status, bill.committee = "in-committee", "Education"
+        s.flush()
+        add_action(s, bill, "Hearing scheduled for 02/02/2027 from 10:00 AM-12:00 PM in A-1", ["hearing-scheduled"],
+                   NOW.date())
+        add_hearing(s, bill, NOW + timedelta(days=9))
+    dispatch(settings_of(cfg, KEY), sessions, MaildirTransport(tmp_path / "outbox"), now=NOW, kinds=("supporters",))
+    [mail] = _mail(tmp_path)
+    body = " ".join(mail.get_body(("plain",)).get_content().split())
+    assert "Testify against it at the hearing" in body and "you oppose H.2002" in body
+    assert "you support H.2002" not in body and "report H.2002 favorably and without delay" not in body
