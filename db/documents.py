@@ -7,10 +7,10 @@ from datetime import datetime
 
 import re
 
-from sqlalchemy import Text, func, or_, select, text
+from sqlalchemy import Text, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from db.models import Bill, Document
+from db.models import Bill, Document, WatchMatch
 from db.search import _like_part, query_terms
 
 MAX_DOCUMENTS = 1000
@@ -89,11 +89,14 @@ def _filtered(query, sessions: list[int] | None, sponsors: list[str] | None, com
 
 def matching_documents(s: Session, *, terms: list[str] = (), any_term: bool = True, sessions: list[int] | None = None,
                        sponsors: list[str] | None = None, committees: list[str] | None = None,
-                       exclude_ids: set[int] | None = None, limit: int | None = None) -> list[Document]:
+                       exclude_ids: set[int] | None = None, not_matched_by: str | None = None,
+                       limit: int | None = None) -> list[Document]:
     """Documents (not removed from their list) matching a watch or a docket search, through the full-text
     index, never by reading every document: ``terms`` (phrases; any of them, or all without ``any_term``) in
     the title, pinslip or text, ``sponsors`` (name or member code, lead or joint), ``committees`` (named in the
-    pinslip), in ``sessions``. Newest session first, then by number."""
+    pinslip), in ``sessions``; ``not_matched_by``: only those the watch of that name has not matched yet (its
+    ``watch_matches``, asked in SQL, so that the documents a watch knows are never loaded). Newest session
+    first, then by number."""
     query = select(Document).where(Document.removed_at.is_(None))
     terms = [t for t in terms if _WORD.search(t)]
     params: dict = {}
@@ -104,6 +107,8 @@ def matching_documents(s: Session, *, terms: list[str] = (), any_term: bool = Tr
             params = {"match": _fts5(terms, any_term)}
         query = query.where(Document.id.in_(text(_full_text_ids(s, terms, any_term)).bindparams(**params)))
     query = _filtered(query, sessions, sponsors, committees)
+    if not_matched_by is not None:
+        query = query.where(~exists().where(WatchMatch.watch == not_matched_by, WatchMatch.document_id == Document.id))
     query = query.order_by(*DOCKET_ORDER)
     if limit is not None:
         query = query.limit(limit)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.documents import matching_documents
@@ -276,27 +276,36 @@ def _reason(watch: Watch, doc: Document, term: str | None, where: str | None) ->
 
 
 def run_watches(config: Config, sessions: sessionmaker[Session], synced: list[int], now: datetime) -> list[Event]:
-    """Record each newly matching document of each watch as one ``bill.discovered`` event."""
+    """Record each newly matching document of each watch as one ``bill.discovered`` event.
+
+    The documents a watch matched before are left out in SQL (never loaded), and the new matches are written
+    with one multi-row INSERT of ``watch_matches`` and one of ``events`` per watch (the events come back as
+    ORM objects with their ids): a broad watch's first run matches thousands of documents, and the unit of
+    work's bookkeeping for two objects a match cost more than the full-text query itself."""
     events: list[Event] = []
     for watch in config.watches:
         with sessions.begin() as s:
-            known = set(s.scalars(select(WatchMatch.document_id).where(WatchMatch.watch == watch.name)))
             found = matching_documents(s, terms=watch.terms, any_term=True, sessions=watch.sessions or synced,
                                        sponsors=watch.sponsors or None, committees=watch.committees or None,
-                                       exclude_ids=known)
+                                       not_matched_by=watch.name)
+            if not found:
+                continue
             followed = {b.canonical: b for b in s.scalars(select(Bill).where(
-                Bill.canonical.in_([d.canonical for d in found])))} if found else {}
+                Bill.canonical.in_([d.canonical for d in found])))}
+            s.execute(insert(WatchMatch), [{"watch": watch.name, "document_id": doc.id, "matched_at": now}
+                                           for doc in found])
+            rows = []
             for doc in found:
-                s.add(WatchMatch(watch=watch.name, document_id=doc.id, matched_at=now))
                 term, where = _where(doc, watch.terms)
                 label = dotted(doc.number or doc.docket or "")
                 bill = followed.get(doc.canonical)
-                ev = Event(kind="bill.discovered", at=now, occurred_at=None, bill_id=None,  # a document, not (yet) a bill
-                           summary=f"{label} matches the watch {watch.name!r}: {doc.title or 'no title yet'}",
-                           payload={"document": doc.canonical, "number": label, "title": doc.title,
-                                    "sponsor": doc.sponsor, "watch": watch.name,
-                                    "reason": _reason(watch, doc, term, where), "term": term, "where": where,
-                                    "followed": bool(bill and bill.tracked)})
-                s.add(ev)
-                events.append(ev)
+                rows.append({"kind": "bill.discovered", "at": now, "occurred_at": None,
+                             "bill_id": None,  # a document, not (yet) a bill
+                             "summary": f"{label} matches the watch {watch.name!r}: {doc.title or 'no title yet'}",
+                             "payload": {"document": doc.canonical, "number": label, "title": doc.title,
+                                         "sponsor": doc.sponsor, "watch": watch.name,
+                                         "reason": _reason(watch, doc, term, where), "term": term, "where": where,
+                                         "followed": bool(bill and bill.tracked)}})
+            # ids are given in the order of the rows; RETURNING's own order is not promised, so sort by them
+            events.extend(sorted(s.scalars(insert(Event).returning(Event), rows), key=lambda ev: ev.id))
     return events
