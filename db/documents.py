@@ -7,10 +7,10 @@ from datetime import datetime
 
 import re
 
-from sqlalchemy import Text, func, or_, select, text
+from sqlalchemy import Text, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from db.models import Bill, BillAction, Document
+from db.models import Bill, BillAction, Document, WatchMatch
 from db.search import _like_part, query_terms
 
 MAX_DOCUMENTS = 1000
@@ -86,15 +86,18 @@ def _filtered(query, sessions: list[int] | None, sponsors: list[str] | None, com
 
 def matching_documents(s: Session, *, terms: list[str] = (), any_term: bool = True, sessions: list[int] | None = None,
                        sponsors: list[str] | None = None, committees: list[str] | None = None,
-                       exclude_ids: set[int] | None = None, limit: int | None = None,
-                       offset: int = 0) -> list[Document]:
+                       exclude_ids: set[int] | None = None, not_matched_by: str | None = None,
+                       limit: int | None = None, offset: int = 0, columns: tuple | None = None) -> list:
     """Documents (not removed from their list) matching a watch or a docket search, through the full-text
     index, never by reading every document: ``terms`` (phrases; any of them, or all without ``any_term``) in
     the title, pinslip or text, ``sponsors`` (name or member code, lead or joint), ``committees`` (named in the
-    pinslip), in ``sessions``. Newest session first, then by number (chamber, then in numeric order: H.9 before
-    H.10), the documents with a docket number only last, by docket number. Every filter is in SQL before
-    ``limit``/``offset``."""
-    query = select(Document).where(Document.removed_at.is_(None))
+    pinslip), in ``sessions``; ``not_matched_by``: only those the watch of that name has not matched yet (its
+    ``watch_matches``, asked in SQL, so that the documents a watch knows are never loaded). Newest session
+    first, then by number (chamber, then in numeric order: H.9 before H.10), the documents with a docket
+    number only last, by docket number. Every filter is in SQL before ``limit``/``offset``. Document objects,
+    or with ``columns`` (``Document`` attributes) rows of only those columns: a broad watch reads thousands of
+    documents, and building each as an ORM object (its JSON columns decoded) costs several times the query."""
+    query = select(*(columns or (Document,))).where(Document.removed_at.is_(None))
     terms = [t for t in terms if _WORD.search(t)]
     params: dict = {}
     if terms:
@@ -104,13 +107,15 @@ def matching_documents(s: Session, *, terms: list[str] = (), any_term: bool = Tr
             params = {"match": _fts5(terms, any_term)}
         query = query.where(Document.id.in_(text(_full_text_ids(s, terms, any_term)).bindparams(**params)))
     query = _filtered(query, sessions, sponsors, committees)
+    if not_matched_by is not None:
+        query = query.where(~exists().where(WatchMatch.watch == not_matched_by, WatchMatch.document_id == Document.id))
     query = query.order_by(Document.session.desc(), *_by_number(Document.number), *_by_number(Document.docket),
                            Document.id)
     if offset:
         query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    found = list(s.scalars(query))
+    found = list(s.execute(query) if columns else s.scalars(query))
     return [d for d in found if d.id not in exclude_ids] if exclude_ids else found
 
 

@@ -98,7 +98,7 @@ class DocketSync(Base):
     documents: Mapped[int] = mapped_column(Integer, default=0)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last list stored
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the schedule: due again after this
-    last_error: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)  # why the last attempt failed (or the site's "not yet")
 
 
 class WatchMatch(Base):

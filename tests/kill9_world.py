@@ -134,6 +134,7 @@ sources:
   malegislature:
     base_url: {base_url}
     session: 192
+    sessions: []  # no docket sync: this world is about the crawl
     delay_s: 0
     concurrency: 2
 bills:
@@ -257,6 +258,7 @@ sources:
   malegislature:
     base_url: http://127.0.0.1:9
     session: 192
+    sessions: []  # no docket sync: this world is about delivery
 bills:
   - id: H.135
 digests:

@@ -134,7 +134,11 @@ def test_watches_discover_each_matching_document_once_including_by_its_pinslip(s
                                pinslip="For legislation to prohibit facial recognition in schools. Education."), NOW)
         store_detail(s, detail("H2001", "HD1000", "An Act relative to fishing licenses",
                                text="SECTION 1. Fishing is regulated."), NOW)
+    with sessions.begin() as s:  # a followed document is said to be followed
+        track(s, cfg, parse_bill_id("194/H2002"), "watch", NOW)
     first = run_watches(cfg, sessions, [194], NOW)
+    assert {e.payload["document"]: e.payload["followed"] for e in first if e.payload["watch"] == "face recognition"} \
+        == {"ma/194/H1946": False, "ma/194/H2002": True, "ma/194/SD503": False}
     found = sorted((e.payload["watch"], e.payload["document"], e.payload["where"]) for e in first)
     assert found == [("Creem's bills", "ma/194/SD503", None),
                      ("face recognition", "ma/194/H1946", "title"),

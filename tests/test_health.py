@@ -118,12 +118,13 @@ def test_json_logs_carry_the_job_fields(tmp_path, monkeypatch):
     from tracker.cli import main
 
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "feeds.yaml").write_text("digests:\n  staff:\n    to: [staff@example.org]\n")
+    (tmp_path / "feeds.yaml").write_text("sources: {malegislature: {sessions: []}}\n"
+                                         "digests:\n  staff:\n    to: [staff@example.org]\n")
     runner = CliRunner()
     runner.invoke(main, ["init"])
     result = runner.invoke(main, ["--log-format", "json", "run", "--once"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     jobs = {rec["job"]: rec for rec in lines if rec.get("logger") == "tracker.run" and "job" in rec}
-    assert set(jobs) == {"crawl", "poll", "health", "dispatch", "retention"}
+    assert set(jobs) == {"crawl", "sync", "poll", "health", "dispatch", "retention"}  # sync: nothing to sync, ok
     assert isinstance(jobs["retention"]["duration_s"], float) and jobs["health"]["failing"] == 0

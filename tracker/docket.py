@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.documents import matching_documents
@@ -193,14 +193,14 @@ def sync(config: Config, sessions: sessionmaker[Session], only: list[int] | None
                 state = _sync_state(s, gc)
                 state.last_attempt_at = now()
                 if obs["status"] == "not-yet" and state.list_hash is None:
-                    state.state, state.last_error = "not-yet", obs.get("error")
+                    state.state, state.error = "not-yet", obs.get("error")
                     result.not_yet.append(gc)
                     continue
                 if obs["status"] == "not-yet":  # a session it listed before: a server error, not "not yet"
                     obs = obs | {"status": "error", "error": f"HTTP {obs.get('http_status')} for the {gc} docket, "
                                                              "which the site listed before"}
                 if obs["status"] != "ok":
-                    state.state, state.last_error = "failing", obs.get("error")
+                    state.state, state.error = "failing", obs.get("error")
                     result.errors.append({"source": SOURCE, "url": obs.get("url"), "error": obs.get("error")})
                     continue
                 rows = obs["rows"]
@@ -210,7 +210,7 @@ def sync(config: Config, sessions: sessionmaker[Session], only: list[int] | None
                 if digest != state.list_hash:  # an unchanged list is one request and no work
                     store_list(s, gc, rows, now(), result)
                 state.state, state.list_hash, state.documents = "ok", digest, len(rows)
-                state.last_synced_at, state.last_error = now(), None
+                state.last_synced_at, state.error = now(), None
                 listed.append(gc)
             if on_progress:
                 on_progress(f"{gc}: {len(obs['rows'])} documents")
@@ -257,7 +257,7 @@ def _fetch_details(config: Config, sessions: sessionmaker[Session], gcs: list[in
 # -- watches ------------------------------------------------------------------------------------------------------
 
 
-def _where(doc: Document, terms: list[str]) -> tuple[str | None, str | None]:
+def _where(doc, terms: list[str]) -> tuple[str | None, str | None]:
     """Which term matched, and where first: the title, the pinslip or the text (on the few matched documents)."""
     for where, value in (("title", doc.title), ("pinslip", doc.pinslip), ("text", doc.text)):
         folded = " ".join((value or "").casefold().split())
@@ -267,7 +267,7 @@ def _where(doc: Document, terms: list[str]) -> tuple[str | None, str | None]:
     return (terms[0] if terms else None), ("text" if terms else None)
 
 
-def _reason(watch: Watch, doc: Document, term: str | None, where: str | None) -> str:
+def _reason(watch: Watch, doc, term: str | None, where: str | None) -> str:
     if term:
         return f'"{term}" in the {where}'
     if watch.sponsors:
@@ -275,28 +275,43 @@ def _reason(watch: Watch, doc: Document, term: str | None, where: str | None) ->
     return "referred to " + ", ".join(watch.committees)
 
 
+# what run_watches reads of a matching document (as a row: see matching_documents' ``columns``)
+_WATCH_COLUMNS = (Document.id, Document.canonical, Document.number, Document.docket, Document.title, Document.sponsor,
+                  Document.pinslip, Document.text)
+
+
 def run_watches(config: Config, sessions: sessionmaker[Session], synced: list[int], now: datetime) -> list[Event]:
-    """Record each newly matching document of each watch as one ``bill.discovered`` event."""
+    """Record each newly matching document of each watch as one ``bill.discovered`` event.
+
+    A broad watch's first run matches thousands of documents, so: the documents a watch matched before are left
+    out in SQL (never loaded); the new ones are read as rows of the columns used here, not as ORM objects; the
+    matches and the events are written with one multi-row INSERT each per watch (the events come back as ORM
+    objects with their ids, in docket order); whether a document is a followed bill is looked up in the set of
+    followed bills, not with an IN list of every match."""
     events: list[Event] = []
+    followed: set[str] | None = None
     for watch in config.watches:
         with sessions.begin() as s:
-            known = set(s.scalars(select(WatchMatch.document_id).where(WatchMatch.watch == watch.name)))
             found = matching_documents(s, terms=watch.terms, any_term=True, sessions=watch.sessions or synced,
                                        sponsors=watch.sponsors or None, committees=watch.committees or None,
-                                       exclude_ids=known)
-            followed = {b.canonical: b for b in s.scalars(select(Bill).where(
-                Bill.canonical.in_([d.canonical for d in found])))} if found else {}
+                                       not_matched_by=watch.name, columns=_WATCH_COLUMNS)
+            if not found:
+                continue
+            if followed is None:
+                followed = set(s.scalars(select(Bill.canonical).where(Bill.tracked.is_(True))))
+            s.execute(insert(WatchMatch), [{"watch": watch.name, "document_id": doc.id, "matched_at": now}
+                                           for doc in found])
+            rows = []
             for doc in found:
-                s.add(WatchMatch(watch=watch.name, document_id=doc.id, matched_at=now))
                 term, where = _where(doc, watch.terms)
                 label = dotted(doc.number or doc.docket or "")
-                bill = followed.get(doc.canonical)
-                ev = Event(kind="bill.discovered", at=now, occurred_at=None, bill_id=None,  # a document, not (yet) a bill
-                           summary=f"{label} matches the watch {watch.name!r}: {doc.title or 'no title yet'}",
-                           payload={"document": doc.canonical, "number": label, "title": doc.title,
-                                    "sponsor": doc.sponsor, "watch": watch.name,
-                                    "reason": _reason(watch, doc, term, where), "term": term, "where": where,
-                                    "followed": bool(bill and bill.tracked)})
-                s.add(ev)
-                events.append(ev)
+                rows.append({"kind": "bill.discovered", "at": now, "occurred_at": None,
+                             "bill_id": None,  # a document, not (yet) a bill
+                             "summary": f"{label} matches the watch {watch.name!r}: {doc.title or 'no title yet'}",
+                             "payload": {"document": doc.canonical, "number": label, "title": doc.title,
+                                         "sponsor": doc.sponsor, "watch": watch.name,
+                                         "reason": _reason(watch, doc, term, where), "term": term, "where": where,
+                                         "followed": doc.canonical in followed}})
+            # ids are given in the order of the rows; RETURNING's own order is not promised, so sort by them
+            events.extend(sorted(s.scalars(insert(Event).returning(Event), rows), key=lambda ev: ev.id))
     return events

@@ -83,7 +83,7 @@ def upgrade() -> None:
     sa.Column('documents', sa.Integer(), nullable=False),
     sa.Column('last_synced_at', db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_attempt_at', db.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('session')
     )
     op.create_table('watch_matches',
