@@ -10,7 +10,7 @@ import re
 from sqlalchemy import Text, exists, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from db.models import Bill, BillAction, Document, WatchMatch
+from db.models import Bill, BillAction, Document, DocumentAction, WatchMatch
 from db.search import _like_part, query_terms
 
 MAX_DOCUMENTS = 1000
@@ -159,9 +159,10 @@ def _bill_of(s: Session, doc: Document) -> Bill | None:
 def document_page(s: Session, canonical: str) -> dict | None:
     """A document's page: ``document_json`` with ``bill`` (the bill row that shares its id, followed or once
     followed: ``{"id", "session", "number", "status", "committee", "tracked", "position"}``; None when it is no
-    bill we know) and ``actions`` (its history when we have crawled it, in the legislature's order:
-    ``[{"date", "branch", "action", "kinds"}]``). None for a document the docket does not have (by canonical id
-    or docket alias)."""
+    bill we know) and ``actions`` (its history in the legislature's order: ``[{"date", "branch", "action",
+    "kinds"}]``, as the crawl keeps it for a bill we follow or followed, else as the history sweep last read it,
+    with no kinds: ``actions_swept``) and ``history_checked_at`` (when the sweep last read it; None if never). None for a document
+    the docket does not have (by canonical id or docket alias)."""
     doc = find_document(s, canonical)
     if doc is None:
         return None
@@ -174,4 +175,10 @@ def document_page(s: Session, canonical: str) -> dict | None:
         {"date": _iso(a.date), "branch": a.branch, "action": a.action, "kinds": list(a.kinds or [])}
         for a in s.scalars(select(BillAction).where(BillAction.bill_id == bill.id, BillAction.removed_at.is_(None))
                            .order_by(BillAction.position))]
+    out["actions_swept"] = not out["actions"]
+    if not out["actions"]:
+        out["actions"] = [{"date": _iso(a.date), "branch": a.branch, "action": a.action, "kinds": []}
+                          for a in s.scalars(select(DocumentAction).where(DocumentAction.document_id == doc.id)
+                                             .order_by(DocumentAction.position))]
+    out["history_checked_at"] = _iso(doc.history_checked_at)
     return out

@@ -85,6 +85,26 @@ class Document(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gone from the list
+    # the history sweep (sources.malegislature.histories: all): when it was last asked for (due again 7 days
+    # later), the hash of the rows stored in document_actions, and the last failure
+    history_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    history_hash: Mapped[str | None] = mapped_column(String(64))
+    history_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DocumentAction(Base):
+    """One row of a document's history as the sweep last read it, in the legislature's order; the rows of a
+    document are replaced whole when its history changes. (A followed bill's history is ``bill_actions``.)"""
+
+    __tablename__ = "document_actions"
+    __table_args__ = (Index("ix_document_actions_document_position", "document_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # from 0
+    date: Mapped[date | None] = mapped_column(Date)
+    branch: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(Text)
 
 
 class DocketSync(Base):

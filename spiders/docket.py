@@ -22,6 +22,16 @@ Two kinds of job, in one spider (``spiders.crawl_child`` turns the request's job
   ``id`` is the job's id as given (the URL uses its canonical form); a document asked for twice is
   fetched once. A 400, a 500 ("Oh My Cod!"), a parse error, a detail that names another document:
   ``detail`` None and ``error`` in words, for that document alone.
+* a detail job with ``"history": true`` (``{"session": gc, "id": "H1946", "history": true}``) asks
+  for the document's history instead (``.../Documents/{id}/DocumentHistoryActions``, read by
+  ``spiders.malegislature_parse.parse_api_history``), at the lowest priority (after any list or
+  detail of the same crawl), one observation per document::
+
+    {"type": "history", "session": gc, "id": id, "url", "http_status": int | None,
+     "actions": [{"date", "branch", "action"}, ...] | None, "error": str | None}
+
+  ``actions`` in the API's order, stricken rows left out. A failure is ``actions`` None and
+  ``error`` in words, for that document alone, as for a detail.
 
 A throttle (429, or 503 with a ``Retry-After``) stops the whole spider, as in the bill spider: the
 site asked us to stop, so nothing more is requested. It yields, once::
@@ -49,10 +59,11 @@ from spiders import docket_parse as parse
 from spiders.billids import BadBillId, parse_number
 from spiders.fetching import (HANDLED_STATUSES, NotSentThrottled, describe_failure, is_throttle,
                                retry_after_seconds)
-from spiders.malegislature_parse import is_oh_my_cod
+from spiders.malegislature_parse import api_history_url, is_oh_my_cod, parse_api_history
 from spiders.records import ParseError
 
 JSON_HEADERS = {"Accept": "application/json"}
+HISTORY_PRIORITY = -10  # the sweep of histories waits for every list and detail
 NOT_YET_STATUSES = (400, 500)  # how the API answers for a General Court it does not know
 
 
@@ -63,7 +74,7 @@ class DocketSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.base_url = base_url.rstrip("/")
         self.lists = list(dict.fromkeys(int(gc) for gc in lists))
-        self.details = [(int(d["session"]), str(d["id"])) for d in details]
+        self.details = [(int(d["session"]), str(d["id"]), bool(d.get("history"))) for d in details]
         self.throttled = False
 
     async def start(self):
@@ -71,22 +82,30 @@ class DocketSpider(scrapy.Spider):
             if self.throttled:
                 return
             yield self._request(parse.document_list_url(self.base_url, gc), self.document_list, session=gc)
-        asked: set[tuple[int, str]] = set()
-        for session, given in self.details:
+        asked: set[tuple[int, str, bool]] = set()
+        for session, given, history in self.details:
             if self.throttled:
                 return
             try:
                 number = parse_number(given)
             except BadBillId as exc:
-                yield self._document(session, given, None, None, error=str(exc))
+                if history:
+                    yield self._history(session, given, None, None, error=str(exc))
+                else:
+                    yield self._document(session, given, None, None, error=str(exc))
                 continue
-            if (session, number) in asked:
+            if (session, number, history) in asked:
                 continue
-            asked.add((session, number))
-            url = parse.document_url(self.base_url, session, number)
-            yield self._request(url, self.document, session=session, given=given, number=number)
+            asked.add((session, number, history))
+            if history:
+                url = api_history_url(self.base_url, session, number)
+                yield self._request(url, self.history, priority=HISTORY_PRIORITY, session=session, given=given,
+                                    history=True)
+            else:
+                url = parse.document_url(self.base_url, session, number)
+                yield self._request(url, self.document, session=session, given=given, number=number)
 
-    def _request(self, url: str, callback, **kw: Any) -> scrapy.Request:
+    def _request(self, url: str, callback, priority: int = 0, **kw: Any) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=callback,
@@ -95,6 +114,7 @@ class DocketSpider(scrapy.Spider):
             cb_kwargs=kw,
             meta={"handle_httpstatus_list": HANDLED_STATUSES, "job": kw},
             dont_filter=True,
+            priority=priority,
         )
 
     # ---- observations -----------------------------------------------------------
@@ -110,6 +130,12 @@ class DocketSpider(scrapy.Spider):
                   error: str | None = None) -> dict:
         return {"type": "document", "session": session, "id": given, "url": url, "http_status": http_status,
                 "detail": detail, "error": error}
+
+    @staticmethod
+    def _history(session: int, given: str, url: str | None, http_status: int | None, actions: list | None = None,
+                 error: str | None = None) -> dict:
+        return {"type": "history", "session": session, "id": given, "url": url, "http_status": http_status,
+                "actions": actions, "error": error}
 
     # ---- failures -----------------------------------------------------------------
 
@@ -128,7 +154,9 @@ class DocketSpider(scrapy.Spider):
             return
         job = failure.request.meta["job"]
         url, error = failure.request.url, describe_failure(failure)
-        if "given" in job:
+        if job.get("history"):
+            yield self._history(job["session"], job["given"], url, None, error=error)
+        elif "given" in job:
             yield self._document(job["session"], job["given"], url, None, error=error)
         else:
             yield self._list(job["session"], url, "error", None, error=error)
@@ -180,3 +208,19 @@ class DocketSpider(scrapy.Spider):
                                  error=f"asked for {number}, the API answered with {named}")
             return
         yield self._document(session, given, response.url, response.status, detail.to_dict())
+
+    def history(self, response: Response, session: int, given: str, history: bool):
+        if is_throttle(response):
+            yield from self._throttle(response, session, given)
+            return
+        problem = self._http_problem(response)
+        if problem:
+            yield self._history(session, given, response.url, response.status, error=problem)
+            return
+        try:
+            actions = parse_api_history(response.body, response.url)
+        except ParseError as exc:
+            yield self._history(session, given, response.url, response.status, error=str(exc))
+            return
+        yield self._history(session, given, response.url, response.status,
+                            [{"date": a.date, "branch": a.branch, "action": a.action} for a in actions])

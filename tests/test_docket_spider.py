@@ -4,6 +4,7 @@ answers "Oh My Cod!", a throttle. (The replica's realistic dockets are tested wi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -13,7 +14,7 @@ import pytest
 from scrapy.http import Request, TextResponse
 from twisted.python.failure import Failure
 
-from spiders.docket import DocketSpider
+from spiders.docket import HISTORY_PRIORITY, DocketSpider
 from spiders.fetching import NotSentThrottled, StopAfterThrottle
 from tracker.child import run_spider
 
@@ -239,3 +240,43 @@ def test_after_a_throttle_no_request_is_sent_and_the_dropped_ones_are_not_report
         hold.process_request(later)
     spider = DocketSpider(base_url="http://api.test", details=[{"session": 194, "id": "H1"}])
     assert list(spider._network_error(Failure(NotSentThrottled("not sent")))) == []
+
+
+def test_history_jobs_give_one_observation_each_and_a_failure_is_its_own(site):
+    site.json(f"{API}/194/Documents/H1946/DocumentHistoryActions", [
+        {"Date": "2025-02-27T00:00:00", "Branch": "House", "Action": "Referred to the committee on <a>Education</a>"},
+        {"Date": "2025-02-28T10:00:00", "Branch": "Senate", "Action": "Senate concurred", "IsStricken": True},
+        {"Date": None, "Branch": "Joint", "Action": "Hearing  scheduled"},
+    ])
+    site.json(f"{API}/194/Documents/SD503/DocumentHistoryActions", [])
+    site.raw(f"{API}/194/Documents/H9999/DocumentHistoryActions", OH_MY_COD, 500)
+    site.json(f"{API}/194/Documents/H400/DocumentHistoryActions", {"Message": "The request is invalid."})
+    items = crawl(site, [{"session": 194, "id": i, "history": True}
+                         for i in ("H1946", "H.1946", "SD503", "H9999", "H400", "Senate 12")])
+    assert all(i["type"] == "history" for i in items)
+    assert all(set(i) == {"type", "session", "id", "url", "http_status", "actions", "error"} for i in items)
+    by_id = {i["id"]: i for i in items}
+    assert len(items) == len(by_id) == 5  # H1946 asked twice, fetched once
+    assert by_id["H1946"]["actions"] == [
+        {"date": "2025-02-27", "branch": "House", "action": "Referred to the committee on Education"},
+        {"date": None, "branch": "Joint", "action": "Hearing scheduled"}]  # the stricken row left out
+    assert (by_id["H1946"]["error"], by_id["H1946"]["http_status"]) == (None, 200)
+    assert by_id["SD503"]["actions"] == [] and by_id["SD503"]["error"] is None
+    assert by_id["H9999"]["actions"] is None and "Oh My Cod" in by_id["H9999"]["error"]
+    assert by_id["H400"]["actions"] is None and "expected an array" in by_id["H400"]["error"]
+    assert by_id["Senate 12"]["url"] is None and "is not a bill number" in by_id["Senate 12"]["error"]
+    assert sorted(site.seen()) == sorted(f"{API}/194/Documents/{n}/DocumentHistoryActions"
+                                         for n in ("H1946", "SD503", "H9999", "H400"))
+
+
+def test_a_history_job_beside_a_detail_job_of_one_document_asks_both():
+    spider = DocketSpider(base_url="http://x", details=[{"session": 194, "id": "H1946", "history": True},
+                                                         {"session": 194, "id": "H1946"}])
+
+    async def requests():
+        return [r async for r in spider.start()]
+
+    asked = asyncio.run(requests())
+    assert [(r.url.rsplit("/", 1)[1], r.priority) for r in asked] == \
+        [("DocumentHistoryActions", HISTORY_PRIORITY), ("H1946", 0)]
+    assert HISTORY_PRIORITY < 0  # after any list or detail of the same crawl

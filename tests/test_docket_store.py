@@ -7,15 +7,15 @@ import hashlib
 import json
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from alerts.context import BillView, Person, asks
 from db.bills import find_bill
 from db.documents import find_document, list_documents
-from db.models import Bill, Document, Event, WatchMatch
+from db.models import Bill, Document, DocumentAction, Event, WatchMatch
 from spiders.billids import parse_bill_id
 from tracker.config import parse_config
-from tracker.docket import SyncResult, run_watches, store_detail, store_list
+from tracker.docket import SyncResult, run_watches, store_detail, store_history, store_list
 from tracker.following import CannotFollow, track, untrack
 
 NOW = datetime(2027, 1, 20, 15, 0, tzinfo=timezone.utc)
@@ -201,3 +201,35 @@ def test_supporters_are_asked_to_oppose_what_the_campaign_opposes_and_nothing_fo
     assert [a.title for a in oppose][-1] == "Write to your legislators" and "oppose H.2002" in oppose[-1].text
     assert asks(_view("oppose", status="enacted", hearing=False), own, False)[0].title == "Ask the Governor to veto"
     assert asks(_view("watch"), own, good_news=True) == []
+
+
+def test_a_swept_history_is_replaced_whole_only_when_it_changed_and_goes_with_its_document(sessions):
+    _store(sessions, [row("H1946", "HD2304", "Facial recognition")])
+    first = [{"date": "2025-02-27", "branch": "House", "action": "Referred to the committee on the Judiciary"}]
+
+    def stored():
+        with sessions() as s:
+            return [(a.id, a.position, a.date and a.date.isoformat(), a.branch, a.action) for a in s.scalars(
+                select(DocumentAction).order_by(DocumentAction.position))]
+
+    def store(actions=None, error=None, at=NOW):
+        with sessions.begin() as s:
+            return store_history(s, {"session": 194, "id": "HD2304", "actions": actions, "error": error}, at)
+
+    assert store(first)
+    kept = stored()
+    assert [r[1:] for r in kept] == [(0, "2025-02-27", "House", "Referred to the committee on the Judiciary")]
+    assert store(first, at=NOW + timedelta(days=7)) and stored() == kept  # unchanged: the same rows
+    assert not store(error="HTTP 500", at=NOW + timedelta(days=14))  # a failure keeps the rows, and stays due
+    with sessions() as s:
+        doc = find_document(s, "ma/194/H1946")
+        assert (doc.history_checked_at, doc.history_error) == (NOW + timedelta(days=7), "HTTP 500")
+    longer = first + [{"date": None, "branch": "Joint", "action": "Hearing scheduled"}]
+    assert store(longer, at=NOW + timedelta(days=15))
+    assert [r[1:] for r in stored()] == [(0, "2025-02-27", "House", "Referred to the committee on the Judiciary"),
+                                         (1, None, "Joint", "Hearing scheduled")]
+    with sessions() as s:
+        assert find_document(s, "ma/194/H1946").history_error is None
+    with sessions.begin() as s:
+        s.execute(delete(Document))
+    assert stored() == []  # ON DELETE CASCADE

@@ -5,15 +5,15 @@ watches discover the matching documents once, faults are reported with the rest 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from db.bills import find_bill
 from db.documents import find_document
-from db.models import DocketSync, Document, Event
+from db.models import DocketSync, Document, DocumentAction, Event
 from tracker.cli import main
 from tracker.config import parse_config
 from tracker.docket import sync
@@ -141,3 +141,102 @@ def test_faults_are_reported_and_the_rest_of_the_sync_completes(docket_site, ses
     assert second.errors == [] and second.details == 2
     with sessions() as s:
         assert find_document(s, "ma/194/H612").text and find_document(s, "ma/194/S1587").removed_at is not None
+
+
+# -- the history sweep (sources.malegislature.histories: all) ------------------------------------------------------
+
+DAY = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+
+
+def _sweep_config(base_url: str):
+    config = _config(base_url)
+    return config.model_copy(update={"sources": config.sources.model_copy(update={
+        "malegislature": config.sources.malegislature.model_copy(update={"histories": "all"})})})
+
+
+def _stored_history(sessions, canonical: str) -> list[tuple]:
+    with sessions() as s:
+        doc = find_document(s, canonical)
+        return [(a.date.isoformat() if a.date else None, a.branch, a.action) for a in s.scalars(
+            select(DocumentAction).where(DocumentAction.document_id == doc.id).order_by(DocumentAction.position))]
+
+
+def _replica_history(replica, gc: int, number: str) -> list[tuple]:
+    return [(h["Date"][:10] if h["Date"] else None, h["Branch"], h["Action"])
+            for h in replica.bill(gc, number).visible_history()]
+
+
+def test_the_sweep_stores_every_history_once_a_week_and_replaces_one_that_changed(docket_site, sessions, db_url,
+                                                                                 tmp_path):
+    replica, server = docket_site
+    replica.set_session_unknown(195)
+    (tmp_path / "feeds.yaml").write_text(f"sources: {{malegislature: {{base_url: {server.base_url}, session: 194}}}}\n")
+    config = _sweep_config(server.base_url)
+    assert config.sources.malegislature.histories == "all"
+    sync(config, sessions, now=lambda: DAY - timedelta(days=1))  # the docket, to follow a bill of it
+    out = CliRunner().invoke(main, ["--db", db_url, "--config", str(tmp_path / "feeds.yaml"), "track", "194/H612"])
+    assert out.exit_code == 0, out.output
+    with sessions.begin() as s:  # as if never swept: the first sync's sweep is the one under test
+        s.execute(delete(DocumentAction))
+        for doc in s.scalars(select(Document)):
+            doc.history_checked_at, doc.history_hash = None, None
+    before = {gc: replica.document_requests(gc)["history"] for gc in (193, 194)}
+    first = sync(config, sessions, now=lambda: DAY)
+    documents = _count(sessions, Document)
+    assert first.errors == [] and first.histories == documents - 1 == first.to_json()["histories"]
+    assert sum(replica.document_requests(gc)["history"] - before[gc] for gc in (193, 194)) == documents - 1
+    other = next(d.number for d in replica.documents_of(193) if d.number and d.history)  # another session's
+    for gc, number in ((194, "H1946"), (193, other)):
+        assert _stored_history(sessions, f"ma/{gc}/{number}") == _replica_history(replica, gc, number)
+    assert len(_stored_history(sessions, "ma/194/H1946")) >= 2
+    with sessions() as s:  # the followed bill is left to the crawl
+        assert find_document(s, "ma/194/H612").history_checked_at is None
+
+    asked = {gc: replica.document_requests(gc)["history"] for gc in (193, 194)}
+    again = sync(config, sessions, now=lambda: DAY + timedelta(days=6))
+    assert again.histories == 0 and again.errors == []
+    assert {gc: replica.document_requests(gc)["history"] for gc in (193, 194)} == asked
+
+    with sessions() as s:
+        kept = set(s.scalars(select(DocumentAction.id).where(
+            DocumentAction.document_id == find_document(s, f"ma/193/{other}").id)))
+    replica.add_action(194, "H1946", "2027-01-12T10:00:00", "House", "Reporting date extended to June 30")
+    week = sync(config, sessions, now=lambda: DAY + timedelta(days=7))
+    assert week.histories == documents - 1 and week.errors == []
+    assert _stored_history(sessions, "ma/194/H1946")[-1] == ("2027-01-12", "House",
+                                                             "Reporting date extended to June 30")
+    assert _stored_history(sessions, "ma/194/H1946") == _replica_history(replica, 194, "H1946")
+    with sessions() as s:  # an unchanged history keeps its rows
+        assert set(s.scalars(select(DocumentAction.id).where(
+            DocumentAction.document_id == find_document(s, f"ma/193/{other}").id))) == kept
+
+
+def test_a_failed_history_is_reported_and_asked_again_at_the_next_sync(docket_site, sessions):
+    replica, server = docket_site
+    replica.set_session_unknown(195)
+    config = _sweep_config(server.base_url)
+    replica.fail_detail(194, "H3120", 500)
+    first = sync(config, sessions, now=lambda: DAY)
+    errors = [e["error"] for e in first.errors]  # its detail, and its history
+    assert len(errors) == 2 and all(e.startswith("ma/194/H3120: ") for e in errors)
+    assert any(e.startswith("ma/194/H3120: history: not found (HTTP 500") for e in errors)
+    assert first.histories == _count(sessions, Document) - 1
+    with sessions() as s:
+        doc = find_document(s, "ma/194/H3120")
+        assert doc.history_checked_at is None and "Oh My Cod" in doc.history_error
+    replica.heal_detail(194, "H3120")
+    before = replica.document_requests(194)["history"]
+    second = sync(config, sessions, now=lambda: DAY + timedelta(hours=1))
+    assert second.errors == [] and second.histories == 1 and second.details == 1
+    assert replica.document_requests(194)["history"] == before + 1
+    assert _stored_history(sessions, "ma/194/H3120") == _replica_history(replica, 194, "H3120")
+
+
+def test_by_default_no_history_is_asked(docket_site, sessions):
+    replica, server = docket_site
+    config = _config(server.base_url)
+    assert config.sources.malegislature.histories == "tracked"
+    result = sync(config, sessions)
+    assert result.histories == 0 and result.documents > 0
+    assert replica.document_requests()["history"] == 0
+    assert _count(sessions, DocumentAction) == 0

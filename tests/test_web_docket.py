@@ -13,7 +13,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from db.models import BillAction
+from db.documents import find_document
+from db.models import BillAction, DocumentAction
 from tests.alerts_world import KEY, NOW, add_bill, add_document, application, config
 from tests.web_client import caller
 from tracker.web.app import create_app
@@ -207,7 +208,8 @@ def test_the_page_of_a_docket_without_a_bill_number(web):
     assert "<dt>Bill number</dt><dd>none yet: a docket only</dd>" in html
     assert "<dt>Joint sponsors</dt><dd>none</dd>" in html and "in the docket book only" in html
     assert "does not follow this docket" in html and "bill-link" not in html
-    assert "Not known here: histories are crawled for the bills the campaign follows." in html
+    assert "Not known here: histories are crawled for the bills the campaign follows (and for every document " \
+        "with <code>histories: all</code>)." in html
     assert web("GET", "/documents/194/sd.503").headers["location"] == "/documents/194/SD503"
 
 
@@ -345,3 +347,24 @@ def test_the_bill_page_and_the_api_show_the_position(web):
     assert bills["ma/194/S1053"]["docket"] == "SD1234"
     assert web("GET", "/api/bills/194/S1053").json()["position"] == "oppose"
     assert "position-support" in web("GET", "/").text
+
+
+def test_the_page_of_a_document_shows_its_swept_history_and_a_followed_bill_its_crawled_one(web, world):
+    with world.begin() as s:
+        checked = datetime(2025, 3, 3, 6, 0, tzinfo=timezone.utc)
+        h3000, sd503, h1946 = (find_document(s, c) for c in ("ma/194/H3000", "ma/194/SD503", "ma/194/H1946"))
+        for n, (day, branch, text) in enumerate(((date(2025, 2, 27), "House", "Referred to the committee on Health"),
+                                                 (None, "Senate", "Senate concurred"))):
+            s.add(DocumentAction(document_id=h3000.id, position=n, date=day, branch=branch, action=text))
+        s.add(DocumentAction(document_id=h1946.id, position=0, date=date(2025, 1, 1), branch="House",
+                             action="a swept row the crawl's history outranks"))
+        h3000.history_checked_at = sd503.history_checked_at = h1946.history_checked_at = checked
+    html = web("GET", "/documents/194/H3000").text
+    rows = re.findall(r'<td data-label="Action">([^<]*)</td>', html)
+    assert rows == ["Referred to the committee on Health", "Senate concurred"]
+    assert '<td data-label="Date">undated</td>' in html
+    assert "As read by the weekly history sweep on 2025-03-03." in html
+    assert "No action listed (read by the weekly history sweep on 2025-03-03)." in web("GET", "/documents/194/SD503").text
+    followed = web("GET", "/documents/194/H1946").text
+    assert "Referred to the committee on the Judiciary" in followed and "swept row" not in followed
+    assert "weekly history sweep" not in followed

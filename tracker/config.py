@@ -66,6 +66,8 @@ class MalegislatureSource(_Strict):
         None, description="General Courts whose whole docket is synced; default: `session`, the one after it, "
                           "and the one after each followed bill's")
     sync_timeout_s: float = Field(7200.0, gt=0, description="a whole docket sync; the child is killed past it")
+    histories: Literal["tracked", "all"] = Field(
+        "tracked", description="`all`: the docket sync also sweeps every document's history, each weekly")
 
     @field_validator("base_url")
     @classmethod

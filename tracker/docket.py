@@ -9,6 +9,12 @@ the docket number an alias (a followed bill of that docket follows the rename, w
 
 Then each watch of feeds.yaml runs over the full-text index of the synced documents; a document that newly
 matches a watch is one ``bill.discovered`` event, never repeated.
+
+Last, only with ``sources.malegislature.histories: all``, the history sweep: each document of the listed
+sessions whose history is due (never asked for, or last asked for ``HISTORY_EVERY`` ago; followed bills are
+left out, the crawl keeps theirs) has its history fetched, oldest check first, at the lowest priority, and
+stored as it arrives (``document_actions``, replaced whole when it changed), so a sync killed mid-sweep goes
+on with the rest next time. A failed history is reported and stays due.
 """
 
 from __future__ import annotations
@@ -17,20 +23,21 @@ import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterable
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.documents import matching_documents
-from db.models import Bill, DocketSync, Document, Event, WatchMatch
+from db.models import Bill, DocketSync, Document, DocumentAction, Event, WatchMatch
 from spiders.billids import dotted
 from tracker.child import run_spider
 from tracker.config import Config, Watch
 
 log = logging.getLogger("tracker.sync")
 SOURCE = "malegislature"
+HISTORY_EVERY = timedelta(days=7)  # how often the sweep asks for each document's history again
 
 
 @dataclass
@@ -40,6 +47,7 @@ class SyncResult:
     new: int = 0
     changed: int = 0
     details: int = 0  # details stored
+    histories: int = 0  # histories fetched and stored by the sweep (histories: all), changed or not
     discovered: list[Event] = field(default_factory=list)
     not_yet: list[int] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
@@ -48,6 +56,7 @@ class SyncResult:
     def to_json(self) -> dict:
         return {"sessions": self.sessions, "documents": self.documents, "new": self.new, "changed": self.changed,
                 "discovered": len(self.discovered), "errors": self.errors, "details": self.details,
+                "histories": self.histories,
                 "not_yet": self.not_yet, "throttled": self.throttled}
 
 
@@ -59,7 +68,8 @@ def _settings(config: Config) -> dict:
 
 def run_docket_child(config: Config, jobs: list[dict], stop: threading.Event | None = None) -> Iterable[dict]:
     """The docket spider in the crawl child, with the bill spider's politeness: ``{"session": N}`` asks for a
-    session's list, ``{"session": N, "id": "H1946"}`` for one document's detail."""
+    session's list, ``{"session": N, "id": "H1946"}`` for one document's detail, and with ``"history": True``
+    for its history."""
     return run_spider("docket", _settings(config), jobs, config.sources.malegislature.sync_timeout_s, stop)
 
 
@@ -223,9 +233,12 @@ def sync(config: Config, sessions: sessionmaker[Session], only: list[int] | None
     if listed and not result.throttled and not (stop and stop.is_set()):
         _fetch_details(config, sessions, listed, now, stop, result, on_progress)
     result.discovered = run_watches(config, sessions, gcs, now())
-    log.info("job=sync sessions=%s documents=%d new=%d changed=%d details=%d discovered=%d errors=%d",
-             ",".join(map(str, gcs)), result.documents, result.new, result.changed, result.details,
-             len(result.discovered), len(result.errors))
+    if (config.sources.malegislature.histories == "all" and listed and not result.throttled
+            and not (stop and stop.is_set())):
+        _sweep_histories(config, sessions, listed, now, stop, result, on_progress)
+    log.info("job=sync sessions=%s documents=%d new=%d changed=%d details=%d discovered=%d histories=%d "
+             "errors=%d", ",".join(map(str, gcs)), result.documents, result.new, result.changed, result.details,
+             len(result.discovered), result.histories, len(result.errors))
     return result
 
 
@@ -246,6 +259,72 @@ def _fetch_details(config: Config, sessions: sessionmaker[Session], gcs: list[in
             if obs.get("error"):
                 result.errors.append({"source": SOURCE, "url": obs.get("url"),
                                       "error": f"ma/{obs['session']}/{obs['id']}: {obs['error']}"})
+        elif kind == "throttled":
+            result.throttled = obs
+            result.errors.append({"source": SOURCE, "url": obs.get("url"), "error": obs.get("error", "throttled")})
+        elif kind == "child-error":
+            result.errors.append({"source": SOURCE, "url": config.sources.malegislature.base_url,
+                                  "error": obs.get("error")})
+
+
+# -- the history sweep --------------------------------------------------------------------------------------------
+
+
+def _histories_due(s: Session, gcs: list[int], now: datetime) -> list[dict]:
+    """History jobs for the documents of ``gcs`` (still listed, not followed) never asked for or last asked for
+    ``HISTORY_EVERY`` ago, the oldest check first (never checked before all)."""
+    followed = select(Bill.canonical).where(Bill.tracked.is_(True))
+    query = (select(Document.session, Document.number, Document.docket)
+             .where(Document.session.in_(gcs), Document.removed_at.is_(None), Document.canonical.not_in(followed),
+                    Document.history_checked_at.is_(None) | (Document.history_checked_at <= now - HISTORY_EVERY))
+             .order_by(Document.history_checked_at.is_not(None), Document.history_checked_at, Document.id))
+    return [{"session": gc, "id": number or docket, "history": True} for gc, number, docket in s.execute(query)]
+
+
+def _history_hash(actions: list[dict]) -> str:
+    return hashlib.sha256("\n".join(f"{a.get('date')}\t{a['branch']}\t{a['action']}" for a in actions)
+                          .encode()).hexdigest()
+
+
+def store_history(s: Session, obs: dict, now: datetime) -> bool:
+    """Store one document's swept history (replacing its rows when it changed) and mark it checked; returns
+    whether it was stored. A failure is recorded on the document, which stays due."""
+    doc = s.scalar(select(Document).where(Document.session == obs["session"],
+                                          (Document.number == obs["id"]) | (Document.docket == obs["id"])))
+    if doc is None:
+        return False
+    if obs.get("error") or obs.get("actions") is None:
+        doc.history_error = obs.get("error") or "no history"
+        return False
+    actions = obs["actions"]
+    digest = _history_hash(actions)
+    if digest != doc.history_hash:
+        s.execute(delete(DocumentAction).where(DocumentAction.document_id == doc.id))
+        s.add_all(DocumentAction(document_id=doc.id, position=i, branch=a["branch"], action=a["action"],
+                                 date=date.fromisoformat(a["date"]) if a.get("date") else None)
+                  for i, a in enumerate(actions))
+        doc.history_hash = digest
+    doc.history_checked_at, doc.history_error = now, None
+    return True
+
+
+def _sweep_histories(config: Config, sessions: sessionmaker[Session], gcs: list[int], now, stop,
+                     result: SyncResult, on_progress) -> None:
+    with sessions() as s:
+        due = _histories_due(s, gcs, now())
+    if not due:
+        return
+    for obs in run_docket_child(config, due, stop):
+        kind = obs.get("type")
+        if kind == "history":
+            with sessions.begin() as s:
+                if store_history(s, obs, now()):
+                    result.histories += 1
+                    if on_progress:
+                        on_progress(f"{obs['session']}/{obs['id']} history")
+            if obs.get("error"):
+                result.errors.append({"source": SOURCE, "url": obs.get("url"),
+                                      "error": f"ma/{obs['session']}/{obs['id']}: history: {obs['error']}"})
         elif kind == "throttled":
             result.throttled = obs
             result.errors.append({"source": SOURCE, "url": obs.get("url"), "error": obs.get("error", "throttled")})

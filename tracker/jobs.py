@@ -64,7 +64,7 @@ def sync_job(ctx: JobContext, now: datetime) -> dict:
         raise RuntimeError(f"docket sync failed: {result.errors[0]['error']}")
     return {"sessions": len(result.sessions), "documents": result.documents, "new": result.new,
             "changed": result.changed, "details": result.details, "discovered": len(result.discovered),
-            "errors": len(result.errors)}
+            "histories": result.histories, "errors": len(result.errors)}
 
 
 def poll_job(ctx: JobContext, now: datetime) -> dict:

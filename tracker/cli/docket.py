@@ -38,7 +38,9 @@ def sync(app: Application, only: tuple[int, ...], fmt: str) -> None:
             click.echo(f"tracker: {e.get('url') or ''}: {e['error']}", err=True)
         click.echo(f"synced {', '.join(map(str, result.sessions))}: {result.documents} documents, {result.new} new, "
                    f"{result.changed} changed, {result.details} details fetched, {len(result.discovered)} discovered, "
-                   f"{len(result.errors)} errors")
+                   + (f"{result.histories} histories swept, " if config.sources.malegislature.histories == "all"
+                      else "")
+                   + f"{len(result.errors)} errors")
     if result.errors:
         sys.exit(1)
 

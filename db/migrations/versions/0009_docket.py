@@ -1,5 +1,6 @@
 """the docket: every document of the synced General Courts, where each sync stands, what the watches
-matched, and the position of each followed bill (a bill and its document share their canonical id)
+matched, each document's swept history, and the position of each followed bill (a bill and its document
+share their canonical id)
 
 Titles, pinslips and texts are full-text indexed: an FTS5 table kept in step by triggers on SQLite, a
 stored tsvector with a GIN index on PostgreSQL (folded like the search of 0005). PostgreSQL's tsvector
@@ -71,6 +72,9 @@ def upgrade() -> None:
     sa.Column('first_seen_at', db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('removed_at', db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('history_checked_at', db.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('history_hash', sa.String(length=64), nullable=True),
+    sa.Column('history_error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('canonical'),
     sa.UniqueConstraint('session', 'docket', name='uq_documents_docket'),
@@ -86,6 +90,18 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('session')
     )
+    op.create_table('document_actions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('document_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('date', sa.Date(), nullable=True),
+    sa.Column('branch', sa.String(length=20), nullable=False),
+    sa.Column('action', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['documents.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_document_actions_document_position', 'document_actions', ['document_id', 'position'],
+                    unique=False)
     op.create_table('watch_matches',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('watch', sa.String(length=120), nullable=False),
@@ -116,5 +132,7 @@ def downgrade() -> None:
     with op.batch_alter_table('bills', schema=None) as batch_op:
         batch_op.drop_column('position')
     op.drop_table('watch_matches')
+    op.drop_index('ix_document_actions_document_position', table_name='document_actions')
+    op.drop_table('document_actions')
     op.drop_table('docket_syncs')
     op.drop_table('documents')
