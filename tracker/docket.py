@@ -242,29 +242,36 @@ def sync(config: Config, sessions: sessionmaker[Session], only: list[int] | None
     return result
 
 
+def _run_jobs(config: Config, sessions: sessionmaker[Session], due: list[dict], kind: str, store, what: str,
+              stop, result: SyncResult, on_progress, now) -> int:
+    """Run the docket spider over ``due`` jobs, storing each ``kind`` observation as it arrives with
+    ``store(s, obs, now)`` in its own transaction (a killed run loses nothing it reported); returns how many
+    were stored. Failures, a throttle and a child that died go to ``result.errors``."""
+    stored = 0
+    for obs in run_docket_child(config, due, stop) if due else ():
+        if obs.get("type") == kind:
+            with sessions.begin() as s:
+                if store(s, obs, now()):
+                    stored += 1
+                    if on_progress:
+                        on_progress(f"{obs['session']}/{obs['id']}{what}")
+            if obs.get("error"):
+                result.errors.append({"source": SOURCE, "url": obs.get("url"),
+                                      "error": f"ma/{obs['session']}/{obs['id']}:{what} {obs['error']}"})
+        elif obs.get("type") == "throttled":
+            result.throttled = obs
+            result.errors.append({"source": SOURCE, "url": obs.get("url"), "error": obs.get("error", "throttled")})
+        elif obs.get("type") == "child-error":
+            result.errors.append({"source": SOURCE, "url": config.sources.malegislature.base_url,
+                                  "error": obs.get("error")})
+    return stored
+
+
 def _fetch_details(config: Config, sessions: sessionmaker[Session], gcs: list[int], now, stop, result: SyncResult,
                    on_progress) -> None:
     with sessions() as s:
         due = _details_due(s, gcs)
-    if not due:
-        return
-    for obs in run_docket_child(config, due, stop):
-        kind = obs.get("type")
-        if kind == "document":
-            with sessions.begin() as s:
-                if store_detail(s, obs, now()):
-                    result.details += 1
-                    if on_progress:
-                        on_progress(f"{obs['session']}/{obs['id']}")
-            if obs.get("error"):
-                result.errors.append({"source": SOURCE, "url": obs.get("url"),
-                                      "error": f"ma/{obs['session']}/{obs['id']}: {obs['error']}"})
-        elif kind == "throttled":
-            result.throttled = obs
-            result.errors.append({"source": SOURCE, "url": obs.get("url"), "error": obs.get("error", "throttled")})
-        elif kind == "child-error":
-            result.errors.append({"source": SOURCE, "url": config.sources.malegislature.base_url,
-                                  "error": obs.get("error")})
+    result.details += _run_jobs(config, sessions, due, "document", store_detail, "", stop, result, on_progress, now)
 
 
 # -- the history sweep --------------------------------------------------------------------------------------------
@@ -312,25 +319,8 @@ def _sweep_histories(config: Config, sessions: sessionmaker[Session], gcs: list[
                      result: SyncResult, on_progress) -> None:
     with sessions() as s:
         due = _histories_due(s, gcs, now())
-    if not due:
-        return
-    for obs in run_docket_child(config, due, stop):
-        kind = obs.get("type")
-        if kind == "history":
-            with sessions.begin() as s:
-                if store_history(s, obs, now()):
-                    result.histories += 1
-                    if on_progress:
-                        on_progress(f"{obs['session']}/{obs['id']} history")
-            if obs.get("error"):
-                result.errors.append({"source": SOURCE, "url": obs.get("url"),
-                                      "error": f"ma/{obs['session']}/{obs['id']}: history: {obs['error']}"})
-        elif kind == "throttled":
-            result.throttled = obs
-            result.errors.append({"source": SOURCE, "url": obs.get("url"), "error": obs.get("error", "throttled")})
-        elif kind == "child-error":
-            result.errors.append({"source": SOURCE, "url": config.sources.malegislature.base_url,
-                                  "error": obs.get("error")})
+    result.histories += _run_jobs(config, sessions, due, "history", store_history, " history:", stop, result,
+                                  on_progress, now)
 
 
 # -- watches ------------------------------------------------------------------------------------------------------
