@@ -22,6 +22,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.checks import throttled_until
@@ -55,12 +57,17 @@ def sync_tracked(session: Session, config: Config, now: datetime) -> None:
     """Make the bills table agree with feeds.yaml: listed bills tracked, unlisted config bills not."""
     wanted = {b.canonical: b for b in config.tracked_bill_ids()}
     positions = config.positions()
+    known = set(session.scalars(select(Bill.canonical)))
+    missing = [bid for canonical, bid in wanted.items() if canonical not in known]
+    if missing:  # the crawl and the poll both run this at start: of two inserts of one bill, one does nothing
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        rows = [{c.key: getattr(b, c.key) for c in Bill.__table__.columns if c.key != "id"}
+                | {"next_check_at": None}  # never checked: due for whichever job's clock, however close behind
+                for b in (new_bill(bid, now, CONFIG_REASON, positions[bid.canonical]) for bid in missing)]
+        session.execute(insert(Bill).values(rows).on_conflict_do_nothing(index_elements=["canonical"]))
     existing = {b.canonical: b for b in session.scalars(select(Bill))}  # one query, not one per bill
     for canonical, bid in wanted.items():
-        bill = existing.get(canonical)
-        if bill is None:
-            session.add(new_bill(bid, now, CONFIG_REASON, positions[canonical]))
-            continue
+        bill = existing[canonical]
         if not bill.tracked:
             bill.tracked, bill.tracked_reason = True, CONFIG_REASON
         bill.position = positions[canonical]  # feeds.yaml says what the campaign's position is
