@@ -19,6 +19,7 @@ import os
 import smtplib
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -199,6 +200,12 @@ class SmtpTransport:
             self._drop()
 
 
+# mailbox.Maildir names a file from the time, the pid and a class-wide counter it increments unlocked:
+# two threads of one process (two sign-ups answered at once) can draw the same name, and the second
+# write then fails. One lock per process keeps the names apart; other processes differ in pid.
+_MAILDIR_NAMES = threading.Lock()
+
+
 class MaildirTransport:
     """Each message becomes one file in a Maildir (``new/``), written atomically through ``tmp/``."""
 
@@ -216,8 +223,9 @@ class MaildirTransport:
             if self._box is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._box = mailbox.Maildir(self.path, create=True)
-            self._box.add(b"X-Envelope-To: " + to_addr.encode("ascii", "replace") + b"\r\n" + data)
-        except OSError as exc:
+            with _MAILDIR_NAMES:
+                self._box.add(b"X-Envelope-To: " + to_addr.encode("ascii", "replace") + b"\r\n" + data)
+        except (OSError, mailbox.Error) as exc:
             raise DeliveryError(f"{self.path}: cannot write: {exc.strerror}", transient=True, down=True) from None
 
     def close(self) -> None:

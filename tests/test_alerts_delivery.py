@@ -199,3 +199,31 @@ def test_a_message_the_server_refuses_for_good_fails_without_bouncing(sessions, 
     assert "554 5.7.1 Message rejected as spam" in report.delivery.errors[0]["error"]
     with sessions() as s:
         assert s.scalar(select(Subscriber.status)) == "active" and counts(s)["failed"] == 1
+
+
+def test_threads_of_one_process_writing_to_one_maildir_lose_no_message(tmp_path):
+    """The sign-up page delivers each confirmation from its own thread: many at once all land."""
+    import sys
+    import threading
+    failures = []
+
+    def write(n: int):
+        box = MaildirTransport(tmp_path / "outbox")
+        for k in range(400):
+            try:
+                box.send("alerts@example.org", f"fan{n}-{k}@example.org", b"Subject: hello\r\n\r\nConfirm.\r\n")
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                failures.append(repr(exc))
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(16)]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns often, as under a load of requests
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert failures == []
+    assert len(list((tmp_path / "outbox" / "new").iterdir())) == 16 * 400
