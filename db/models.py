@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from db.checks import CheckState
@@ -131,6 +131,41 @@ class WatchMatch(Base):
     watch: Mapped[str] = mapped_column(String(120))
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     matched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Successor(Base):
+    """A document of the next General Court that may be ``bill`` re-filed, with its score and evidence.
+
+    ``state``: ``candidate`` (ranked, below the best), ``proposed`` (the best, for staff to decide),
+    ``accepted`` (by its pinslip or text and sponsors, or by staff: followed in the bill's place),
+    ``rejected`` (by staff; never proposed again). ``decided_by`` is ``auto`` or ``staff``."""
+
+    __tablename__ = "successors"
+    __table_args__ = (UniqueConstraint("bill", "candidate", name="uq_successors_bill_candidate"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bill: Mapped[str] = mapped_column(String(40), index=True)  # ma/193/H1728
+    candidate: Mapped[str] = mapped_column(String(40), index=True)  # ma/194/H1946
+    session: Mapped[int] = mapped_column(Integer)  # the candidate's
+    rank: Mapped[int] = mapped_column(Integer)  # 1 = the best of its search
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(12))
+    decided_by: Mapped[str | None] = mapped_column(String(10))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SimilarList(Base):
+    """What the API's ``/Documents/{id}/Similar`` last answered for one document (evidence for successors):
+    ``similar`` the canonical ids, [] when it answered 400 (it has none), None with ``error`` when it failed."""
+
+    __tablename__ = "similar_lists"
+
+    canonical: Mapped[str] = mapped_column(String(40), primary_key=True)
+    similar: Mapped[list | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BillAction(Base):

@@ -8,7 +8,8 @@ not a failure. A docket that gains its bill number is the same document: the bil
 the docket number an alias (a followed bill of that docket follows the rename, with its events).
 
 Then each watch of feeds.yaml runs over the full-text index of the synced documents; a document that newly
-matches a watch is one ``bill.discovered`` event, never repeated.
+matches a watch is one ``bill.discovered`` event, never repeated. Then the successor search
+(``tracker.successors.search``) ranks the next General Court's documents for each followed bill.
 
 Last, only with ``sources.malegislature.histories: all``, the history sweep: each document of the listed
 sessions whose history is due (never asked for, or last asked for ``HISTORY_EVERY`` ago; followed bills are
@@ -33,7 +34,9 @@ from db.documents import matching_documents
 from db.models import Bill, DocketSync, Document, DocumentAction, Event, WatchMatch
 from spiders.billids import dotted
 from tracker.child import run_spider
+from tracker.crawl import sync_tracked
 from tracker.config import Config, Watch
+from tracker.successors.search import SearchReport, search
 
 log = logging.getLogger("tracker.sync")
 SOURCE = "malegislature"
@@ -52,12 +55,14 @@ class SyncResult:
     not_yet: list[int] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     throttled: dict | None = None
+    successors: SearchReport | None = None
 
     def to_json(self) -> dict:
         return {"sessions": self.sessions, "documents": self.documents, "new": self.new, "changed": self.changed,
                 "discovered": len(self.discovered), "errors": self.errors, "details": self.details,
                 "histories": self.histories,
-                "not_yet": self.not_yet, "throttled": self.throttled}
+                "not_yet": self.not_yet, "throttled": self.throttled,
+                "successors": self.successors.to_json() if self.successors else None}
 
 
 def _settings(config: Config) -> dict:
@@ -233,6 +238,9 @@ def sync(config: Config, sessions: sessionmaker[Session], only: list[int] | None
     if listed and not result.throttled and not (stop and stop.is_set()):
         _fetch_details(config, sessions, listed, now, stop, result, on_progress)
     result.discovered = run_watches(config, sessions, gcs, now())
+    if not result.throttled and not (stop and stop.is_set()):
+        result.successors = find_successors(config, sessions, now, stop)
+        result.errors.extend(result.successors.errors)
     if (config.sources.malegislature.histories == "all" and listed and not result.throttled
             and not (stop and stop.is_set())):
         _sweep_histories(config, sessions, listed, now, stop, result, on_progress)
@@ -272,6 +280,16 @@ def _fetch_details(config: Config, sessions: sessionmaker[Session], gcs: list[in
     with sessions() as s:
         due = _details_due(s, gcs)
     result.details += _run_jobs(config, sessions, due, "document", store_detail, "", stop, result, on_progress, now)
+
+
+def find_successors(config: Config, sessions: sessionmaker[Session], now, stop=None) -> SearchReport:
+    """The successor search (``tracker.successors.search``), asking the API's Similar through the docket spider."""
+    def fetch_similar(canonicals: list[str]) -> list[dict]:
+        jobs = [{"session": int(c.split("/")[1]), "id": c.rsplit("/", 1)[1], "similar": True} for c in canonicals]
+        return list(run_docket_child(config, jobs, stop))
+    with sessions.begin() as s:
+        sync_tracked(s, config, now())  # the bills feeds.yaml lists are followed before their first crawl
+    return search(config, sessions, now, fetch_similar, stop)
 
 
 # -- the history sweep --------------------------------------------------------------------------------------------
