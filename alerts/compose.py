@@ -12,8 +12,9 @@ from alerts.context import ContextCache, asks
 from alerts.render import Rendered, build_message, render_html, render_text, templates
 from alerts.selection import is_urgent
 from alerts.tokens import make_token
-from alerts.wording import ACTION_HEADLINES, day, headline, sentence
+from alerts.wording import ACTION_HEADLINES, day, evidence_words, headline, sentence
 from db.models import Event, Subscriber
+from db.successors import list_successors
 from alerts.settings import AlertSettings
 from spiders.billids import dotted
 
@@ -60,6 +61,10 @@ class Links:
 
     def preferences(self, sub: Subscriber) -> str:
         return self._url("/preferences", make_token(self.key, "preferences", sub.id, self.now))
+
+    def successor(self, sub: Subscriber, bill: str, candidate: str) -> str:
+        """A staff member's link to accept or reject a successor: a page that asks, then acts on POST."""
+        return self._url("/successor", make_token(self.key, "successor", sub.id, self.now, b=bill, c=candidate))
 
     def follow(self, sub: Subscriber, document: str) -> str:
         """A staff member's link to follow a discovered bill: it opens a page that asks, then acts on POST."""
@@ -152,6 +157,8 @@ class Composer:
         return self._message(sub, self.subject(groups, kind), "alert", ctx)
 
     def staff(self, sub: Subscriber, period: str, events: list[Event], health: list[dict]) -> Rendered:
+        refiled = self._refiled(sub, [e for e in events if e.kind == "bill.successor"])
+        events = [e for e in events if e.kind != "bill.successor"]  # in their own section
         groups, loose = self._by_bill(events, by_importance=False)
         matched = {e.article_id for e in events if e.kind == "article.matched"}
         other = self.cache.stories([e.article_id for e in loose if e.kind == "article.new"
@@ -169,10 +176,29 @@ class Composer:
         if discovered:
             parts.insert(1, f"{len(discovered)} new {'bill matches' if len(discovered) == 1 else 'bills match'} "
                             "your watches")
-            subject = f"{self.settings.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
+        if refiled:
+            parts.insert(1, f"{len(refiled)} re-filing {'decision' if len(refiled) == 1 else 'decisions'}")
+        subject = f"{self.settings.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
         ctx = {"kind": "staff-daily", "groups": groups, "other_news": other, "health": health,
-               "health_news": health_news, "date_words": date_words, "discovered": discovered}
+               "health_news": health_news, "date_words": date_words, "discovered": discovered, "refiled": refiled}
         return self._message(sub, subject, "staff_digest", ctx, unsubscribe=False)
+
+    def _refiled(self, sub: Subscriber, events: list[Event]) -> list[dict]:
+        """"Re-filed in the new session": each decision on a successor, with its evidence and the other
+        candidates; a proposal or an automatic acceptance carries the link to decide."""
+        out = []
+        for ev in events:
+            p = ev.payload or {}
+            others = [] if not p.get("candidate") else [
+                {"number": dotted(r.candidate), "score": f"{r.score:.2f}", "evidence": evidence_words(r.evidence)}
+                for r in list_successors(self.s, p.get("bill")) if r.candidate != p["candidate"]][:3]
+            decide = p.get("state") == "proposed" or (p.get("state") == "accepted" and p.get("decided_by") == "auto")
+            out.append({"number": p.get("number"), "candidate_number": p.get("candidate_number"),
+                        "state": p.get("state"), "title": p.get("title"), "sponsor": p.get("sponsor"),
+                        "summary": ev.summary, "score": f"{p['score']:.2f}" if p.get("score") is not None else None,
+                        "evidence": evidence_words(p["evidence"]) if p.get("evidence") else None, "others": others,
+                        "decide_url": self.links.successor(sub, p["bill"], p["candidate"]) if decide else None})
+        return out
 
     def _discovered(self, sub: Subscriber, events: list[Event]) -> list[dict]:
         """"New bills that match your watches": one entry per document, with every watch that found it."""

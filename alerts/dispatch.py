@@ -28,6 +28,7 @@ from alerts.settings import AlertSettings
 from alerts.subscribers import active_topics
 from db.models import Bill, Delivery, Event, OutboxMessage, Subscriber, Subscription
 from db.source_health import long_failures, source_problems
+from db.successors import accepted_pairs
 
 log = logging.getLogger("tracker.dispatch")
 PAGE = 500
@@ -54,6 +55,8 @@ class _Run:
         self.families = bill_families(s)
         self.bill_ids = dict(s.execute(select(Bill.canonical, Bill.id)).all())
         self.staff_only = frozenset(s.scalars(select(Bill.id).where(Bill.position == "watch")))  # no supporter hears
+        # bills followed as accepted successors: announced by their bill.successor event, not again when first crawled
+        self.successor_ids = frozenset(self.bill_ids[c] for _, c in accepted_pairs(s) if c in self.bill_ids)
         self.composer = Composer(s, settings, now)
 
     def delivered(self, subscriber_ids: list[int]) -> dict[int, set[int]]:
@@ -111,9 +114,9 @@ class _Run:
             sub = self._staff_member(email)
             if sub.status != "active" or exists(self.s, sub.id, "staff-daily", period):
                 continue
-            evs = pending(self.events, Interest(None, frozenset(STAFF_KINDS)), sub.start_event_id,
+            evs = pending(self.events, Interest(None, frozenset(STAFF_KINDS), staff=True), sub.start_event_id,
                           self.delivered([sub.id])[sub.id], BACKFILL["daily"], self.now, self.tz)
-            shown, covered = fold_first_sightings(evs)
+            shown, covered = fold_first_sightings(evs, self.successor_ids)
             if health is None:
                 health = source_problems(self.s, self.now)
             if not (shown or health or settings.staff_send_empty):
@@ -189,7 +192,7 @@ class _Run:
             return
         evs = pending(self.events, interest, sub.start_event_id, delivered, BACKFILL[sub.frequency], self.now,
                       self.tz)
-        shown, covered = fold_first_sightings(evs)
+        shown, covered = fold_first_sightings(evs, self.successor_ids)
         if not shown:
             return
         period = {"daily": daily, "weekly": weekly}.get(sub.frequency)

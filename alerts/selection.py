@@ -17,11 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Bill, Event
+from db.successors import accepted_pairs
 
 BACKFILL = {"immediate": timedelta(days=2), "daily": timedelta(days=4), "weekly": timedelta(days=14)}
 BILL_KINDS = ("bill.tracked", "bill.action", "bill.status", "bill.title", "bill.sponsors",
               "hearing.scheduled", "hearing.rescheduled", "hearing.canceled")
-SUPPORTER_KINDS = BILL_KINDS + ("article.matched",)
+SUPPORTER_KINDS = BILL_KINDS + ("article.matched", "bill.successor")
+# what supporters hear of the successor search: the bill was re-filed (they follow the new number), or it was not;
+# candidates, proposals and staff's rejections are staff matters
+SUPPORTER_SUCCESSOR_STATES = frozenset({"accepted", "not-refiled"})
 STAFF_KINDS = SUPPORTER_KINDS + ("article.new", "source.failing", "source.recovered", "bill.discovered")
 URGENT_ACTIONS = frozenset({"engrossed", "enacted", "signed", "vetoed"})
 URGENT_STATUSES = frozenset({"enacted", "signed", "vetoed", "law"})
@@ -57,8 +61,9 @@ def candidates(s: Session, now: datetime, kinds=STAFF_KINDS, window: timedelta =
 
 
 def bill_families(s: Session) -> dict[int, set[int]]:
-    """bills.id -> itself and every bill that took over from it (new drafts, study orders), transitively,
-    so a supporter of H.135 hears about H.5091, the new draft that replaced it."""
+    """bills.id -> itself and every bill that took over from it (new drafts, study orders, the accepted
+    successor in the next General Court), transitively, so a supporter of H.135 hears about H.5091, the new
+    draft that replaced it, and about H.1728, which re-filed it in the 193rd."""
     by_canonical = {c: i for c, i in s.execute(select(Bill.canonical, Bill.id))}
     children: dict[int, set[int]] = {}
     rows = s.execute(select(Event.bill_id, Event.payload).where(Event.kind == "bill.tracked"))
@@ -66,6 +71,9 @@ def bill_families(s: Session) -> dict[int, set[int]]:
         parent = by_canonical.get(((payload or {}).get("discovered_from") or {}).get("bill") or "")
         if parent is not None and bill_id is not None:
             children.setdefault(parent, set()).add(bill_id)
+    for bill, successor in accepted_pairs(s):
+        if bill in by_canonical and successor in by_canonical:
+            children.setdefault(by_canonical[bill], set()).add(by_canonical[successor])
     families: dict[int, set[int]] = {}
     for bill_id in by_canonical.values():
         seen, todo = {bill_id}, [bill_id]
@@ -86,9 +94,13 @@ class Interest:
     bill_ids: frozenset[int] | None
     kinds: frozenset[str]
     excluded: frozenset[int] = frozenset()
+    staff: bool = False
 
     def concerns(self, ev: Event) -> bool:
         if ev.kind not in self.kinds:
+            return False
+        if (ev.kind == "bill.successor" and not self.staff
+                and (ev.payload or {}).get("state") not in SUPPORTER_SUCCESSOR_STATES):
             return False
         if ev.bill_id is None:
             return ev.kind.startswith(("article.new", "source.", "bill.discovered"))
@@ -105,13 +117,18 @@ def pending(events: list[Event], interest: Interest, start_event_id: int, delive
             and event_time(ev, tz) >= cutoff]
 
 
-def fold_first_sightings(events: list[Event]) -> tuple[list[Event], list[Event]]:
+def fold_first_sightings(events: list[Event], successors: frozenset[int] = frozenset()) -> tuple[list[Event],
+                                                                                              list[Event]]:
     """(shown, covered): a bill tracked for the first time appears once, as ``bill.tracked``; the
-    history recorded in the same crawl is covered by it (in the ledger, not in the email)."""
+    history recorded in the same crawl is covered by it (in the ledger, not in the email). A bill followed
+    as an accepted successor (``successors``, bill ids) was announced by its ``bill.successor`` event: its
+    first sighting is covered, and its recipients hear of it once."""
     tracked = {(ev.bill_id, ev.at) for ev in events if ev.kind == "bill.tracked"}
     shown, covered = [], []
     for ev in events:
         if ev.kind != "bill.tracked" and ev.kind in BILL_KINDS and (ev.bill_id, ev.at) in tracked:
+            covered.append(ev)
+        elif ev.kind == "bill.tracked" and ev.bill_id in successors:
             covered.append(ev)
         else:
             shown.append(ev)

@@ -14,7 +14,8 @@ import json
 from datetime import datetime, timedelta, timezone
 
 LIFETIMES = {"confirm": timedelta(days=7), "unsubscribe": timedelta(days=400), "preferences": timedelta(days=400),
-             "follow": timedelta(days=30)}  # follow: a staff digest's link to follow a discovered bill
+             "follow": timedelta(days=30),  # follow: a staff digest's link to follow a discovered bill
+             "successor": timedelta(days=30)}  # successor: a staff digest's link to accept or reject a successor
 
 
 class BadToken(ValueError):

@@ -70,6 +70,15 @@ def headline(ev: Event, tz: ZoneInfo) -> str:
         return STATUS_WORDS.get(p.get("status") or "", "status changed")
     if ev.kind == "bill.tracked":
         return "now followed"
+    if ev.kind == "bill.successor":
+        state = p.get("state")
+        if state == "accepted":
+            return f"re-filed as {p.get('candidate_number')}"
+        if state == "not-refiled":
+            return "not re-filed"
+        if state == "proposed":
+            return f"maybe re-filed as {p.get('candidate_number')}"
+        return f"not re-filed as {p.get('candidate_number')}"
     if ev.kind == "bill.title":
         return "new title"
     if ev.kind == "bill.sponsors":
@@ -96,6 +105,8 @@ def sentence(ev: Event, tz: ZoneInfo) -> str:
     if ev.kind == "bill.status":
         return f"Now {STATUS_WORDS.get(p.get('status') or '', p.get('status') or 'changed')}" + (
             f", in the {p['committee']} committee" if p.get("committee") else "")
+    if ev.kind == "bill.successor":
+        return successor_sentence(p)
     if ev.kind == "bill.tracked":
         latest = p.get("latest_action") or {}
         text = f"We now follow this bill ({p.get('reason') or 'listed by the campaign'}); it is " \
@@ -104,3 +115,38 @@ def sentence(ev: Event, tz: ZoneInfo) -> str:
             text += f". Latest action, {day(latest.get('date'))}: {latest.get('action')}"
         return text
     return ev.summary
+
+
+def _court(session) -> str:
+    n = int(session or 0)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"the {n}{suffix} General Court"
+
+
+def successor_sentence(p: dict) -> str:
+    """A ``bill.successor`` event in plain words (what a supporter reads: no score, no evidence)."""
+    old, new, state = p.get("number"), p.get("candidate_number"), p.get("state")
+    if state == "accepted":
+        title = f" ({p['title']})" if p.get("title") else ""
+        return (f"{old} was re-filed as {new}{title} in {_court(p.get('session'))}; "
+                f"you will now hear about {new}.")
+    if state == "not-refiled":
+        return (f"{old} was not re-filed in {_court(p.get('session'))}: nothing filed by the deadline carries it "
+                f"on (so far). If it comes back under a new number, you will hear about it.")
+    if state == "proposed":
+        return f"{new} in {_court(p.get('session'))} may be {old} re-filed: staff are checking."
+    return f"{new} is not {old} re-filed."
+
+
+def evidence_words(ev: dict) -> str:
+    """A successor's evidence for staff: ``its pinslip names it; text 98% alike; shared sponsors Orlando Ramos``."""
+    parts = []
+    if ev.get("pinslip_reference"):
+        parts.append("its pinslip names the bill")
+    parts.append(f"text {round((ev.get('text') or 0) * 100)}% alike")
+    if ev.get("shared_sponsors"):
+        parts.append("shared sponsors " + ", ".join(ev["shared_sponsors"]))
+    if ev.get("similar_api"):
+        parts.append("the legislature lists it as similar")
+    parts.append(f"title {round((ev.get('title') or 0) * 100)}% alike")
+    return "; ".join(parts)

@@ -22,7 +22,7 @@ from tracker.output import emit_json, emit_rows, progress
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @pass_app
 def sync(app: Application, only: tuple[int, ...], fmt: str) -> None:
-    """Sync the whole docket of each synced session, then run the watches."""
+    """Sync the whole docket of each synced session, then run the watches and the successor search."""
     config = app.config
     sessions = app.ready_sessions()
     with progress("documents") as tick:
@@ -32,6 +32,13 @@ def sync(app: Application, only: tuple[int, ...], fmt: str) -> None:
     else:
         for ev in result.discovered:
             click.echo(f"discovered  {ev.summary}")
+        found = result.successors
+        for bill, candidate in found.accepted if found else ():
+            click.echo(f"re-filed    {candidate} follows {bill} (accepted: beyond doubt)")
+        for bill, candidate in found.proposed if found else ():
+            click.echo(f"re-filed?   {candidate} may be {bill} re-filed: tracker successors --bill {bill}")
+        for bill in found.not_refiled if found else ():
+            click.echo(f"not re-filed {bill}: nothing in the next General Court after its filing deadline")
         for gc in result.not_yet:
             click.echo(f"{gc}: the legislature does not list this General Court yet")
         for e in result.errors:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.checks import throttled_until
 from db.models import Article, Bill, Feed
+from db.successors import accepted_pairs
 from spiders.observations import ArticleTarget, FeedTarget
 from spiders.billids import parse_bill_id
 from tracker.child import run_spider
@@ -73,6 +74,9 @@ def _settings(config: Config) -> dict:
 
 def matcher_for(s: Session, config: Config) -> BillMatcher:
     keywords = config.keywords_by_bill()
+    for bill, successor in accepted_pairs(s):  # a re-filed bill keeps its predecessor's keywords (in order: chains)
+        if bill in keywords and successor not in keywords:
+            keywords[successor] = keywords[bill]
     bills = [(parse_bill_id(c), keywords.get(c, [])) for c in s.scalars(
         select(Bill.canonical).where(Bill.tracked.is_(True)).order_by(Bill.id))]
     return BillMatcher(bills)

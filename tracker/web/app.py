@@ -17,14 +17,16 @@ from fastapi.responses import HTMLResponse
 
 from alerts.subscribers import FREQUENCIES, active_topics, confirm, unsubscribe
 from alerts.tokens import BadToken, make_token, read_token
-from spiders.billids import dotted
+from alerts.wording import evidence_words
 from db.bills import find_bill
 from db.documents import find_document
 from db.models import Subscriber
+from db.successors import find as find_successor
 from db.supporters import find_supporter, set_frequency
-from spiders.billids import BadBillId
-from tracker.following import CannotFollow, track
+from spiders.billids import BadBillId, dotted, ordinal
 from tracker.application import Application
+from tracker.following import CannotFollow, track
+from tracker.successors.decide import CannotDecide, decide
 from tracker.web import api, pages, signup, syndication
 from tracker.web.common import TEMPLATES
 from tracker.web.errors import install_error_handlers
@@ -189,5 +191,57 @@ def create_app(application: Application) -> FastAPI:
                 return follow_view(token, str(exc), 400)
             number, position = dotted(bill.number), bill.position
         return follow_view(token, f"Done: the campaign follows {number} ({position}); it is crawled from now on.")
+
+    def successor_view(token: str, message: str | None = None, status: int = 200) -> HTMLResponse:
+        try:
+            payload = read_token(key, token, "successor", now())
+        except BadToken as exc:
+            return refused(exc)
+        with sessions() as s:
+            row = find_successor(s, payload.get("b", ""), payload.get("c", ""))
+            if row is None:
+                return refused(BadToken("this link names a candidate the search no longer lists"))
+            doc = find_document(s, row.candidate)
+            old, new, state = dotted(row.bill), dotted(row.candidate), row.state
+            words = evidence_words(row.evidence)
+        title = {"accepted": f"{new} follows {old}", "rejected": f"{new} was rejected"}.get(state,
+                                                                                            f"Is {new} {old} re-filed?")
+        text = message or (f"{new} ({ordinal(row.session)} General Court): {doc.title if doc else 'no title yet'}"
+                           + (f", filed by {doc.sponsor}" if doc is not None and doc.sponsor else "")
+                           + f". Score {row.score:.2f}: {words}.")
+        return page(title, status, message=text, decide={
+            "token": token, "old": old, "new": new,
+            "accept": state != "accepted", "reject": state != "rejected"})
+
+    @app.get("/successor", response_class=HTMLResponse, include_in_schema=False)
+    def successor(token: str = ""):
+        # a page that asks: mail scanners open every link of a message, so only the POST below acts
+        return successor_view(token)
+
+    @app.post("/successor", response_class=HTMLResponse, include_in_schema=False)
+    async def successor_post(request: Request):
+        body = await request.body()
+        if len(body) > MAX_FORM:
+            return page("Too much", 413, message="that form was too large")
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        token, verdict = form.get("token", ""), form.get("verdict", "")
+        try:
+            payload = read_token(key, token, "successor", now())
+        except BadToken as exc:
+            return refused(exc)
+        if verdict not in ("accept", "reject"):
+            return successor_view(token, "Choose accept or reject.", 400)
+        with sessions.begin() as s:
+            sub = s.get(Subscriber, payload["s"])
+            if sub is None or sub.role != "staff":
+                return refused(BadToken("this link was sent to a staff address that is no longer on the list"))
+            try:
+                row = decide(s, config, payload.get("b", ""), payload.get("c", ""), verdict, now())
+            except CannotDecide as exc:
+                return successor_view(token, str(exc), 400)
+            old, new = dotted(row.bill), dotted(row.candidate)
+        done = (f"Done: {new} is followed as {old} re-filed; {old}'s supporters will hear about it."
+                if verdict == "accept" else f"Done: {new} is not {old} re-filed; it will not be proposed again.")
+        return successor_view(token, done)
 
     return app
