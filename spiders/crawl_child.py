@@ -4,7 +4,7 @@ Reads one JSON request on stdin ({"spider": ..., "settings": {...}, "jobs": [...
 "jobs" is what to fetch: targets of ``spiders.observations``, General Court numbers for the
 directory, or for the docket ``{"session": gc}`` (that General Court's document list) and
 ``{"session": gc, "id": "H1946"}`` (one document's detail, by bill or docket number; with
-``"history": true`` its history), mixed as the caller likes), runs the Scrapy spider, and writes one JSON observation per line on stdout.
+``"history": true`` its history, with ``"similar": true`` the API's Similar list), mixed as the caller likes), runs the Scrapy spider, and writes one JSON observation per line on stdout.
 Scrapy's reactor cannot restart within a process, and a hung spider must be
 killable, which is why every crawl runs here and not in the caller.
 

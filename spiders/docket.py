@@ -32,6 +32,19 @@ Two kinds of job, in one spider (``spiders.crawl_child`` turns the request's job
 
   ``actions`` in the API's order, stricken rows left out. A failure is ``actions`` None and
   ``error`` in words, for that document alone, as for a detail.
+* a detail job with ``"similar": true`` (``{"session": gc, "id": "H1946", "similar": true}``) asks for
+  the API's Similar list instead (``.../Documents/{id}/Similar``, read by
+  ``spiders.docket_parse.parse_similar``), at a detail's priority, one observation per document::
+
+    {"type": "similar", "session": gc, "id": id, "url", "http_status": int | None,
+     "similar": ["ma/193/H1728", ...] | None, "problems": [{"url", "error"}, ...], "error": str | None}
+
+  ``similar``: the canonical ids ``ma/{GeneralCourtNumber}/{BillNumber or DocketNumber}`` in the API's
+  order, of any General Court (which way the API looks across General Courts is unverified: evidence,
+  not proof); ``problems``: the rows left out and why. A 400 is the API's way of saying it has none
+  ("Could not locate any public Documents in General Court ..."): ``similar`` [] and ``error`` None.
+  A 500, a network failure, a body that is no JSON list: ``similar`` None and ``error`` in words, for
+  that document alone.
 
 A throttle (429, or 503 with a ``Retry-After``) stops the whole spider, as in the bill spider: the
 site asked us to stop, so nothing more is requested. It yields, once::
@@ -74,7 +87,10 @@ class DocketSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.base_url = base_url.rstrip("/")
         self.lists = list(dict.fromkeys(int(gc) for gc in lists))
-        self.details = [(int(d["session"]), str(d["id"]), bool(d.get("history"))) for d in details]
+        # (session, id as given, what: "detail" | "history" | "similar")
+        self.details = [(int(d["session"]), str(d["id"]),
+                         "history" if d.get("history") else "similar" if d.get("similar") else "detail")
+                        for d in details]
         self.throttled = False
 
     async def start(self):
@@ -82,25 +98,25 @@ class DocketSpider(scrapy.Spider):
             if self.throttled:
                 return
             yield self._request(parse.document_list_url(self.base_url, gc), self.document_list, session=gc)
-        asked: set[tuple[int, str, bool]] = set()
-        for session, given, history in self.details:
+        asked: set[tuple[int, str, str]] = set()
+        for session, given, what in self.details:
             if self.throttled:
                 return
             try:
                 number = parse_number(given)
             except BadBillId as exc:
-                if history:
-                    yield self._history(session, given, None, None, error=str(exc))
-                else:
-                    yield self._document(session, given, None, None, error=str(exc))
+                yield self._failed(what, session, given, None, None, str(exc))
                 continue
-            if (session, number, history) in asked:
+            if (session, number, what) in asked:
                 continue
-            asked.add((session, number, history))
-            if history:
+            asked.add((session, number, what))
+            if what == "history":
                 url = api_history_url(self.base_url, session, number)
                 yield self._request(url, self.history, priority=HISTORY_PRIORITY, session=session, given=given,
                                     history=True)
+            elif what == "similar":
+                url = parse.similar_url(self.base_url, session, number)
+                yield self._request(url, self.similar, session=session, given=given, similar=True)
             else:
                 url = parse.document_url(self.base_url, session, number)
                 yield self._request(url, self.document, session=session, given=given, number=number)
@@ -137,6 +153,18 @@ class DocketSpider(scrapy.Spider):
         return {"type": "history", "session": session, "id": given, "url": url, "http_status": http_status,
                 "actions": actions, "error": error}
 
+    @staticmethod
+    def _similar(session: int, given: str, url: str | None, http_status: int | None, similar: list | None = None,
+                 problems: list | None = None, error: str | None = None) -> dict:
+        return {"type": "similar", "session": session, "id": given, "url": url, "http_status": http_status,
+                "similar": similar, "problems": problems or [], "error": error}
+
+    def _failed(self, what: str, session: int, given: str, url: str | None, http_status: int | None,
+                error: str) -> dict:
+        """The observation of a detail, history or Similar job that failed."""
+        make = {"history": self._history, "similar": self._similar}.get(what, self._document)
+        return make(session, given, url, http_status, error=error)
+
     # ---- failures -----------------------------------------------------------------
 
     def _throttle(self, response: Response, session: int, given: str | None):
@@ -154,10 +182,9 @@ class DocketSpider(scrapy.Spider):
             return
         job = failure.request.meta["job"]
         url, error = failure.request.url, describe_failure(failure)
-        if job.get("history"):
-            yield self._history(job["session"], job["given"], url, None, error=error)
-        elif "given" in job:
-            yield self._document(job["session"], job["given"], url, None, error=error)
+        if "given" in job:
+            what = "history" if job.get("history") else "similar" if job.get("similar") else "detail"
+            yield self._failed(what, job["session"], job["given"], url, None, error)
         else:
             yield self._list(job["session"], url, "error", None, error=error)
 
@@ -224,3 +251,21 @@ class DocketSpider(scrapy.Spider):
             return
         yield self._history(session, given, response.url, response.status,
                             [{"date": a.date, "branch": a.branch, "action": a.action} for a in actions])
+
+    def similar(self, response: Response, session: int, given: str, similar: bool):
+        if is_throttle(response):
+            yield from self._throttle(response, session, given)
+            return
+        if response.status == 400:  # the API's "Could not locate any public Documents": it has none
+            yield self._similar(session, given, response.url, response.status, [])
+            return
+        problem = self._http_problem(response)
+        if problem:
+            yield self._similar(session, given, response.url, response.status, error=problem)
+            return
+        try:
+            ids, problems = parse.parse_similar(response.body, response.url)
+        except ParseError as exc:
+            yield self._similar(session, given, response.url, response.status, error=str(exc))
+            return
+        yield self._similar(session, given, response.url, response.status, ids, problems)

@@ -12,6 +12,10 @@
   :class:`BillNotFound` for the site's "Oh My Cod!" page and :class:`ParseError` (with the reason)
   for anything else that is not the document: XML (the API answers XML unless asked for JSON),
   HTML, broken JSON, a document of another General Court.
+* ``GET /api/GeneralCourts/{gc}/Documents/{id}/Similar``: ``[{BillNumber, DocketNumber,
+  GeneralCourtNumber}]``, documents of any General Court. :func:`parse_similar` returns their
+  canonical ids (``ma/193/H1728``) and one problem per row it cannot read; only a body that is not
+  a JSON array raises. (The API answers 400 for some documents instead: the spider's business.)
 
 Numbers are read with the bill-id rules of ``spiders.billids`` ("H.1946", "h 1946" -> "H1946");
 a ``BillNumber`` must be a bill's (H, S, HRes, SRes) and a ``DocketNumber`` a docket's (HD, SD).
@@ -30,7 +34,7 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
-from spiders.billids import BadBillId, parse_number
+from spiders.billids import BadBillId, parse_bill_id, parse_number
 from spiders.malegislature_parse import api_document_url, fold, is_oh_my_cod
 from spiders.records import BillNotFound, DocumentDetail, DocumentRow, ParseError
 
@@ -39,7 +43,9 @@ __all__ = [
     "document_url",
     "parse_document_detail",
     "parse_document_list",
+    "parse_similar",
     "plain_text",
+    "similar_url",
 ]
 
 
@@ -54,6 +60,11 @@ def document_list_url(base: str, gc: int | str) -> str:
 def document_url(base: str, gc: int | str, document_id: str) -> str:
     """``{base}/api/GeneralCourts/{gc}/Documents/{id}``; the id is a bill or a docket number."""
     return api_document_url(base, gc, document_id)
+
+
+def similar_url(base: str, gc: int | str, document_id: str) -> str:
+    """``{base}/api/GeneralCourts/{gc}/Documents/{id}/Similar``."""
+    return f"{api_document_url(base, gc, document_id)}/Similar"
 
 
 # --------------------------------------------------------------------------- text
@@ -414,3 +425,42 @@ def parse_document_detail(body: bytes | str, url: str, session: int) -> Document
         )
     except _Bad as exc:
         raise ParseError(f"document from {url}: {exc}", url=url) from None
+
+
+def _similar_row(data: Any) -> str:
+    if not isinstance(data, dict):
+        raise _Bad(f"is {_kind(data)}, expected an object")
+    value = data.get("GeneralCourtNumber")
+    gc = _sponsor_type(value)  # an integer, or ASCII digits
+    if gc is None:
+        raise _Bad("no GeneralCourtNumber" if value is None else f"GeneralCourtNumber is not a number: {value!r:.40}")
+    number = _number(data, "BillNumber", docket=False) or _number(data, "DocketNumber", docket=True)
+    if number is None:
+        raise _Bad("no BillNumber and no DocketNumber")
+    try:
+        return parse_bill_id(f"{gc}/{number}").canonical
+    except BadBillId:
+        raise _Bad(f"GeneralCourtNumber {gc} is not a General Court") from None
+
+
+def parse_similar(body: bytes | str, url: str) -> tuple[list[str], list[dict]]:
+    """A document's Similar list: ``(ids, problems)``, the ids canonical (``ma/{GeneralCourtNumber}/
+    {BillNumber or DocketNumber}``), in the API's order, each once. A row that cannot be read (not an
+    object, no General Court, no number, a number that does not parse) is left out with a problem
+    ``{"url", "error": "row N: ..."}``. Raises :class:`ParseError` (:class:`BillNotFound` for
+    "Oh My Cod!") only when the body is not a JSON array."""
+    data = _load(body, url, "Similar list")
+    if not isinstance(data, list):
+        raise ParseError(f"Similar list from {url} is {_kind(data)}, expected a list{_message(data)}",
+                         url=url, layout_changed=True)
+    ids: list[str] = []
+    problems: list[dict] = []
+    for i, item in enumerate(data):
+        try:
+            canonical = _similar_row(item)
+        except _Bad as exc:
+            problems.append({"url": url, "error": f"row {i}: {exc}"})
+            continue
+        if canonical not in ids:
+            ids.append(canonical)
+    return ids, problems

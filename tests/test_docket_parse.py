@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from spiders.docket_parse import parse_document_detail, parse_document_list, plain_text
+from spiders.docket_parse import parse_document_detail, parse_document_list, parse_similar, plain_text, similar_url
 from spiders.records import BillNotFound, DocumentRow, ParseError
 
 API = "http://malegislature.gov/api/GeneralCourts"
@@ -311,3 +311,64 @@ def test_text_keeps_its_lines_in_plain_text_too():
     assert plain_text("<div>a<!-- note -->b<script>alert(1)</script></div><pre>c\n d</pre>e") == "ab\nc\nd\ne"
     assert plain_text("bad \x00 char and a lone \ud800 surrogate") == "bad char and a lone \ufffd surrogate"
     assert plain_text("") is None and plain_text("<p> </p>") is None and plain_text(None) is None
+
+
+# ---------------------------------------------------------------- the Similar list
+
+SIMILAR_URL = "http://x/api/GeneralCourts/194/Documents/H1946/Similar"
+
+
+def test_a_similar_list_becomes_canonical_ids_of_any_general_court():
+    assert similar_url("http://x/", 194, "H1946") == SIMILAR_URL
+    body = json.dumps([
+        {"BillNumber": "S1053", "DocketNumber": "SD503", "GeneralCourtNumber": 194},
+        {"BillNumber": "H.1728", "DocketNumber": "HD2304", "GeneralCourtNumber": "193"},
+        {"BillNumber": None, "DocketNumber": "hd 12", "GeneralCourtNumber": 194},
+        {"BillNumber": "H1728", "DocketNumber": None, "GeneralCourtNumber": 193},  # again: kept once
+    ])
+    assert parse_similar(body, SIMILAR_URL) == (["ma/194/S1053", "ma/193/H1728", "ma/194/HD12"], [])
+    assert parse_similar(b"[]", SIMILAR_URL) == ([], [])
+
+
+def test_similar_rows_that_cannot_be_read_are_left_out_and_reported():
+    body = json.dumps([
+        7,
+        {"BillNumber": "H1", "DocketNumber": None},  # no General Court
+        {"BillNumber": "H1", "GeneralCourtNumber": "one hundred"},
+        {"BillNumber": "H1", "GeneralCourtNumber": 12},
+        {"BillNumber": None, "DocketNumber": None, "GeneralCourtNumber": 193},
+        {"BillNumber": "Senate twelve", "GeneralCourtNumber": 193},
+        {"BillNumber": "HD4", "GeneralCourtNumber": 193},
+        {"BillNumber": "S47", "DocketNumber": "SD2134", "GeneralCourtNumber": 192},
+    ])
+    ids, problems = parse_similar(body, SIMILAR_URL)
+    assert ids == ["ma/192/S47"]
+    assert all(p["url"] == SIMILAR_URL for p in problems)
+    assert [p["error"] for p in problems] == [
+        "row 0: is a number, expected an object",
+        "row 1: no GeneralCourtNumber",
+        "row 2: GeneralCourtNumber is not a number: 'one hundred'",
+        "row 3: GeneralCourtNumber 12 is not a General Court",
+        "row 4: no BillNumber and no DocketNumber",
+        "row 5: BillNumber 'Senate twelve' is not a bill or docket number",
+        "row 6: BillNumber 'HD4' is a docket number",
+    ]
+
+
+@pytest.mark.parametrize("body, error", [
+    (b'{"Message": "Could not locate any public Documents"}',
+     "is an object, expected a list (Could not locate any public Documents)"),
+    (b"", "empty Similar list body"),
+    (b"[{", "malformed JSON in Similar list"),
+    (b'<?xml version="1.0"?><ArrayOfDocumentReference xmlns="urn:x"/>', "is XML, not JSON"),
+])
+def test_a_similar_body_that_is_no_json_list_raises(body, error):
+    with pytest.raises(ParseError, match=error.replace("(", r"\(").replace(")", r"\)")):
+        parse_similar(body, SIMILAR_URL)
+
+
+def test_a_similar_list_that_is_the_oh_my_cod_page_is_not_found():
+    page = (b"<!DOCTYPE html><html><head><title>Oh My Cod! - Massachusetts Legislature</title></head>"
+            b"<body><h1>Oh My Cod!</h1></body></html>")
+    with pytest.raises(BillNotFound):
+        parse_similar(page, SIMILAR_URL)

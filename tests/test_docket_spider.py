@@ -280,3 +280,80 @@ def test_a_history_job_beside_a_detail_job_of_one_document_asks_both():
     assert [(r.url.rsplit("/", 1)[1], r.priority) for r in asked] == \
         [("DocumentHistoryActions", HISTORY_PRIORITY), ("H1946", 0)]
     assert HISTORY_PRIORITY < 0  # after any list or detail of the same crawl
+
+
+# ---------------------------------------------------------------- the Similar list, against the replica
+
+
+SIMILAR_KEYS = {"type", "session", "id", "url", "http_status", "similar", "problems", "error"}
+
+
+def test_similar_jobs_against_the_replica_ok_400_and_500():
+    from tracker.replica import ReplicaServer
+    from tracker.replica.docket import with_dockets
+
+    replica = with_dockets({193: 60, 194: 60})
+    replica.fail_similar(194, "H612", 500)
+    with ReplicaServer(replica) as srv:
+        jobs = [{"session": 194, "id": "H1946", "similar": True}, {"session": 194, "id": "H.1946", "similar": True},
+                {"session": 194, "id": "H1946"},  # its detail too: another job
+                {"session": 193, "id": "HD2304", "similar": True}, {"session": 194, "id": "S1053", "similar": True},
+                {"session": 194, "id": "H612", "similar": True}, {"session": 194, "id": "Senate 12", "similar": True}]
+        items = list(run_spider("docket", {"base_url": srv.base_url, "delay_s": 0, "concurrency": 4, "timeout_s": 5,
+                                           "user_agent": "docket-test/1"}, jobs, timeout_s=60))
+        asked = [p for _m, p, _h in replica.requests]
+    assert replica.errors == []
+    assert [i for i in items if i["type"] == "document"][0]["detail"]["number"] == "H1946"
+    found = [i for i in items if i["type"] == "similar"]
+    assert all(set(i) == SIMILAR_KEYS for i in found)
+    by_id = {i["id"]: i for i in found}
+    assert len(found) == len(by_id) == 5  # H1946 asked twice, fetched once
+    ok = by_id["H1946"]
+    assert (ok["similar"], ok["error"], ok["http_status"], ok["problems"]) == (
+        ["ma/194/S1053", "ma/193/H1728"], None, 200, [])
+    assert ok["url"] == f"{srv.base_url}/api/GeneralCourts/194/Documents/H1946/Similar"
+    assert by_id["HD2304"]["similar"] == ["ma/193/S927", "ma/192/H135", "ma/194/H1946"]
+    # 400: the API's way of saying it has none
+    assert (by_id["S1053"]["similar"], by_id["S1053"]["error"], by_id["S1053"]["http_status"]) == ([], None, 400)
+    # 500: a failure, in words, for that document alone
+    assert by_id["H612"]["similar"] is None and "Oh My Cod" in by_id["H612"]["error"]
+    assert by_id["H612"]["http_status"] == 500
+    assert by_id["Senate 12"]["url"] is None and "is not a bill number" in by_id["Senate 12"]["error"]
+    assert sorted(p for p in asked if p.endswith("/Similar")) == sorted(
+        f"/api/GeneralCourts/{p}/Similar" for p in ("194/Documents/H1946", "193/Documents/HD2304",
+                                                   "194/Documents/S1053", "194/Documents/H612"))
+
+
+def test_a_similar_job_throttled_junk_or_unreachable(site):
+    site.json(f"{API}/194/Documents/H1/Similar", {"Message": "slow down"}, status=429, **{"Retry-After": "30"})
+    site.json(f"{API}/194/Documents/H2/Similar", {"Message": "no list"})
+    site.json(f"{API}/194/Documents/H3/Similar", [{"BillNumber": "H9", "GeneralCourtNumber": 193},
+                                                  {"BillNumber": "junk", "GeneralCourtNumber": 193}])
+    items = crawl(site, [{"session": 194, "id": n, "similar": True} for n in ("H2", "H3")])
+    by_id = {i["id"]: i for i in items}
+    assert by_id["H2"]["similar"] is None and "expected a list (no list)" in by_id["H2"]["error"]
+    assert by_id["H3"]["similar"] == ["ma/193/H9"] and by_id["H3"]["error"] is None
+    assert by_id["H3"]["problems"] == [{"url": by_id["H3"]["url"],
+                                        "error": "row 1: BillNumber 'junk' is not a bill or docket number"}]
+    items = crawl(site, [{"session": 194, "id": "H1", "similar": True}, {"session": 194, "id": "H2", "similar": True}],
+                  concurrency=1)
+    assert [(i["type"], i["id"], i["retry_after_s"]) for i in items] == [("throttled", "H1", 30)]
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = Site()
+    dead.base_url = f"http://127.0.0.1:{port}"
+    [gone] = crawl(dead, [{"session": 194, "id": "H1946", "similar": True}])
+    assert gone["type"] == "similar" and gone["similar"] is None and "connection refused" in gone["error"]
+
+
+def test_a_similar_job_has_a_details_priority():
+    spider = DocketSpider(base_url="http://x", details=[{"session": 194, "id": "H1946", "history": True},
+                                                         {"session": 194, "id": "H1946", "similar": True}])
+
+    async def requests():
+        return [r async for r in spider.start()]
+
+    assert [(r.url.rsplit("/", 1)[1], r.priority) for r in asyncio.run(requests())] == \
+        [("DocumentHistoryActions", HISTORY_PRIORITY), ("Similar", 0)]

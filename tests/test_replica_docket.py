@@ -23,6 +23,9 @@ DETAIL_KEYS = {"Title", "BillNumber", "DocketNumber", "GeneralCourtNumber", "Pri
                "JointSponsor", "BillHistory", "LegislationTypeName", "Pinslip", "DocumentText", "EmergencyPreamble",
                "RollCalls", "Attachments", "CommitteeRecommendations", "Amendments"}
 CAMPAIGN_CODES = {"O_R1", "DMR1", "CSC0", "JMC0", "RLR0", "MJB0", "JBE0"}
+# the documents written for the replica that fictional members sponsor (the watches' and the successor
+# search's near-misses): the only ones of theirs that speak of faces
+WRITTEN = {(193, "H495"), (193, "S1410"), (194, "H612"), (194, "S1587"), (194, "H3120")}
 
 
 @pytest.fixture
@@ -97,7 +100,7 @@ def test_default_sizes_and_only_the_real_documents_speak_of_faces():
             if doc.sponsor is None or doc.sponsor[0] is None or not doc.sponsor[0].startswith("Z"):
                 continue
             blob = " ".join(words_of(doc).values()).lower()
-            if doc.ident not in {"H612", "S1587", "H3120"}:  # a generated document
+            if (gc, doc.ident) not in WRITTEN:  # a generated document
                 assert not any(w in blob for w in gen.RESERVED_WORDS), (gc, doc.ident)
                 for lineage in ("HOUSE, NO. 135 OF 2021-2022", "SENATE, NO. 47 OF 2021-2022",
                                 "HOUSE, NO. 1728 OF 2023-2024", "SENATE, NO. 927 OF 2023-2024"):
@@ -106,6 +109,7 @@ def test_default_sizes_and_only_the_real_documents_speak_of_faces():
         (193, "H1728"): ["title", "pinslip", "text"], (193, "S927"): ["title", "pinslip", "text"],
         (193, "H4359"): ["title", "text"],
         (194, "H1946"): ["title", "pinslip", "text"], (194, "S1053"): ["title", "pinslip", "text"],
+        (193, "H495"): ["title", "pinslip", "text"],  # the 193rd's schools ban (a near-miss for H.135)
         (194, "H612"): ["title", "pinslip", "text"],
         (194, "H3120"): ["pinslip"],  # matches "facial recognition" only in its pinslip
     }
@@ -378,3 +382,117 @@ def test_generating_a_session_is_fast():
     elapsed = time.process_time() - t0
     assert len(docs) == 7000
     assert elapsed < 3, f"generating 7,000 documents took {elapsed:.2f} s of CPU"
+
+
+# ---------------------------------------------------------------- the 192nd, and the successor search's near-misses
+
+
+def test_the_192nd_docket_holds_the_campaigns_first_bills_once():
+    docs = {d.ident: d for d in gen.generate(192, 300)}
+    assert len(docs) == 300
+    h135, s47, s3084 = docs["H135"], docs["S47"], docs["S3084"]
+    assert (h135.title, h135.docket, h135.sponsor) == (gen.OLD_TITLE, "HD3228", ("DMR1", "David M. Rogers"))
+    assert h135.petitioners[:2] == [("DMR1", "David M. Rogers"), ("O_R1", "Orlando Ramos")]
+    assert (s47.title, s47.docket, s47.sponsor) == (gen.OLD_TITLE, "SD2134", ("CSC0", "Cynthia Stone Creem"))
+    assert h135.text == s47.text == gen._campaign_text(2020) and h135.joint_sponsor is None
+    assert (s3084.title, s3084.sponsor, s3084.docket) == ("Bill to regulate face surveillance",
+                                                          ("S30", "Senate Committee on Ways and Means"), None)
+    # no other document names S3084 or speaks of faces but the 192nd's own real ones
+    for d in docs.values():
+        if d.ident not in {"H135", "S47", "H5091", "S3063", "S3084"}:
+            blob = " ".join(words_of(d).values()).lower()
+            assert not any(w in blob for w in gen.RESERVED_WORDS), d.ident
+
+    # on the bundled replica (the crawl tests' H135 and S47): one of each, as they were, with a text now
+    bundled = with_dockets({})
+    before = {n: (b.docket, b.pinslip, list(b.history), list(b.similar), b.sponsor, list(b.petitioners))
+              for n in ("H135", "S47") for b in [bundled.bill(192, n)]}
+    replica = with_dockets({192: 300})
+    assert len(replica.documents_of(192)) == 300
+    with ReplicaServer(replica) as srv:
+        listed = [ident(r) for r in rows(srv, 192)]
+        assert len(listed) == 300 and listed.count("H135") == 1 and listed.count("S47") == 1
+        doc = detail(srv, 192, "H135")
+        assert "JointSponsor" not in doc and doc["DocumentText"] == gen._campaign_text(2020)
+        assert doc["DocketNumber"] == "HD3228" and detail(srv, 192, "HD3228")["BillNumber"] == "H135"
+        assert detail(srv, 192, "S3084")["PrimarySponsor"]["Type"] == 2
+    for n, was in before.items():
+        b = replica.bill(192, n)
+        assert (b.docket, b.pinslip, b.history, b.similar, b.sponsor, b.petitioners) == was
+        assert b.text == gen._campaign_text(2020)
+    add_docket(replica, 192, 300)  # again: nothing new
+    assert len(replica.documents_of(192)) == 300
+
+
+def test_the_near_misses_of_the_193rd(server):
+    schools, old = detail(server, 193, "H495"), detail(server, 193, "S1410")
+    assert schools["Title"] == gen.SCHOOLS_TITLE and old["Title"] == gen.OLD_TITLE
+    for doc in (schools, old):
+        assert not {c["Id"] for c in doc["Cosponsors"]} & CAMPAIGN_CODES
+        assert "SIMILAR MATTER" not in doc["Pinslip"]
+        assert "NO. 135 " not in doc["Pinslip"] and "NO. 47 " not in doc["Pinslip"]
+        assert doc["DocumentText"] != detail(server, 193, "H1728")["DocumentText"]
+    assert "school" in schools["DocumentText"] and "police department" in old["DocumentText"]
+    assert "facial recognition" not in (old["DocumentText"] + old["Pinslip"]).lower()
+    # nothing else in the 193rd names the 192nd's campaign bills but their real successors
+    naming = [r for r in rows(server, 193)
+              if any(n in (detail(server, 193, ident(r))["Pinslip"] or "") for n in ("HOUSE, NO. 135 OF",
+                                                                                     "SENATE, NO. 47 OF"))]
+    assert sorted(ident(r) for r in naming) == ["H1728", "S927"]
+
+
+def test_generating_the_192nd_is_deterministic_and_fast():
+    assert _fingerprint(gen.generate(192, 400)) == _fingerprint(gen.generate(192, 400))
+    t0 = time.process_time()
+    assert len(gen.generate(192, 7000)) == 7000
+    assert time.process_time() - t0 < 3
+
+
+# ---------------------------------------------------------------- the Similar endpoint
+
+
+def similar(server, gc: int, ident: str, headers: dict | None = None) -> tuple[int, bytes]:
+    status, _, body = get(f"{server.base_url}/api/GeneralCourts/{gc}/Documents/{ident}/Similar", headers or JSON)
+    return status, body
+
+
+def test_the_similar_endpoint_names_the_lineage_across_general_courts(server, replica):
+    status, body = similar(server, 194, "H1946")
+    assert status == 200 and json.loads(body) == [
+        {"BillNumber": "S1053", "DocketNumber": "SD503", "GeneralCourtNumber": 194},
+        {"BillNumber": "H1728", "DocketNumber": "HD2304", "GeneralCourtNumber": 193}]
+    status, body = similar(server, 193, "h1728")
+    assert status == 200 and [(r["GeneralCourtNumber"], r["BillNumber"]) for r in json.loads(body)] == [
+        (193, "S927"), (192, "H135"), (194, "H1946")]
+    assert json.loads(similar(server, 193, "HD2304")[1]) == json.loads(body)  # by its docket number too
+    assert [(r["GeneralCourtNumber"], r["BillNumber"]) for r in json.loads(similar(server, 193, "S927")[1])] == [
+        (193, "H1728"), (192, "S47"), (194, "S1053")]
+    assert json.loads(similar(server, 192, "H135")[1]) == [
+        {"BillNumber": "S47", "DocketNumber": "SD2134", "GeneralCourtNumber": 192}]
+    assert json.loads(similar(server, 193, "H495")[1]) == [] == json.loads(similar(server, 193, "S1410")[1])
+    status, body = similar(server, 194, "H1946", {"Accept": "application/xml"})
+    assert status == 200 and b"<GeneralCourtNumber>193</GeneralCourtNumber>" in body
+
+    # the API's answer for some real bills: 400 and a message
+    status, body = similar(server, 194, "S1053")
+    assert status == 400 and json.loads(body) == {
+        "Message": 'Could not locate any public Documents in General Court "194"'}
+    assert detail(server, 194, "S1053")["BillNumber"] == "S1053"  # the detail answers
+    replica.fail_similar(194, "H1946", 500)
+    status, body = similar(server, 194, "H1946")
+    assert status == 500 and is_oh_my_cod(body)
+    replica.fail_similar(194, "H1946", None)
+    assert similar(server, 194, "H1946")[0] == 200
+    with pytest.raises(ValueError):
+        replica.fail_similar(194, "H1946", 503)
+    status, body = similar(server, 194, "H9999")  # no such document
+    assert status == 500 and is_oh_my_cod(body)
+
+    # a document named but not held is left out; it appears once the replica holds it
+    replica.update_bill(194, "H612", similar=["195/H1", "H1946"])
+    assert [r["BillNumber"] for r in json.loads(similar(server, 194, "H612")[1])] == ["H1946"]
+    add_docket(replica, 195, 30)
+    assert [r["BillNumber"] for r in json.loads(similar(server, 194, "H612")[1])] == ["H1", "H1946"]
+    # the bill page's sidebar lists the same documents
+    status, _, page = get(f"{server.base_url}/Bills/193/H1728")
+    assert status == 200 and b'href="/Bills/192/H135"' in page and b'href="/Bills/194/H1946"' in page

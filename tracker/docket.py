@@ -74,7 +74,8 @@ def _settings(config: Config) -> dict:
 def run_docket_child(config: Config, jobs: list[dict], stop: threading.Event | None = None) -> Iterable[dict]:
     """The docket spider in the crawl child, with the bill spider's politeness: ``{"session": N}`` asks for a
     session's list, ``{"session": N, "id": "H1946"}`` for one document's detail, and with ``"history": True``
-    for its history."""
+    for its history, with ``"similar": True`` for the API's Similar list (the job dicts reach the spider as they
+    are)."""
     return run_spider("docket", _settings(config), jobs, config.sources.malegislature.sync_timeout_s, stop)
 
 

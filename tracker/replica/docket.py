@@ -1,15 +1,21 @@
 """Whole dockets for the replica: every document of a General Court, generated around the real ones.
 
 ``generate(194, size=7000)`` returns the documents of the 194th General Court: a few real ones
-(the campaign's bills and the documents the watches are tested on, see below) and enough
+(the campaign's bills and the documents the watches and the successor search are tested on, see
+below) and enough
 generated ones to make ``size``. It is deterministic (the same session, size and seed give the
 same docket), needs no network and no file, and builds 7,000 documents in a few tenths of a
 second, so nothing large is kept in git. ``add_docket`` and ``with_dockets`` put the result in a
 replica.
 
-What is real and what is not (sources.md 4.3):
+What is real and what is not (sources.md 4.1-4.3):
 
-* REAL: 193rd H.1728 (docket HD2304; Orlando Ramos and David M. Rogers) and S.927 (SD750;
+* REAL: 192nd H.135 (docket HD3228; David M. Rogers, petitioner Orlando Ramos) and S.47 (SD2134;
+  Cynthia Stone Creem), "An Act to regulate face surveillance", with their histories, and what became
+  of them: H.5091 and S.3063, all four taken from ``Replica.bundled()``'s ``data/bills.json`` (its
+  ``_note`` says which of their fields are assumed); S.3084 "Bill to regulate face surveillance"
+  (section 63 of H.5076, split out by Senate Ways and Means on 2022-07-30, "Read, rules suspended,
+  read second and ordered to a third reading" that day), re-filed by nobody. 193rd H.1728 (docket HD2304; Orlando Ramos and David M. Rogers) and S.927 (SD750;
   Cynthia Stone Creem), both "An Act to implement the recommendations of the special commission
   on facial recognition technology", referred to The Judiciary, and reported into the new draft
   H.4359 on 2024-02-12; 194th H.1946 (Ramos) and S.1053 (SD503, filed 2025-01-13; Creem with
@@ -19,19 +25,34 @@ What is real and what is not (sources.md 4.3):
 * INFERRED: the hearings (2023-11-21 for the 193rd's pair, 2025-07-15 for the 194th's).
 * ASSUMED: every other pinslip (in the site's style), Rogers as H.1728's JointSponsor, the
   "SIMILAR MATTER" notes of H.1728, S.927 and H.1946, H.4359's title and sponsor, the other
-  history rows and their dates, the filing dates but SD503's. INVENTED: H.1946's docket number.
+  history rows and their dates, the filing dates but SD503's; S.3084's sponsor code S30 (Senate
+  Ways and Means) and pinslip; the Similar lists (``ReplicaBill.similar``, the API's ``/Similar``):
+  H.1728 names S.927, 192/H.135 and 194/H.1946, S.927 names H.1728, 192/S.47 and 194/S.1053, H.1946
+  names S.1053 and 193/H.1728, and S.1053's Similar answers 400 (as the API does for some real bills;
+  which ones, and which way it looks across General Courts, is unverified). INVENTED: H.1946's
+  docket number.
 * WRITTEN FOR THE REPLICA: every DocumentText, the campaign's included (a plausible text on
   face surveillance, not the real bill), and the three documents the watches are tested on,
   all in the 194th: H.612, a schools facial-recognition ban by another member; S.1587, which
   shares the campaign's old title "An Act to regulate face surveillance" but not its sponsors
-  (and would weaken its proposal); H.3120, whose pinslip alone says "facial recognition".
+  (and would weaken its proposal); H.3120, whose pinslip alone says "facial recognition". And the
+  two near-misses of H.135's successor search, in the 193rd: H.495 (HD1421), another member's
+  schools ban with H.612's title, and S.1410 (SD1877), the old title with other sponsors and
+  S.1587's weaker police text; neither pinslip has a "SIMILAR MATTER" note. Their numbers, dockets
+  and sponsors are fictional too. S.3084's text and the 192nd's filing dates are written for the
+  replica as well.
 * FICTIONAL: every other document, and every member whose code starts with ``Z`` (about 160
   Representatives and 40 Senators a session, named from common first names and surnames; not
   real people). Real members sponsor only the real documents. Committee names are the joint
   committees' real names; their codes are real for J19 (The Judiciary) and J33 only.
 
 No generated document says "facial", "face", "recognition" or "surveillance": a watch on
-those words finds exactly the documents above. Generated "SIMILAR MATTER" notes never name the
+those words finds exactly the documents above.
+
+The 192nd (``generate(192, size)``, not in ``with_dockets()``'s default) holds H.135, S.47, H.5091
+and S.3063 as ``Replica.bundled()`` does, so ``with_dockets({192: 300})`` (``add_docket`` on a replica
+that already holds them) keeps one of each, as they were (history, pinslip, Similar list, place in
+the list), and only fills in what they lack: their texts (see ``add_docket``). Generated "SIMILAR MATTER" notes never name the
 campaign's bills, so a successor search finds only the real lineage.
 
 Shape of a generated docket of ``size`` documents (the real ones included): about 62% House and
@@ -368,6 +389,66 @@ def _hearing(year: int, month: int, day: int, room: str, scheduled: tuple[int, i
             f"Hearing scheduled for {month:02d}/{day:02d}/{year} from 01:00 PM-05:00 PM in {room}")
 
 
+_SCHOOLS_TEXT = (
+    "SECTION 1. Chapter 71 of the General Laws, as appearing in the {edition} Official Edition, is hereby amended "
+    "by inserting after section {after} the following section:-\n"
+    "Section {new}. (a) No school district, charter school or collaborative shall acquire or use facial "
+    "recognition technology in a school building, on school grounds, on a school bus or at a "
+    "school-sponsored event.\n"
+    "(b) No school district shall disclose an image of a student to any person for the purpose of a facial "
+    "recognition search.\n"
+    "SECTION 2. This act shall take effect on July 1 next following its passage.\n"
+)
+_POLICE_TEXT = (
+    "SECTION 1. Chapter 41 of the General Laws, as appearing in the {edition} Official Edition, is hereby amended "
+    "by inserting after section {after} the following section:-\n"
+    "Section {new}. (a) A police department may use face surveillance in a public place to identify a "
+    "person suspected of a felony, a missing person or the victim of a crime.\n"
+    "(b) A police department that uses face surveillance shall adopt a written policy on its use.\n"
+    "(c) No warrant shall be required for face surveillance of images the department lawfully holds.\n"
+    "SECTION 2. This act shall take effect upon its passage.\n"
+)
+SENATE_WAYS_AND_MEANS = ("S30", "Senate Committee on Ways and Means")
+
+
+def _real_192(members: list[Member]) -> list[ReplicaBill]:
+    """H.135, S.47 and what became of them in the 192nd, as ``Replica.bundled()`` holds them (the same
+    numbers, dockets, sponsors, petitioners, pinslips, histories and Similar lists, from
+    ``data/bills.json``), with the texts and filing dates the bundle lacks; and S.3084."""
+    bundled = {d["number"]: d for d in Replica.bundled_data()["bills"] if int(d["session"]) == 192}
+    text = _campaign_text(2020)
+    texts = {
+        "H135": text, "S47": text,
+        "H5091": text.replace("90 days after its passage", "on January 1, 2023"),
+        "S3063": ("Ordered, That the committee on the Judiciary be authorized to sit during the recess for the "
+                  "purpose of making an investigation and study of certain current Senate documents relative to "
+                  "the matters referred to it.\n"),
+    }
+    filed = {"H135": _iso(2021, 1, 21, 16, 2, 11, 4_000_000), "S47": _iso(2021, 1, 20, 10, 48, 30, 1_000_000),
+             "H5091": _iso(2022, 7, 25, 17, 30, 0), "S3063": _iso(2022, 7, 27, 15, 0, 0)}
+    docs = []
+    for number in ("H135", "S47", "H5091", "S3063"):
+        doc = ReplicaBill.from_dict(bundled[number])
+        doc.text, doc.filed = texts[number], filed[number]
+        docs.append(doc)
+    s3084 = ReplicaBill(
+        session=192, number="S3084", docket=None, title="Bill to regulate face surveillance",
+        sponsor=SENATE_WAYS_AND_MEANS, petitioners=[SENATE_WAYS_AND_MEANS],
+        pinslip=("Text of section 63 of the House Bill financing improvements to information technology in the "
+                 "courts (House, No. 5076), reported by the Senate Committee on Ways and Means as a separate bill."),
+        text=("SECTION 1. Notwithstanding any general or special law to the contrary, a law enforcement agency shall "
+              "not use face surveillance to identify a person except under a warrant or in an emergency.\n"
+              "SECTION 2. The registry of motor vehicles shall be the only agency that performs a search of its "
+              "license photographs for a law enforcement agency, and shall report each such search to the "
+              "executive office of public safety and security.\n"
+              "SECTION 3. This act shall take effect upon its passage.\n"),
+        filed=_iso(2022, 7, 30, 11, 40, 0),
+        history=_history([(_iso(2022, 7, 30, 12, 5, 33, 2_100_000), "Senate",
+                           "Read, rules suspended, read second and ordered to a third reading")]),
+    )
+    return docs + [s3084]
+
+
 def _real_193(members: list[Member]) -> list[ReplicaBill]:
     ramos, rogers, creem = (REAL_MEMBERS[c] for c in ("O_R1", "DMR1", "CSC0"))
     house = [m for m in members if m.branch == "House"]
@@ -383,6 +464,7 @@ def _real_193(members: list[Member]) -> list[ReplicaBill]:
                  "recommendations of the special commission on facial recognition technology. The Judiciary. "
                  "[SIMILAR MATTER FILED IN PREVIOUS SESSION SEE HOUSE, NO. 135 OF 2021-2022.]"),
         text=text, filed=_iso(2023, 1, 19, 15, 42, 7, 2_466_667),
+        similar=["S927", "192/H135", "194/H1946"],
         history=_history([
             (_iso(2023, 2, 16, 0, 0, 0), "House", "Referred to the committee on The Judiciary"),
             (_iso(2023, 2, 16, 0, 0, 0), "Senate", "Senate concurred"),
@@ -399,6 +481,7 @@ def _real_193(members: list[Member]) -> list[ReplicaBill]:
                  "technology. The Judiciary. [SIMILAR MATTER FILED IN PREVIOUS SESSION SEE SENATE, NO. 47 OF "
                  "2021-2022.]"),
         text=text, filed=_iso(2023, 1, 18, 11, 5, 33, 7_833_333),
+        similar=["H1728", "192/S47", "194/S1053"],
         history=_history([
             (_iso(2023, 3, 30, 0, 0, 0), "Senate", "Referred to the committee on The Judiciary"),
             (_iso(2023, 3, 30, 0, 0, 0), "House", "House concurred"),
@@ -422,7 +505,33 @@ def _real_193(members: list[Member]) -> list[ReplicaBill]:
              "Bill reported favorably by committee and referred to the committee on House Ways and Means"),
         ]),
     )
-    return [h1728, s927, h4359]
+    # near-misses for the successor search of the 192nd's H.135 (and for the watches): another member's
+    # schools ban, and the campaign's old title with other sponsors and a weaker text; neither
+    # pinslip has a "SIMILAR MATTER" note
+    teacher, senator = house[7], senate[9]
+    schools = ReplicaBill(
+        session=193, number="H495", docket="HD1421", title=SCHOOLS_TITLE,
+        sponsor=teacher.pair, petitioners=[teacher.pair, house[52].pair],
+        pinslip=(f"By {teacher.by()}, a petition (accompanied by bill, House, No. 495) of {teacher.name} and others "
+                 f"for legislation to prohibit the use of facial recognition technology in public schools. Education."),
+        text=_SCHOOLS_TEXT.format(edition=2022, after="37P", new="37Q"),
+        filed=_iso(2023, 1, 18, 13, 12, 9, 8_200_000),
+        history=_history([(_iso(2023, 2, 16, 0, 0, 0), "House", "Referred to the committee on Education"),
+                          (_iso(2023, 2, 16, 0, 0, 0), "Senate", "Senate concurred")]),
+    )
+    old_title = ReplicaBill(
+        session=193, number="S1410", docket="SD1877", title=OLD_TITLE,
+        sponsor=senator.pair, petitioners=[senator.pair, senate[23].pair],
+        pinslip=(f"By {senator.by()}, a petition (accompanied by bill, Senate, No. 1410) of {senator.name} and "
+                 f"others for legislation to regulate face surveillance by police departments. Public Safety and "
+                 f"Homeland Security."),
+        text=_POLICE_TEXT.format(edition=2022, after="98H", new="98I"),
+        filed=_iso(2023, 1, 20, 15, 31, 44, 6_600_000),
+        history=_history([
+            (_iso(2023, 3, 30, 0, 0, 0), "Senate", "Referred to the committee on Public Safety and Homeland Security"),
+            (_iso(2023, 3, 30, 0, 0, 0), "House", "House concurred")]),
+    )
+    return [h1728, s927, h4359, schools, old_title]
 
 
 def _real_194(members: list[Member]) -> list[ReplicaBill]:
@@ -440,6 +549,7 @@ def _real_194(members: list[Member]) -> list[ReplicaBill]:
                  "facial recognition technology. The Judiciary. [SIMILAR MATTER FILED IN PREVIOUS SESSION SEE HOUSE, "
                  "NO. 1728 OF 2023-2024.]"),
         text=text, filed=_iso(2025, 1, 16, 14, 11, 52, 6_100_000),
+        similar=["S1053", "193/H1728"],
         history=_history([
             (_iso(2025, 2, 27, 0, 0, 0), "House", "Referred to the committee on The Judiciary"),
             (_iso(2025, 2, 27, 0, 0, 0), "Senate", "Senate concurred"),
@@ -454,6 +564,7 @@ def _real_194(members: list[Member]) -> list[ReplicaBill]:
                  "the recommendations of the special commission on facial recognition technology. The Judiciary. "
                  "[SIMILAR MATTER FILED IN PREVIOUS SESSION SEE SENATE, NO. 927 OF 2023-2024.]"),
         text=text, filed=_iso(2025, 1, 13, 10, 37, 15, 9_366_667),
+        similar_status=400,  # the API's "Could not locate any public Documents" answer, as for some real bills
         history=_history([
             (_iso(2025, 2, 27, 0, 0, 0), "Senate", "Referred to the committee on The Judiciary"),
             (_iso(2025, 2, 27, 0, 0, 0), "House", "House concurred"),
@@ -468,14 +579,7 @@ def _real_194(members: list[Member]) -> list[ReplicaBill]:
         sponsor=teacher.pair, petitioners=[teacher.pair, house[30].pair],
         pinslip=(f"By {teacher.by()}, a petition (accompanied by bill, House, No. 612) of {teacher.name} and others "
                  f"for legislation to prohibit the use of facial recognition technology in public schools. Education."),
-        text=("SECTION 1. Chapter 71 of the General Laws, as appearing in the 2024 Official Edition, is hereby amended "
-              "by inserting after section 37Q the following section:-\n"
-              "Section 37R. (a) No school district, charter school or collaborative shall acquire or use facial "
-              "recognition technology in a school building, on school grounds, on a school bus or at a "
-              "school-sponsored event.\n"
-              "(b) No school district shall disclose an image of a student to any person for the purpose of a facial "
-              "recognition search.\n"
-              "SECTION 2. This act shall take effect on July 1 next following its passage.\n"),
+        text=_SCHOOLS_TEXT.format(edition=2024, after="37Q", new="37R"),
         filed=_iso(2025, 1, 17, 9, 26, 40, 1_533_333),
         history=_history([(_iso(2025, 2, 27, 0, 0, 0), "House", "Referred to the committee on Education"),
                           (_iso(2025, 2, 27, 0, 0, 0), "Senate", "Senate concurred")]),
@@ -486,13 +590,7 @@ def _real_194(members: list[Member]) -> list[ReplicaBill]:
         pinslip=(f"By {senator.by()}, a petition (accompanied by bill, Senate, No. 1587) of {senator.name} for "
                  f"legislation to regulate face surveillance by police departments. Public Safety and Homeland "
                  f"Security."),
-        text=("SECTION 1. Chapter 41 of the General Laws, as appearing in the 2024 Official Edition, is hereby amended "
-              "by inserting after section 98J the following section:-\n"
-              "Section 98K. (a) A police department may use face surveillance in a public place to identify a person "
-              "suspected of a felony, a missing person or the victim of a crime.\n"
-              "(b) A police department that uses face surveillance shall adopt a written policy on its use.\n"
-              "(c) No warrant shall be required for face surveillance of images the department lawfully holds.\n"
-              "SECTION 2. This act shall take effect upon its passage.\n"),
+        text=_POLICE_TEXT.format(edition=2024, after="98J", new="98K"),
         filed=_iso(2025, 1, 17, 16, 55, 3, 4_900_000),
         history=_history([
             (_iso(2025, 3, 3, 0, 0, 0), "Senate", "Referred to the committee on Public Safety and Homeland Security"),
@@ -517,7 +615,7 @@ def _real_194(members: list[Member]) -> list[ReplicaBill]:
     return [h1946, s1053, schools, old_title, pinslip_only]
 
 
-REAL = {193: _real_193, 194: _real_194}
+REAL = {192: _real_192, 193: _real_193, 194: _real_194}
 
 
 def real_documents(session: int) -> list[ReplicaBill]:
@@ -763,10 +861,32 @@ def _in_list_order(docs: list[ReplicaBill]) -> list[ReplicaBill]:
     return sorted(docs, key=key)
 
 
+# what a docket's real document gives a copy of it the replica already holds, when that copy lacks it
+_FILLED_IN = ("text", "filed", "emergency_preamble", "similar", "similar_status")
+
+
 def add_docket(replica: Replica, session: int, size: int | None = None, seed: int | str | None = None,
                quirks: bool = True) -> list[ReplicaBill]:
-    """Generate the docket of ``session`` (:func:`generate`) into ``replica``; returns the documents added."""
-    return replica.add_documents(generate(session, size=size, seed=seed, quirks=quirks))
+    """Generate the docket of ``session`` (:func:`generate`) into ``replica``; returns the docket's
+    documents as the replica then holds them.
+
+    A document the replica already holds under the same id (``Replica.bundled()``'s 192nd H135, S47,
+    H5091 and S3063, or one a test added) stays as it is, in its place: the docket only fills in what
+    it lacks (:data:`_FILLED_IN`: an empty text, filing date, Similar list...). So adding the 192nd
+    docket to the bundled replica keeps one H135, with its history and Similar list, and gives it its
+    text."""
+    out = []
+    with replica.lock:
+        for doc in generate(session, size=size, seed=seed, quirks=quirks):
+            held = replica.get(doc.session, doc.ident)
+            if held is None:
+                out.append(replica.add_bill(doc))
+                continue
+            missing = {k: getattr(doc, k) for k in _FILLED_IN if not getattr(held, k) and getattr(doc, k)}
+            if missing:
+                replica.update_bill(held.session, held.ident, **missing)
+            out.append(held)
+    return out
 
 
 def with_dockets(dockets: dict[int, int | None] | None = None, seed: int | str | None = None) -> Replica:

@@ -92,6 +92,8 @@ class ReplicaBill:
     petitioners: list[tuple[str | None, str]] = field(default_factory=list)  # includes the sponsor
     pinslip: str | None = None
     history: list[dict] = field(default_factory=list)  # {"Date", "Branch", "Action", "IsStricken"}
+    # the API's Similar list (``/Documents/{id}/Similar``) and the bill page's "Similar Bills": "S47" is a
+    # document of the same General Court, "193/H1728" one of another
     similar: list[str] = field(default_factory=list)
     # the rest of the document detail (sources.md 2.2)
     joint_sponsor: tuple[str | None, str] | None = None  # 193rd on: the JointSponsor, or None
@@ -104,6 +106,9 @@ class ReplicaBill:
     details_null: bool = False  # the list row's Details is null (about 1.6% of real rows)
     listed: bool = True  # False: gone from the list, the detail still answers
     detail_status: int | None = None  # the detail (and its history) answers this status: 500 "Oh My Cod!" or 400
+    # the Similar endpoint answers this status instead of the list: 400 (the API's "Could not locate any public
+    # Documents in General Court" error, as it answers for some real bills) or 500 ("Oh My Cod!")
+    similar_status: int | None = None
     # bookkeeping: bumped on every change so cached renderings are dropped
     version: int = 0
     modified: float = field(default_factory=lambda: float(int(time.time())))
@@ -125,6 +130,15 @@ class ReplicaBill:
     @property
     def key(self) -> tuple[int, str]:
         return (self.session, self.ident.upper())
+
+    def similar_keys(self) -> list[tuple[int, str]]:
+        """``similar`` as ``(session, id)`` pairs: ``"H1728"`` is of this document's General Court,
+        ``"193/H1728"`` of the 193rd."""
+        out = []
+        for entry in self.similar:
+            gc, _, ident = entry.rpartition("/")
+            out.append((int(gc) if gc else self.session, ident))
+        return out
 
     def visible_history(self) -> list[dict]:
         return [h for h in self.history if not h.get("IsStricken")]
@@ -156,6 +170,7 @@ class ReplicaBill:
                 for h in d.get("history", [])
             ],
             similar=list(d.get("similar", [])),
+            similar_status=d.get("similar_status"),
             joint_sponsor=tuple(d["joint_sponsor"]) if d.get("joint_sponsor") else None,  # type: ignore[arg-type]
             text=d.get("text"),
             legislation_type=d.get("legislation_type") or "Bill",
@@ -473,6 +488,19 @@ class Replica(RequestLog):
             b.detail_status = status
             b.touch()
 
+    def similar_of(self, bill: ReplicaBill) -> list[ReplicaBill]:
+        """The documents ``bill.similar`` names that the replica holds, in its order (the others are left out)."""
+        with self.lock:
+            found = (self.get(gc, ident) for gc, ident in bill.similar_keys())
+            return [b for b in found if b is not None]
+
+    def fail_similar(self, session: int, number: str, status: int | None = 400) -> None:
+        """The document's Similar endpoint answers ``status`` (400: the API's "Could not locate any public
+        Documents" error; 500: "Oh My Cod!"), or its list again (None)."""
+        if status not in (None, 400, 500):
+            raise ValueError(f"a Similar fault answers 400 or 500, not {status}")
+        self.update_bill(session, number, similar_status=status)
+
     def set_session_unknown(self, session: int, status: int = 400) -> None:
         """The API does not know this General Court (the 195th before it convenes): every
         ``/api/GeneralCourts/{session}/...`` request answers ``status`` (400 with the API's JSON
@@ -524,8 +552,8 @@ class Replica(RequestLog):
             self._changed(b.session)
 
     UPDATABLE = frozenset({"title", "docket", "sponsor", "petitioners", "pinslip", "history", "similar",
-                           "joint_sponsor", "text", "legislation_type", "emergency_preamble", "sponsor_kind",
-                           "filed", "details_null"})
+                           "similar_status", "joint_sponsor", "text", "legislation_type", "emergency_preamble",
+                           "sponsor_kind", "filed", "details_null"})
 
     def update_bill(self, session: int, number: str, **fields) -> ReplicaBill:
         """Change title, pinslip, sponsor, petitioners, history, text, joint sponsor... of a document

@@ -377,6 +377,12 @@ def document_obj(bill: ReplicaBill, base: str) -> dict:
     return obj
 
 
+def similar_obj(bill: ReplicaBill) -> dict:
+    """A row of ``/api/GeneralCourts/{gc}/Documents/{id}/Similar``: ``{BillNumber, DocketNumber,
+    GeneralCourtNumber}`` (sources.md 2.1; no ``Details`` link)."""
+    return {"BillNumber": bill.number, "DocketNumber": bill.docket, "GeneralCourtNumber": bill.session}
+
+
 def list_row_obj(bill: ReplicaBill, base: str) -> dict:
     """A row of ``/api/GeneralCourts/{gc}/Documents`` (sources.md 2.1): ``BillNumber`` null for a
     docket-only document, ``Details`` null for the rows marked so."""
@@ -501,7 +507,10 @@ def to_xml(root: str, obj) -> bytes:
     return f'<?xml version="1.0" encoding="utf-8"?>\n<{root} {_XI} {_XNS}>{inner}</{root}>'.encode("utf-8")
 
 
-def api_error(status: int) -> bytes:
+def api_error(status: int, message: str | None = None) -> bytes:
+    """The API's JSON error body, ``{"Message": ...}``: ``message``, or the usual one for ``status``."""
+    if message is not None:
+        return to_json({"Message": message})
     messages = {
         400: "The request is invalid.",
         404: "No HTTP resource was found that matches the request URI.",

@@ -9,7 +9,17 @@ Routes (matched case-insensitively, like the real site):
   ``/api/GeneralCourts/{gc}/LegislativeMembers`` (list) and ``.../LegislativeMembers/{code}`` (detail):
   the directory, JSON or XML alike; ``replica.directory_status`` makes every directory request
   answer that status, ``replica.directory_errors`` makes some details answer 500;
-* ``/Bills/{gc}/{n}``: the full bill page, Bill History tab active;
+* ``/api/GeneralCourts/{gc}/Documents/{n}/Similar``: ``[{"BillNumber", "DocketNumber", "GeneralCourtNumber"}]``,
+  the documents ``ReplicaBill.similar`` names that the replica holds (others are left out), in its order:
+  ``"S47"`` names a document of the same General Court, ``"193/H1728"`` one of another (the real API's
+  direction across General Courts is unverified; the replica's lineage lists both ways: 193rd H1728
+  names 192/H135 and 194/H1946, 194th H1946 names 193/H1728). ``ReplicaBill.similar_status``
+  (``replica.fail_similar``) makes it answer 400 with the real API's ``{"Message": "Could not locate any
+  public Documents in General Court \"194\""}`` (as it does for some real bills; the 194th S1053 does) or
+  500 "Oh My Cod!". An unknown document answers 500 "Oh My Cod!" (the replica's choice, as for its detail);
+  the detail's faults (``fail_detail``) do not reach it;
+* ``/Bills/{gc}/{n}``: the full bill page, Bill History tab active (its "Similar Bills" sidebar lists
+  the same documents as the Similar endpoint);
 * ``/Bills/{gc}/{n}/BillHistory?pageNumber=N``: the full page with that history page, or only
   the tab panel when ``X-Requested-With: XMLHttpRequest``;
 * ``/Bills/{gc}/{n}/Cosponsor`` (or ``/CoSponsor``): the Petitioners tab, full or fragment.
@@ -48,6 +58,7 @@ _API_GC = re.compile(r"^/api/generalcourts/(\d+)(?:/|$)", re.IGNORECASE)
 _API_LIST = re.compile(r"^/api/generalcourts/(\d+)/documents/?$", re.IGNORECASE)
 _API_DOC = re.compile(rf"^/api/generalcourts/(\d+)/documents/{_NUM}/?$", re.IGNORECASE)
 _API_HIST = re.compile(rf"^/api/generalcourts/(\d+)/documents/{_NUM}/documenthistoryactions/?$", re.IGNORECASE)
+_API_SIMILAR = re.compile(rf"^/api/generalcourts/(\d+)/documents/{_NUM}/similar/?$", re.IGNORECASE)
 _CODE = r"([A-Za-z0-9_]+)"
 _API_COMMITTEES = re.compile(r"^/api/generalcourts/(\d+)/committees/?$", re.IGNORECASE)
 _API_COMMITTEE = re.compile(rf"^/api/generalcourts/(\d+)/committees/{_CODE}/?$", re.IGNORECASE)
@@ -115,12 +126,7 @@ class _Site:
         return body
 
     def _similar(self, bill: ReplicaBill) -> list[ReplicaBill]:
-        out = []
-        for n in bill.similar:
-            b = self.replica.get(bill.session, n)
-            if b is not None:
-                out.append(b)
-        return out
+        return self.replica.similar_of(bill)
 
     def _list(self, gc: int, xml: bool) -> _Body | None:
         """The document list of one General Court (None when it holds no listed document), rendered
@@ -230,6 +236,22 @@ class _Site:
                     return _Body(ctype, content)
 
                 return 200, self._cached(bill, ("hist", fmt, malformed), render), bill, vary
+            m = _API_SIMILAR.match(path)
+            if m:
+                gc = int(m.group(1))
+                bill = r.get(gc, m.group(2))
+                if bill is None:
+                    return 500, _OMC, None, {}
+                if bill.similar_status == 500:
+                    return 500, _OMC, None, {}
+                if bill.similar_status is not None:
+                    message = f'Could not locate any public Documents in General Court "{gc}"'
+                    return bill.similar_status, _Body(JSON, pages.api_error(bill.similar_status, message)), None, {}
+
+                # rendered each time, no Last-Modified: the list changes with documents of other General Courts
+                rows = [pages.similar_obj(b) for b in self._similar(bill)]
+                content = pages.to_xml("ArrayOfDocumentReference", rows) if xml else pages.to_json(rows)
+                return 200, _Body(ctype, content), None, vary
             m = _API_DOC.match(path)
             if m:
                 # a docket-only document by its docket number; a bill by its number or by its
