@@ -42,7 +42,7 @@ def site():
         yield replica, server
 
 
-def _config(base_url: str, bills: str = "  - id: 193/H1728\n  - id: 193/S927\n"):
+def _config(base_url: str, bills: str = "  - id: 193/H1728\n  - id: 193/S927\n", sessions: str = "[193, 194]"):
     return parse_config(f"""
 campaign:
   name: Regulate face surveillance
@@ -51,7 +51,7 @@ sources:
   malegislature:
     base_url: {base_url}
     session: 194
-    sessions: [193, 194]
+    sessions: {sessions}
     delay_s: 0
     concurrency: 8
     timeout_s: 10
@@ -275,3 +275,27 @@ def test_the_staff_digest_shows_the_decisions_and_its_link_decides_only_on_post(
         assert s.scalar(select(func.count()).select_from(Event).where(Event.kind == "bill.successor")) == 3
     forged = web("POST", "/successor", data={"token": token[:-3] + "AAA", "verdict": "reject"})
     assert forged.status_code in (400, 403) and "signature" in forged.text
+
+
+def test_h135_is_followed_into_the_193rd_and_on_into_the_194th_and_s3084_was_not_re_filed(sessions):
+    replica = with_dockets({192: 60, 193: SIZE, 194: SIZE})
+    with ReplicaServer(replica) as server:
+        cfg = _config(server.base_url, "  - id: 192/H135\n  - id: 192/S47\n  - id: 192/S3084\n", "[192, 193, 194]")
+        result = sync(cfg, sessions, now=lambda: NOW)
+    assert result.errors == []
+    found = result.successors
+    assert found.accepted == [("ma/192/H135", "ma/193/H1728"), ("ma/192/S47", "ma/193/S927"),
+                              ("ma/193/H1728", "ma/194/H1946"), ("ma/193/S927", "ma/194/S1053")]
+    assert found.not_refiled == ["ma/192/S3084"]
+    h135 = _rows(sessions, "ma/192/H135")
+    assert h135[0]["candidate"] == "ma/193/H1728" and h135[0]["evidence"] == {
+        "pinslip_reference": True, "text": 1.0, "shared_sponsors": ["David M. Rogers"], "similar_api": True,
+        "title": h135[0]["evidence"]["title"]}
+    assert h135[0]["evidence"]["title"] < 0.5  # the title changed: the weakest evidence, rightly
+    below = [r["candidate"] for r in h135[1:]]
+    # the near-misses rank below it: the old title with other sponsors and text, the schools bill
+    assert "ma/193/S1410" in below and "ma/193/H495" in below, below
+    near = {r["candidate"]: r for r in h135[1:]}
+    assert near["ma/193/S1410"]["evidence"]["title"] == 1.0 and near["ma/193/S1410"]["evidence"]["text"] < 0.5
+    assert near["ma/193/H495"]["evidence"]["shared_sponsors"] == []
+    assert all(r["state"] == "candidate" for r in h135[1:])

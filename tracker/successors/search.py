@@ -42,6 +42,7 @@ from tracker.successors.filed import bill_filed, docket_of, similar_lists
 log = logging.getLogger("tracker.successors")
 SIMILAR_EVERY = timedelta(days=7)
 TOP_CANDIDATES_ASKED = 3  # whose Similar is asked for too
+MAX_GENERATIONS = 5  # H.135 -> H.1728 -> H.1946 -> ... in one search
 
 
 @dataclass
@@ -77,8 +78,23 @@ def search(config: Config, sessions: sessionmaker[Session], now: Callable[[], da
     ``fetch_similar(canonicals)`` asks the API's Similar for those documents (observations of the docket
     spider); None leaves that evidence to what is stored."""
     report = SearchReport()
-    with sessions() as s:
-        plan = {gc: [b.canonical for b in bills] for gc, bills in searched_bills(s).items()}
+    for _ in range(MAX_GENERATIONS):  # an accepted successor is searched in its own next session at once
+        with sessions() as s:
+            plan = {gc: [b.canonical for b in bills if b.canonical not in report.searched]
+                    for gc, bills in searched_bills(s).items()}
+        plan = {gc: bills for gc, bills in plan.items() if bills}
+        if not plan or (stop is not None and stop.is_set()):
+            break
+        _search(config, sessions, now, fetch_similar, stop, plan, report)
+    with sessions.begin() as s:
+        _not_refiled(s, now(), report)
+    log.info("job=successors searched=%d proposed=%d accepted=%d not_refiled=%d errors=%d", len(report.searched),
+             len(report.proposed), len(report.accepted), len(report.not_refiled), len(report.errors))
+    return report
+
+
+def _search(config: Config, sessions: sessionmaker[Session], now, fetch_similar, stop, plan: dict[int, list[str]],
+            report: SearchReport) -> None:
     for gc, canonicals in sorted(plan.items()):
         if stop is not None and stop.is_set():
             break
@@ -101,11 +117,6 @@ def search(config: Config, sessions: sessionmaker[Session], now: Callable[[], da
             with sessions.begin() as s:
                 _store(s, config, canonical, gc, ranked.get(canonical, []), now(), report)
             report.searched.append(canonical)
-    with sessions.begin() as s:
-        _not_refiled(s, now(), report)
-    log.info("job=successors searched=%d proposed=%d accepted=%d not_refiled=%d errors=%d", len(report.searched),
-             len(report.proposed), len(report.accepted), len(report.not_refiled), len(report.errors))
-    return report
 
 
 def _excluded(s: Session) -> dict[str, set[str]]:
