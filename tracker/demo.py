@@ -151,12 +151,16 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
 
         echo("2. First cycle (crawl, sync, poll, health, dispatch, retention): the bills and the news are new; the")
         echo(f"   sync stores the dockets of the 193rd and 194th General Courts (a sample of {DEMO_DOCKETS[194]} documents")
-        echo("   each) and the watch on \"facial recognition\" finds other members' bills; staff get their digest")
-        echo("   with them, Jane an alert that we now follow H.135 (its old history is capped, not sent).")
+        echo("   each) and the watch on \"facial recognition\" finds other members' bills. The 192nd's bills died long")
+        echo("   ago: the successor search finds H.135 re-filed as H.1728 in the 193rd, and H.1728 as H.1946 in the")
+        echo("   194th (each pinslip names the bill before it), and follows them. Staff get their digest with all")
+        echo("   of it; Jane an alert that we now follow H.135, and that it was re-filed as H.1728, then H.1946.")
         ok = cycle(daemon, 1)
         with sessions() as s:
             for ev in s.scalars(select(Event).where(Event.kind == "bill.discovered").order_by(Event.id)):
                 echo(f"   discovered {ev.payload['number']:8} {ev.payload['reason']}: {ev.payload['title']}")
+            for ev in s.scalars(select(Event).where(Event.kind == "bill.successor").order_by(Event.id)):
+                echo(f"   re-filed   {ev.summary}")
 
         echo("\n3. The sources move, dated today: the new draft of H.135 (H.5091) gets a hearing next week,")
         echo("   and WWLP reports it. The demo makes every bill and feed due again (no waiting 6 hours).")
