@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.lineage import lineage_of
 from db.models import Article, ArticleBill, Bill, BillAction, Event, Hearing
 from db.payloads import hearing_payload
 
@@ -77,7 +78,8 @@ def _bill(s: Session, canonical: str) -> Bill:
 
 
 def get_bill(s: Session, canonical: str) -> dict:
-    """``tracker bill``'s JSON: the bill, its current actions, its hearings and the articles about it."""
+    """``tracker bill``'s JSON: the bill, its current actions, its hearings, the articles about it and its direct
+    lineage (``db.lineage.lineage_of``)."""
     bill = _bill(s, canonical)
     out = bill_summary(bill)
     out["actions"] = [
@@ -97,6 +99,7 @@ def get_bill(s: Session, canonical: str) -> dict:
             .where(ArticleBill.bill_id == bill.id)
             .order_by(Article.published_at.desc().nulls_last(), Article.id.desc()))
     ]
+    out["lineage"] = lineage_of(s, bill.canonical)
     return out
 
 

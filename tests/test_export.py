@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Cluster, Committee, Delivery, Document,
-                       Event, Feed, Hearing, Lease, Legislator, OutboxMessage, Run, Snapshot, Subscriber, Subscription)
+                       Event, Feed, Hearing, Lease, Legislator, OutboxMessage, Run, Snapshot, Subscriber, Subscription,
+                       Successor)
 from tracker.export import PUBLIC_TABLES, ExportError, export
 
 T = datetime(2022, 7, 1, 12, 0, tzinfo=timezone.utc)
@@ -36,7 +37,9 @@ SECRETS = [
 
 EXPECTED = {"snapshots": 2, "clusters": 1, "feeds": 2, "committees": 1, "legislators": 2, "bills": 2,
             "bill_actions": 5, "hearings": 1, "articles": 3, "article_sources": 4, "article_bills": 2, "events": 7,
-            "documents": 3}
+            "documents": 3, "successors": 2, "lineage": 2}
+EVIDENCE = {"pinslip_reference": True, "text": 0.91, "shared_sponsors": ["David M. Rogers"], "similar_api": False,
+            "title": 0.4}
 H1946_TEXT = "SECTION 1. A government agency shall not use a face recognition system.\n\nSECTION 2. Café data."
 
 
@@ -151,6 +154,12 @@ def world(sessions):
                      first_seen_at=T + timedelta(days=1), last_seen_at=T + timedelta(days=1)),
             Document(canonical="ma/194/H4000", session=194, number="H4000", title="An Act withdrawn",
                      row_hash="ROW-HASH-1b2c", first_seen_at=T, last_seen_at=T, removed_at=T + timedelta(days=2)),
+        ])
+        s.add_all([  # H.135 re-filed as H.1728 (accepted); S.47's best candidate is still for staff to decide
+            Successor(bill="ma/192/H135", candidate="ma/193/H1728", session=193, rank=1, score=0.95, evidence=EVIDENCE,
+                      state="accepted", decided_by="auto", decided_at=T, found_at=T),
+            Successor(bill="ma/192/S47", candidate="ma/193/S927", session=193, rank=1, score=0.5,
+                      evidence=EVIDENCE | {"pinslip_reference": False}, state="proposed", found_at=T),
         ])
         h135.position = "support"
         # -- never exported ---------------------------------------------------------------------------------------
@@ -291,6 +300,15 @@ def test_sqlite_export_holds_every_public_table_and_nothing_else(world, tmp_path
     assert [by_id[i] for i in search("documents", "withdrawn")] == ["ma/194/H4000"]  # its title
     assert [by_id[i] for i in search("documents", "cafe")] == ["ma/194/H1946"]  # accents folded
     assert bills["ma/192/H135"]["position"] == "support" and bills["ma/192/S47"]["position"] is None
+
+    # the lineage, one row per typed edge, and every ranked successor with its evidence
+    assert [tuple(r) for r in conn.execute('SELECT "from", "to", relation FROM lineage ORDER BY relation')] == [
+        ("ma/194/HD3870", "ma/194/H1946", "docket"), ("ma/192/H135", "ma/193/H1728", "successor")]
+    successors = {r["bill"]: dict(r) for r in conn.execute("SELECT * FROM successors")}
+    h135 = successors["ma/192/H135"]
+    assert (h135["candidate"], h135["session"], h135["rank"], h135["score"], h135["state"], h135["decided_by"],
+            h135["decided_at"]) == ("ma/193/H1728", 193, 1, 0.95, "accepted", "auto", "2022-07-01T12:00:00+00:00")
+    assert json.loads(h135["evidence"]) == EVIDENCE and successors["ma/192/S47"]["decided_at"] is None
     conn.close()
     _assert_no_secrets(out)
 

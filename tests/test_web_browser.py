@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from alerts.transport import SmtpTransport, parse_smtp_url
-from db.models import Article, ArticleBill, BillAction, Subscriber
+from db.models import Article, ArticleBill, BillAction, Event, Subscriber, Successor
 from tests.alerts_world import KEY, NOW, add_action, add_bill, add_document, add_hearing, config, application
 from tests.smtp_sink import SmtpSink, free_port
 
@@ -41,6 +41,7 @@ def site(sessions, monkeypatch):
         bill = add_bill(s, "H135", sponsor="David M. Rogers", position="support", docket="HD3228")
         add_bill(s, "S47", position="oppose")
         add_docket(s)
+        add_lineage(s)
         for text, kinds, day in (("Referred to the committee on The Judiciary", ["referral"], date(2021, 3, 29)),
                                  ("Hearing scheduled for 11/23/2021 from 10:00 AM-02:00 PM in Virtual Hearing",
                                   ["hearing-scheduled"], date(2021, 11, 16))):
@@ -106,6 +107,22 @@ def add_docket(s):
                      title=f"An Act relative to the regulation of public surveillance cameras in municipality {i} "
                            "and the establishment of a commission to study their effects",
                      sponsor="Representative Bartholomew Featherstonehaugh-Worthington")
+
+
+def add_lineage(s):
+    """H.135 re-filed as H.1728 in the 193rd, taken over there by the new draft H.4359, and re-filed as H.1946
+    in the 194th (not followed here, not in a synced docket: shown without a link)."""
+    add_bill(s, "H1728", session=193, docket="HD2304", title="An Act to implement the recommendations of the special "
+             "commission on facial recognition technology")
+    h4359 = add_bill(s, "H4359", session=193, title="An Act establishing a commission on government "
+                     "use of face recognition and other remote biometric surveillance systems")
+    s.add(Event(kind="bill.tracked", at=NOW, bill_id=h4359.id, summary="H.4359 tracked: new draft of H.1728",
+                payload={"discovered_from": {"bill": "ma/193/H1728", "reason": "new-draft",
+                                             "action": "Accompanied a new draft, see H4359"}}))
+    for bill, candidate in (("ma/192/H135", "ma/193/H1728"), ("ma/193/H1728", "ma/194/H1946")):
+        s.add(Successor(bill=bill, candidate=candidate, session=int(candidate.split("/")[1]), rank=1, score=0.95,
+                        evidence={"pinslip_reference": True}, state="accepted", decided_by="auto", decided_at=NOW,
+                        found_at=NOW))
 
 
 @pytest.fixture
@@ -232,3 +249,24 @@ def test_a_researcher_searches_the_docket_and_reads_a_document(site, browser, wi
     page.click("#bill-link")
     assert page.url == f"{base}/bills/192/H135" and page.inner_text("#position") == "we support it"
     page.screenshot(path=str(ARTIFACTS / f"bill-with-position-{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_lineage_reads_in_order_and_fits_a_phone(site, browser, width):
+    base, _ = site
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{base}/bills/193/H1728")
+    steps = page.locator("#lineage li.step")
+    assert steps.count() == 4
+    assert [steps.nth(i).locator(".bill-number").inner_text() for i in range(4)] == [
+        "H.135", "H.1728 (this bill)", "H.4359", "H.1946"]
+    assert "H.135 re-filed as H.1728" in steps.nth(1).inner_text()
+    assert "new draft of H.1728" in steps.nth(2).inner_text()
+    assert "docket number HD.3228" in steps.nth(0).inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#lineage").screenshot(path=str(ARTIFACTS / f"lineage-{width}.png"))
+    assert page.evaluate(f"document.documentElement.scrollWidth <= {width}")
+    box = page.locator("#lineage").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    page.click("#lineage >> text=H.135")
+    assert page.url == f"{base}/bills/192/H135"

@@ -20,9 +20,14 @@ untouched, and a reader never sees half an archive.
 In the SQLite file bills are keyed by their canonical id (``ma/192/H135``), and every table that points
 to a bill has a ``bill`` column holding that id, so rows read without joins. Times are ISO 8601 text in
 UTC with the offset (``2022-07-01T12:00:00+00:00``), dates ``YYYY-MM-DD``, booleans 0/1, JSON values
-(``kinds``, ``payload``, ``petitioners``, ``joint_sponsors``, ``cosponsors``) JSON text; in JSON Lines they
-are real JSON values. Documents are keyed by their integer ``id`` (the full-text index needs one that never
+(``kinds``, ``payload``, ``petitioners``, ``joint_sponsors``, ``cosponsors``, ``evidence``) JSON text; in JSON Lines
+they are real JSON values. Documents are keyed by their integer ``id`` (the full-text index needs one that never
 changes) and carry their canonical id in ``canonical``: the ``id`` of the bill that shares it, if any.
+
+The lineage is one row per edge (``from``, ``to``, ``relation``: ``new-draft``, ``study-order``, ``successor``,
+``docket``), read through ``db.lineage.edges`` in the same snapshot; its ids need not be bills of the archive
+(a docket number, a document of the docket), so it has no foreign key. ``successors`` holds every candidate
+the successor search ranked, with its state and evidence: the same facts as the ``bill.successor`` events.
 """
 
 from __future__ import annotations
@@ -38,11 +43,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sqlalchemy import JSON, Boolean, Date, Integer, literal, select
+from sqlalchemy import JSON, Boolean, Date, Float, Integer, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.lineage import edges
 from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Cluster, Committee, Document, Event,
-                       Feed, Hearing, Legislator, Snapshot)
+                       Feed, Hearing, Legislator, Snapshot, Successor)
 from db.types import UTCDateTime
 from spiders.billids import JURISDICTION
 
@@ -63,7 +69,7 @@ class ExportError(ValueError):
 class Col:
     name: str
     expr: Any  # a SQLAlchemy column expression, read from the source
-    kind: str  # int | text | bool | date | time | json
+    kind: str  # int | float | text | bool | date | time | json
     not_null: bool = False
     primary_key: bool = False
     unique: bool = False
@@ -71,7 +77,7 @@ class Col:
 
     @property
     def sql_type(self) -> str:
-        return "INTEGER" if self.kind in ("int", "bool") else "TEXT"
+        return {"int": "INTEGER", "bool": "INTEGER", "float": "REAL"}.get(self.kind, "TEXT")
 
 
 def _kind(column) -> str:
@@ -86,6 +92,8 @@ def _kind(column) -> str:
         return "json"
     if isinstance(t, Integer):
         return "int"
+    if isinstance(t, Float):
+        return "float"
     return "text"
 
 
@@ -102,12 +110,13 @@ def col(attr, name: str | None = None, *, references: str | None = None, primary
 class TableSpec:
     name: str
     columns: tuple[Col, ...]
-    source: Callable[[Any], Any]  # select(...) -> the same select with its FROM and joins
+    source: Callable[[Any], Any] | None  # select(...) -> the same select with its FROM and joins
     order_by: Any
     indexes: tuple[tuple[str, ...], ...] = ()
     unique_indexes: tuple[tuple[str, ...], ...] = ()
     fts: tuple[str, ...] = ()  # columns of a full-text index (SQLite only)
     pk: str = field(default="id")
+    rows: Callable[[Session], list[tuple]] | None = None  # a table computed in Python rather than selected
 
     def select(self):
         stmt = select(*[c.expr.label(c.name) for c in self.columns])
@@ -196,6 +205,16 @@ TABLES: tuple[TableSpec, ...] = (
         col(Event.payload), col(Event.snapshot_id, references="snapshots"),
     ), lambda q: q.select_from(Event).outerjoin(Bill, Bill.id == Event.bill_id), Event.id,
         indexes=(("kind",), ("at",))),
+    TableSpec("successors", (
+        col(Successor.id), col(Successor.bill), col(Successor.candidate), col(Successor.session),
+        col(Successor.rank), col(Successor.score), col(Successor.state), col(Successor.decided_by),
+        col(Successor.decided_at), col(Successor.evidence), col(Successor.found_at),
+    ), lambda q: q.select_from(Successor), Successor.id, indexes=(("bill",), ("candidate",), ("state",)),
+        unique_indexes=(("bill", "candidate"),)),
+    TableSpec("lineage", (Col("from", None, "text", not_null=True), Col("to", None, "text", not_null=True),
+                          Col("relation", None, "text", not_null=True)),
+              None, None, indexes=(("from",), ("to",)), unique_indexes=(("from", "to", "relation"),),
+              rows=lambda s: sorted(edges(s))),
 )
 
 PUBLIC_TABLES = tuple(t.name for t in TABLES)
@@ -237,6 +256,11 @@ def _snapshot(s: Session) -> None:
 
 def _batches(s: Session, spec: TableSpec, fmt: str, batch_size: int) -> Iterator[list[tuple]]:
     convert = [_converter(c.kind, fmt) for c in spec.columns]
+    if spec.rows is not None:
+        rows = spec.rows(s)
+        for start in range(0, len(rows), batch_size):
+            yield [tuple(f(v) for f, v in zip(convert, row)) for row in rows[start:start + batch_size]]
+        return
     result = s.execute(spec.select(), execution_options={"yield_per": batch_size})
     for part in result.partitions(batch_size):
         yield [tuple(f(v) for f, v in zip(convert, row)) for row in part]

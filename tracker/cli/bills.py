@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import textwrap
 
 import click
 
 from db.bills import NoSuchBill, get_bill, list_bills
 from db.events import list_events
+from db.lineage import chain, steps
+from spiders.billids import dotted, ordinal
 from tracker.application import Application
 from tracker.cli.common import FORMATS, Fail, parse_since, pass_app
 from tracker.output import emit_json, emit_rows, progress
@@ -73,6 +77,7 @@ def bill_cmd(app: Application, bill_id: str, fmt: str) -> None:
     with app.ready_sessions()() as s:
         try:
             data = get_bill(s, bid.canonical)
+            graph = chain(s, data["id"]) if fmt == "table" and data["lineage"] else None
         except NoSuchBill as exc:
             raise Fail(str(exc)) from None
     if fmt == "json":
@@ -81,9 +86,30 @@ def bill_cmd(app: Application, bill_id: str, fmt: str) -> None:
     click.echo(f"{data['id']}  {data['title'] or ''}")
     click.echo(f"  status: {data['status']}   committee: {data['committee'] or '-'}   sponsor: {data['sponsor'] or '-'}")
     click.echo(f"  {data['url'] or ''}")
+    if graph:
+        click.echo(lineage_text(graph, shutil.get_terminal_size().columns))
     emit_rows(data["actions"], ["date", "branch", "action", "kinds"], "table")
     if data["hearings"]:
         emit_rows(data["hearings"], ["starts_at", "ends_at", "location", "status"], "table", title="Hearings")
+
+
+RELATION_WORDS = {"successor": "successor", "new-draft": "new draft", "study-order": "study order"}
+
+
+def lineage_text(graph: dict, width: int = 100) -> str:
+    """``Lineage: H.135 (192nd) → H.1728 (193rd, successor) → H.4359 (193rd, new draft)``, wrapped at spaces
+    only (an id is never cut); a step that does not come from the one before it names where it comes from."""
+    parts, previous = [], None
+    for step in steps(graph):
+        notes = [ordinal(step["session"])]
+        for came in step["came_from"]:
+            words = RELATION_WORDS.get(came["relation"], came["relation"])
+            notes.append(words if came["bill"] == previous else f"{words} of {dotted(came['bill'])}")
+        notes += [f"docket {dotted(d)}" for d in step["dockets"]] + (["this bill"] if step["current"] else [])
+        parts.append(f"{dotted(step['number'])} ({', '.join(notes)})")
+        previous = step["bill"]
+    return textwrap.fill("  Lineage: " + " → ".join(parts), width=max(40, width), subsequent_indent="    ",
+                         break_long_words=False, break_on_hyphens=False)
 
 
 @click.command("events")

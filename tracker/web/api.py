@@ -17,6 +17,7 @@ from db.bills import NoSuchBill, bill_timeline, get_bill, list_bills
 from db.documents import get_document, list_documents
 from db.events import event_log
 from db.search import BadQuery, search
+from db.successors import list_successors, successor_json
 from tracker.web.common import any_bill_id, bill_id, cacheable, moment, no_such_document, time_limit
 
 router = APIRouter(prefix="/api", tags=["archive"])
@@ -56,12 +57,17 @@ def bills(request: Request, format: Format = "json", limit: int = Query(100, ge=
     return _list(request, rows, format, "bills")
 
 
-@router.get("/bills/{session}/{number}", summary="One bill with its actions, hearings and articles")
+@router.get("/bills/{session}/{number}", summary="One bill with its actions, hearings, articles, lineage and "
+                                                  "accepted successors")
 def bill(request: Request, session: int, number: str):
+    """``lineage``: the bills it comes from and leads to (``{"bill", "relation", "direction"}``);
+    ``successors``: the bills of a later General Court accepted as this one re-filed (proposed and rejected
+    candidates are left to staff)."""
     bid = bill_id(request, session, number)
     try:
         with request.app.state.sessions() as s, time_limit(s):
             data = get_bill(s, bid.canonical)
+            data["successors"] = [successor_json(r) for r in list_successors(s, data["id"], ("accepted",))]
     except NoSuchBill as exc:
         raise HTTPException(404, str(exc)) from None
     return cacheable(request, json.dumps(data, ensure_ascii=False).encode(), "application/json")

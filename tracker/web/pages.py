@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from db.bills import NoSuchBill, bill_timeline, list_bills
 from db.documents import docket_sessions, document_page, list_documents
 from db.events import event_kinds, event_log
+from db.lineage import chain, steps
 from db.search import KINDS, BadQuery, search
 from db.snapshots import read_snapshot
 from tracker.web import archive
@@ -54,12 +55,13 @@ def bill_page(request: Request, session: str, number: str, as_of: str | None = N
             data = bill_timeline(s, bid.canonical)
             cov = archive.coverage_by_week(s, bid)
             past = archive.status_as_of(s, bid, when) if when else None
+            lineage = steps(chain(s, data["id"])) if data["lineage"] else []
     except NoSuchBill as exc:
         raise HTTPException(404, str(exc)) from None
     if data["id"] != f"ma/{session}/{number}":
         return RedirectResponse(f"/bills/{data['session']}/{data['number']}", 308)
     return render(request, "bill.html", cache=True, bill=data, chart=archive.chart_svg_data(cov), past=past,
-                  as_of=as_of or "")
+                  as_of=as_of or "", lineage=lineage if len(lineage) > 1 else [])
 
 
 @router.get("/bills/{spelling}")
