@@ -113,7 +113,9 @@ def _search(config: Config, sessions: sessionmaker[Session], now, fetch_similar,
                 with sessions() as s:
                     similar = similar_lists(s)
                 ranked = {c: docket.rank(f, excluded.get(c, set()), similar) for c, f in bills.items()}
-        for canonical in canonicals:
+        # the acceptances beyond doubt first, so no proposal offers a candidate another bill then takes
+        doubtless = {c for c, rs in ranked.items() if rs and rank.beyond_doubt(rs[0].evidence)}
+        for canonical in sorted(canonicals, key=lambda c: c not in doubtless):
             with sessions.begin() as s:
                 _store(s, config, canonical, gc, ranked.get(canonical, []), now(), report)
             report.searched.append(canonical)
@@ -160,6 +162,10 @@ def _refresh_similar(sessions: sessionmaker[Session], fetch_similar, canonicals:
 def _store(s: Session, config: Config, canonical: str, gc: int, ranked: list[rank.Ranked], at: datetime,
            report: SearchReport) -> None:
     bill = s.scalar(select(Bill).where(Bill.canonical == canonical))
+    # a candidate accepted for another bill (earlier in this very search too) is not offered to this one
+    taken = set(s.scalars(select(Successor.candidate).where(Successor.state == "accepted",
+                                                            Successor.bill != canonical)))
+    ranked = [r for r in ranked if r.candidate not in taken]
     rows = {r.candidate: r for r in s.scalars(select(Successor).where(Successor.bill == canonical))}
     listed = set()
     for i, r in enumerate(ranked, 1):
