@@ -305,6 +305,7 @@ STATE_CHANGING = {
     ("POST", "/unsubscribe"): "token",  # RFC 8058 one-click: the signed unsubscribe token in the URL, no cookie
     ("POST", "/preferences"): "token",  # the signed preferences token in the form
     ("POST", "/follow"): "token",  # the signed follow token of a staff digest, in the form
+    ("POST", "/successor"): "token",  # the signed successor token of a staff digest, in the form
 }
 
 
@@ -351,7 +352,7 @@ def test_a_forged_request_to_a_state_changing_route_is_refused_and_changes_nothi
     attempts = [
         dict(content=b"", headers={"content-type": "application/x-www-form-urlencoded"}),
         dict(data={"email": "mallory@example.org", "frequency": "weekly", "csrf": "0" * 64, "token": other_key,
-                   "position": "oppose"},
+                   "position": "oppose", "verdict": "accept"},
              params={"token": other_key}),
         dict(data={"email": "mallory@example.org", "frequency": "weekly", "token": wrong_purpose},
              params={"token": wrong_purpose}),
