@@ -107,7 +107,7 @@ class Composer:
                 loose.append(ev)
             else:
                 groups.setdefault(ev.bill_id, []).append(ev)
-        out = []
+        out, told = [], set()  # a story matched to several bills (a bill and its successor) is told once, first
         order = (lambda kv: min(priority(e, self.now) for e in kv[1])) if by_importance else (lambda kv: kv[0])
         for bill_id, evs in sorted(groups.items(), key=order):
             news = sorted([e for e in evs if not e.kind.startswith("article.")], key=lambda e: e.id)
@@ -115,7 +115,10 @@ class Composer:
                 news = [e for e in news if not (e.kind == "bill.action" and HEARING_KINDS.intersection(
                     (e.payload or {}).get("kinds") or []))]
             articles = [e.article_id for e in sorted(evs, key=lambda e: e.id)
-                        if e.kind.startswith("article.") and e.article_id]
+                        if e.kind.startswith("article.") and e.article_id and e.article_id not in told]
+            told.update(articles)
+            if not news and not articles:
+                continue  # only stories told under another bill
             out.append({"bill": self.cache.bill(bill_id), "lines": [sentence(e, self.tz) for e in news],
                         "urgent": any(is_urgent(e, self.now) for e in news), "events": evs,
                         "stories": self.cache.stories(articles),

@@ -143,7 +143,10 @@ def evidence_words(ev: dict) -> str:
     parts = []
     if ev.get("pinslip_reference"):
         parts.append("its pinslip names the bill")
-    parts.append(f"text {round((ev.get('text') or 0) * 100)}% alike")
+    if ev.get("text") is None:
+        parts.append("texts not compared (one is not on file)")
+    else:
+        parts.append(f"text {round(ev['text'] * 100)}% alike")
     if ev.get("shared_sponsors"):
         parts.append("shared sponsors " + ", ".join(ev["shared_sponsors"]))
     if ev.get("similar_api"):

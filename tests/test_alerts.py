@@ -466,3 +466,22 @@ def test_asks_name_the_chairs_and_thank_legislators_who_cosponsored(sessions, tm
     thanks = text[text.index("Thank your legislators"):]
     assert "David M. Rogers (your representative, Twenty-Fourth Middlesex)" in thanks
     assert "Write to your legislators" in text and "James B. Eldridge (your senator" in text
+
+
+def test_a_story_matched_to_a_bill_and_its_successor_is_told_once_in_an_alert(sessions, tmp_path):
+    cfg = config()
+    with sessions.begin() as s:
+        h135, h1728 = add_bill(s, "H135"), add_bill(s, "H1728", session=193)
+        subscribe(s, settings_of(cfg, KEY), "jo@example.org", frequency="immediate",
+                  confirmed=True, now=NOW - timedelta(hours=1))
+        a = _article(s, h135, "Face surveillance bill is back", "WWLP", "https://wwlp.example/back")
+        s.add(ArticleBill(article_id=a.id, bill_id=h1728.id, reason='"face surveillance" in title',
+                          term="face surveillance", field="title", kind="keyword", created_at=NOW))
+        s.add(Event(kind="article.matched", at=NOW, occurred_at=NOW, bill_id=h1728.id, article_id=a.id,
+                    summary="H.1728 in the news: Face surveillance bill is back",
+                    payload={"bill": h1728.canonical, "url": a.url}))
+    _send(cfg, sessions, tmp_path, kinds=("supporters",))
+    [mail] = _mail(tmp_path)
+    text = mail.get_body(("plain",)).get_content()
+    assert text.count("Face surveillance bill is back") == 1
+    assert "H.1728:" not in text  # nothing else to say about it: no empty heading

@@ -8,8 +8,9 @@ not a failure. A docket that gains its bill number is the same document: the bil
 the docket number an alias (a followed bill of that docket follows the rename, with its events).
 
 Then each watch of feeds.yaml runs over the full-text index of the synced documents; a document that newly
-matches a watch is one ``bill.discovered`` event, never repeated. Then the successor search
-(``tracker.successors.search``) ranks the next General Court's documents for each followed bill.
+matches a watch is one ``bill.discovered`` event, never repeated. Before the watches, the successor search
+(``tracker.successors.search``) ranks the next General Court's documents for each followed bill (so a watch
+finding a successor it followed says so).
 
 Last, only with ``sources.malegislature.histories: all``, the history sweep: each document of the listed
 sessions whose history is due (never asked for, or last asked for ``HISTORY_EVERY`` ago; followed bills are
@@ -238,10 +239,10 @@ def sync(config: Config, sessions: sessionmaker[Session], only: list[int] | None
                                   "error": obs.get("error")})
     if listed and not result.throttled and not (stop and stop.is_set()):
         _fetch_details(config, sessions, listed, now, stop, result, on_progress)
-    result.discovered = run_watches(config, sessions, gcs, now())
-    if not result.throttled and not (stop and stop.is_set()):
+    if not result.throttled and not (stop and stop.is_set()):  # before the watches: a successor is followed
         result.successors = find_successors(config, sessions, now, stop)
         result.errors.extend(result.successors.errors)
+    result.discovered = run_watches(config, sessions, gcs, now())
     if (config.sources.malegislature.histories == "all" and listed and not result.throttled
             and not (stop and stop.is_set())):
         _sweep_histories(config, sessions, listed, now, stop, result, on_progress)

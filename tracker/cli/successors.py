@@ -8,25 +8,13 @@ from datetime import datetime, timezone
 
 import click
 
+from alerts.wording import evidence_words
 from db.successors import list_successors, successor_json
 from spiders.billids import BadBillId, parse_bill_id
 from tracker.application import Application
 from tracker.cli.common import FORMATS, Fail, pass_app
 from tracker.output import emit_json, emit_rows
 from tracker.successors.decide import CannotDecide, decide
-
-
-def _evidence_words(ev: dict) -> str:
-    parts = []
-    if ev.get("pinslip_reference"):
-        parts.append("pinslip names it")
-    parts.append(f"text {ev.get('text', 0):.2f}")
-    if ev.get("shared_sponsors"):
-        parts.append("sponsors " + ", ".join(ev["shared_sponsors"]))
-    if ev.get("similar_api"):
-        parts.append("similar (API)")
-    parts.append(f"title {ev.get('title', 0):.2f}")
-    return "; ".join(parts)
 
 
 @click.command()
@@ -74,7 +62,7 @@ def successors(app: Application, bill_id: str | None, accept: tuple[str, str] | 
         return
     if fmt == "table":
         for r in rows:
-            r["evidence"] = _evidence_words(r["evidence"])
+            r["evidence"] = evidence_words(r["evidence"])
             r["score"] = f"{r['score']:.2f}"
         emit_rows(rows, ["bill", "candidate", "score", "state", "evidence"], fmt)
         if not rows:

@@ -34,7 +34,7 @@ def _reason(row: Successor) -> str:
     if ev.get("pinslip_reference"):
         return f"its pinslip names {dotted(row.bill)}"
     parts = []
-    if ev.get("text"):
+    if ev.get("text"):  # None when a text is not on file
         parts.append(f"text {round(ev['text'] * 100)}% alike")
     if ev.get("shared_sponsors"):
         parts.append("filed by " + ", ".join(ev["shared_sponsors"]))

@@ -178,7 +178,7 @@ class Docket:
             text = sum(y * vec.get(w, 0.0) for w, y in other.items())
         else:
             text = sum(x * other.get(w, 0.0) for w, x in vec.items())
-        text = round(min(text, 1.0), 3)
+        text = round(min(text, 1.0), 3) if vec and doc.text else None  # None: a text is missing, not compared
         shared = _shared(bill.sponsors, self.sponsor_keys.get(doc.canonical, set()))
         similar_api = doc.canonical in bill.similar or bill.canonical in named
         title = round(fuzz.token_set_ratio(title_words(bill.title), self.titles.get(doc.canonical, "")) / 100, 3) \
@@ -192,7 +192,7 @@ def score(evidence: dict) -> float:
     """1 for a pinslip naming the bill; else the weighted evidence, 0..1."""
     if evidence["pinslip_reference"]:
         return 1.0
-    total = (WEIGHTS["text"] * evidence["text"] + WEIGHTS["shared_sponsors"] * bool(evidence["shared_sponsors"])
+    total = (WEIGHTS["text"] * (evidence["text"] or 0.0) + WEIGHTS["shared_sponsors"] * bool(evidence["shared_sponsors"])
              + WEIGHTS["similar_api"] * bool(evidence["similar_api"]) + WEIGHTS["title"] * evidence["title"])
     return round(total, 3)
 
@@ -200,13 +200,13 @@ def score(evidence: dict) -> float:
 def listed(evidence: dict) -> bool:
     """Worth a line: a pinslip or the API names it, or its text or its title is alike; a shared sponsor alone is
     not (a member files dozens of bills a session)."""
-    return bool(evidence["pinslip_reference"] or evidence["similar_api"] or evidence["text"] >= LISTED_TEXT
+    return bool(evidence["pinslip_reference"] or evidence["similar_api"] or (evidence["text"] or 0) >= LISTED_TEXT
                 or evidence["title"] >= LISTED_TITLE)
 
 
 def beyond_doubt(evidence: dict) -> bool:
     """Accepted without staff: the pinslip names the bill, or the text is nearly the same and a sponsor is."""
-    return bool(evidence["pinslip_reference"] or (evidence["text"] >= AUTO_TEXT and evidence["shared_sponsors"]))
+    return bool(evidence["pinslip_reference"] or ((evidence["text"] or 0) >= AUTO_TEXT and evidence["shared_sponsors"]))
 
 
 def _sponsor_keys(sponsors: list[tuple[str | None, str]]) -> set[str]:
