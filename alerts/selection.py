@@ -122,8 +122,9 @@ def fold_first_sightings(events: list[Event], successors: frozenset[int] = froze
     """(shown, covered): a bill tracked for the first time appears once, as ``bill.tracked``; the
     history recorded in the same crawl is covered by it (in the ledger, not in the email). A bill followed
     as an accepted successor (``successors``, bill ids) was announced by its ``bill.successor`` event: its
-    first sighting is covered, and its recipients hear of it once."""
-    tracked = {(ev.bill_id, ev.at) for ev in events if ev.kind == "bill.tracked"}
+    first sighting is covered, and its recipients hear of it once; the news of that first crawl is not (a
+    hearing scheduled this week must reach them; its older history is kept out by the backfill cap)."""
+    tracked = {(ev.bill_id, ev.at) for ev in events if ev.kind == "bill.tracked" and ev.bill_id not in successors}
     shown, covered = [], []
     for ev in events:
         if ev.kind != "bill.tracked" and ev.kind in BILL_KINDS and (ev.bill_id, ev.at) in tracked:

@@ -4,16 +4,17 @@ It starts replicas of malegislature.gov and of the news sources on 127.0.0.1, a
 fresh database and a maildir in a temporary folder, signs a supporter up (and
 confirms her from the link in the email), and runs one full cycle of the
 scheduler's jobs: crawl, poll, health, dispatch (the staff digest and her first
-alert). Then the sources move -- the new draft of H.135 gets a hearing next week,
-and WWLP reports it, both dated today so the backfill cap lets them through -- and a
-second cycle sends her the alert that asks her to testify.
+alert). The 192nd's bills died long ago: the sync's successor search follows H.135
+into the 193rd (H.1728) and the 194th (H.1946), and tells her. Then the sources move --
+H.1946, the live bill, gets a hearing next week before the Joint Committee on the
+Judiciary, and WWLP reports it, both dated today so the backfill cap lets them through --
+and a second cycle sends her the alert that asks her to testify.
 """
 
 from __future__ import annotations
 
 import email
 import re
-import secrets
 import tempfile
 from datetime import datetime, timedelta, timezone
 from email.policy import default
@@ -27,7 +28,7 @@ from alerts.subscribers import confirm, subscribe
 from alerts.transport import MaildirTransport
 from db.migrate import upgrade
 from db.models import Bill, Event, Feed, Run
-from tracker.application import Application
+from tracker.application import Application, stored_secret_key
 from tracker.config import parse_config
 from tracker.jobs import ONCE_ORDER
 from db.bills import list_bills
@@ -99,7 +100,10 @@ def _mail(box: Path, seen: set[str]) -> list[tuple[Path, email.message.EmailMess
     return new
 
 
-def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, workdir: str | None = None) -> int:
+def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, workdir: str | None = None,
+             serve: bool = False, port: int = 8000) -> int:
+    """Run the demo; with ``serve``, then serve the web app on 127.0.0.1:``port`` (where the emails' links
+    point) with the replicas still up, so every link of its emails answers, until interrupted."""
     folder = Path(workdir or tempfile.mkdtemp(prefix="tracker-demo-"))
     folder.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{folder / 'demo.sqlite'}"
@@ -127,8 +131,10 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
     with ReplicaServer(bills_site) as bills_server, NewsServer(news_site) as news_server:
         config = parse_config(DEMO_CONFIG.format(bills=bills_server.base_url, news=news_server.base_url), "demo")
         # the demo's own application: its config, database, key and maildir; never TRACKER_SMTP_URL
-        app = Application(config=config, database_url=db_url, secret_key=secrets.token_bytes(32),
-                          transport_factory=lambda: MaildirTransport(box), var_dir=folder)
+        # its key is kept in the demo's folder (secret_key), so `tracker serve` with it opens the emails' links
+        app = Application(config=config, database_url=db_url, secret_key=stored_secret_key(folder),
+                          transport_factory=lambda: MaildirTransport(box), var_dir=folder,
+                          public_url=f"http://127.0.0.1:{port}")
         upgrade(app.engine)
         sessions, settings, key = app.sessions, app.settings, app.secret_key
         echo(f"Replicas of malegislature.gov at {bills_server.base_url} and of the news at {news_server.base_url}")
@@ -162,17 +168,19 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
             for ev in s.scalars(select(Event).where(Event.kind == "bill.successor").order_by(Event.id)):
                 echo(f"   re-filed   {ev.summary}")
 
-        echo("\n3. The sources move, dated today: the new draft of H.135 (H.5091) gets a hearing next week,")
-        echo("   and WWLP reports it. The demo makes every bill and feed due again (no waiting 6 hours).")
+        echo("\n3. The sources move, dated today: H.1946, the campaign's bill in the 194th General Court, gets a")
+        echo("   hearing next week before the Joint Committee on the Judiciary, and WWLP reports it. The demo makes")
+        echo("   every bill and feed due again (no waiting 6 hours).")
         today = datetime.now(STATE_HOUSE_TZ)
         hearing_day = today + timedelta(days=6)
-        bills_site.add_action(192, "H5091", today.replace(tzinfo=None, microsecond=0), "Joint",
+        bills_site.add_action(194, "H1946", today.replace(tzinfo=None, microsecond=0), "Joint",
                               f"Hearing scheduled for {hearing_day:%m/%d/%Y} from 01:00 PM-03:00 PM in Virtual Hearing")
         news_site.add_item("/wwlp/feed/", NewsItem(
-            guid="demo-1", title="Judiciary sets hearing on H.5091, the face surveillance bill",
-            link="/wwlp/news/state-politics/judiciary-sets-hearing-on-h5091/",
+            guid="demo-1", title="Judiciary sets hearing on H.1946, the face surveillance bill",
+            link="/wwlp/news/state-politics/judiciary-sets-hearing-on-h1946/",
             published=datetime.now(timezone.utc).replace(microsecond=0), author="Demo",
-            summary_html="<p>Demo text: the new draft of the face surveillance bill gets a hearing date.</p>"))
+            summary_html="<p>Demo text: the face surveillance bill of the 194th General Court gets a hearing "
+                         "date.</p>"))
         with sessions.begin() as s:
             s.execute(update(Bill).values(next_check_at=datetime.now(timezone.utc)))
             s.execute(update(Feed).values(next_check_at=datetime.now(timezone.utc)))
@@ -181,12 +189,31 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
         echo("   the staff digest waits for tomorrow (one a day).")
         ok = cycle(daemon, 2) and ok
 
-    echo("\nTracked bills:")
-    with sessions() as s:
-        for b in list_bills(s):
-            echo(f"   {b['id']:14} {b['status'] or '':12} {b['title'] or ''}")
-    echo(f"\nEmails: {box}/new   Database: {db_url}")
-    echo(f"Try: tracker --db {db_url} status  |  tracker --db {db_url} events --kind hearing.scheduled"
-         f"  |  tracker --db {db_url} subscribers list")
+        echo("\nTracked bills:")
+        with sessions() as s:
+            for b in list_bills(s):
+                echo(f"   {b['id']:14} {b['status'] or '':12} {b['title'] or ''}")
+        echo(f"\nEmails: {box}/new   Database: {db_url}")
+        echo(f"Try: tracker --db {db_url} status  |  tracker --db {db_url} events --kind hearing.scheduled"
+             f"  |  tracker --db {db_url} successors  |  tracker --db {db_url} subscribers list")
+        if serve:
+            echo(f"\nServing the web app at http://127.0.0.1:{port}/ with the demo's database and key, and the "
+                 "replicas: every link of the emails works until Ctrl-C.")
+            _serve(app, port)
+        else:
+            echo(f"The emails' links work once the web app runs with the demo's key: tracker demo --serve, or "
+                 f"TRACKER_SECRET_KEY=$(cat {folder / 'secret_key'}) tracker --db {db_url} serve --port {port} "
+                 "(the replicas, and so the links to the legislature's and the news' pages, stop with the demo)")
     app.close()
     return 0 if ok else 1
+
+
+def _serve(app: Application, port: int) -> None:
+    import uvicorn  # lazy, like the next: only --serve needs them
+
+    from tracker.web.app import create_app  # lazy: it imports FastAPI and the pages
+
+    try:
+        uvicorn.run(create_app(app), host="127.0.0.1", port=port, log_level="warning")
+    except KeyboardInterrupt:
+        pass
