@@ -46,6 +46,26 @@ What is real and what is not (sources.md 4.1-4.3):
   real people). Real members sponsor only the real documents. Committee names are the joint
   committees' real names; their codes are real for J19 (The Judiciary) and J33 only.
 
+The directory (``directory(session)``; ``add_docket`` gives it to a replica that has no committees
+or members of that General Court yet, so the bundled 192nd's ``data/directory.json`` stays as it is):
+
+* REAL: the seven real members (only in the 192nd to the 194th), all Democrats; the districts of
+  Rogers (Twenty-Fourth Middlesex), Ramos (Ninth Hampden) and Creem (First Middlesex and Norfolk),
+  as in the 192nd's directory; the joint committees' full names; the short names of J19 ("Judiciary
+  (J)") and J33; the code S30 (Senate Ways and Means).
+* FROM GENERAL KNOWLEDGE, NOT VERIFIED against the API: the districts of Eldridge (Middlesex and
+  Worcester), Barrett (Third Middlesex), Comerford (Hampshire, Franklin and Worcester) and Rausch
+  (Norfolk, Worcester and Middlesex, the least sure: the name after the 2021 redistricting).
+* ASSUMED: every committee code but J19, J33 and S30 (H33 as in the 192nd's directory); the other
+  short names ("Education (J)"); the committees' sizes (11 Representatives and 6 Senators on a
+  joint committee); that the real members sit on no committee and chair none.
+* FICTIONAL: every chair, in the 193rd and the 194th too, J19's included (the real chairs of the
+  Judiciary in those sessions are not known here for sure, so the replica does not name real people
+  for them); every membership; the fictional members' districts (real district names in the
+  ordinal-word form, drawn at random; the House has 162 members, so two Middlesex districts, up to
+  Thirty-Ninth, do not exist) and parties (about 15% Republican); every email (first.last@example.org),
+  phone number (617-555-01NN, shared by several members), room ("Replica NNN") and description.
+
 No generated document says "facial", "face", "recognition" or "surveillance": a watch on
 those words finds exactly the documents above.
 
@@ -72,7 +92,7 @@ import random
 from dataclasses import dataclass
 from functools import cached_property
 
-from tracker.replica.model import Replica, ReplicaBill
+from tracker.replica.model import Replica, ReplicaBill, ReplicaCommittee, ReplicaMember
 
 DEFAULT_SIZES = {193: 6500, 194: 7000}
 DEFAULT_SEED = 14
@@ -861,6 +881,123 @@ def _in_list_order(docs: list[ReplicaBill]) -> list[ReplicaBill]:
     return sorted(docs, key=key)
 
 
+# --------------------------------------------------------------------------- the directory
+
+# the real members' districts (see the module's docstring for how sure each is); all are Democrats
+_REAL_DISTRICTS = {
+    "O_R1": "Ninth Hampden", "DMR1": "Twenty-Fourth Middlesex", "CSC0": "First Middlesex and Norfolk",
+    "JBE0": "Middlesex and Worcester", "MJB0": "Third Middlesex", "JMC0": "Hampshire, Franklin and Worcester",
+    "RLR0": "Norfolk, Worcester and Middlesex",
+}
+_ORDINALS = (
+    "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth", "Eleventh",
+    "Twelfth", "Thirteenth", "Fourteenth", "Fifteenth", "Sixteenth", "Seventeenth", "Eighteenth", "Nineteenth",
+    *(f"{tens}{unit}" for tens in ("Twent", "Thirt") for unit in (
+        "ieth", "y-First", "y-Second", "y-Third", "y-Fourth", "y-Fifth", "y-Sixth", "y-Seventh", "y-Eighth",
+        "y-Ninth")),
+)
+# House districts per county, as many as the real House has (Middlesex two more: the replica's House
+# has 162 members)
+_HOUSE_COUNTIES = (("Barnstable", 5), ("Berkshire", 3), ("Bristol", 14), ("Essex", 18), ("Franklin", 2),
+                   ("Hampden", 12), ("Hampshire", 3), ("Middlesex", 39), ("Norfolk", 15), ("Plymouth", 12),
+                   ("Suffolk", 19), ("Worcester", 19))
+_SENATE_COUNTIES = ("Barnstable", "Bristol", "Essex", "Hampden", "Hampshire", "Middlesex", "Norfolk", "Plymouth",
+                    "Suffolk", "Worcester")
+# besides the joint committees: the Ways and Means committees (S30 is the real code, as in the 192nd's
+# directory; H33 is the replica's, as there too); H.4359 goes to House Ways and Means
+_BRANCH_COMMITTEES = (("H33", "House Committee on Ways and Means", "Ways and Means (H)", "House"),
+                      ("S30", "Senate Committee on Ways and Means", "Ways and Means (S)", "Senate"))
+_SHORT_NAMES = {"J19": "Judiciary (J)", "J33": "Ad Info Tech/Cybersecurity"}  # real; the others are assumed
+
+
+def committee_full_name(name: str) -> str:
+    """A pinslip's committee ("The Judiciary", "Education") -> "Joint Committee on the Judiciary"."""
+    return "Joint Committee on " + (f"the {name[4:]}" if name.startswith("The ") else name)
+
+
+def _districts(rng: random.Random, real: list[Member]) -> tuple[list[str], list[str]]:
+    """Shuffled House and Senate district names, but the real members' (a name like "Third
+    Middlesex" is both a House and a Senate district)."""
+    house = [f"{_ORDINALS[k]} {county}" for county, n in _HOUSE_COUNTIES for k in range(n)]
+    house.append("Barnstable, Dukes and Nantucket")
+    senate = [f"{_ORDINALS[k]} {county}" for county in _SENATE_COUNTIES for k in range(5)]
+    taken = {(m.branch, _REAL_DISTRICTS[m.code]) for m in real}
+    house = [d for d in house if ("House", d) not in taken]
+    senate = [d for d in senate if ("Senate", d) not in taken]
+    rng.shuffle(house)
+    rng.shuffle(senate)
+    return house, senate
+
+
+def directory(session: int) -> dict:
+    """The directory of a generated General Court, ``{"committees": [...], "members": [...]}`` as in
+    ``data/directory.json``: every member of :func:`roster` (and, for the 192nd to the 194th, the real
+    members of :data:`REAL_MEMBERS`), and the joint committees of :data:`_COMMITTEES` (those generated
+    pinslips end with) with a fictional House chair and Senate chair each, and the two Ways and Means
+    committees. Deterministic, and the same whatever the docket's size or seed."""
+    session = int(session)
+    rng = _Dice(f"directory/{session}")
+    fictional = roster(session)
+    real = [REAL_MEMBERS[c] for c in ("O_R1", "DMR1", "CSC0", "JMC0", "RLR0", "MJB0", "JBE0")] \
+        if session in REAL else []
+    house_districts, senate_districts = _districts(rng, real)
+    house = [m for m in fictional if m.branch == "House"]
+    senate = [m for m in fictional if m.branch == "Senate"]
+
+    # committees: chairs are fictional members, each chairs one committee at most; members sit on a
+    # joint committee 11 from the House and 6 from the Senate (chairs included), as the real ones do
+    chairs_h, chairs_s = rng.sample(house, len(_COMMITTEES) + 1), rng.sample(senate, len(_COMMITTEES) + 1)
+    seats: dict[str, list[str]] = {m.code: [] for m in fictional}
+    committees = []
+    for k, (name, code, _agency, _topics) in enumerate(_COMMITTEES):
+        h, s = chairs_h[k], chairs_s[k]
+        committees.append({
+            "session": session, "code": code, "full_name": committee_full_name(name),
+            "short_name": _SHORT_NAMES.get(code, f"{name.removeprefix('The ')} (J)"), "branch": "Joint",
+            "house_chair": h.code, "senate_chair": s.code,
+            "description": f"The replica's description of the {committee_full_name(name)} (not the real text)."})
+        for m in rng.sample([m for m in house if m is not h], 10) + rng.sample([m for m in senate if m is not s], 5):
+            seats[m.code].append(code)
+    for (code, full, short, branch), chair, pool, n in zip(_BRANCH_COMMITTEES, (chairs_h[-1], chairs_s[-1]),
+                                                         (house, senate), (26, 6)):
+        committees.append({
+            "session": session, "code": code, "full_name": full, "short_name": short, "branch": branch,
+            "house_chair": chair.code if branch == "House" else None,
+            "senate_chair": chair.code if branch == "Senate" else None,
+            "description": f"The replica's description of the {full} (not the real text)."})
+        for m in rng.sample([m for m in pool if m is not chair], n):
+            seats[m.code].append(code)
+
+    members = []
+    for i, m in enumerate(real + fictional):
+        first, last = m.name.split()[0], m.last
+        if m.code in REAL_MEMBERS:
+            district, party = _REAL_DISTRICTS[m.code], "Democrat"
+        else:
+            district = (house_districts if m.branch == "House" else senate_districts).pop()
+            party = "Republican" if rng.random() < 0.15 else "Democrat"
+        members.append({
+            "session": session, "code": m.code, "name": m.name, "branch": m.branch, "district": district,
+            "party": party, "email": f"{first}.{last}@example.org".lower(), "phone": f"617-555-01{i % 100:02d}",
+            "fax": None, "room": f"Replica {201 + i}", "leadership": None,
+            "committees": sorted(seats.get(m.code, []))})
+    return {"committees": committees, "members": members}
+
+
+def add_directory(replica: Replica, session: int) -> bool:
+    """Give ``replica`` the :func:`directory` of ``session`` unless it has committees or members of
+    that General Court already (the bundled 192nd's, or ones a test added); True when added."""
+    with replica.lock:
+        if replica.committees_of(session) or replica.members_of(session):
+            return False
+        made = directory(session)
+        for c in made["committees"]:
+            replica.add_committee(ReplicaCommittee.from_dict(c))
+        for m in made["members"]:
+            replica.add_member(ReplicaMember.from_dict(m))
+    return True
+
+
 # what a docket's real document gives a copy of it the replica already holds, when that copy lacks it
 _FILLED_IN = ("text", "filed", "emergency_preamble", "similar", "similar_status")
 
@@ -874,7 +1011,7 @@ def add_docket(replica: Replica, session: int, size: int | None = None, seed: in
     H5091 and S3063, or one a test added) stays as it is, in its place: the docket only fills in what
     it lacks (:data:`_FILLED_IN`: an empty text, filing date, Similar list...). So adding the 192nd
     docket to the bundled replica keeps one H135, with its history and Similar list, and gives it its
-    text."""
+    text. The General Court gets its :func:`directory` unless the replica has one for it already."""
     out = []
     with replica.lock:
         for doc in generate(session, size=size, seed=seed, quirks=quirks):
@@ -886,12 +1023,14 @@ def add_docket(replica: Replica, session: int, size: int | None = None, seed: in
             if missing:
                 replica.update_bill(held.session, held.ident, **missing)
             out.append(held)
+        add_directory(replica, session)
     return out
 
 
 def with_dockets(dockets: dict[int, int | None] | None = None, seed: int | str | None = None) -> Replica:
     """``Replica.bundled()`` with whole generated dockets: ``{193: 6500, 194: 7000}`` (session -> number of
-    documents; None for the default size), by default the 193rd and the 194th at their default sizes."""
+    documents; None for the default size), by default the 193rd and the 194th at their default sizes,
+    and the directory of each General Court that has none yet (:func:`add_directory`)."""
     replica = Replica.bundled()
     for session, size in (dockets if dockets is not None else dict.fromkeys(DEFAULT_SIZES)).items():
         add_docket(replica, session, size, seed=seed)

@@ -669,8 +669,8 @@ class Replica(RequestLog):
     def bundled(cls) -> "Replica":
         """H135, S47 (192nd) and their successors H5091 and S3063, from ``data/bills.json``, and the
         192nd's directory (the committees those bills went to, their chairs, the sponsors and
-        petitioners), from ``data/directory.json``. Whole dockets of the 193rd and 194th are added by
-        ``tracker.replica.docket.with_dockets``."""
+        petitioners), from ``data/directory.json``. Whole dockets of the 193rd and 194th, and
+        their directories, are added by ``tracker.replica.docket.with_dockets``."""
         return cls(ReplicaBill.from_dict(d) for d in cls.bundled_data()["bills"])
 
     @classmethod
