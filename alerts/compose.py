@@ -8,7 +8,8 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from alerts.context import ContextCache, asks
+from alerts.asks import GOOD_NEWS, Occasion, Supporter, asks, live
+from alerts.context import ContextCache
 from alerts.render import Rendered, build_message, render_html, render_text, templates
 from alerts.selection import is_urgent
 from alerts.tokens import make_token
@@ -18,7 +19,6 @@ from db.successors import list_successors
 from alerts.settings import AlertSettings
 from spiders.billids import dotted
 
-GOOD_NEWS = frozenset({"reported-favorably", "ought-to-pass", "new-draft", "engrossed", "enacted", "signed"})
 HEARING_KINDS = frozenset({"hearing-scheduled", "hearing-rescheduled", "hearing-canceled"})
 KIND_LABELS = {"alert": "Update", "urgent": "Urgent", "daily": "Your daily update", "weekly": "Your weekly update",
                "staff-daily": "Staff digest", "confirm": "Please confirm"}
@@ -141,12 +141,19 @@ class Composer:
 
     def supporter(self, sub: Subscriber, topics: list[str], kind: str, events: list[Event]) -> Rendered:
         groups, _ = self._by_bill(events)
-        own_cache: dict[int, tuple] = {}
+        supporter = Supporter(sub.house_district, sub.senate_district)
+        asked: set[str] = set()
         for g in groups:
-            session = g["bill"].session
-            if session not in own_cache:
-                own_cache[session] = self.cache.representatives(session, sub.house_district, sub.senate_district)
-            g["asks"] = asks(g["bill"], own_cache[session], g["good_news"])
+            evs = g["events"]
+            occasion = Occasion(frozenset(e.kind for e in evs),
+                                frozenset(k for e in evs for k in ((e.payload or {}).get("kinds") or [])))
+            g["asks"] = asks(g["bill"], g["bill"].position, occasion, supporter, self.cache)
+            heir = g["bill"].continues_as
+            g["asks_about"] = heir.number if g["asks"] and heir is not None and not live(g["bill"]) else None
+            if g["asks_about"] in asked:  # several dead bills continue as one: its asks are told once
+                g["asks"], g["asks_about"] = [], None
+            elif g["asks"]:
+                asked.add(g["asks_about"] or g["bill"].number)
             topic = f"bill:{g['bill'].canonical}"
             g["unsubscribe_topic_url"] = self.links.unsubscribe(sub, topic) if topic in topics else None
         followed = [dotted(t) for t in topics if t.startswith("bill:")]

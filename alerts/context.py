@@ -16,9 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.wording import STATUS_WORDS, when
-from db.models import Article, ArticleSource, Bill, Feed, Hearing, Legislator
-from db import directory
+from alerts.asks import OVER, live
+from alerts.wording import STATUS_WORDS, day, when
+from db.models import Article, ArticleSource, Bill, BillAction, Feed, Hearing, Legislator
+from db import directory, lineage
+from spiders import sessions
+from spiders.actions import committee_named, committee_of
 from spiders.billids import dotted
 
 
@@ -30,14 +33,6 @@ class Person:
     email: str | None = None
     district: str | None = None
     member_code: str | None = None
-
-
-@dataclass(frozen=True)
-class Ask:
-    title: str
-    text: str
-    people: tuple[Person, ...] = ()
-    link: str | None = None
 
 
 @dataclass
@@ -56,6 +51,12 @@ class BillView:
     chairs: tuple[Person, ...]
     hearing: dict | None  # the next hearing: {"when", "location", "starts_at"}
     position: str = "support"  # the campaign's: support | oppose | watch
+    hearing_committee: str | None = None  # who holds that hearing (its full name when the directory knows it)
+    hearing_chairs: tuple[Person, ...] = ()  # its chairs: the House chair, then the Senate chair
+    ended: str | None = None  # "The 192nd General Court ended on Jan 4, 2023; this bill died with it."
+    continues_as: "BillView | None" = None  # the followed bill the fight goes on with (new draft, successor)
+    continues_number: str | None = None  # its number, even when it is not followed yet
+    fate: str | None = None  # what ended and where it continues, in a sentence or two
 
 
 @dataclass
@@ -80,6 +81,7 @@ class ContextCache:
         self._bills: dict[int, BillView] = {}
         self._reps: dict[tuple, tuple[Person, ...]] = {}
         self._stories: dict[int, Story | None] = {}
+        self._edges: list[tuple[str, str, str]] | None = None
 
     def bill(self, bill_id: int) -> BillView:
         view = self._bills.get(bill_id)
@@ -87,29 +89,99 @@ class ContextCache:
             view = self._bills[bill_id] = self._bill(self.s.get(Bill, bill_id))
         return view
 
+    def _committee(self, session: int, name: str | None) -> tuple[str | None, tuple[Person, ...]]:
+        """A committee's full name (else "committee on ...") and its chairs, from the stored directory."""
+        if not name:
+            return None, ()
+        committee = directory.committee_for(self.s, session, name)
+        if committee is None:
+            return f"committee on {_lower_article(name)}", ()
+        return committee.full_name, tuple(_person(m, f"{m.branch or ''} chair".strip())
+                                          for m in directory.chairs(self.s, committee))
+
+    def _hearing_host(self, bill: Bill, hearing: Hearing) -> str | None:
+        """Who holds the hearing: the committee of the last referral before it, of the hearing's branch (a Joint
+        hearing: a joint committee), else the last one that reported it; else the bill's committee. (The API's
+        hearing record, ``/api/Hearings/{EventId}`` with its ``HearingHost``, is not fetched yet.)"""
+        row = self.s.get(BillAction, hearing.action_id) if hearing.action_id else None
+        if row is None:
+            return bill.committee
+        before = list(self.s.scalars(select(BillAction).where(
+            BillAction.bill_id == bill.id, BillAction.position < row.position, BillAction.removed_at.is_(None))
+            .order_by(BillAction.position.desc())))
+        branch = (row.branch or "").title()
+
+        def of_branch(name: str) -> bool:
+            committee = directory.committee_for(self.s, bill.session, name)
+            found = (committee.branch if committee is not None else None) or directory.committee_key(name)[0] \
+                or "Joint"  # "The Judiciary": a joint committee unless it says its branch
+            return branch not in ("House", "Senate", "Joint") or found.title() == branch
+
+        for pick in (committee_of, committee_named):
+            for action in before:
+                name = pick(action.action)
+                if name and of_branch(name):
+                    return name
+        return bill.committee if bill.committee and of_branch(bill.committee) else None
+
+    def _lineage(self) -> list[tuple[str, str, str]]:
+        if self._edges is None:
+            self._edges = lineage.linked_edges(self.s)
+        return self._edges
+
     def _bill(self, bill: Bill) -> BillView:
-        committee = directory.committee_for(self.s, bill.session, bill.committee) if bill.committee else None
-        chairs = ()
-        if committee is not None:
-            chairs = tuple(_person(m, f"{m.branch or ''} chair".strip()) for m in directory.chairs(self.s, committee))
+        committee_name, chairs = self._committee(bill.session, bill.committee)
         sponsor = None
         if bill.sponsor:
             member = directory.member(self.s, bill.session, bill.sponsor_code) if bill.sponsor_code else None
             sponsor = _person(member, "sponsor", bill.sponsor)
         hearing = self.s.scalar(select(Hearing).where(Hearing.bill_id == bill.id).order_by(Hearing.id.desc()).limit(1))
-        upcoming = None
+        upcoming, host, host_chairs = None, None, ()
         if hearing and hearing.status != "canceled" and hearing.starts_at and hearing.starts_at >= self.now:
             upcoming = {"when": when(hearing.starts_at, self.tz), "location": hearing.location,
                         "starts_at": hearing.starts_at}
-        committee_name = committee.full_name if committee else (
-            f"committee on {_lower_article(bill.committee)}" if bill.committee else None)
-        return BillView(
+            host, host_chairs = self._committee(bill.session, self._hearing_host(bill, hearing))
+        ended = None
+        if sessions.has_ended(bill.session, self.now) and bill.status not in ("law", "signed"):
+            ended = (f"T{sessions.ordinal_court(bill.session)[1:]} ended on "
+                     f"{day(sessions.ends(bill.session), self.tz)}; this bill died with it.")
+        view = BillView(
             id=bill.id, canonical=bill.canonical, number=dotted(bill.number), session=bill.session,
             title=bill.title or dotted(bill.number), status=bill.status,
             status_words=STATUS_WORDS.get(bill.status or "", bill.status or "not yet checked"),
             committee=committee_name, url=bill.url, sponsor=sponsor,
             petitioner_codes=frozenset(p.get("member_code") for p in (bill.petitioners or []) if p.get("member_code")),
-            chairs=chairs, hearing=upcoming, position=bill.position or "support")
+            chairs=chairs, hearing=upcoming, position=bill.position or "support",
+            hearing_committee=host, hearing_chairs=host_chairs, ended=ended)
+        if ended or bill.status in OVER:
+            self._fate(view)
+        return view
+
+    def _fate(self, view: BillView) -> None:
+        """What ended for a bill that can no longer move, and where the fight goes on."""
+        words = [view.ended] if view.ended else []
+        if not view.ended and view.status == "replaced":
+            words.append("It was replaced by a new draft.")
+        elif not view.ended and view.status == "study-order":
+            words.append("It was sent to a study order: it gets no vote in this General Court.")
+        heir = lineage.continuation(self._lineage(), view.canonical)
+        if heir:
+            session, number = int(heir.split("/")[1]), dotted(heir)
+            view.continues_number = number
+            heir_id = self.s.scalar(select(Bill.id).where(Bill.canonical == heir))
+            view.continues_as = self.bill(heir_id) if heir_id is not None else None
+            where = f"in {sessions.ordinal_court(session)}" if session != view.session else "(a new draft)"
+            text = f"It continues as {number} {where}"
+            if view.continues_as is not None and live(view.continues_as) and view.position in ("support", "oppose"):
+                text += f": what you can do now is about {number}."
+            else:
+                text += "."
+            words.append(text)
+        view.fate = " ".join(words) or None
+
+    def legislators(self, session: int, house: str | None, senate: str | None) -> tuple[Person, ...]:
+        """The supporter's own legislators in a General Court (the directory of the ask's :mod:`alerts.asks`)."""
+        return self.representatives(session, house, senate)
 
     def representatives(self, session: int, house: str | None, senate: str | None) -> tuple[Person, ...]:
         if not (house or senate):
@@ -162,70 +234,6 @@ class ContextCache:
                 by_cluster[a.cluster_id] = story
 
 
-def _opposing_asks(bill: BillView, own: tuple[Person, ...]) -> list[Ask]:
-    """What supporters can do against a bill the campaign opposes: never thank its sponsor."""
-    out: list[Ask] = []
-    if bill.hearing:
-        where = bill.hearing["location"] or "a place to be announced"
-        out.append(Ask(
-            "Testify against it at the hearing",
-            f"The {bill.committee or 'committee'} hears {bill.number} on {bill.hearing['when']} ({where}). "
-            f"Send written testimony to the committee{' chairs below' if bill.chairs else ''} before the hearing, "
-            f"and say in it that you oppose {bill.number} and why; to speak, register with the committee on its "
-            "hearing page.",
-            bill.chairs, bill.url))
-    if bill.status == "in-committee" and bill.committee:
-        out.append(Ask(f"Call the chairs of the {bill.committee}",
-                       f"Ask them not to report {bill.number} favorably.", bill.chairs))
-    if bill.status == "enacted":
-        out.append(Ask("Ask the Governor to veto", f"{bill.number} is on the Governor's desk: ask for a veto."))
-    if own and bill.status in ACTIVE:
-        verb = "vote against" if bill.status in ("reported", "passed-house", "passed-senate") else "oppose"
-        out.append(Ask("Write to your legislators", f"Ask them to {verb} {bill.number}.", own))
-    return out
-
-
-ACTIVE = frozenset({None, "filed", "in-committee", "reported", "passed-house", "passed-senate", "enacted"})
-
-
 def _lower_article(name: str) -> str:
     """"The Judiciary" -> "the Judiciary", for "the committee on the Judiciary"."""
     return "the " + name[4:] if name.startswith("The ") else name
-
-
-def asks(bill: BillView, own: tuple[Person, ...], good_news: bool) -> list[Ask]:
-    """The targeted asks for one bill, most pressing first: to support what the campaign supports, to oppose
-    what it opposes (a bill it only watches asks nothing)."""
-    if bill.position == "oppose":
-        return _opposing_asks(bill, own)
-    if bill.position == "watch":
-        return []
-    out: list[Ask] = []
-    if bill.hearing:
-        where = bill.hearing["location"] or "a place to be announced"
-        out.append(Ask(
-            "Testify at the hearing",
-            f"The {bill.committee or 'committee'} hears {bill.number} on {bill.hearing['when']} ({where}). "
-            f"Send written testimony to the committee{' chairs below' if bill.chairs else ''} before the hearing, "
-            f"and say in it that you support {bill.number}; to speak, register with the committee on its hearing "
-            "page.",
-            bill.chairs, bill.url))
-    if bill.status == "in-committee" and bill.committee:
-        out.append(Ask(f"Call the chairs of the {bill.committee}",
-                       f"Ask them to report {bill.number} favorably and without delay.", bill.chairs))
-    if bill.status == "enacted":
-        out.append(Ask("Ask the Governor to sign", f"{bill.number} is on the Governor's desk: ask for a signature."))
-    if good_news and bill.sponsor:
-        out.append(Ask("Thank the sponsor", f"{bill.sponsor.name} filed {bill.number}: a thank-you now helps.",
-                       (bill.sponsor,)))
-    if own and bill.status in ACTIVE:
-        cosponsors = tuple(p for p in own if p.member_code and p.member_code in bill.petitioner_codes)
-        others = tuple(p for p in own if p not in cosponsors)
-        if cosponsors:
-            out.append(Ask("Thank your legislators", f"They co-sponsored {bill.number}: thank them, and ask them "
-                                                     "to keep pushing for a vote.", cosponsors))
-        if others:
-            verb = "vote for" if bill.status in ("reported", "passed-house", "passed-senate") else "support"
-            out.append(Ask("Write to your legislators", f"Ask them to {verb} {bill.number} and to tell the "
-                                                        "committee chairs they want it passed.", others))
-    return out

@@ -172,3 +172,45 @@ def steps(graph: dict) -> list[dict]:
     return [node | {"came_from": came_from.get(node["bill"], []), "dockets": dockets.get(node["bill"], []),
                     "current": node["bill"] == graph["bill"]}
             for node in graph["nodes"] if node["docket_of"] is None]
+
+
+# -- where a bill continues ---------------------------------------------------------------------------------
+
+
+def continuation(edges: list[tuple[str, str, str]], canonical: str) -> str | None:
+    """Where the fight for ``canonical`` goes on, from the lineage's ``edges`` (``_linked_edges``): the last
+    bill reached through accepted successors (from the bill or from any bill of its session it is a draft or
+    study order of: H.5091, a new draft of H.135, continues where H.135 was re-filed), then through new drafts
+    in that session. None when it continues nowhere else."""
+    forward: dict[str, list[tuple[str, str]]] = {}
+    same_session: dict[str, set[str]] = {}
+    for a, b, relation in edges:
+        forward.setdefault(a, []).append((b, relation))
+        if relation != "successor":
+            same_session.setdefault(a, set()).add(b)
+            same_session.setdefault(b, set()).add(a)
+    current, seen = canonical, {canonical}
+    while True:
+        family, todo = {current}, [current]
+        while todo:
+            for other in same_session.get(todo.pop(), ()):
+                if other not in family:
+                    family.add(other)
+                    todo.append(other)
+        nxt = sorted(b for n in family for b, r in forward.get(n, ()) if r == "successor" and b not in seen)
+        if not nxt:
+            break
+        current = nxt[0]
+        seen.add(current)
+    while True:  # the newest draft of it in its own session
+        drafts = sorted(b for b, r in forward.get(current, ()) if r == "new-draft" and b not in seen)
+        if not drafts:
+            break
+        current = drafts[0]
+        seen.add(current)
+    return None if current == canonical else current
+
+
+def linked_edges(s: Session) -> list[tuple[str, str, str]]:
+    """The edges between bills (new drafts and study orders in a session, accepted successors across)."""
+    return _linked_edges(s)

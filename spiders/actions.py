@@ -34,6 +34,7 @@ __all__ = [
     "parse_hearing",
     "referenced_bill",
     "committee_of",
+    "committee_named",
     "current_committee",
     "stage",
 ]
@@ -518,6 +519,20 @@ def committee_of(text: str) -> str | None:
             continue  # "receded from its referral to the committee on X" un-sends
         name = m.group("name")
     return _clean_committee(name) if name else None
+
+
+_REPORTED_FROM_RX = _rx(r"\b(?:reported|discharged) from the committee on (?P<name>.+?)(?=,| and\b| \(|\.?$)")
+
+
+def committee_named(text: str) -> str | None:
+    """The committee an action sends the bill to (:func:`committee_of`), else the one it reports it from
+    ("Reported from the committee on The Judiciary" -> "The Judiciary"), else None: the committees that have
+    held the bill, for telling who holds a hearing when the hearing's own record is not at hand."""
+    target = committee_of(text)
+    if target:
+        return target
+    m = _REPORTED_FROM_RX.search(_norm(text))
+    return _clean_committee(m.group("name")) if m else None
 
 
 # Kinds after which the bill no longer sits in a committee (unless the same action

@@ -228,15 +228,16 @@ def test_supporters_of_a_bill_follow_its_new_draft(sessions, tmp_path):
 def test_an_alert_asks_supporters_to_act(sessions, tmp_path):
     cfg = config()
     with sessions.begin() as s:
-        subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW)
-        bill = add_bill(s, "H135", sponsor="David M. Rogers")
+        subscribe(s, settings_of(cfg), "jane@example.org", frequency="immediate", confirmed=True,
+                  now=NOW)  # a bill of the 194th: in 2026 the 192nd's bills are dead and ask nothing
+        bill = add_bill(s, "H135", session=194, sponsor="David M. Rogers")
         add_hearing(s, bill, NOW + timedelta(days=10), location="Room A-2")
     _send(cfg, sessions, tmp_path, kinds=("supporters",))
     [msg] = _mail(tmp_path)
     text = _plain(msg)
     assert "Testify at the hearing" in text and "Room A-2" in text and "written testimony" in text
     assert "Call the chairs of the committee on the Judiciary" in text
-    assert "You get this because you follow H.135." in text
+    assert "You get this because you follow every bill of the" in text
     assert "Take action: https://example.org/act" in text
     html = _html(msg)
     assert 'href="https://example.org/act"' in html and "style=" in html and "<style" not in html  # CSS inlined
@@ -289,7 +290,8 @@ def test_templates_can_be_overridden_by_a_folder(sessions, tmp_path):
     cfg = config(f"  templates: {folder}\n")
     with sessions.begin() as s:
         subscribe(s, settings_of(cfg), "jane@example.org", frequency="immediate", confirmed=True, now=NOW)
-        add_action(s, add_bill(s, "H135"), "Reported favorably", ["reported-favorably"], date(2026, 11, 30))
+        add_action(s, add_bill(s, "H135", session=194), "Reported favorably", ["reported-favorably"],
+                   date(2026, 11, 30))  # a live bill (the 192nd's are dead in 2026 and ask nothing)
     _send(cfg, sessions, tmp_path, kinds=("supporters",))
     [msg] = _mail(tmp_path)
     assert _plain(msg).startswith("Custom text for H.135") and "What you can do now" in _html(msg)
@@ -447,13 +449,13 @@ def test_asks_name_the_chairs_and_thank_legislators_who_cosponsored(sessions, tm
         for code, name, branch, district in (("MSD1", "Michael S. Day", "House", "Thirty-First Middlesex"),
                                              ("JBE0", "James B. Eldridge", "Senate", "Middlesex and Worcester"),
                                              ("DMR1", "David M. Rogers", "House", "Twenty-Fourth Middlesex")):
-            s.add(Legislator(session=192, member_code=code, name=name, branch=branch, district=district,
+            s.add(Legislator(session=194, member_code=code, name=name, branch=branch, district=district,
                              phone="617-555-0100", email=f"{code.lower()}@example.org", fetched_at=NOW))
-        s.add(Committee(session=192, code="J19", full_name="Joint Committee on the Judiciary", branch="Joint",
+        s.add(Committee(session=194, code="J19", full_name="Joint Committee on the Judiciary", branch="Joint",
                         house_chair_code="MSD1", senate_chair_code="JBE0", fetched_at=NOW))
-        subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True, now=NOW,
-                  house_district="24th middlesex", senate_district="Middlesex & Worcester")
-        bill = add_bill(s, "H135", sponsor="David M. Rogers", sponsor_code="DMR1",
+        subscribe(s, settings_of(cfg), "jane@example.org", frequency="immediate", confirmed=True,
+                  now=NOW, house_district="24th middlesex", senate_district="Middlesex & Worcester")
+        bill = add_bill(s, "H135", session=194, sponsor="David M. Rogers", sponsor_code="DMR1",
                         petitioners=[{"name": "David M. Rogers", "member_code": "DMR1"}])
         add_action(s, bill, "Bill reported favorably by committee", ["reported-favorably"], date(2026, 11, 30))
     _send(cfg, sessions, tmp_path, kinds=("supporters",))
@@ -485,3 +487,96 @@ def test_a_story_matched_to_a_bill_and_its_successor_is_told_once_in_an_alert(se
     text = mail.get_body(("plain",)).get_content()
     assert text.count("Face surveillance bill is back") == 1
     assert "H.1728:" not in text  # nothing else to say about it: no empty heading
+
+
+def _directory(s, session: int):
+    from db.models import Committee, Legislator
+
+    for code, name, branch, district in (("MSD1", "Michael S. Day", "House", "Thirty-First Middlesex"),
+                                         ("JBE0", "James B. Eldridge", "Senate", "Middlesex and Worcester"),
+                                         ("DMR1", "David M. Rogers", "House", "Twenty-Fourth Middlesex"),
+                                         ("AMM1", "Aaron Michlewitz", "House", "Third Suffolk")):
+        s.add(Legislator(session=session, member_code=code, name=name, branch=branch, district=district,
+                         phone="617-555-0100", email=f"{code.lower()}@example.org", fetched_at=NOW))
+    s.add(Committee(session=session, code="J19", full_name="Joint Committee on the Judiciary", branch="Joint",
+                    house_chair_code="MSD1", senate_chair_code="JBE0", fetched_at=NOW))
+    s.add(Committee(session=session, code="H33", full_name="House Committee on Ways and Means", branch="House",
+                    house_chair_code="AMM1", fetched_at=NOW))
+
+
+def _history(s, bill, rows):
+    from db.models import BillAction
+
+    out = []
+    for i, (branch, text, kinds) in enumerate(rows):
+        out.append(BillAction(bill_id=bill.id, position=i, occurrence=0, date=date(2026, 11, 1 + i), branch=branch,
+                              action=text, kinds=kinds, first_seen_at=NOW))
+        s.add(out[-1])
+    s.flush()
+    return out
+
+
+def test_a_hearing_on_a_live_bill_names_both_chairs_of_the_joint_committee_and_her_own_legislators(sessions,
+                                                                                                    tmp_path):
+    from db.models import Hearing
+
+    cfg = config()
+    with sessions.begin() as s:
+        _directory(s, 194)
+        subscribe(s, settings_of(cfg), "jane@example.org", frequency="immediate", confirmed=True, now=NOW,
+                  house_district="24th middlesex", senate_district="Middlesex & Worcester")
+        bill = add_bill(s, "H1946", session=194, committee="House Ways and Means", sponsor="David M. Rogers",
+                        sponsor_code="DMR1", petitioners=[{"name": "David M. Rogers", "member_code": "DMR1"}])
+        rows = _history(s, bill, [
+            ("House", "Referred to the committee on The Judiciary", ["referral"]),
+            ("Joint", "Hearing scheduled for 12/10/2026 from 01:00 PM-03:00 PM in Virtual Hearing",
+             ["hearing-scheduled"]),
+            ("House", "Bill reported favorably by committee and referred to the committee on House Ways and Means",
+             ["referral", "reported-favorably"])])
+        add_hearing(s, bill, NOW + timedelta(days=10))
+        s.scalar(select(Hearing).where(Hearing.bill_id == bill.id)).action_id = rows[1].id
+    _send(cfg, sessions, tmp_path, kinds=("supporters",))
+    [msg] = _mail(tmp_path)
+    text = " ".join(_plain(msg).split())
+    testify = text[text.index("Testify at the hearing."):text.index("Call the chairs")]
+    assert "The Joint Committee on the Judiciary hears H.1946" in testify
+    assert "Michael S. Day (House chair, Thirty-First Middlesex), 617-555-0100, msd1@example.org" in testify
+    assert "James B. Eldridge (Senate chair, Middlesex and Worcester), 617-555-0100, jbe0@example.org" in testify
+    assert "before the hearing" in testify and "Ways and Means" not in testify
+    assert "Thank your legislators. They co-sponsored H.1946" in text and "David M. Rogers (your representative" in text
+    write = text[text.index("Write to your legislators"):]
+    assert "James B. Eldridge (your senator" in write and "David M. Rogers" not in write
+    for word in ("feeds.yaml", "tracker ", "hearing.scheduled", "bill.action"):
+        assert word not in text
+
+
+@pytest.mark.parametrize("accepted", [False, True])
+def test_an_action_on_a_dead_bill_offers_no_testimony_and_says_what_ended(sessions, tmp_path, accepted):
+    from db.models import Successor
+
+    cfg = config()
+    with sessions.begin() as s:
+        _directory(s, 192)
+        _directory(s, 194)
+        subscribe(s, settings_of(cfg), "jane@example.org", frequency="immediate", confirmed=True, now=NOW,
+                  house_district="24th middlesex", senate_district="Middlesex & Worcester")
+        dead = add_bill(s, "H5091", status="dead", committee="House Ways and Means")
+        add_hearing(s, dead, NOW + timedelta(days=10))  # a hearing row for a bill whose General Court is over
+        add_action(s, dead, "Bill reported favorably by committee", ["reported-favorably"], date(2026, 11, 30))
+        if accepted:
+            add_bill(s, "H1946", session=194, committee="The Judiciary")
+            s.add(Successor(bill="ma/192/H5091", candidate="ma/194/H1946", session=194, rank=1, score=0.9,
+                            evidence={}, state="accepted", decided_by="staff", decided_at=NOW, found_at=NOW))
+    _send(cfg, sessions, tmp_path, kinds=("supporters",))
+    [msg] = _mail(tmp_path)
+    text = " ".join(_plain(msg).split())
+    assert "Testify" not in text and "Thank the sponsor" not in text
+    assert "The 192nd General Court ended on Jan 4, 2023; this bill died with it." in text
+    assert "in the House Committee on Ways and Means" not in text  # a dead bill is in no committee
+    if accepted:
+        assert "It continues as H.1946 in the 194th General Court" in text
+        asks = text[text.index("What you can do now for H.1946:"):]
+        assert "Call the chairs of the Joint Committee on the Judiciary. Ask them to report H.1946 favorably" in asks
+        assert "Write to your legislators. Ask them to support H.1946" in asks and "H.5091" not in asks
+    else:
+        assert "continues as" not in text and "What you can do now" not in text

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, select
 
-from alerts.context import BillView, Person, asks
+from alerts.asks import Occasion, Supporter, asks
+from alerts.context import BillView, Person
 from db.bills import find_bill
 from db.documents import find_document, list_documents
 from db.models import Bill, Document, DocumentAction, Event, WatchMatch
@@ -190,17 +191,23 @@ def _view(position: str, status: str = "in-committee", hearing: bool = True) -> 
                     position=position)
 
 
+class _Own:
+    def legislators(self, session, house, senate):
+        return (Person(name="My Rep", role="your representative", member_code="X1"),)
+
+
 def test_supporters_are_asked_to_oppose_what_the_campaign_opposes_and_nothing_for_a_watched_bill():
-    own = (Person(name="My Rep", role="your representative", member_code="X1"),)
-    support = asks(_view("support"), own, good_news=True)
-    oppose = asks(_view("oppose"), own, good_news=True)
+    good, her, own = Occasion(frozenset({"bill.action"}), frozenset({"engrossed"})), Supporter("1st Essex"), _Own()
+    support = asks(_view("support"), "support", good, her, own)
+    oppose = asks(_view("oppose"), "oppose", good, her, own)
     assert "say in it that you support H.2002" in support[0].text
     assert oppose[0].title == "Testify against it at the hearing" and "you oppose H.2002" in oppose[0].text
-    assert any("not to report H.2002 favorably" in a.text for a in oppose)
+    assert any("report H.2002 unfavorably" in a.text for a in oppose)
     assert not any(a.title == "Thank the sponsor" for a in oppose)  # never thank the sponsor of a bill we oppose
     assert [a.title for a in oppose][-1] == "Write to your legislators" and "oppose H.2002" in oppose[-1].text
-    assert asks(_view("oppose", status="enacted", hearing=False), own, False)[0].title == "Ask the Governor to veto"
-    assert asks(_view("watch"), own, good_news=True) == []
+    assert asks(_view("oppose", status="enacted", hearing=False), "oppose", Occasion(), her, own)[0].title == \
+        "Ask the Governor to veto"
+    assert asks(_view("watch"), "watch", good, her, own) == []
 
 
 def test_a_swept_history_is_replaced_whole_only_when_it_changed_and_goes_with_its_document(sessions):
