@@ -16,9 +16,11 @@ from click.testing import CliRunner
 
 from db.models import Article, ArticleBill, BillAction, Event
 from db.shortids import resolve_short_id
-from tests.alerts_world import NOW, add_action, add_bill, add_document, add_hearing
+from tests.alerts_world import KEY, NOW, add_action, add_bill, add_document, add_hearing, application
+from tests.web_client import caller
 from tracker.cli import main
 from tracker.config import parse_config
+from tracker.web.app import create_app
 
 FEEDS = """
 campaign:
@@ -174,3 +176,87 @@ def test_cli_track_and_untrack_a_short_id(cli, world):
 def test_cli_successors_of_a_short_id(cli):
     result = cli("successors", "--bill", "H.135", "--format", "json")
     assert result.exit_code == 0 and json.loads(result.stdout) == [] and NOTE in result.stderr
+
+
+# -- the pages and the feeds -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def web(world):
+    return caller(create_app(application(_config(), world, KEY, transport_factory=lambda: None)))
+
+
+def test_web_bill_page_of_another_session_redirects_to_it(web):
+    moved = web("GET", "/bills/H.135")
+    assert moved.status_code == 307 and moved.headers["location"] == "/bills/192/H135"
+    page = web("GET", "/bills/192/H135")
+    assert page.status_code == 200 and "Referred to the committee on the Judiciary" in page.text
+    here = web("GET", "/bills/H200")
+    assert here.status_code == 308 and here.headers["location"] == "/bills/194/H200"
+
+
+def test_web_a_document_of_the_configured_session_leads_to_its_page(web):
+    moved = web("GET", "/bills/H.1946")
+    assert moved.status_code == 307 and moved.headers["location"] == "/documents/194/H1946"
+    assert web("GET", moved.headers["location"]).status_code == 200
+
+
+def test_web_several_followed_bills_get_a_page_listing_them(web):
+    page = web("GET", "/bills/H.300")
+    assert page.status_code == 300 and "location" not in page.headers
+    assert 'href="/bills/192/H300"' in page.text and 'href="/bills/193/H300"' in page.text
+    assert "192nd General Court" in page.text
+    assert web("GET", "/search", params={"q": "judiciary", "bill": "H.300"}).status_code == 300
+
+
+def test_web_search_and_events_of_a_short_id(web):
+    found = web("GET", "/search", params={"q": "judiciary", "bill": "H.135"})
+    assert found.status_code == 200
+    assert "Judiciary weighs facial recognition limits" in found.text and "Referred to the committee" in found.text
+    events = web("GET", "/events", params={"bill": "H.135"})
+    assert events.status_code == 200 and "H.135 in the news" in events.text
+
+
+def test_feeds_of_a_short_id(web):
+    atom = web("GET", "/events.atom", params={"bill": "H.135"})
+    assert atom.status_code == 200 and "H.135 (192nd General Court)" in atom.text
+    assert web("GET", "/bills/H.135/feed.atom").status_code == 200
+    ics = web("GET", "/hearings.ics", params={"bill": "H135"})
+    assert ics.status_code == 200 and "Hearing: H.135" in ics.text
+    several = web("GET", "/hearings.ics", params={"bill": "H.300"})
+    assert several.status_code == 300 and "ma/192/H300, ma/193/H300" in several.text
+
+
+# -- the API ---------------------------------------------------------------------------------------------------
+
+
+def test_api_bill_by_short_id_says_which(web):
+    r = web("GET", "/api/bills/H.135")
+    assert r.status_code == 200 and r.json()["id"] == "ma/192/H135"
+    assert r.headers["content-location"] == "/api/bills/192/H135" and r.headers["x-bill-resolved"] == "other-session"
+    here = web("GET", "/api/bills/H200")
+    assert here.json()["id"] == "ma/194/H200" and here.headers["x-bill-resolved"] == "configured"
+    doc = web("GET", "/api/bills/H.1946")
+    assert doc.status_code == 307 and doc.headers["location"] == "/api/documents/194/H1946"
+    assert web("GET", "/api/bills/H.9999").status_code == 404
+
+
+def test_api_several_followed_bills_answer_300_with_the_candidates(web):
+    for url in ("/api/bills/H.300", "/api/events?bill=H.300", "/api/articles?bill=H300",
+                "/api/search?q=judiciary&bill=H.300"):
+        r = web("GET", url)
+        assert r.status_code == 300, url
+        body = r.json()
+        assert body["status"] == 300 and "ma/192/H300, ma/193/H300" in body["error"]
+        assert body["candidates"] == [{"id": "ma/192/H300", "url": "/api/bills/192/H300"},
+                                      {"id": "ma/193/H300", "url": "/api/bills/193/H300"}]
+
+
+def test_api_lists_of_a_short_id(web):
+    events = web("GET", "/api/events", params={"bill": "H.135"}).json()
+    assert events and {e["bill"] for e in events} == {"ma/192/H135"}
+    articles = web("GET", "/api/articles", params={"bill": "H.135"}).json()
+    assert [a["title"] for a in articles] == ["Judiciary weighs facial recognition limits"]
+    hits = web("GET", "/api/search", params={"q": "judiciary", "bill": "H.135"}).json()
+    assert {h["type"] for h in hits} == {"article", "action"}
+
