@@ -27,7 +27,8 @@ from alerts.settings import AlertSettings, Campaign, MailSettings
 from alerts.transport import MaildirTransport, SmtpTransport, parse_smtp_url
 from db.engine import connect_error, make_engine, session_factory
 from db.migrate import current_revision, head_revision
-from spiders.billids import BillId, parse_bill_id
+from db.shortids import Resolution, resolve_short_id
+from spiders.billids import BillId, dotted, ordinal, parse_bill_id, parse_number
 from tracker.config import Config, load_config
 
 DEFAULT_CONFIG = "feeds.yaml"
@@ -37,6 +38,25 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 class BadPublicUrl(ValueError):
     """TRACKER_PUBLIC_URL cannot be the base of links in emails."""
+
+
+class AmbiguousBillId(LookupError):
+    """A short id (``H.135``) that several followed bills of other General Courts have, and no bill or document
+    of the configured session: ``candidates`` are their canonical ids."""
+
+    def __init__(self, text: str, number: str, candidates: tuple[str, ...]):
+        self.text, self.number, self.candidates = text, number, candidates
+        super().__init__(f"{text.strip()!r} is {len(candidates)} followed bills, of different General Courts: "
+                         f"{', '.join(candidates)}; write the one you mean in full (such as {candidates[0]})")
+
+
+def resolution_note(resolution: Resolution) -> str | None:
+    """What a short id was taken to mean when it is not the configured session's bill, in one line:
+    ``H.135: the 192nd General Court's (the only followed H.135)``; None otherwise."""
+    if not resolution.moved:
+        return None
+    number = dotted(resolution.number)
+    return f"{number}: the {ordinal(resolution.session)} General Court's (the only followed {number})"
 
 
 class DatabaseNotReady(Exception):
@@ -161,6 +181,29 @@ class Application:
     def bill_id(self, text: str) -> BillId:
         """Any accepted spelling of a bill id (``H.135``, ``192/H135``, ``ma/192/H135``); BadBillId otherwise."""
         return parse_bill_id(text, self.config_or_defaults().sources.malegislature.session)
+
+    def resolve_bill(self, s: Session, text: str) -> Resolution:
+        """What a bill id a person typed names, the same in the CLI, the web and the API: a full id
+        (``ma/192/H135``, ``192/H135``) as it is; a short one (``H.135``) by ``db.shortids.resolve_short_id``
+        (the configured session's followed bill, else the one followed bill of another session, else the
+        configured session's document). BadBillId when it does not parse, AmbiguousBillId when several followed
+        bills of other sessions have that number."""
+        default = self.config_or_defaults().sources.malegislature.session
+        if "/" in text:
+            bid = parse_bill_id(text, default)
+            return Resolution(bid.number, bid.canonical, "given")
+        number = parse_number(text)
+        found = resolve_short_id(s, number, default)
+        if found.how == "ambiguous":
+            raise AmbiguousBillId(text, number, found.candidates)
+        if found.canonical is None:
+            parse_bill_id(text, None)  # no session configured and no followed bill of that number: BadBillId
+        return found
+
+    def resolved_bill_id(self, s: Session, text: str) -> tuple[BillId, Resolution]:
+        """``resolve_bill`` as a BillId, with the resolution (to say what was chosen)."""
+        found = self.resolve_bill(s, text)
+        return parse_bill_id(found.canonical), found
 
     # -- database ---------------------------------------------------------------------------------------------
 

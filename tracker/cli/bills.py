@@ -13,7 +13,7 @@ from db.events import list_events
 from db.lineage import chain, steps
 from spiders.billids import dotted, ordinal
 from tracker.application import Application
-from tracker.cli.common import FORMATS, Fail, parse_since, pass_app
+from tracker.cli.common import FORMATS, Fail, parse_since, pass_app, resolve_bill
 from tracker.output import emit_json, emit_rows, progress
 
 
@@ -26,8 +26,9 @@ def crawl(app: Application, bills: tuple[str, ...], fmt: str) -> None:
     from tracker.crawl import UnknownBill, crawl as run_crawl  # lazy: start-up time (0.4 s), only this command crawls
 
     config = app.config
-    ids = [app.bill_id(b) for b in bills]
     sessions = app.ready_sessions()
+    with sessions() as s:
+        ids = [resolve_bill(app, s, b) for b in bills]
 
     def show(outcome):
         tick()
@@ -73,8 +74,8 @@ def bills_cmd(app: Application, include_untracked: bool, fmt: str) -> None:
 @pass_app
 def bill_cmd(app: Application, bill_id: str, fmt: str) -> None:
     """One bill with its actions and hearings."""
-    bid = app.bill_id(bill_id)
     with app.ready_sessions()() as s:
+        bid = resolve_bill(app, s, bill_id)
         try:
             data = get_bill(s, bid.canonical)
             graph = chain(s, data["id"]) if fmt == "table" and data["lineage"] else None
@@ -123,8 +124,8 @@ def events_cmd(app: Application, since: str | None, bill: str | None, kinds: tup
                fmt: str) -> None:
     """The event log, oldest first."""
     app.config_or_defaults()
-    bid = app.bill_id(bill) if bill else None
     with app.ready_sessions()() as s:
+        bid = resolve_bill(app, s, bill) if bill else None
         rows = list_events(s, parse_since(since), bid.canonical if bid else None, list(kinds) or None, limit)
     emit_rows(rows, ["id", "kind", "at", "occurred_at", "bill", "summary"], fmt)
 

@@ -13,8 +13,8 @@ import click
 
 from alerts.transport import BadSmtpUrl
 from db.engine import BadDatabaseUrl
-from spiders.billids import BadBillId
-from tracker.application import Application, BadPublicUrl, DatabaseNotReady
+from spiders.billids import BadBillId, BillId
+from tracker.application import AmbiguousBillId, Application, BadPublicUrl, DatabaseNotReady, resolution_note
 from tracker.config import ConfigError
 from tracker.durations import parse_duration
 
@@ -43,11 +43,21 @@ class TrackerGroup(click.Group):
             raise Fail(str(exc).replace("\n", "; ")) from None
         except DatabaseNotReady as exc:
             raise Fail(str(exc), exc.exit_code) from None
-        except (BadDatabaseUrl, BadBillId, BadPublicUrl, BadSmtpUrl) as exc:
+        except (BadDatabaseUrl, BadBillId, AmbiguousBillId, BadPublicUrl, BadSmtpUrl) as exc:
             raise Fail(str(exc)) from None
 
 
 pass_app = click.make_pass_decorator(Application)
+
+
+def resolve_bill(app: Application, s, text: str) -> BillId:
+    """The bill a typed id names (``Application.resolve_bill``: ``H.135`` may be another session's followed
+    bill), saying on stderr which one when it is not the configured session's."""
+    bid, found = app.resolved_bill_id(s, text)
+    note = resolution_note(found)
+    if note:
+        click.echo(f"tracker: {note}", err=True)
+    return bid
 
 
 def parse_since(text: str | None, option: str = "--since") -> datetime | None:

@@ -10,7 +10,7 @@ import click
 from alerts.dispatch import dispatch
 from alerts.preview import NoEvents, preview_alert
 from tracker.application import Application
-from tracker.cli.common import Fail, pass_app, report_delivery
+from tracker.cli.common import Fail, pass_app, report_delivery, resolve_bill
 from tracker.output import emit_json, emit_rows
 
 
@@ -28,7 +28,8 @@ def digest(app: Application, kind: str, dry_run: bool, only: str | None, preview
     settings = app.settings
     sessions = app.ready_sessions()
     if preview:
-        bid = app.bill_id(preview)
+        with sessions() as s:
+            bid = resolve_bill(app, s, preview)
         path = Path(output or f"var/preview-{bid.number}.html")
         try:
             subject = preview_alert(settings, sessions, bid, path)

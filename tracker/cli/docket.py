@@ -10,7 +10,7 @@ import click
 from db.documents import list_documents
 from db.search import BadQuery
 from tracker.application import Application
-from tracker.cli.common import FORMATS, Fail, pass_app
+from tracker.cli.common import FORMATS, Fail, pass_app, resolve_bill
 from tracker.docket import sync as run_sync
 from tracker.following import POSITIONS, CannotFollow, track as follow, untrack as unfollow
 from tracker.output import emit_json, emit_rows, progress
@@ -85,8 +85,8 @@ def docket(app: Application, session: int | None, search: str | None, sponsor: s
 def track(app: Application, bill_id: str, position: str) -> None:
     """Follow a bill that feeds.yaml does not list (a discovered bill, a successor)."""
     config = app.config
-    bid = app.bill_id(bill_id)
     with app.ready_sessions().begin() as s:
+        bid = resolve_bill(app, s, bill_id)
         try:
             bill, changed = follow(s, config, bid, position, datetime.now(timezone.utc))
         except CannotFollow as exc:
@@ -102,8 +102,8 @@ def track(app: Application, bill_id: str, position: str) -> None:
 def untrack(app: Application, bill_id: str) -> None:
     """Stop following a bill (its history stays in the archive)."""
     config = app.config
-    bid = app.bill_id(bill_id)
     with app.ready_sessions().begin() as s:
+        bid = resolve_bill(app, s, bill_id)
         try:
             bill = unfollow(s, config, bid)
         except CannotFollow as exc:

@@ -9,7 +9,7 @@ import click
 from db.articles import list_articles
 from db.search import BadQuery, search as run_search
 from tracker.application import Application
-from tracker.cli.common import FORMATS, Fail, parse_since, pass_app
+from tracker.cli.common import FORMATS, Fail, parse_since, pass_app, resolve_bill
 from tracker.output import emit_json, emit_rows, progress
 
 
@@ -58,8 +58,8 @@ def poll(app: Application, feeds: tuple[str, ...], all_feeds: bool, fmt: str) ->
 def articles(app: Application, bill: str | None, since: str | None, limit: int, fmt: str) -> None:
     """Articles kept, newest first, with their sources and matched bills."""
     app.config_or_defaults()
-    bid = app.bill_id(bill) if bill else None
     with app.ready_sessions()() as s:
+        bid = resolve_bill(app, s, bill) if bill else None
         rows = list_articles(s, bid.canonical if bid else None, parse_since(since), limit)
     if fmt == "table":
         for r in rows:
@@ -80,8 +80,8 @@ def search(app: Application, query: str, since: str | None, until: str | None, b
            limit: int, fmt: str) -> None:
     """Full-text search over articles, bill actions and the docket's documents, newest first."""
     app.config_or_defaults()
-    bid = app.bill_id(bill) if bill else None
     with app.ready_sessions()() as s:
+        bid = resolve_bill(app, s, bill) if bill else None
         try:
             rows = run_search(s, query, parse_since(since), parse_since(until, "--until"),
                               bid.canonical if bid else None, limit, kind=kind)

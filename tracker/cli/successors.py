@@ -12,7 +12,7 @@ from alerts.wording import evidence_words
 from db.successors import list_successors, successor_json
 from spiders.billids import BadBillId, parse_bill_id
 from tracker.application import Application
-from tracker.cli.common import FORMATS, Fail, pass_app
+from tracker.cli.common import FORMATS, Fail, pass_app, resolve_bill
 from tracker.output import emit_json, emit_rows
 from tracker.successors.decide import CannotDecide, decide
 
@@ -34,9 +34,11 @@ def successors(app: Application, bill_id: str | None, accept: tuple[str, str] | 
     if accept or reject:
         verdict, (bill, candidate) = ("accept", accept) if accept else ("reject", reject)
         try:
-            bill, candidate = (parse_bill_id(bill, default).canonical, parse_bill_id(candidate, default).canonical)
+            candidate = parse_bill_id(candidate, default).canonical  # a document of the next session: as typed
         except BadBillId as exc:
             raise Fail(str(exc)) from None
+        with sessions() as s:
+            bill = resolve_bill(app, s, bill).canonical
         with sessions.begin() as s:
             try:
                 row = decide(s, config, bill, candidate, verdict, datetime.now(timezone.utc))
@@ -50,12 +52,9 @@ def successors(app: Application, bill_id: str | None, accept: tuple[str, str] | 
         else:
             click.echo(f"{out['candidate']}: rejected as {out['bill']} re-filed; it will not be proposed again")
         return
-    if bill_id:
-        try:
-            bill_id = parse_bill_id(bill_id, default).canonical
-        except BadBillId as exc:
-            raise Fail(str(exc)) from None
     with sessions() as s:
+        if bill_id:
+            bill_id = resolve_bill(app, s, bill_id).canonical
         rows = [successor_json(r) for r in list_successors(s, bill_id)]
     if fmt == "json":
         emit_json(rows)

@@ -10,7 +10,8 @@ import io
 import json
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import RedirectResponse
 
 from db.articles import list_articles
 from db.bills import NoSuchBill, bill_timeline, get_bill, list_bills
@@ -18,7 +19,8 @@ from db.documents import get_document, list_documents
 from db.events import event_log
 from db.search import BadQuery, search
 from db.successors import list_successors, successor_json
-from tracker.web.common import any_bill_id, bill_id, cacheable, moment, no_such_document, time_limit
+from tracker.web.common import (any_bill_id, bill_id, cacheable, moment, no_such_document, resolve_bill,
+                                 time_limit)
 
 router = APIRouter(prefix="/api", tags=["archive"])
 Format = Literal["json", "csv", "jsonl"]
@@ -63,14 +65,34 @@ def bill(request: Request, session: int, number: str):
     """``lineage``: the bills it comes from and leads to (``{"bill", "relation", "direction"}``);
     ``successors``: the bills of a later General Court accepted as this one re-filed (proposed and rejected
     candidates are left to staff)."""
-    bid = bill_id(request, session, number)
+    return _bill(request, bill_id(request, session, number).canonical)
+
+
+def _bill(request: Request, canonical: str, headers: dict | None = None):
     try:
         with request.app.state.sessions() as s, time_limit(s):
-            data = get_bill(s, bid.canonical)
+            data = get_bill(s, canonical)
             data["successors"] = [successor_json(r) for r in list_successors(s, data["id"], ("accepted",))]
     except NoSuchBill as exc:
         raise HTTPException(404, str(exc)) from None
-    return cacheable(request, json.dumps(data, ensure_ascii=False).encode(), "application/json")
+    return cacheable(request, json.dumps(data, ensure_ascii=False).encode(), "application/json", headers=headers)
+
+
+@router.get("/bills/{spelling}", summary="One bill by a short id (H.135), resolved as the CLI and the pages do",
+            responses={300: {"description": "several followed bills of other General Courts have that number: "
+                                            '`{"error", "status": 300, "candidates": [{"id", "url"}]}`'},
+                       307: {"description": "no followed bill: the configured session's document of the docket"}})
+def bill_by_spelling(request: Request, spelling: str = Path(max_length=60)):
+    """The bill ``/api/bills/{session}/{number}`` answers with, for the bill a short id names: the configured
+    session's bill when it is followed, else the only followed bill of that number in another session. The
+    answer says which: ``Content-Location`` (its canonical URL) and ``X-Bill-Resolved`` (``configured``,
+    ``other-session`` or ``default``: the configured session's id, followed or not). A document of the docket
+    the configured session has and no followed bill: a 307 to ``/api/documents/{session}/{number}``."""
+    bid, found = resolve_bill(request, spelling)
+    if found.how == "document":
+        return RedirectResponse(f"/api/documents/{bid.session}/{bid.number}", 307)
+    return _bill(request, bid.canonical, {"Content-Location": f"/api/bills/{bid.session}/{bid.number}",
+                                          "X-Bill-Resolved": found.how})
 
 
 @router.get("/bills/{session}/{number}/actions", summary="A bill's history, with the snapshot of each row")

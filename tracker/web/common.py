@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from db.shortids import Resolution
 from spiders.billids import BadBillId, BillId, dotted, ordinal, session_years
 from spiders.urls import web_link
 
@@ -54,10 +55,17 @@ def no_such_document(bid: BillId) -> HTTPException:
 
 
 def any_bill_id(request: Request, text_id: str | None) -> BillId | None:
-    if not text_id:
-        return None
+    """A bill id typed by a person (a query's ``bill=``, a one-segment path): ``resolve_bill``'s rule, so
+    ``H.135`` is another session's followed bill when the configured session has none (AmbiguousBillId when
+    several are: ``errors`` lists them); a 400 when it does not parse."""
+    return resolve_bill(request, text_id)[0] if text_id else None
+
+
+def resolve_bill(request: Request, text_id: str) -> tuple[BillId, Resolution]:
+    """``any_bill_id`` with the resolution (how the id was chosen)."""
     try:
-        return request.app.state.application.bill_id(text_id)
+        with request.app.state.sessions() as s, time_limit(s):
+            return request.app.state.application.resolved_bill_id(s, text_id)
     except BadBillId as exc:
         raise HTTPException(400, f"bill {text_id!r}: {exc}") from None
 

@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from spiders.billids import dotted, ordinal
+from tracker.application import AmbiguousBillId
 from tracker.web.common import render
 
 
@@ -25,6 +27,20 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = f"there is nothing at {request.url.path[:200]}"
         return problem(request, exc.status_code, message)
+
+    @app.exception_handler(AmbiguousBillId)
+    async def several_bills(request: Request, exc: AmbiguousBillId):
+        """A short id several followed bills have: 300 Multiple Choices, listing each (JSON under /api)."""
+        paths = [(c, "/bills/" + c.split("/", 1)[1]) for c in exc.candidates]
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": str(exc), "status": 300,
+                                 "candidates": [{"id": c, "url": "/api" + p} for c, p in paths]}, status_code=300)
+        number = dotted(exc.number)
+        choices = [{"url": p, "words": f"{number} of the {ordinal(int(c.split('/')[1]))} General Court"}
+                   for c, p in paths]
+        return render(request, "page.html", status=300, title=f"Which {number}?",
+                      message=f"We follow {len(choices)} bills numbered {number}, of different General Courts:",
+                      choices=choices)
 
     @app.exception_handler(RequestValidationError)
     async def bad_params(request: Request, exc: RequestValidationError):

@@ -18,7 +18,7 @@ from db.search import KINDS, BadQuery, search
 from db.snapshots import read_snapshot
 from tracker.web import archive
 from tracker.web.common import (any_bill_id, bill_id, cacheable, day, moment, no_such_document, page_args, render,
-                                 time_limit)
+                                 resolve_bill, time_limit)
 
 router = APIRouter(include_in_schema=False)
 _MARK = re.compile(r"\[([^\[\]]*)\]")
@@ -66,9 +66,14 @@ def bill_page(request: Request, session: str, number: str, as_of: str | None = N
 
 @router.get("/bills/{spelling}")
 def bill_by_spelling(request: Request, spelling: str):
-    """``/bills/H.135`` and friends lead to the canonical page."""
-    bid = any_bill_id(request, spelling)
-    return RedirectResponse(f"/bills/{bid.session}/{bid.number}", 308)
+    """``/bills/H.135`` and friends lead to the canonical page of the bill the id names (``resolve_bill``):
+    the configured session's (308), another session's only followed bill of that number (307: it may change
+    once another is followed), or the configured session's document of the docket (307, to its page); several
+    followed bills of that number get a page listing them (300, ``errors``)."""
+    bid, found = resolve_bill(request, spelling)
+    if found.how == "document":
+        return RedirectResponse(f"/documents/{bid.session}/{bid.number}", 307)
+    return RedirectResponse(f"/bills/{bid.session}/{bid.number}", 307 if found.moved else 308)
 
 
 @router.get("/search")

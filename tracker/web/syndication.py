@@ -41,6 +41,7 @@ from db.hearings import scheduled_hearings
 from db.models import Bill, Event
 from spiders.billids import STATE_HOUSE_TZ, BadBillId, dotted, ordinal
 from spiders.urls import is_web_url
+from tracker.application import AmbiguousBillId
 from tracker.web.common import cacheable
 
 router = APIRouter()
@@ -113,10 +114,13 @@ def _cached(request: Request, body: bytes, media_type: str) -> Response:
 
 
 def _find_bill(request: Request, s: Session, text: str) -> Bill:
+    """The bill ``text`` names, by the rule of the CLI and the pages (``Application.resolve_bill``)."""
     try:
-        bid = request.app.state.application.bill_id(text)
+        bid, _ = request.app.state.application.resolved_bill_id(s, text)
     except BadBillId as exc:
         raise _Refused(400, f"bad bill id: {exc}") from None
+    except AmbiguousBillId as exc:
+        raise _Refused(300, str(exc)) from None
     bill = find_bill(s, bid.canonical)
     if bill is None:
         raise _Refused(404, f"unknown bill: {bid.canonical} is not followed here")
