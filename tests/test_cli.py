@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import os
 import subprocess
 import sys
@@ -139,10 +140,14 @@ def test_demo_runs_offline(tmp_path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "confirmed: active" in out
-    assert "job=crawl      ok  bills=4 changed=4" in out and "job=crawl      ok  bills=4 changed=1 events=2" in out
+    # the first crawl follows the four 192nd bills; the sync follows H.135 and S.47 re-filed into the 193rd and
+    # 194th; the second crawl reads those five too (and the 193rd's and 194th's directories) without an error
+    assert "job=crawl      ok  bills=4 changed=4" in out and re.search(r"job=crawl +ok +bills=9 .*errors=0", out)
+    assert "re-filed   H.1728 was re-filed as H.1946 in the 194th General Court" in out
     assert out.count("job=retention  ok  snapshots_deleted=0") == 2 and "FAILED" not in out
-    assert "staff digest for" in out and "H.5091: hearing scheduled for" in out and "H.135: now followed" in out
-    assert "ma/192/H135    replaced" in out
+    assert "staff digest for" in out and "H.1946: hearing scheduled for" in out and "H.135: now followed" in out
+    assert "ma/192/H135    replaced" in out and "ma/194/H1946   in-committee" in out
+    assert "directory not refreshed" not in result.stderr
     mail = sorted((tmp_path / "demo" / "outbox" / "new").iterdir())
     assert len(mail) == 4  # confirmation, staff digest, two alerts: nothing twice
     assert (tmp_path / "demo" / "demo.sqlite").exists()
