@@ -29,6 +29,7 @@ from tracker.child import run_spider
 from tracker.config import Config
 from tracker.crawl import sync_tracked
 from spiders.matching import BillMatcher
+from tracker.news.archive import match_archive
 from tracker.news.store import FeedOutcome, FeedWriter, StoryIndex, bill_index
 from spiders.urls import canonical_url
 from tracker.results import RunResult
@@ -130,6 +131,8 @@ def poll(
         keywords = inherited_keywords(s, config)
         matcher = matcher_for(s, config, keywords)
         bills = bill_index(s)
+    # the bills tracked since the last poll meet the articles stored before them (once; dated by the article)
+    result.events.extend(match_archive(sessions, keywords, at))
     if not jobs:
         return result
 
