@@ -41,6 +41,8 @@ class Bill(CheckState, Base):
     tracked_reason: Mapped[str | None] = mapped_column(Text)
     # support | oppose | watch (staff only); None for a bill no longer followed
     position: Mapped[str | None] = mapped_column(String(10))  # its document, if synced, has the same canonical id
+    # when the stored articles were last matched against it; None: not since it became tracked (the next poll does)
+    archive_matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # check state: the database is the schedule; written through CheckState (db/checks.py)
     history_hash: Mapped[str | None] = mapped_column(String(64))
     content_hash: Mapped[str | None] = mapped_column(String(64))

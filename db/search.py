@@ -202,3 +202,36 @@ def _utc_key(value) -> str:
 
 def _day(value) -> str | None:
     return value if isinstance(value, (str, type(None))) else value.isoformat()
+
+
+def article_ids_with_any(s: Session, terms: list[str], since: datetime | None = None,
+                         until: datetime | None = None, after: int = 0, limit: int = 1000) -> list[int]:
+    """Ids of the articles whose title, summary or full text holds any of ``terms`` (each a word or a phrase of
+    words, taken literally), dated (published, else first seen) in [``since``, ``until``), above ``after``, in
+    id order, at most ``limit``: page on with ``after`` = the last id. Through the full-text index (FTS5 on
+    SQLite, the GIN ``search_vector`` on PostgreSQL), never a scan of the texts."""
+    phrases = [" ".join(_WORD.findall(t)) for t in terms]
+    phrases = [p for p in dict.fromkeys(phrases) if p]
+    if not phrases:
+        return []
+    params: dict = {"after": int(after), "limit": max(1, int(limit))}
+    if s.get_bind().dialect.name == "postgresql":
+        parts = []
+        for i, phrase in enumerate(phrases):
+            params[f"t{i}"] = phrase
+            parts.append(f"phraseto_tsquery('simple', public.tracker_fold(:t{i}))")
+        tables, where = "articles a", [f"a.search_vector @@ ({' || '.join(parts)})"]
+    else:
+        params["match"] = " OR ".join('"' + p.replace('"', "") + '"' for p in phrases)
+        tables = "articles_fts JOIN articles a ON a.id = articles_fts.rowid"
+        where = ["articles_fts MATCH :match"]
+    where.append("a.id > :after")
+    if since is not None:
+        params["since"] = time_param(s, since)
+        where.append("COALESCE(a.published_at, a.first_seen_at) >= :since")
+    if until is not None:
+        params["until"] = time_param(s, until)
+        where.append("COALESCE(a.published_at, a.first_seen_at) < :until")
+    rows = s.execute(text(f"SELECT a.id FROM {tables} WHERE {' AND '.join(where)} ORDER BY a.id LIMIT :limit"),
+                     params)
+    return [r.id for r in rows]

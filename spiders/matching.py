@@ -98,6 +98,20 @@ class BillTerm:
             return [f"{self.prefix}.{n}", f"{self.prefix} {n}", f"{self.prefix}{n}", f"{word} Docket, No. {n}"]
         return [f"{self.prefix[0]}.Res.{n}", f"{self.prefix} {n}"]
 
+    def index_terms(self) -> list[str]:
+        """The words a full-text index (SQLite FTS5 ``unicode61``, PostgreSQL ``simple`` over folded text: both
+        split at every character that is not a letter or digit) holds for any spelling of this number: the
+        number alone (``H.135``, ``House Bill 135``), or glued to its letters (``H135``, ``HB135``, ``H.B135``,
+        ``HRes135``, ``H.Res135``). An article naming the bill contains one of them; the converse is for the
+        matcher to check."""
+        n, p = self.number, self.prefix.lower()
+        terms = [str(n), f"{p}{n}"]
+        if p in ("h", "s"):
+            terms += [f"{p}b{n}", f"b{n}"]
+        elif p.endswith("res"):
+            terms += [f"res{n}"]
+        return terms
+
     def find(self, text: str) -> re.Match | None:
         """The first place ``text`` names this bill by number, whatever the spelling."""
         for m in _NUMBER_RE.finditer(text or ""):
@@ -184,6 +198,17 @@ def _keyword_matchers(keywords: tuple[str, ...]) -> tuple[tuple[str, str, re.Pat
         if rx is not None:
             out.append((clean_keyword(k), _probe(k), rx))
     return tuple(out)
+
+
+def keyword_index_terms(keywords: Sequence[str]) -> list[str]:
+    """Each keyword as the phrase of its words (``"face-surveillance"`` -> ``face surveillance``) for a full-text
+    index: an article the keyword matches contains the phrase (the matcher decides the rest)."""
+    out = []
+    for k in keywords:
+        words = re.findall(r"[^\W_]+", clean_keyword(k))
+        if words and " ".join(words) not in out:
+            out.append(" ".join(words))
+    return out
 
 
 def keyword_hits(*texts: str | None, keywords: Sequence[str]) -> list[str]:

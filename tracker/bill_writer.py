@@ -68,6 +68,7 @@ def ensure_bill(session: Session, bid: BillId, now: datetime, reason: str | None
     elif not bill.tracked:
         bill.tracked = True
         bill.tracked_reason = reason or bill.tracked_reason
+        bill.archive_matched_at = None  # followed again: the articles stored meanwhile are matched at the next poll
         bill.position = bill.position or position
     return bill
 

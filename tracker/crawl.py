@@ -70,6 +70,7 @@ def sync_tracked(session: Session, config: Config, now: datetime) -> None:
         bill = existing[canonical]
         if not bill.tracked:
             bill.tracked, bill.tracked_reason = True, CONFIG_REASON
+            bill.archive_matched_at = None  # the articles stored while it was not followed: matched at the next poll
         bill.position = positions[canonical]  # feeds.yaml says what the campaign's position is
     for bill in existing.values():
         if bill.tracked and bill.tracked_reason == CONFIG_REASON and bill.canonical not in wanted:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.checks import throttled_until
+from db.lineage import handovers
 from db.models import Article, Bill, Feed
 from db.successors import accepted_pairs
 from spiders.observations import ArticleTarget, FeedTarget
@@ -28,6 +29,7 @@ from tracker.child import run_spider
 from tracker.config import Config
 from tracker.crawl import sync_tracked
 from spiders.matching import BillMatcher
+from tracker.news.archive import match_archive
 from tracker.news.store import FeedOutcome, FeedWriter, StoryIndex, bill_index
 from spiders.urls import canonical_url
 from tracker.results import RunResult
@@ -72,11 +74,24 @@ def _settings(config: Config) -> dict:
             "allow_private_networks": list(news.allow_private_networks)}
 
 
-def matcher_for(s: Session, config: Config) -> BillMatcher:
+def inherited_keywords(s: Session, config: Config) -> dict[str, list[str]]:
+    """feeds.yaml's keywords by bill, carried along the lineage: a new draft or study order that took over a
+    bill, and a re-filed bill (an accepted successor), match articles by the keywords of the bill they come
+    from, through chains (H.135 -> H.1728 -> H.4359), unless feeds.yaml gives them keywords of their own."""
     keywords = config.keywords_by_bill()
-    for bill, successor in accepted_pairs(s):  # a re-filed bill keeps its predecessor's keywords (in order: chains)
-        if bill in keywords and successor not in keywords:
-            keywords[successor] = keywords[bill]
+    edges = [(parent, child) for parent, child, _ in handovers(s)] + accepted_pairs(s)
+    changed = True
+    while changed:  # a fixed point: the edges are few (one per followed bill at most), the chains short
+        changed = False
+        for parent, child in edges:
+            if parent in keywords and child not in keywords:
+                keywords[child] = keywords[parent]
+                changed = True
+    return keywords
+
+
+def matcher_for(s: Session, config: Config, keywords: dict[str, list[str]] | None = None) -> BillMatcher:
+    keywords = inherited_keywords(s, config) if keywords is None else keywords
     bills = [(parse_bill_id(c), keywords.get(c, [])) for c in s.scalars(
         select(Bill.canonical).where(Bill.tracked.is_(True)).order_by(Bill.id))]
     return BillMatcher(bills)
@@ -113,8 +128,11 @@ def poll(
             query = query.where((Feed.next_check_at.is_(None)) | (Feed.next_check_at <= at))
         jobs = [FeedTarget(feed_id=f.id, name=f.name, url=f.url, etag=f.etag, last_modified=f.last_modified,
                            content_hash=f.content_hash) for f in s.scalars(query)]
-        matcher = matcher_for(s, config)
+        keywords = inherited_keywords(s, config)
+        matcher = matcher_for(s, config, keywords)
         bills = bill_index(s)
+    # the bills tracked since the last poll meet the articles stored before them (once; dated by the article)
+    result.events.extend(match_archive(sessions, keywords, at))
     if not jobs:
         return result
 

@@ -116,8 +116,9 @@ class FeedWriter:
         self.stories = stories
 
     def _event(self, kind: str, summary: str, payload: dict, article: Article, bill_id: int | None = None,
-               snapshot_id: int | None = None) -> Event:
-        ev = Event(kind=kind, at=self.now, occurred_at=article.published_at, bill_id=bill_id, article_id=article.id,
+               snapshot_id: int | None = None, occurred_at: datetime | None = None) -> Event:
+        ev = Event(kind=kind, at=self.now, occurred_at=occurred_at or article.published_at, bill_id=bill_id,
+                   article_id=article.id,
                    summary=summary, payload=payload, snapshot_id=snapshot_id)
         self.s.add(ev)
         return ev
@@ -195,7 +196,10 @@ class FeedWriter:
         events.extend(self.link_bills(article, matches, snapshot_id))
         return events
 
-    def link_bills(self, article: Article, matches, snapshot_id: int | None = None) -> list[Event]:
+    def link_bills(self, article: Article, matches, snapshot_id: int | None = None,
+                   occurred_at: datetime | None = None) -> list[Event]:
+        """ArticleBill rows and ``article.matched`` events for the matches not linked yet (dated ``occurred_at``,
+        else the article's publication)."""
         events = []
         for m in matches:
             bill_id = self.bill_ids.get(m.bill)
@@ -212,7 +216,8 @@ class FeedWriter:
             number = dotted(m.bill.rsplit("/", 1)[1])
             events.append(self._event("article.matched", f"{number} in the news: {article.title} ({reason})", {
                 "bill": m.bill, "reason": reason, "term": m.term, "where": m.where, "kind": m.reason,
-                "url": article.url, "title": article.title}, article, bill_id=bill_id, snapshot_id=snapshot_id))
+                "url": article.url, "title": article.title}, article, bill_id=bill_id, snapshot_id=snapshot_id,
+                occurred_at=occurred_at))
         if events:
             self.s.flush()
         return events
