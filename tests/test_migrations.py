@@ -34,6 +34,9 @@ def test_models_match_the_migrations(engine):
 def test_downgrade_one_step_and_upgrade_again(engine):
     def outbox_indexes():
         return {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
+    assert "throttled_until" in _columns(engine, "bills") and "throttled_until" in _columns(engine, "feeds")
+    downgrade(engine, "-1")
+    assert "throttled_until" not in _columns(engine, "bills") and "throttled_until" not in _columns(engine, "feeds")
     assert "successors" in inspect(engine).get_table_names()
     downgrade(engine, "-1")
     assert {"successors", "similar_lists"}.isdisjoint(inspect(engine).get_table_names())
@@ -53,7 +56,7 @@ def test_downgrade_one_step_and_upgrade_again(engine):
     upgrade(engine)
     assert "leases" in inspect(engine).get_table_names() and "ix_outbox_state_id" in outbox_indexes()
     assert "claimed_by" in _columns(engine, "outbox") and "position" in _columns(engine, "bills")
-    assert "successors" in inspect(engine).get_table_names()
+    assert "successors" in inspect(engine).get_table_names() and "throttled_until" in _columns(engine, "feeds")
 
 
 def _columns(engine, table):
