@@ -98,8 +98,10 @@ class Composer:
             list_id=self.list_id,
             reply_to=self.settings.mail.reply_to)
 
-    def _by_bill(self, events: list[Event], by_importance: bool = True) -> tuple[list[dict], list[Event]]:
-        """Per bill (in order of importance): the lines, the coverage, the view; plus events with no bill."""
+    def _by_bill(self, events: list[Event], by_importance: bool = True,
+                 staff: bool = False) -> tuple[list[dict], list[Event]]:
+        """Per bill (in order of importance): the lines, the coverage, the view; plus events with no bill.
+        ``staff``: lines in the staff digest's words (which may name feeds.yaml)."""
         groups: dict[int, list[Event]] = {}
         loose = []
         for ev in events:
@@ -119,7 +121,7 @@ class Composer:
             told.update(articles)
             if not news and not articles:
                 continue  # only stories told under another bill
-            out.append({"bill": self.cache.bill(bill_id), "lines": [sentence(e, self.tz) for e in news],
+            out.append({"bill": self.cache.bill(bill_id), "lines": [sentence(e, self.tz, staff) for e in news],
                         "urgent": any(is_urgent(e, self.now) for e in news), "events": evs,
                         "stories": self.cache.stories(articles),
                         "good_news": any(GOOD_NEWS.intersection((e.payload or {}).get("kinds") or []) for e in news)})
@@ -162,7 +164,7 @@ class Composer:
     def staff(self, sub: Subscriber, period: str, events: list[Event], health: list[dict]) -> Rendered:
         refiled = self._refiled(sub, [e for e in events if e.kind == "bill.successor"])
         events = [e for e in events if e.kind != "bill.successor"]  # in their own section
-        groups, loose = self._by_bill(events, by_importance=False)
+        groups, loose = self._by_bill(events, by_importance=False, staff=True)
         matched = {e.article_id for e in events if e.kind == "article.matched"}
         other = self.cache.stories([e.article_id for e in loose if e.kind == "article.new"
                                     and e.article_id and e.article_id not in matched])

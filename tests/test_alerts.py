@@ -154,7 +154,8 @@ def test_a_bill_seen_for_the_first_time_appears_once_as_tracked(sessions, tmp_pa
     _send(cfg, sessions, tmp_path, kinds=("supporters",))
     [msg] = _mail(tmp_path)
     text = _plain(msg)
-    assert "We now follow this bill" in text and text.count("Hearing scheduled for 12/10/2026") == 1
+    assert "The campaign now follows this bill. It is in committee" in text and "feeds.yaml" not in text
+    assert text.count("Hearing scheduled for 12/10/2026") == 1
     assert msg["Subject"] == "H.135: now followed"
     with sessions() as s:  # the history of that crawl is in the ledger too: it will not come later
         assert s.scalar(select(OutboxMessage.events)) == 1
