@@ -169,10 +169,19 @@ class Composer:
         other = self.cache.stories([e.article_id for e in loose if e.kind == "article.new"
                                     and e.article_id and e.article_id not in matched])
         date_words = day(period)
-        moved = [g for g in groups if g["lines"]]
+        # the subject counts what the body shows: a bill whose only news is its first sighting (its history
+        # may be years old) is newly followed, not moved; the stories are those listed (old articles, outside
+        # the digest's window, are not)
+        first_seen = [g for g in groups if g["lines"] and all(e.kind == "bill.tracked" for e in g["events"]
+                                                              if not e.kind.startswith("article."))]
+        moved = [g for g in groups if g["lines"] and g not in first_seen]
         stories = sum(len(g["stories"]) for g in groups) + len(other)
         parts = [f"{len(moved)} {'bill' if len(moved) == 1 else 'bills'} moved" if moved else "no bill moved",
-                 f"{stories} {'story' if stories == 1 else 'stories'}"]
+                 f"{stories} {'story' if stories == 1 else 'stories'}" if stories else "no new story"]
+        if first_seen:
+            parts.insert(0, f"{len(first_seen)} {'bill' if len(first_seen) == 1 else 'bills'} newly followed")
+            if not moved:
+                parts.pop(1)  # "no bill moved" says nothing more
         if health:
             parts.append(f"{len(health)} {'source' if len(health) == 1 else 'sources'} need attention")
         subject = f"{self.settings.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
