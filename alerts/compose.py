@@ -98,8 +98,10 @@ class Composer:
             list_id=self.list_id,
             reply_to=self.settings.mail.reply_to)
 
-    def _by_bill(self, events: list[Event], by_importance: bool = True) -> tuple[list[dict], list[Event]]:
-        """Per bill (in order of importance): the lines, the coverage, the view; plus events with no bill."""
+    def _by_bill(self, events: list[Event], by_importance: bool = True,
+                 staff: bool = False) -> tuple[list[dict], list[Event]]:
+        """Per bill (in order of importance): the lines, the coverage, the view; plus events with no bill.
+        ``staff``: lines in the staff digest's words (which may name feeds.yaml)."""
         groups: dict[int, list[Event]] = {}
         loose = []
         for ev in events:
@@ -119,7 +121,7 @@ class Composer:
             told.update(articles)
             if not news and not articles:
                 continue  # only stories told under another bill
-            out.append({"bill": self.cache.bill(bill_id), "lines": [sentence(e, self.tz) for e in news],
+            out.append({"bill": self.cache.bill(bill_id), "lines": [sentence(e, self.tz, staff) for e in news],
                         "urgent": any(is_urgent(e, self.now) for e in news), "events": evs,
                         "stories": self.cache.stories(articles),
                         "good_news": any(GOOD_NEWS.intersection((e.payload or {}).get("kinds") or []) for e in news)})
@@ -169,15 +171,24 @@ class Composer:
     def staff(self, sub: Subscriber, period: str, events: list[Event], health: list[dict]) -> Rendered:
         refiled = self._refiled(sub, [e for e in events if e.kind == "bill.successor"])
         events = [e for e in events if e.kind != "bill.successor"]  # in their own section
-        groups, loose = self._by_bill(events, by_importance=False)
+        groups, loose = self._by_bill(events, by_importance=False, staff=True)
         matched = {e.article_id for e in events if e.kind == "article.matched"}
         other = self.cache.stories([e.article_id for e in loose if e.kind == "article.new"
                                     and e.article_id and e.article_id not in matched])
         date_words = day(period)
-        moved = [g for g in groups if g["lines"]]
+        # the subject counts what the body shows: a bill whose only news is its first sighting (its history
+        # may be years old) is newly followed, not moved; the stories are those listed (old articles, outside
+        # the digest's window, are not)
+        first_seen = [g for g in groups if g["lines"] and all(e.kind == "bill.tracked" for e in g["events"]
+                                                              if not e.kind.startswith("article."))]
+        moved = [g for g in groups if g["lines"] and g not in first_seen]
         stories = sum(len(g["stories"]) for g in groups) + len(other)
         parts = [f"{len(moved)} {'bill' if len(moved) == 1 else 'bills'} moved" if moved else "no bill moved",
-                 f"{stories} {'story' if stories == 1 else 'stories'}"]
+                 f"{stories} {'story' if stories == 1 else 'stories'}" if stories else "no new story"]
+        if first_seen:
+            parts.insert(0, f"{len(first_seen)} {'bill' if len(first_seen) == 1 else 'bills'} newly followed")
+            if not moved:
+                parts.pop(1)  # "no bill moved" says nothing more
         if health:
             parts.append(f"{len(health)} {'source' if len(health) == 1 else 'sources'} need attention")
         subject = f"{self.settings.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -87,11 +88,34 @@ def headline(ev: Event, tz: ZoneInfo) -> str:
         return "in the news"
     if ev.kind == "source.failing":
         return "a source is failing"
-    return ev.kind
+    return "news"  # never the kind's internal name
 
 
-def sentence(ev: Event, tz: ZoneInfo) -> str:
-    """One line in plain words for the body of an alert."""
+# why a bill is followed (``bills.tracked_reason``), in a supporter's words: the reasons the tracker writes
+# ("listed in feeds.yaml", "followed by staff", "new draft of H.135", ...) are an operator's
+_WHAT = r"(?: \(.*\))?"  # the action that said so, in parentheses: the supporter reads the bill's own lines
+_REASON_WORDS = [
+    (re.compile(r"new draft of (?P<bill>\S+)" + _WHAT), "the new draft of {bill}"),
+    (re.compile(r"study order covering (?P<bill>\S+)" + _WHAT), "the study order that covers {bill}"),
+    (re.compile(r"took over (?P<bill>\S+)" + _WHAT), "which took over from {bill}"),
+    (re.compile(r"re-filed from (?P<bill>\S+) \((?P<court>[^)]*General Court)\)"),
+     "which re-files {bill} of the {court}"),
+]
+
+
+def followed_because(reason: str | None) -> str:
+    """``, the new draft of H.135`` (to follow "The campaign now follows this bill"), or "" when the reason is
+    the campaign's own choice or one we have no supporter's words for (never passed through as written)."""
+    for pattern, words in _REASON_WORDS:
+        m = pattern.fullmatch((reason or "").strip())
+        if m:
+            return ", " + words.format(**m.groupdict())
+    return ""
+
+
+def sentence(ev: Event, tz: ZoneInfo, staff: bool = False) -> str:
+    """One line in plain words for the body of an alert (``staff``: for the staff digest, which may say why
+    in the tracker's own words)."""
     p = ev.payload or {}
     if ev.kind == "bill.action":
         branch = p.get("branch") or ""
@@ -109,8 +133,11 @@ def sentence(ev: Event, tz: ZoneInfo) -> str:
         return successor_sentence(p)
     if ev.kind == "bill.tracked":
         latest = p.get("latest_action") or {}
-        text = f"We now follow this bill ({p.get('reason') or 'listed by the campaign'}); it is " \
-               f"{STATUS_WORDS.get(p.get('status') or '', p.get('status') or 'filed')}"
+        status = STATUS_WORDS.get(p.get("status") or "", p.get("status") or "filed")
+        if staff:
+            text = f"Now followed ({p.get('reason') or 'listed by the campaign'}); it is {status}"
+        else:
+            text = f"The campaign now follows this bill{followed_because(p.get('reason'))}. It is {status}"
         if latest:
             text += f". Latest action, {day(latest.get('date'))}: {latest.get('action')}"
         return text

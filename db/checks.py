@@ -1,8 +1,8 @@
 """Check state: when a thing we follow (a bill, a feed) is asked for next, and how its failures count.
 
 The database is the schedule: each such row carries ``next_check_at``, ``last_checked_at``,
-``last_success_at``, ``error_count``, ``failing_since``, ``last_error``, ``etag`` and
-``last_modified``. They are written only through ``CheckState``, so a bill and a feed given the
+``last_success_at``, ``error_count``, ``failing_since``, ``last_error``, ``throttled_until``, ``etag``
+and ``last_modified``. They are written only through ``CheckState``, so a bill and a feed given the
 same outcomes end in the same state:
 
 - ``checked_ok``: the source answered; the failures are forgotten and the next check is the
@@ -10,7 +10,9 @@ same outcomes end in the same state:
 - ``failed``: this row's fault (an error page, a broken body, a timeout): counted, backing off
   exponentially with a cap, never stopping for good.
 - ``postponed``: the site asked us to wait (a 429, or a 503 with ``Retry-After``). Nobody is
-  blamed: the failures are left as they were, only the next check moves later.
+  blamed: the failures are left as they were, only the next check moves later, and
+  ``throttled_until`` says until when we were asked to wait (``tracker status``: throttled). Any
+  answer after it (``checked_ok``, ``failed``) clears it.
 - ``start_afresh``: the source itself changed (a feed's new URL): due now, without validators.
 
 ``backoff`` is the project's one exponential backoff: bills and feeds use it as it is (5 minutes
@@ -52,6 +54,7 @@ class CheckState:
     error_count: int
     failing_since: datetime | None
     last_error: str | None
+    throttled_until: datetime | None
     etag: str | None
     last_modified: str | None
 
@@ -59,6 +62,7 @@ class CheckState:
         """The source answered (new content or not): forget the failures, keep its validators."""
         self.last_checked_at = self.last_success_at = now
         self.error_count, self.failing_since, self.last_error = 0, None, None
+        self.throttled_until = None
         self.etag, self.last_modified = etag, last_modified
         self.next_check_at = next_at
 
@@ -68,6 +72,7 @@ class CheckState:
         self.error_count = (self.error_count or 0) + 1
         self.failing_since = self.failing_since or now
         self.last_error = f"{url}: {error}"
+        self.throttled_until = None  # the site answered: whatever it asked before is over
         wait = backoff(self.error_count)
         if at_least:
             wait = max(wait, at_least)
@@ -85,6 +90,8 @@ class CheckState:
         ``asked_at``: this row's request is the one the site answered so. True when the next check moved."""
         if asked_at is not None:
             self.last_checked_at = asked_at
+        if self.throttled_until is None or self.throttled_until < until:
+            self.throttled_until = until
         if self.next_check_at is not None and self.next_check_at >= until:
             return False
         self.next_check_at = until

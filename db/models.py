@@ -52,6 +52,7 @@ class Bill(CheckState, Base):
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    throttled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the site asked us to wait until then
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -257,6 +258,7 @@ class Feed(CheckState, Base):
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_new_item_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    throttled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the site asked us to wait until then
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

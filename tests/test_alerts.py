@@ -59,6 +59,44 @@ def _article(s, bill, title, publisher, url, cluster=None, at=NOW, matched=True)
 # -- staff digest -------------------------------------------------------------------------------------------
 
 
+def _first_sighting(s, number, old_action, on):
+    bill = add_bill(s, number)
+    s.add(Event(kind="bill.tracked", at=NOW, bill_id=bill.id, summary=f"Now following {number}",
+                payload={"status": "in-committee", "reason": "listed in feeds.yaml",
+                         "latest_action": {"date": on.isoformat(), "action": old_action}}))
+    add_action(s, bill, old_action, ["other"], on)  # the history the first crawl found, seen at the same time
+    return bill
+
+
+def test_the_staff_digest_subject_says_newly_followed_and_counts_the_stories_it_shows(sessions, tmp_path):
+    cfg = config()
+    with sessions.begin() as s:
+        h135 = _first_sighting(s, "H135", "Accompanied a new draft, see H5091", date(2022, 7, 26))
+        _first_sighting(s, "S47", "Accompanied a study order, see S3063", date(2022, 7, 28))
+        _first_sighting(s, "H5091", "Reported favorably", date(2022, 7, 26))
+        moving = add_bill(s, "S2904")
+        add_action(s, moving, "Reported favorably", ["reported-favorably"], date(2026, 11, 30))
+        _article(s, h135, "Lawmakers weigh face surveillance limits", "WWLP", "https://wwlp.example/a")
+        old = NOW - timedelta(days=900)  # stored now, published long ago: outside the digest, not counted
+        _article(s, h135, "Face surveillance bill filed", "MassLive", "https://masslive.example/old", at=old)
+    _send(cfg, sessions, tmp_path, kinds=("staff",))
+    [msg] = _mail(tmp_path)
+    subject = msg["Subject"]
+    assert subject.endswith(": 3 bills newly followed, 1 bill moved, 1 story"), subject
+    text = _plain(msg)
+    assert "Lawmakers weigh face surveillance limits" in text and "Face surveillance bill filed" not in text
+
+
+def test_a_first_crawl_alone_is_newly_followed_not_moved(sessions, tmp_path):
+    cfg = config()
+    with sessions.begin() as s:
+        for number in ("H135", "S47", "H5091", "S3063"):
+            _first_sighting(s, number, "Old action", date(2022, 7, 26))
+    _send(cfg, sessions, tmp_path, kinds=("staff",))
+    [msg] = _mail(tmp_path)
+    assert msg["Subject"].endswith(": 4 bills newly followed, no new story"), msg["Subject"]
+
+
 def test_the_staff_digest_joins_each_bills_actions_with_its_coverage(sessions, tmp_path):
     cfg = config()
     with sessions.begin() as s:
@@ -154,7 +192,8 @@ def test_a_bill_seen_for_the_first_time_appears_once_as_tracked(sessions, tmp_pa
     _send(cfg, sessions, tmp_path, kinds=("supporters",))
     [msg] = _mail(tmp_path)
     text = _plain(msg)
-    assert "We now follow this bill" in text and text.count("Hearing scheduled for 12/10/2026") == 1
+    assert "The campaign now follows this bill. It is in committee" in text and "feeds.yaml" not in text
+    assert text.count("Hearing scheduled for 12/10/2026") == 1
     assert msg["Subject"] == "H.135: now followed"
     with sessions() as s:  # the history of that crawl is in the ledger too: it will not come later
         assert s.scalar(select(OutboxMessage.events)) == 1

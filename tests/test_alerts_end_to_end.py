@@ -119,3 +119,30 @@ def test_subscribe_confirm_crawl_alert_and_nothing_twice(env, replica):
     assert len(sink.state.to("jane@example.org")) == 3
     status = run("status", "--format", "json")
     assert '"sent": ' in status.output
+
+
+OPERATOR_WORDS = re.compile(r"feeds\.yaml|\btracker \w|\b(?:bill|article|hearing|source|ask)\.[a-z]+")
+
+
+def test_what_supporters_read_never_names_the_config_a_command_or_an_event_kind(env, replica):
+    """A real first crawl (the bills listed in the campaign's file, a new draft found by the crawl), then a
+    hearing on the new draft: every message a supporter gets (the confirmation, the alerts) is read."""
+    sink = env
+    assert run("init").exit_code == 0
+    assert run("subscribe", "jane@example.org", "--frequency", "immediate", "--confirmed").exit_code == 0
+    assert run("subscribe", "raj@example.org", "--bill", "H.135").exit_code == 0  # a confirmation email
+    assert run("crawl").exit_code == 0
+    assert run("digest", "--kind", "supporters").exit_code == 0
+    now = datetime.now(BOSTON)
+    replica.add_action(192, "H5091", now.replace(tzinfo=None, microsecond=0), "Joint",
+                       f"Hearing scheduled for {(now + timedelta(days=7)):%m/%d/%Y} from 10:00 AM-01:00 PM in A-2")
+    assert run("crawl").exit_code == 0
+    assert run("digest", "--kind", "supporters").exit_code == 0
+    jane, raj = sink.state.to("jane@example.org"), sink.state.to("raj@example.org")
+    assert len(jane) == 2 and len(raj) == 1
+    followed = jane[0].get_body(("plain",)).get_content()
+    assert "The campaign now follows this bill. It is" in followed  # H.135 and S.47, listed by the campaign
+    assert "The campaign now follows this bill, the new draft of H.135. It is" in followed  # H.5091
+    for msg in jane + raj:
+        for part in (msg["Subject"], msg.get_body(("plain",)).get_content(), msg.get_body(("html",)).get_content()):
+            assert not OPERATOR_WORDS.search(part), (OPERATOR_WORDS.search(part), msg["Subject"])

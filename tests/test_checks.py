@@ -71,20 +71,21 @@ def _apply(row, outcome: str, at: datetime) -> None:
 
 def _state(row) -> tuple:
     return (row.next_check_at, row.error_count, row.failing_since, row.last_error, row.last_checked_at,
-            row.last_success_at)
+            row.last_success_at, row.throttled_until)
 
 
-# outcome, when, then (next_check_at, error_count, failing_since, last_error, last_checked_at, last_success_at)
+# outcome, when, then (next_check_at, error_count, failing_since, last_error, last_checked_at, last_success_at,
+# throttled_until)
 T1, T2 = T0 + EVERY, T0 + EVERY + 5 * MIN
 T3 = T2 + 10 * MIN
 T4 = T3 + RETRY_AFTER
 SEQUENCE = [
-    ("ok", T0, (T0 + EVERY, 0, None, None, T0, T0)),
-    ("HTTP 500", T1, (T1 + 5 * MIN, 1, T1, f"{URL}: HTTP 500", T1, T0)),
-    ("HTTP 503", T2, (T2 + 10 * MIN, 2, T1, f"{URL}: HTTP 503", T2, T0)),
+    ("ok", T0, (T0 + EVERY, 0, None, None, T0, T0, None)),
+    ("HTTP 500", T1, (T1 + 5 * MIN, 1, T1, f"{URL}: HTTP 500", T1, T0, None)),
+    ("HTTP 503", T2, (T2 + 10 * MIN, 2, T1, f"{URL}: HTTP 503", T2, T0, None)),
     # the site's word, not the source's fault: the failures stay as they were, the check waits as asked
-    ("throttled", T3, (T3 + RETRY_AFTER, 2, T1, f"{URL}: HTTP 503", T3, T0)),
-    ("ok", T4, (T4 + EVERY, 0, None, None, T4, T4)),
+    ("throttled", T3, (T3 + RETRY_AFTER, 2, T1, f"{URL}: HTTP 503", T3, T0, T3 + RETRY_AFTER)),
+    ("ok", T4, (T4 + EVERY, 0, None, None, T4, T4, None)),  # the site answered: the throttle is over
 ]
 
 

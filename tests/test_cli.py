@@ -107,6 +107,36 @@ def test_a_throttled_crawl_says_so_and_exits_1(tmp_path, replica_server, replica
     assert report["throttled"]["retry_after_s"] == 3600 and report["errors"][-1]["source"] == "malegislature"
 
 
+def test_status_after_a_429_before_any_bill_says_throttled_then_ok(workdir, replica):
+    from datetime import datetime, timedelta, timezone
+
+    from tracker.replica.wire import Fault
+
+    def source():
+        [src] = json.loads(run(["status", "--format", "json"], workdir).stdout)["sources"]
+        return src
+
+    never = source()  # feeds.yaml lists bills, no crawl has run
+    assert (never["name"], never["state"], never["ok"], never["throttled_until"]) == \
+        ("malegislature", "never-fetched", False, None)
+    replica.wire.arm("/", Fault("status", status=429, retry_after="3600"))  # the site throttles everything
+    before = datetime.now(timezone.utc)
+    assert run(["crawl"], workdir).returncode == 1
+    src = source()
+    assert (src["state"], src["ok"], src["error"], src["last_success"]) == ("throttled", False, None, None)
+    until = datetime.fromisoformat(src["throttled_until"])
+    assert before + timedelta(minutes=59) < until < datetime.now(timezone.utc) + timedelta(minutes=61)
+    table = run(["status"], workdir, env={"COLUMNS": "250"}).stdout  # wide enough that no cell wraps
+    assert "throttled until " + until.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") in table
+    replica.wire.clear()  # the hour passes; the next crawl is answered
+    assert run(["crawl"], workdir).returncode == 0
+    ok = source()
+    assert (ok["state"], ok["ok"], ok["throttled_until"]) == ("ok", True, None) and ok["last_success"]
+    [row] = [line for line in run(["status"], workdir, env={"COLUMNS": "250"}).stdout.splitlines()
+             if "malegislature" in line]
+    assert [cell.strip() for cell in row.split("│")][1:4] == ["malegislature", "bills", "ok"]
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [

@@ -11,10 +11,12 @@ from sqlalchemy import select
 
 from alerts.dispatch import dispatch
 from alerts.transport import MaildirTransport
-from db.models import Bill, Event, OutboxMessage, Snapshot
+from db.checks import throttled_until
+from db.models import Bill, Event, Feed, OutboxMessage, Snapshot
 from tests.alerts_world import KEY, NOW, add_bill, config, settings_of
 from tracker.health import check_health
 from tracker.retention import apply_retention
+from tracker.status import status
 
 
 def _fail(sessions, since, error="https://malegislature.gov/api/...: HTTP 503"):
@@ -44,6 +46,53 @@ def test_a_source_failing_long_enough_gets_one_failing_event_then_one_recovered(
     [recovered] = check_health(cfg, sessions, NOW + timedelta(hours=1))
     assert recovered.kind == "source.recovered" and recovered.payload["source"] == "malegislature"
     assert check_health(cfg, sessions, NOW + timedelta(hours=2)) == []
+
+
+def _sources(sessions, cfg, now):
+    with sessions() as s:
+        return {src["name"]: src for src in status(s, cfg, now)["sources"]}
+
+
+def test_each_source_has_a_state_and_a_throttle_before_any_success_is_not_ok(sessions):
+    cfg = config("feeds:\n  - name: WWLP\n    url: https://www.wwlp.com/feed/\n")
+    # listed in feeds.yaml, never crawled nor polled: never-fetched, not ok
+    never = _sources(sessions, cfg, NOW)
+    assert {n: (src["state"], src["ok"]) for n, src in never.items()} == \
+        {"malegislature": ("never-fetched", False), "WWLP": ("never-fetched", False)}
+    with sessions.begin() as s:
+        add_bill(s, "H135")
+        s.add(Feed(name="WWLP", url="https://www.wwlp.com/feed/", active=True, error_count=0, created_at=NOW))
+    assert _sources(sessions, cfg, NOW)["malegislature"]["state"] == "never-fetched"
+    # the site answers 429, Retry-After 3600, before anything was fetched
+    until = throttled_until(NOW, timedelta(hours=1))
+    with sessions.begin() as s:
+        for row in [*s.scalars(select(Bill)), *s.scalars(select(Feed))]:
+            row.postponed(until, asked_at=NOW)
+    src = _sources(sessions, cfg, NOW)
+    for name in ("malegislature", "WWLP"):
+        assert (src[name]["state"], src[name]["ok"], src[name]["error"], src[name]["last_success"]) == \
+            ("throttled", False, None, None)
+        assert src[name]["throttled_until"] == until.isoformat()
+    assert check_health(cfg, sessions, NOW + timedelta(minutes=59)) == []  # waiting as asked is no failure
+    # the hour passes with no check yet: not throttled any more, still nothing fetched
+    later = _sources(sessions, cfg, NOW + timedelta(hours=1, minutes=1))["malegislature"]
+    assert (later["state"], later["ok"], later["throttled_until"]) == ("never-fetched", False, None)
+    # a check succeeds: ok; then a throttle after a success leaves ok true (nothing failed, the data is there)
+    at = NOW + timedelta(hours=2)
+    with sessions.begin() as s:
+        for b in s.scalars(select(Bill)):
+            b.checked_ok(at, at + timedelta(hours=1), etag=None, last_modified=None)
+    fine = _sources(sessions, cfg, at)["malegislature"]
+    assert (fine["state"], fine["ok"], fine["throttled_until"]) == ("ok", True, None)
+    with sessions.begin() as s:
+        for b in s.scalars(select(Bill)):
+            b.postponed(at + timedelta(hours=3), asked_at=at)
+    again = _sources(sessions, cfg, at)["malegislature"]
+    assert (again["state"], again["ok"]) == ("throttled", True)
+    # a failure says failing, throttled or not
+    _fail(sessions, at - timedelta(hours=1))
+    failing = _sources(sessions, cfg, at)["malegislature"]
+    assert (failing["state"], failing["ok"]) == ("failing", False)
 
 
 def test_staff_hear_at_once_of_a_source_failing_for_more_than_a_day(sessions, tmp_path):

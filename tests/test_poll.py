@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from db.models import Article, ArticleSource, Event, Feed
 from tracker.config import parse_config
 from tracker.news.poll import poll
+from tracker.status import status
 from db.articles import list_articles
 from db.bills import get_bill
 from db.search import search
@@ -174,11 +175,18 @@ def test_http_faults_mark_the_feed_failing(sessions, config, news, fault):
     with sessions() as s:
         feed = s.scalar(select(Feed).where(Feed.name == "WWLP"))
         wait = (feed.next_check_at - feed.last_checked_at).total_seconds()
+    with sessions() as s:
+        [wwlp] = [src for src in status(s, config)["sources"] if src["name"] == "WWLP"]
     if fault == "status429":
         assert "429" in errors[0]["error"] and wait >= 7200
-    elif fault == "status403":
-        assert "403" in errors[0]["error"]
+        # tracker status: told to wait, before any success: throttled, not ok
+        assert (wwlp["state"], wwlp["ok"], wwlp["last_success"]) == ("throttled", False, None)
+        assert wwlp["throttled_until"] == feed.next_check_at.isoformat()
     else:
+        assert (wwlp["state"], wwlp["ok"], wwlp["throttled_until"]) == ("failing", False, None)
+    if fault == "status403":
+        assert "403" in errors[0]["error"]
+    elif fault == "redirect_loop":
         assert "redirect" in errors[0]["error"].lower()
 
 

@@ -84,7 +84,7 @@ def test_other_spellings_lead_to_the_bill(web, archive):
 
 
 @pytest.mark.parametrize("path, status, words", [
-    ("/bills/192/H999", 404, "is not in the database"),
+    ("/bills/192/H999", 404, "H.999 of the 192nd General Court is not one of the bills this site follows"),
     ("/bills/192/XYZ", 400, "not a bill number"),
     ("/bills/abc/H135", 400, "must be a General Court number"),
     ("/nowhere", 404, "nothing at /nowhere"),
@@ -94,7 +94,7 @@ def test_other_spellings_lead_to_the_bill(web, archive):
     ("/search?q=a&kind=tweets", 400, "choose article, action or document"),
     ("/events?page=abc", 400, "page"),
     ("/snapshots/999999", 404, "no snapshot"),
-    ("/api/bills/192/H999", 404, "is not in the database"),
+    ("/api/bills/192/H999", 404, "H.999 of the 192nd General Court is not one of the bills this site follows"),
     ("/api/search?q=", 400, "no words"),
     ("/api/events?limit=100000", 400, "limit"),
 ])
@@ -199,3 +199,12 @@ def select_bill():
     from db.models import Bill
 
     return select(Bill.id)
+
+
+@pytest.mark.parametrize("path", ["/bills/192/H999", "/api/bills/192/H999", "/api/bills/192/H999/actions"])
+def test_an_unknown_bill_is_a_404_in_plain_words_with_no_operator_advice(web, archive, path):
+    r = web("GET", path)
+    assert r.status_code == 404
+    assert "H.999 of the 192nd General Court is not one of the bills this site follows" in r.text
+    for operator_words in ("feeds.yaml", "tracker ", "crawl", "database", "ma/192/H999"):
+        assert operator_words not in r.text, operator_words

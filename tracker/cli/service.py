@@ -49,20 +49,22 @@ def serve(app: Application, host: str, port: int) -> None:
 @pass_app
 def status(app: Application, fmt: str) -> None:
     """Health of every source: last success, failing since, next check, last error."""
-    app.config_or_defaults()
+    config = app.config_or_defaults()
+    now = datetime.now(timezone.utc)
     with app.ready_sessions()() as s:
-        data = read_status(s)
+        data = read_status(s, config, now)
     if fmt == "json":
         emit_json(data)
         return
-    now = datetime.now(timezone.utc)
     rows = []
     for src in data["sources"]:
-        state = "ok"
-        if not src["ok"]:
+        state = src["state"]
+        if state == "failing":
             since = datetime.fromisoformat(src["failing_since"]) if src["failing_since"] else now
             hours = (now - since).total_seconds() / 3600
             state = f"FAILING {hours:.0f}h" if hours >= 1 else "FAILING"
+        elif state == "throttled":
+            state = f"throttled until {_short(src['throttled_until'])}"
         rows.append(src | {"state": state})
     emit_rows(rows, ["name", "kind", "state", "last_success", "next_check_at", "error"], "table")
     if not rows:
@@ -75,6 +77,12 @@ def status(app: Application, fmt: str) -> None:
     if data["runs"]:
         emit_rows([r | {"state": {True: "ok", False: "FAILED", None: "unfinished"}[r["ok"]]} for r in data["runs"]],
                   ["job", "state", "started_at", "finished_at", "error"], "table", title="Runs")
+
+
+def _short(iso: str) -> str:
+    """``2026-12-10T15:04:05.123+00:00`` -> ``2026-12-10 15:04 UTC``, for the table."""
+    when = datetime.fromisoformat(iso).astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%d %H:%M UTC")
 
 
 COMMANDS = [run, serve, status]

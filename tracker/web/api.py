@@ -19,8 +19,9 @@ from db.documents import get_document, list_documents
 from db.events import event_log
 from db.search import BadQuery, search
 from db.successors import list_successors, successor_json
-from tracker.web.common import (any_bill_id, bill_id, cacheable, moment, no_such_document, resolve_bill,
-                                 time_limit)
+from spiders.billids import parse_bill_id
+from tracker.web.common import (any_bill_id, bill_id, cacheable, moment, no_such_bill, no_such_document,
+                                 resolve_bill, time_limit)
 
 router = APIRouter(prefix="/api", tags=["archive"])
 Format = Literal["json", "csv", "jsonl"]
@@ -73,8 +74,8 @@ def _bill(request: Request, canonical: str, headers: dict | None = None):
         with request.app.state.sessions() as s, time_limit(s):
             data = get_bill(s, canonical)
             data["successors"] = [successor_json(r) for r in list_successors(s, data["id"], ("accepted",))]
-    except NoSuchBill as exc:
-        raise HTTPException(404, str(exc)) from None
+    except NoSuchBill:
+        raise no_such_bill(parse_bill_id(canonical)) from None
     return cacheable(request, json.dumps(data, ensure_ascii=False).encode(), "application/json", headers=headers)
 
 
@@ -101,8 +102,8 @@ def actions(request: Request, session: int, number: str, format: Format = "json"
     try:
         with request.app.state.sessions() as s, time_limit(s):
             rows = bill_timeline(s, bid.canonical)["actions"]
-    except NoSuchBill as exc:
-        raise HTTPException(404, str(exc)) from None
+    except NoSuchBill:
+        raise no_such_bill(bid) from None
     return _list(request, rows, format, f"{bid.number}-actions")
 
 

@@ -48,6 +48,13 @@ def bill_id(request: Request, session: int | str, number: str) -> BillId:
         raise HTTPException(400, str(exc)) from None
 
 
+def no_such_bill(bid: BillId) -> HTTPException:
+    """The public 404 of a bill page or the API for a bill the database does not hold: in plain words (the
+    command line's message tells an operator what to run; a visitor cannot run anything)."""
+    return HTTPException(404, f"{dotted(bid.number)} of the {ordinal(bid.session)} General Court is not one of the "
+                              f"bills this site follows, so it has no page here.")
+
+
 def no_such_document(bid: BillId) -> HTTPException:
     """The 404 of a document page or the API for an id the docket does not have."""
     return HTTPException(404, f"{bid.canonical} is not in the docket: no document of the {bid.session} General "

@@ -17,8 +17,8 @@ from db.lineage import chain, steps
 from db.search import KINDS, BadQuery, search
 from db.snapshots import read_snapshot
 from tracker.web import archive
-from tracker.web.common import (any_bill_id, bill_id, cacheable, day, moment, no_such_document, page_args, render,
-                                 resolve_bill, time_limit)
+from tracker.web.common import (any_bill_id, bill_id, cacheable, day, moment, no_such_bill, no_such_document,
+                                 page_args, render, resolve_bill, time_limit)
 
 router = APIRouter(include_in_schema=False)
 _MARK = re.compile(r"\[([^\[\]]*)\]")
@@ -56,8 +56,8 @@ def bill_page(request: Request, session: str, number: str, as_of: str | None = N
             cov = archive.coverage_by_week(s, bid)
             past = archive.status_as_of(s, bid, when) if when else None
             lineage = steps(chain(s, data["id"])) if data["lineage"] else []
-    except NoSuchBill as exc:
-        raise HTTPException(404, str(exc)) from None
+    except NoSuchBill:
+        raise no_such_bill(bid) from None
     if data["id"] != f"ma/{session}/{number}":
         return RedirectResponse(f"/bills/{data['session']}/{data['number']}", 308)
     return render(request, "bill.html", cache=True, bill=data, chart=archive.chart_svg_data(cov), past=past,
