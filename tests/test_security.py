@@ -26,7 +26,7 @@ from sqlalchemy import select
 from alerts.dispatch import dispatch, queue_confirmation
 from alerts.subscribers import subscribe
 from alerts.transport import MaildirTransport
-from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Committee, Event, Feed, Legislator,
+from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Committee, Event, Feed, Legislator, Successor,
                        Subscriber)
 from tests.alerts_world import CONFIG, KEY, NOW, add_action, add_bill, add_document, add_hearing, settings_of, application
 from tests.web_client import caller
@@ -109,12 +109,19 @@ def nasty(sessions):
         subscribe(s, settings_of(cfg), "jane@example.org", bills=["H.135"], frequency="immediate", confirmed=True,
                   name=f"Jane {NASTY}", now=NOW - timedelta(days=1))
     with sessions.begin() as s:
-        s.add(Committee(session=192, code="J19", full_name=f"Committee {NASTY}", short_name=NASTY, branch="Joint",
-                        house_chair_code="CH1", senate_chair_code="CH2", fetched_at=NOW))
-        for code, branch in (("CH1", "House"), ("CH2", "Senate")):
-            s.add(Legislator(session=192, member_code=code, name=f"Chair {NASTY}", branch=branch,
-                             district=f"District {NASTY}", phone=f"617 {NASTY}", email=JS_URL, fetched_at=NOW))
+        for session in (192, 194):  # H.135's General Court, and its live successor's (where the asks go)
+            s.add(Committee(session=session, code="J19", full_name=f"Committee {NASTY}", short_name=NASTY,
+                            branch="Joint", house_chair_code="CH1", senate_chair_code="CH2", fetched_at=NOW))
+            for code, branch in (("CH1", "House"), ("CH2", "Senate")):
+                s.add(Legislator(session=session, member_code=code, name=f"Chair {NASTY}", branch=branch,
+                                 district=f"District {NASTY}", phone=f"617 {NASTY}", email=JS_URL, fetched_at=NOW))
         bill = add_bill(s, "H135", title=f"Title {NASTY}", sponsor=f"Sponsor {NASTY}", committee="J19")
+        # the 192nd is over: H.135 lives on as H.1946, whose asks name the chairs
+        add_bill(s, "H1946", session=194, title=f"Title {NASTY}", committee="J19")
+        s.add(Successor(bill="ma/192/H135", candidate="ma/194/H1946", session=194, rank=1, score=1.0,
+                        evidence={"pinslip_reference": True, "text": None, "shared_sponsors": [],
+                                  "similar_api": False, "title": 1.0}, state="accepted", decided_by="auto",
+                        decided_at=NOW, found_at=NOW))
         s.add(BillAction(bill_id=bill.id, position=0, occurrence=0, date=date(2026, 11, 30), branch=SHORT,
                          action=f"Reported favorably {NASTY}", kinds=["reported-favorably"], first_seen_at=NOW))
         add_action(s, bill, f"Reported favorably {NASTY}", ["reported-favorably"], date(2026, 11, 30), branch=SHORT)

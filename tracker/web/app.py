@@ -65,6 +65,26 @@ def create_app(application: Application) -> FastAPI:
     def refused(exc: BadToken) -> HTMLResponse:
         return page("This link does not work", 400, message=str(exc))
 
+    async def signed_form(request: Request, purpose: str) -> tuple[dict, str, dict] | HTMLResponse:
+        """The POSTed form of a page an email links to, its token and the token's payload; or the answer
+        that refuses it (too large, or a token that is not ours, for another purpose, or expired)."""
+        body = await request.body()
+        if len(body) > MAX_FORM:
+            return page("Too much", 413, message="that form was too large")
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        token = form.get("token", "")
+        try:
+            return form, token, read_token(key, token, purpose, now())
+        except BadToken as exc:
+            return refused(exc)
+
+    def staff_member(s, payload: dict) -> Subscriber | None:
+        """The staff member a staff digest's link was sent to, if still on the staff list."""
+        sub = s.get(Subscriber, payload["s"])
+        return sub if sub is not None and sub.role == "staff" else None
+
+    not_staff = BadToken("this link was sent to a staff address that is no longer on the list")
+
     def now() -> datetime:
         return datetime.now(timezone.utc)
 
@@ -130,15 +150,11 @@ def create_app(application: Application) -> FastAPI:
 
     @app.post("/preferences", response_class=HTMLResponse, include_in_schema=False)
     async def preferences_post(request: Request):
-        body = await request.body()
-        if len(body) > MAX_FORM:
-            return page("Too much", 413, message="that form was too large")
-        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        token, frequency = form.get("token", ""), form.get("frequency", "")
-        try:
-            payload = read_token(key, token, "preferences", now())
-        except BadToken as exc:
-            return refused(exc)
+        got = await signed_form(request, "preferences")
+        if isinstance(got, HTMLResponse):
+            return got
+        form, token, payload = got
+        frequency = form.get("frequency", "")
         if frequency not in FREQUENCIES:
             return preferences_view(token, f"choose one of: {', '.join(FREQUENCIES)}", 400)
         with sessions.begin() as s:
@@ -172,19 +188,14 @@ def create_app(application: Application) -> FastAPI:
 
     @app.post("/follow", response_class=HTMLResponse, include_in_schema=False)
     async def follow_post(request: Request):
-        body = await request.body()
-        if len(body) > MAX_FORM:
-            return page("Too much", 413, message="that form was too large")
-        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        token, position = form.get("token", ""), form.get("position", "")
-        try:
-            payload = read_token(key, token, "follow", now())
-        except BadToken as exc:
-            return refused(exc)
+        got = await signed_form(request, "follow")
+        if isinstance(got, HTMLResponse):
+            return got
+        form, token, payload = got
+        position = form.get("position", "")
         with sessions.begin() as s:
-            sub = s.get(Subscriber, payload["s"])
-            if sub is None or sub.role != "staff":
-                return refused(BadToken("this link was sent to a staff address that is no longer on the list"))
+            if staff_member(s, payload) is None:
+                return refused(not_staff)
             try:
                 bill, _ = track(s, config, application.bill_id(payload.get("d", "")), position, now())
             except (CannotFollow, BadBillId) as exc:
@@ -220,21 +231,16 @@ def create_app(application: Application) -> FastAPI:
 
     @app.post("/successor", response_class=HTMLResponse, include_in_schema=False)
     async def successor_post(request: Request):
-        body = await request.body()
-        if len(body) > MAX_FORM:
-            return page("Too much", 413, message="that form was too large")
-        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        token, verdict = form.get("token", ""), form.get("verdict", "")
-        try:
-            payload = read_token(key, token, "successor", now())
-        except BadToken as exc:
-            return refused(exc)
+        got = await signed_form(request, "successor")
+        if isinstance(got, HTMLResponse):
+            return got
+        form, token, payload = got
+        verdict = form.get("verdict", "")
         if verdict not in ("accept", "reject"):
             return successor_view(token, "Choose accept or reject.", 400)
         with sessions.begin() as s:
-            sub = s.get(Subscriber, payload["s"])
-            if sub is None or sub.role != "staff":
-                return refused(BadToken("this link was sent to a staff address that is no longer on the list"))
+            if staff_member(s, payload) is None:
+                return refused(not_staff)
             try:
                 row = decide(s, config, payload.get("b", ""), payload.get("c", ""), verdict, now())
             except CannotDecide as exc:
