@@ -220,13 +220,15 @@ class MaildirTransport:
 
     def send(self, from_addr: str, to_addr: str, data: bytes) -> None:
         try:
-            if self._box is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._box = mailbox.Maildir(self.path, create=True)
+            if self._box is None:  # mailbox.Maildir(create=True) fails when another thread or process made
+                for folder in ("tmp", "new", "cur"):  # the folders first: make them as it would, race-free
+                    (self.path / folder).mkdir(mode=0o700, parents=True, exist_ok=True)
+                self._box = mailbox.Maildir(self.path, create=False)
             with _MAILDIR_NAMES:
                 self._box.add(b"X-Envelope-To: " + to_addr.encode("ascii", "replace") + b"\r\n" + data)
         except (OSError, mailbox.Error) as exc:
-            raise DeliveryError(f"{self.path}: cannot write: {exc.strerror}", transient=True, down=True) from None
+            why = getattr(exc, "strerror", None) or str(exc)
+            raise DeliveryError(f"{self.path}: cannot write: {why}", transient=True, down=True) from None
 
     def close(self) -> None:
         self._box = None
