@@ -13,8 +13,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
-from db.models import Article, ArticleBill, BillAction, Event
+from db.models import Article, ArticleBill, BillAction, Event, Subscriber, Subscription
 from db.shortids import resolve_short_id
 from tests.alerts_world import KEY, NOW, add_action, add_bill, add_document, add_hearing, application
 from tests.web_client import caller
@@ -260,3 +261,14 @@ def test_api_lists_of_a_short_id(web):
     hits = web("GET", "/api/search", params={"q": "judiciary", "bill": "H.135"}).json()
     assert {h["type"] for h in hits} == {"article", "action"}
 
+
+
+def test_cli_subscribe_to_a_short_id_follows_the_bill_the_other_commands_name(cli, world):
+    result = cli("subscribe", "jo@example.org", "--bill", "H.135", "--confirmed")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().splitlines() == [f"tracker: {NOTE}"]
+    with world() as s:
+        topics = list(s.scalars(select(Subscription.topic).join(Subscriber).where(Subscriber.email == "jo@example.org")))
+    assert topics == ["bill:ma/192/H135"]
+    ambiguous = cli("subscribe", "kim@example.org", "--bill", "H.300")
+    assert ambiguous.exit_code == 2 and "ma/192/H300, ma/193/H300" in ambiguous.stderr

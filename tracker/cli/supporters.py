@@ -12,7 +12,7 @@ from alerts.dispatch import queue_confirmation
 from alerts.subscribers import BadSubscription, import_csv, list_supporters, remove, subscribe as add
 from db.models import Subscriber
 from tracker.application import Application
-from tracker.cli.common import FORMATS, Fail, pass_app, report_delivery
+from tracker.cli.common import FORMATS, Fail, pass_app, report_delivery, resolve_bill
 from tracker.output import emit_rows
 
 
@@ -37,8 +37,9 @@ def subscribe(app: Application, email: str, bills, frequency, name, house_distri
     app.transport()  # a bad TRACKER_SMTP_URL is refused before anything is written
     now = datetime.now(timezone.utc)
     with app.ready_sessions().begin() as s:
+        chosen = [resolve_bill(app, s, b).canonical for b in bills]  # H.135 as the other commands read it
         try:
-            out = add(s, settings, email, bills=list(bills), name=name, frequency=frequency,
+            out = add(s, settings, email, bills=chosen, name=name, frequency=frequency,
                       house_district=house_district, senate_district=senate_district, confirmed=confirmed, now=now)
         except BadSubscription as exc:
             raise Fail(str(exc)) from None
