@@ -27,7 +27,7 @@ from spiders.billids import BadBillId, dotted, ordinal
 from tracker.application import Application
 from tracker.following import CannotFollow, track
 from tracker.successors.decide import CannotDecide, decide
-from tracker.web import api, pages, signup, syndication
+from tracker.web import api, apidocs, pages, signup, syndication
 from tracker.web.common import TEMPLATES
 from tracker.web.errors import install_error_handlers
 
@@ -40,7 +40,7 @@ def _topic_words(topic: str, campaign: str) -> str:
 
 def create_app(application: Application) -> FastAPI:
     """The whole web app of a configured ``Application`` (its sessions, key, public URL and mail transport)."""
-    app = FastAPI(title="ma-bill-tracker", version="1", docs_url="/api/docs", redoc_url=None,
+    app = FastAPI(title="ma-bill-tracker", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json",
                   description="The public archive: bills, their actions and events, the coverage, search.")
     config = application.config_or_defaults()
@@ -56,6 +56,7 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(signup.router)
     app.include_router(api.router)
+    apidocs.install(app, app.openapi_url, app.title)
     install_error_handlers(app)
 
     def page(title: str, status: int = 200, **ctx) -> HTMLResponse:
