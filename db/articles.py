@@ -44,7 +44,7 @@ def article_rows(s: Session, ids: list[int], where: str = "1=1", params: dict | 
         return {}
     marks = ",".join(str(int(i)) for i in ids)
     rows = s.execute(text(f"""
-        SELECT a.id, a.url, a.title, a.published_at, a.publisher, a.summary_text, {snippet_sql} AS snip
+        SELECT a.id, a.url, a.link, a.title, a.published_at, a.publisher, a.summary_text, {snippet_sql} AS snip
         FROM articles a {join}
         WHERE ({where}) AND a.id IN ({marks})
     """), params or {}).all()
@@ -61,7 +61,7 @@ def article_rows(s: Session, ids: list[int], where: str = "1=1", params: dict | 
     out = {}
     for r in rows:
         snippet = r.snip if r.snip is not None else (r.summary_text or "")[:240]
-        out[r.id] = {"type": "article", "id": r.id, "url": r.url, "title": r.title,
+        out[r.id] = {"type": "article", "id": r.id, "url": r.url, "link": r.link or r.url, "title": r.title,
                      "published_at": _iso(_as_utc(r.published_at)), "source": r.publisher,
                      "sources": sources[r.id], "bills": bills[r.id], "snippet": snippet}
     return out

@@ -92,7 +92,7 @@ def get_bill(s: Session, canonical: str) -> dict:
     out["hearings"] = [hearing_payload(h) for h in s.scalars(
         select(Hearing).where(Hearing.bill_id == bill.id).order_by(Hearing.starts_at, Hearing.id))]
     out["articles"] = [
-        {"url": a.url, "title": a.title, "published_at": _iso(a.published_at), "source": a.publisher,
+        {"url": a.url, "link": a.link or a.url, "title": a.title, "published_at": _iso(a.published_at), "source": a.publisher,
          "reason": reason}
         for a, reason in s.execute(
             select(Article, ArticleBill.reason).join(ArticleBill, ArticleBill.article_id == Article.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Article, Bill, Event
@@ -71,8 +71,8 @@ def event_kinds(s: Session) -> list[str]:
 
 
 def feed_entries(s: Session, bill: str | None = None, limit: int = 100) -> list[tuple[Event, Bill | None, str | None]]:
-    """The newest ``limit`` events (of one bill), newest first, each with its bill and its article's URL."""
-    query = (select(Event, Bill, Article.url).outerjoin(Bill, Event.bill_id == Bill.id)
+    """The newest ``limit`` events (of one bill), newest first, each with its bill and its article's link (as the feed gave it)."""
+    query = (select(Event, Bill, func.coalesce(Article.link, Article.url)).outerjoin(Bill, Event.bill_id == Bill.id)
              .outerjoin(Article, Event.article_id == Article.id)
              .order_by(Event.at.desc(), Event.id.desc()).limit(limit))
     if bill is not None:

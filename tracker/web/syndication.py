@@ -149,7 +149,7 @@ def _published(ev: Event) -> datetime:
 def _entry_link(ev: Event, bill: Bill | None, article_url: str | None) -> str | None:
     payload = ev.payload or {}
     if ev.kind.startswith("article."):
-        url = payload.get("url") or article_url
+        url = article_url or payload.get("url")  # the page the feed gave; the canonical URL is the key
         if is_web_url(url):  # never a javascript: link from a feed into a reader
             return str(url).strip()
     return bill.url if bill is not None and bill.url else None
@@ -187,7 +187,7 @@ def _entry_text(ev: Event, bill: Bill | None, link: str | None) -> str:
 
 def atom_feed(base: str, authority: str, *, feed_id: str, title: str, subtitle: str, self_path: str,
               alternate: str | None, author: str, rows, fallback_updated: datetime) -> bytes:
-    """An Atom 1.0 document for these (event, bill, article url) rows, newest first."""
+    """An Atom 1.0 document for these (event, bill, article link) rows, newest first."""
     feed = ET.Element("feed", {"xmlns": ATOM})  # unprefixed names in the Atom namespace
     _sub(feed, "id", feed_id)
     _sub(feed, "title", title, type="text")
