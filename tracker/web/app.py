@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from alerts.choices import save_preferences
@@ -168,13 +170,23 @@ def create_app(application: Application) -> FastAPI:
         values = {"bills": form.getlist("bill"), "frequency": form.get("frequency", ""),
                   "house_district": form.get("house_district", "").strip() or None,
                   "senate_district": form.get("senate_district", "").strip() or None}
-        try:
-            with sessions.begin() as s:
-                done = save_preferences(s, application.settings, payload["s"], frequency=values["frequency"],
-                                        bills=values["bills"], house_district=values["house_district"],
-                                        senate_district=values["senate_district"], now=now())
-        except BadSubscription as exc:
-            return preferences_view(token, error=f"Nothing was saved: {exc}", status=400, values=values)
+        return await run_in_threadpool(save_choices, token, payload["s"], values)
+
+    def save_choices(token: str, subscriber_id: int, values: dict) -> HTMLResponse:
+        """In a worker thread (database work); two saves at once that add the same bill: the second, refused by
+        the unique topic, is tried again and finds the first's row."""
+        for attempt in (1, 2):
+            try:
+                with sessions.begin() as s:
+                    done = save_preferences(s, application.settings, subscriber_id, frequency=values["frequency"],
+                                            bills=values["bills"], house_district=values["house_district"],
+                                            senate_district=values["senate_district"], now=now())
+                break
+            except BadSubscription as exc:
+                return preferences_view(token, error=f"Nothing was saved: {exc}", status=400, values=values)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
         return preferences_view(token, saved=saved_words(done, config.campaign.name))
 
     def follow_view(token: str, message: str | None = None, status: int = 200) -> HTMLResponse:
