@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from db.events import known_kinds
 from db.shortids import Resolution
 from spiders.billids import BadBillId, BillId, dotted, ordinal, session_years
 from spiders.urls import web_link
@@ -57,8 +58,8 @@ def no_such_bill(bid: BillId) -> HTTPException:
 
 def no_such_document(bid: BillId) -> HTTPException:
     """The 404 of a document page or the API for an id the docket does not have."""
-    return HTTPException(404, f"{bid.canonical} is not in the docket: no document of the {bid.session} General "
-                              f"Court has that bill or docket number (or its docket is not synced yet)")
+    return HTTPException(404, f"{bid.canonical} is not in the docket: no document of the {ordinal(bid.session)} "
+                              f"General Court has that bill or docket number (or its docket is not synced yet)")
 
 
 def any_bill_id(request: Request, text_id: str | None) -> BillId | None:
@@ -75,6 +76,16 @@ def resolve_bill(request: Request, text_id: str) -> tuple[BillId, Resolution]:
             return request.app.state.application.resolved_bill_id(s, text_id)
     except BadBillId as exc:
         raise HTTPException(400, f"bill {text_id!r}: {exc}") from None
+
+
+def event_kind(s: Session, kind: str | None) -> str | None:
+    """The ``kind`` filter of the event log: empty, or one of the kinds the tracker records (a 400 naming them)."""
+    if not kind:
+        return None
+    allowed = known_kinds(s)
+    if kind not in allowed:
+        raise HTTPException(400, f"kind={kind[:40]!r} is not a kind of event; the kinds are {', '.join(allowed)}")
+    return kind
 
 
 def day(value: str | None, name: str) -> date | None:

@@ -17,7 +17,7 @@ from db.lineage import chain, steps
 from db.search import KINDS, BadQuery, search
 from db.snapshots import read_snapshot
 from tracker.web import archive
-from tracker.web.common import (any_bill_id, bill_id, cacheable, day, moment, no_such_bill, no_such_document,
+from tracker.web.common import (any_bill_id, bill_id, cacheable, day, event_kind, moment, no_such_bill, no_such_document,
                                  page_args, render, resolve_bill, time_limit)
 
 router = APIRouter(include_in_schema=False)
@@ -154,7 +154,7 @@ def events_page(request: Request, kind: str = "", bill: str = "", since: str = "
     offset, per_page = page_args(page, 50)
     bid = any_bill_id(request, bill)
     with request.app.state.sessions() as s, time_limit(s):
-        rows = event_log(s, kind or None, bid and bid.canonical, moment(since, "since"), offset, per_page + 1)
+        rows = event_log(s, event_kind(s, kind), bid and bid.canonical, moment(since, "since"), offset, per_page + 1)
         kinds = event_kinds(s)
     return render(request, "events.html", cache=True, events=rows[:per_page], more=len(rows) > per_page,
                   page=page, kinds=kinds, filters=request.query_params, prev_url=_page_url(request, page - 1),
