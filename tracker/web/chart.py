@@ -1,6 +1,6 @@
 """The geometry of the bill page's coverage chart: articles per week as bars, the bill's milestones as numbered
 dashed lines (their words are listed under the chart, so no label is ever cut), a y axis from 0 to the
-busiest week and a few date ticks on the x axis. Drawn in a 480-wide viewBox that the page scales to its width;
+busiest week and a few date ticks on the x axis. Drawn in a 400-wide viewBox that the page scales to its width;
 every label is placed inside that box. No article, no chart."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 
-WIDTH, HEIGHT = 480, 250
+WIDTH, HEIGHT = 400, 230
 LEFT, RIGHT, BOTTOM = 46, 14, 34  # room for the y ticks and the axis title; for the date ticks
 FONT = 12
 BADGE = 9  # radius of a milestone's numbered disc
@@ -41,11 +41,11 @@ def x_ticks(start: date, end: date) -> list[tuple[date, str]]:
             firsts.append(d)
         d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
     if len(firsts) >= 2:
-        chosen = firsts[::math.ceil(len(firsts) / 5)]
+        chosen = firsts[::math.ceil(len(firsts) / 4)]
         return [(t, f"{t:%b} {t.year}" if i == 0 or t.month == 1 else f"{t:%b}") for i, t in enumerate(chosen)]
     monday = start + timedelta(days=(7 - start.weekday()) % 7)
     mondays = [monday + timedelta(weeks=i) for i in range((end - monday).days // 7 + 1)]
-    chosen = mondays[::math.ceil(len(mondays) / 5)] if mondays else []
+    chosen = mondays[::math.ceil(len(mondays) / 4)] if mondays else []
     return [(t, f"{t:%b} {t.day}") for t in chosen]
 
 

@@ -49,17 +49,15 @@ _BILL_PREFIX = re.compile(r"^[HS]\.?\d+(?: \([^)]*\))?: ")  # "H.135 (Joint, Mar
 
 
 def grouped_changes(events: list[dict]) -> list[dict]:
-    """The latest events, newest first, in runs of the same bill (``{"bill", "events"}``): the bill is named once
-    above its run and not again in each summary; an event's kind is named only when it differs from the one
-    above it (five actions in a row read "action" once)."""
-    groups: list[dict] = []
+    """The latest events (newest first) by bill (``{"bill", "events"}``), the bill with the newest change first:
+    the bill is named once above its changes and not again in each summary; an event's kind is named only when
+    it differs from the one above it (five actions in a row read "action" once)."""
+    groups: dict[str | None, dict] = {}
     for e in events:
-        if not groups or groups[-1]["bill"] != e["bill"]:
-            groups.append({"bill": e["bill"], "events": []})
-        run = groups[-1]["events"]
+        run = groups.setdefault(e["bill"], {"bill": e["bill"], "events": []})["events"]
         summary = _BILL_PREFIX.sub("", e["summary"] or "") if e["bill"] else e["summary"]
         run.append(e | {"summary": summary, "show_kind": not run or run[-1]["kind"] != e["kind"]})
-    return groups
+    return list(groups.values())
 
 
 @router.get("/bills/{session}/{number}")
