@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -21,7 +19,8 @@ from alerts.tokens import make_token
 from db.models import Article, ArticleBill, BillAction, Event, Legislator, Subscriber, Subscription, Successor
 from tests.alerts_world import (KEY, NOW, add_action, add_bill, add_document, add_hearing, config, application,
                                 live_session, settings_of)
-from tests.smtp_sink import SmtpSink, free_port
+from tests.smtp_sink import SmtpSink
+from tests.web_client import served
 
 CHROMIUM = shutil.which("chromium")
 LIVE = live_session()  # the sitting General Court: the forms offer its bills, not the 192nd's
@@ -37,8 +36,6 @@ def backend(request) -> str:
 
 @pytest.fixture
 def site(sessions, monkeypatch):
-    import uvicorn
-
     from tracker.web.app import create_app
 
     with sessions.begin() as s:
@@ -68,20 +65,12 @@ def site(sessions, monkeypatch):
             s.add(ArticleBill(article_id=a.id, bill_id=bill.id, reason="keyword", term="face surveillance",
                               field="title", kind="keyword", created_at=NOW))
     with SmtpSink() as sink:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        app = create_app(application(config(), sessions, KEY, public_url=base,
-                                     transport_factory=lambda: SmtpTransport(parse_smtp_url(sink.url))))
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        yield base, sink
-        server.should_exit = True
-        thread.join(timeout=10)
+        def make_app(base):
+            return create_app(application(config(), sessions, KEY, public_url=base,
+                                          transport_factory=lambda: SmtpTransport(parse_smtp_url(sink.url))))
+
+        with served(make_app) as base:
+            yield base, sink
 
 
 H135_TEXT = """SECTION 1. Chapter 6 of the General Laws is hereby amended by inserting after section 219 the following section:-
@@ -195,7 +184,7 @@ def test_the_bill_page_as_a_person_sees_it(site, browser):
     base, _ = site
     page = browser.new_page(viewport={"width": 1000, "height": 1400})
     page.goto(f"{base}/bills/192/H135?as_of=2021-12-01")
-    assert "On 2021-12-01" in page.inner_text("#as-of")
+    assert "On Dec 1, 2021" in page.inner_text("#as-of")
     assert page.locator("#timeline tr").count() == 3  # the header and two actions
     assert page.locator("svg rect").count() == 2  # Nov 20 is in the week of Nov 15; Nov 24 and 25 in the next
     ARTIFACTS.mkdir(exist_ok=True)

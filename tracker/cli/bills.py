@@ -14,6 +14,7 @@ from db.lineage import chain, steps
 from spiders.billids import dotted, ordinal
 from tracker.application import Application
 from tracker.cli.common import FORMATS, Fail, parse_since, pass_app, resolve_bill
+from tracker.replacement import replaced_by
 from tracker.output import emit_json, emit_rows, progress
 
 
@@ -81,11 +82,13 @@ def bill_cmd(app: Application, bill_id: str, fmt: str) -> None:
             graph = chain(s, data["id"]) if fmt == "table" and data["lineage"] else None
         except NoSuchBill as exc:
             raise Fail(str(exc)) from None
+    data["replaced_by"] = replaced_by(data)
     if fmt == "json":
         emit_json(data)
         return
+    status = f"replaced by {dotted(data['replaced_by'])}" if data["replaced_by"] else data["status"]
     click.echo(f"{data['id']}  {data['title'] or ''}")
-    click.echo(f"  status: {data['status']}   committee: {data['committee'] or '-'}   sponsor: {data['sponsor'] or '-'}")
+    click.echo(f"  status: {status}   committee: {data['committee'] or '-'}   sponsor: {data['sponsor'] or '-'}")
     click.echo(f"  {data['url'] or ''}")
     if graph:
         click.echo(lineage_text(graph, shutil.get_terminal_size().columns))

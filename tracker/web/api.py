@@ -20,6 +20,7 @@ from db.events import event_log
 from db.search import BadQuery, search
 from db.successors import list_successors, successor_json
 from spiders.billids import parse_bill_id
+from tracker.replacement import replaced_by
 from tracker.web.common import (any_bill_id, bill_id, cacheable, event_kind, moment, no_such_bill, no_such_document,
                                  resolve_bill, time_limit)
 
@@ -65,7 +66,8 @@ def bills(request: Request, format: Format = "json", limit: int = Query(100, ge=
 def bill(request: Request, session: str, number: str):
     """``lineage``: the bills it comes from and leads to (``{"bill", "relation", "direction"}``);
     ``successors``: the bills of a later General Court accepted as this one re-filed (proposed and rejected
-    candidates are left to staff)."""
+    candidates are left to staff); ``replaced_by``: the canonical id of the new draft that took the place of a
+    ``replaced`` bill ("Accompanied a new draft, see H5091"), else null."""
     return _bill(request, bill_id(request, session, number).canonical)
 
 
@@ -73,6 +75,7 @@ def _bill(request: Request, canonical: str, headers: dict | None = None):
     try:
         with request.app.state.sessions() as s, time_limit(s):
             data = get_bill(s, canonical)
+            data["replaced_by"] = replaced_by(data)
             data["successors"] = [successor_json(r) for r in list_successors(s, data["id"], ("accepted",))]
     except NoSuchBill:
         raise no_such_bill(parse_bill_id(canonical)) from None

@@ -10,13 +10,16 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from alerts.wording import STATUS_WORDS, kind_words
 from db.events import known_kinds
 from db.shortids import Resolution
 from spiders.billids import BadBillId, BillId, dotted, ordinal, session_years
@@ -28,6 +31,44 @@ TEMPLATES.filters["web_link"] = web_link  # a link from a source is shown only w
 TEMPLATES.filters["dotted"] = dotted  # H1946 -> H.1946, as the legislature prints it
 TEMPLATES.filters["ordinal"] = ordinal  # 194 -> 194th
 TEMPLATES.filters["session_years"] = lambda n: "–".join(map(str, session_years(n)))  # 194 -> 2025–2026
+EASTERN = ZoneInfo("America/New_York")  # every time on a page is the State House's, with its zone
+
+
+def _instant(value: str | date | datetime | None) -> date | datetime | None:
+    """An ISO string (a date or a moment), a date or a datetime; a moment without an offset is UTC."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+        value = date.fromisoformat(value) if len(value) <= 10 else datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(EASTERN)
+    return value
+
+
+def day_words(value: str | date | datetime | None) -> str:
+    """``Nov 23, 2021`` (a moment: its day in Boston); "" when there is none."""
+    v = _instant(value)
+    return f"{v:%b} {v.day}, {v.year}" if v else ""
+
+
+def moment_words(value: str | date | datetime | None) -> str:
+    """``Nov 23, 2021, 10:00 AM EST``; a plain date reads as ``day_words``."""
+    v = _instant(value)
+    if not isinstance(v, datetime):
+        return day_words(v)
+    return f"{day_words(v)}, {v.strftime('%I:%M %p').lstrip('0')} {v.tzname()}"
+
+
+def _time_tag(value, words) -> Markup:
+    v = _instant(value)
+    return Markup('<time datetime="{}">{}</time>').format(v.isoformat(), words(v)) if v else Markup("")
+
+
+TEMPLATES.filters["day"] = lambda v: _time_tag(v, day_words)  # <time datetime="2021-11-23">Nov 23, 2021</time>
+TEMPLATES.filters["when"] = lambda v: _time_tag(v, moment_words)  # ... Nov 23, 2021, 10:00 AM EST
+TEMPLATES.filters["kind_words"] = kind_words  # bill.action -> action
+TEMPLATES.filters["status_words"] = lambda st: STATUS_WORDS.get(st or "", st or "not yet checked")
 QUERY_SECONDS = 5.0  # every database query of a request stops after this
 PAGE_CACHE = "public, max-age=60"
 
