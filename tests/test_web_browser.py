@@ -208,21 +208,44 @@ def _fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= innerWidth")
 
 
+# the other pages a person can reach, with the status each answers: as of a date, a lineage, the errors, the pages
+# an email links to (signed), the API's docs
+MORE_PAGES = {
+    "bill-as-of": ("/bills/192/H135?as_of=2021-12-01", 200), "lineage": ("/bills/193/H1728", 200),
+    "not-followed": ("/bills/192/H9999", 404), "bad-id": ("/bills/192/zzz", 400),
+    "bad-kind": ("/events?kind=nope", 400), "bad-date": ("/search?q=x&since=yesterday", 400),
+    "api-docs": ("/api/docs", 200),
+}
+
+
+def _signed_pages(sessions) -> dict:
+    with sessions.begin() as s:
+        sub = subscribe(s, settings_of(config()), "pat@example.org", bills=[f"ma/{LIVE}/S1053"], confirmed=True,
+                        now=datetime.now(timezone.utc)).subscriber
+        token = {purpose: make_token(KEY, purpose, sub.id) for purpose in ("preferences", "unsubscribe")}
+    return {"preferences-page": (f"/preferences?token={token['preferences']}", 200),
+            "unsubscribe-page": (f"/unsubscribe?token={token['unsubscribe']}", 200),
+            "bad-token": ("/preferences?token=forged", 400)}
+
+
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_fits_the_screen_without_scrolling_sideways(site, browser, width):
+def test_every_page_fits_the_screen_without_scrolling_sideways(site, browser, sessions, width):
     base, _ = site
     page = browser.new_page(viewport={"width": width, "height": 900})
     ARTIFACTS.mkdir(exist_ok=True)
     too_wide = []
-    for name, path in PAGES.items():
+    pages = {name: (path, 200) for name, path in PAGES.items()} | MORE_PAGES | _signed_pages(sessions)
+    for name, (path, status) in pages.items():
         response = page.goto(base + path)
-        assert response.status == 200, (path, response.status)
+        assert response.status == status, (path, response.status)
+        if name == "api-docs":
+            page.wait_for_selector(".opblock", timeout=15_000)
         shot = ARTIFACTS / f"{name}-{width}.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000, name  # a blank page compresses to a few KB
         page.screenshot(path=str(ARTIFACTS / f"{name}-{width}-first-screen.png"))  # what is seen before scrolling
         if not _fits(page):
-            too_wide.append((path, page.evaluate("document.documentElement.scrollWidth")))
+            too_wide.append((path[:60], page.evaluate("document.documentElement.scrollWidth")))
     assert not too_wide, f"wider than {width} px: {too_wide}"
 
 
