@@ -10,6 +10,12 @@ from sqlalchemy.orm import Session
 
 from db.models import Article, Bill, Event
 
+# Every kind of event the tracker records (README "Events written by a crawl"): what ``tracker events --kind``
+# accepts, so a misspelt kind is refused instead of matching nothing.
+EVENT_KINDS = ("bill.tracked", "bill.action", "bill.status", "bill.title", "bill.sponsors", "hearing.scheduled",
+               "hearing.rescheduled", "hearing.canceled", "article.new", "article.matched", "bill.discovered",
+               "bill.successor", "source.failing", "source.recovered")
+
 
 def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value else None
