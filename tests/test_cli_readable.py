@@ -9,9 +9,9 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 

@@ -10,6 +10,7 @@ import click
 
 from tracker.application import Application
 from tracker.cli.common import Fail, pass_app
+from tracker.cli.serving import listen, serve as run_server
 from tracker.output import emit_json, emit_rows
 from tracker.status import status as read_status
 
@@ -36,7 +37,6 @@ def serve(app: Application, host: str, port: int) -> None:
     """The web app: the archive, sign-up, and the confirmation, unsubscribe and preference pages emails link to.
 
     Logs on stderr where it listens, then one line per request."""
-    from tracker.cli.serving import listen, serve as run_server
     from tracker.web.app import create_app  # lazy: start-up time (FastAPI and the pages, 0.6 s)
 
     app.public_url  # sign-up confirmations link there: a bad TRACKER_PUBLIC_URL is refused now, not per request
