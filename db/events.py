@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from db.models import Article, Bill, Event
 
-
 def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -66,7 +65,8 @@ def event_log(s: Session, kind: str | None = None, bill: str | None = None, sinc
     return [event_json(e, canonical) for e, canonical in s.execute(query.offset(offset).limit(limit))]
 
 
-# every kind of event the tracker records (DESIGN.md, "Events"); a filter on any other kind is a mistake
+# every kind of event the tracker records (DESIGN.md, "Events"): what `tracker events --kind`, /events and
+# /api/events accept, so a misspelt kind is refused instead of matching nothing
 EVENT_KINDS = ("bill.tracked", "bill.action", "bill.status", "bill.title", "bill.sponsors", "bill.discovered",
                "bill.successor", "bill.text", "hearing.scheduled", "hearing.rescheduled", "hearing.canceled",
                "article.new", "article.matched", "source.failing", "source.recovered", "ask.sent")
