@@ -185,3 +185,20 @@ def test_limits_are_told_never_silently_applied(home):
     assert "the newest 5 events shown" in run(["events", "--limit", "5"], home).stderr
     words = " ".join(f"w{i}" for i in range(34))
     assert "ignored: w32 w33" in run(["search", words], home).stderr
+
+
+def test_a_bill_shows_its_hearings_in_boston_time_with_their_state(home, sessions):
+    from db.models import Hearing
+
+    with sessions.begin() as s:
+        bill = s.query(Bill).filter_by(number="H1001").one()
+        s.add(Hearing(bill_id=bill.id, starts_at=datetime(2021, 11, 23, 15, 0, tzinfo=timezone.utc), ends_at=None,
+                      location="Virtual Hearing", status="scheduled", updated_at=NOW))
+        s.add(Hearing(bill_id=bill.id, starts_at=NOW + timedelta(days=30), ends_at=None, location="Room A-1",
+                      status="rescheduled", updated_at=NOW))
+    shown = run(["bill", "192/H1001"], home)
+    assert shown.returncode == 0, shown.stderr
+    assert "Nov 23, 2021, 10:00 AM EST" in shown.stdout  # 15:00 UTC, in Boston's zone, named
+    rows = [line for line in shown.stdout.splitlines() if "Virtual Hearing" in line or "Room A-1" in line]
+    assert "held" in rows[0] and "scheduled" not in rows[0]  # a past hearing was held, whatever was announced
+    assert "rescheduled" in rows[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import textwrap
+from datetime import datetime, timezone
 
 import click
 
@@ -15,6 +16,7 @@ from spiders.billids import dotted, ordinal
 from tracker.application import Application
 from tracker.cli.common import (FORMATS, Fail, check_kinds, check_range, note_limit, parse_since, pass_app,
                                 resolve_bill, window_words)
+from tracker.readable import hearing_state, moment_words
 from tracker.replacement import replaced_by
 from tracker.output import emit_json, emit_rows, progress
 
@@ -97,7 +99,10 @@ def bill_cmd(app: Application, bill_id: str, fmt: str) -> None:
         click.echo(lineage_text(graph, shutil.get_terminal_size().columns))
     emit_rows(data["actions"], ["date", "branch", "action", "kinds"], "table", empty="No actions recorded yet.")
     if data["hearings"]:
-        emit_rows(data["hearings"], ["starts_at", "ends_at", "location", "status"], "table", title="Hearings")
+        now = datetime.now(timezone.utc)
+        hearings = [{"when": moment_words(h["starts_at"]) or "no time given", "location": h["location"],
+                     "state": hearing_state(h, now)} for h in data["hearings"]]
+        emit_rows(hearings, ["when", "location", "state"], "table", title="Hearings")
 
 
 RELATION_WORDS = {"successor": "successor", "new-draft": "new draft", "study-order": "study order"}

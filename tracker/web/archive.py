@@ -5,7 +5,7 @@ geometry is ``chart``'s), and a hearing's state on a day. The rows come from ``d
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -44,12 +44,3 @@ def coverage_by_week(s: Session, bid: BillId, until: date | None = None) -> dict
     return {"weeks": sorted((w.isoformat(), n) for w, n in weeks.items()), "milestones": milestones}
 
 
-def hearing_state(hearing: dict, now: datetime) -> str:
-    """What a hearing (a ``tracker bill`` hearing object) is at ``now``: ``canceled``; ``held`` once its start
-    has passed; else ``scheduled`` or ``rescheduled``, as the legislature last said."""
-    if hearing.get("status") == "canceled":
-        return "canceled"
-    starts = datetime.fromisoformat(hearing["starts_at"]) if hearing.get("starts_at") else None
-    if starts is not None and starts <= now:
-        return "held"
-    return hearing.get("status") or "scheduled"

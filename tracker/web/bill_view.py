@@ -12,6 +12,7 @@ from db.bills import bill_timeline, pages_of
 from db.lineage import chain, steps
 from spiders.billids import BillId
 from tracker.replacement import replaced_by
+from tracker.readable import hearing_state
 from tracker.web import archive
 from tracker.web.billrefs import numbers_in, page_url
 from tracker.web.chart import chart_svg_data
@@ -35,7 +36,7 @@ def bill_page(s: Session, bid: BillId, when: date | None, now: datetime) -> dict
     successor = replaced_by(data | {"status": status}, data["actions"] if past else None)
     pages = pages_of(s, numbers_in([a["action"] for a in data["actions"]], data["session"]) | {successor or ""})
     for h in data["hearings"]:
-        h["state"] = archive.hearing_state(h, now)
+        h["state"] = hearing_state(h, now)
     return {"bill": data, "past": past, "bill_status": status, "pages": pages, "lineage": lineage if len(lineage) > 1 else [],
             "replaced_by": successor and {"id": successor, "number": successor.rsplit("/", 1)[1],
                                           "url": page_url(successor, pages)},

@@ -10,7 +10,6 @@ import sqlite3
 import time
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import HTTPException, Request
@@ -24,6 +23,7 @@ from db.events import known_kinds
 from db.shortids import Resolution
 from spiders.billids import BadBillId, BillId, dotted, ordinal, session_years
 from spiders.urls import web_link
+from tracker.readable import EASTERN, _instant, day_words, moment_words  # noqa: F401 (pages import them from here)
 
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
                                autoescape=True, undefined=jinja2.StrictUndefined)
@@ -31,35 +31,6 @@ TEMPLATES.filters["web_link"] = web_link  # a link from a source is shown only w
 TEMPLATES.filters["dotted"] = dotted  # H1946 -> H.1946, as the legislature prints it
 TEMPLATES.filters["ordinal"] = ordinal  # 194 -> 194th
 TEMPLATES.filters["session_years"] = lambda n: "–".join(map(str, session_years(n)))  # 194 -> 2025–2026
-EASTERN = ZoneInfo("America/New_York")  # every time on a page is the State House's, with its zone
-
-
-def _instant(value: str | date | datetime | None) -> date | datetime | None:
-    """An ISO string (a date or a moment), a date or a datetime; a moment without an offset is UTC."""
-    if isinstance(value, str):
-        value = value.strip()
-        if not value:
-            return None
-        value = date.fromisoformat(value) if len(value) <= 10 else datetime.fromisoformat(value)
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(EASTERN)
-    return value
-
-
-def day_words(value: str | date | datetime | None) -> str:
-    """``Nov 23, 2021`` (a moment: its day in Boston); "" when there is none."""
-    v = _instant(value)
-    return f"{v:%b} {v.day}, {v.year}" if v else ""
-
-
-def moment_words(value: str | date | datetime | None) -> str:
-    """``Nov 23, 2021, 10:00 AM EST``; a plain date reads as ``day_words``."""
-    v = _instant(value)
-    if not isinstance(v, datetime):
-        return day_words(v)
-    return f"{day_words(v)}, {v.strftime('%I:%M %p').lstrip('0')} {v.tzname()}"
-
-
 def _time_tag(value, words) -> Markup:
     v = _instant(value)
     return Markup('<time datetime="{}">{}</time>').format(v.isoformat(), words(v)) if v else Markup("")
