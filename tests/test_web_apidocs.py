@@ -4,15 +4,13 @@ the API's operations from assets the app serves itself (the README promises no C
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.alerts_world import KEY, add_action, add_bill, application, config
-from tests.smtp_sink import free_port
+from tests.web_client import served
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
@@ -25,25 +23,13 @@ def backend(request) -> str:
 
 @pytest.fixture
 def base(sessions):
-    import uvicorn
-
     from tracker.web.app import create_app
 
     with sessions.begin() as s:
         add_action(s, add_bill(s, "H135"), "Referred to the committee on The Judiciary", ["referral"],
                    date(2021, 3, 29))
-    port = free_port()
-    app = create_app(application(config(), sessions, KEY, transport_factory=lambda: None))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(lambda _: create_app(application(config(), sessions, KEY, transport_factory=lambda: None))) as url:
+        yield url
 
 
 def test_the_api_docs_load_with_the_network_blocked(base):
