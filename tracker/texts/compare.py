@@ -1,0 +1,218 @@
+"""The redline from an older text to a newer one: word-level, aligned by section.
+
+Sections are paired first (the opening with the opening, then in order by the share of words they have in
+common, so a section that lost its number to a removed one still pairs with itself; a pair found out of order
+is a move). Each pair is then compared word by word with diff-match-patch: its Myers diff is fast on long
+similar texts, and its semantic cleanup folds the one-word equalities that make a redline unreadable ("the")
+into the changes around them. Words, not characters (a redline of letters is noise to a reader) and not lines
+(a bill's paragraphs are long: one changed word would mark the whole paragraph).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from diff_match_patch import diff_match_patch
+
+from tracker.texts.sections import SECTION_HEAD, Section, count_words, split_sections
+
+PAIR_AT = 0.5  # share of words in common for two sections to be one section changed, not one removed and one added
+MOVE_AT = 0.7  # the same, for a section found out of order (a move)
+DIFF_TIMEOUT = 2.0  # seconds diff-match-patch may spend on one pair before it settles for a coarser diff
+_TOKEN = re.compile(r"\S+\s*")
+
+
+@dataclass(frozen=True)
+class Hunk:
+    op: str  # equal | insert | delete | replace
+    old: str
+    new: str
+
+    def as_json(self) -> dict:
+        return {"op": self.op, "from": self.old, "to": self.new}
+
+
+@dataclass
+class SectionChange:
+    kind: str  # same | changed | added | removed | moved
+    old: Section | None
+    new: Section | None
+    hunks: list[Hunk] = field(default_factory=list)
+    added_words: int = 0
+    removed_words: int = 0
+
+    @property
+    def renumbered(self) -> bool:
+        return self.old is not None and self.new is not None and self.old.number != self.new.number
+
+    def as_json(self) -> dict:
+        return {"change": self.kind, "from_section": self.old.number if self.old else None,
+                "to_section": self.new.number if self.new else None,
+                "heading": (self.new or self.old).heading, "added_words": self.added_words,
+                "removed_words": self.removed_words, "hunks": [h.as_json() for h in self.hunks]}
+
+
+@dataclass
+class Redline:
+    sections: list[SectionChange]
+
+    @property
+    def added_words(self) -> int:
+        return sum(c.added_words for c in self.sections)
+
+    @property
+    def removed_words(self) -> int:
+        return sum(c.removed_words for c in self.sections)
+
+    @property
+    def unchanged(self) -> bool:
+        return all(c.kind == "same" and not c.renumbered for c in self.sections)
+
+    def hunks(self) -> list[Hunk]:
+        """Every hunk in reading order, neighbours of the same kind joined."""
+        out: list[Hunk] = []
+        for change in self.sections:
+            for h in change.hunks:
+                if out and out[-1].op == h.op == "equal":
+                    out[-1] = Hunk("equal", out[-1].old + h.old, out[-1].new + h.new)
+                else:
+                    out.append(h)
+        return out
+
+
+def compare(old: str, new: str) -> Redline:
+    """The redline from ``old`` to ``new`` (texts as stored: plain text, ``SECTION N.`` lines)."""
+    a, b = split_sections(old), split_sections(new)
+    pairs, moved = _pair(a, b)
+    changes: list[SectionChange] = []
+    paired_old = {i for i, _ in pairs} | {i for i, _ in moved}
+    new_to_old = {j: i for i, j in pairs} | {j: i for i, j in moved}
+    moved_new = {j for _, j in moved}
+    removed_before: dict[int, list[int]] = {}
+    after = 0  # a removed section is shown where it stood: after the new place of the section before it
+    for i in range(len(a)):
+        if i in paired_old:
+            after = next(j for j, k in new_to_old.items() if k == i) + 1
+        else:
+            removed_before.setdefault(after, []).append(i)
+    for j, section in enumerate(b):
+        for i in removed_before.pop(j, []):
+            changes.append(_whole(a[i], None))
+        if j in new_to_old:
+            changes.append(_diff(a[new_to_old[j]], section, moved=j in moved_new))
+        else:
+            changes.append(_whole(None, section))
+    for rest in removed_before.values():
+        changes.extend(_whole(a[i], None) for i in rest)
+    return Redline(changes)
+
+
+def _whole(old: Section | None, new: Section | None) -> SectionChange:
+    if old is not None:
+        return SectionChange("removed", old, None, [Hunk("delete", old.text, "")], 0, old.words())
+    return SectionChange("added", None, new, [Hunk("insert", "", new.text)], new.words(), 0)
+
+
+def _diff(old: Section, new: Section, moved: bool) -> SectionChange:
+    """The pair compared without its "SECTION N." (a renumbering is said once, not counted as words)."""
+    old_head, old_body = _split_head(old)
+    new_head, new_body = _split_head(new)
+    hunks = word_diff(old_body, new_body)
+    if old_head or new_head:
+        hunks.insert(0, Hunk("equal", old_head, new_head))
+    added = sum(count_words(h.new) for h in hunks if h.op in ("insert", "replace"))
+    removed = sum(count_words(h.old) for h in hunks if h.op in ("delete", "replace"))
+    kind = "moved" if moved else ("changed" if added or removed else "same")
+    return SectionChange(kind, old, new, hunks, added, removed)
+
+
+def _split_head(section: Section) -> tuple[str, str]:
+    if section.number is None:
+        return "", section.text
+    m = SECTION_HEAD.search(section.text)
+    return section.text[: m.end()], section.text[m.end():]
+
+
+def _similarity(x: Counter, y: Counter) -> float:
+    """Dice's coefficient over the sections' words (with repeats)."""
+    total = sum(x.values()) + sum(y.values())
+    return 2 * sum((x & y).values()) / total if total else 1.0
+
+
+def _pair(a: list[Section], b: list[Section]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Sections of ``a`` paired with sections of ``b``: in order (the most shared words over the whole text),
+    then the moves (pairs out of that order with most words in common)."""
+    bags_a = [Counter(w.lower() for w in s.text.split()) for s in a]
+    bags_b = [Counter(w.lower() for w in s.text.split()) for s in b]
+    sim = [[_similarity(x, y) for y in bags_b] for x in bags_a]
+    n, m = len(a), len(b)
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]  # best[i][j]: the most similarity pairing a[i:] with b[j:]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            take = sim[i][j] + best[i + 1][j + 1] if sim[i][j] >= PAIR_AT or (a[i].number is None and
+                                                                              b[j].number is None) else -1.0
+            best[i][j] = max(take, best[i + 1][j], best[i][j + 1])
+    pairs, i, j = [], 0, 0
+    while i < n and j < m:
+        paired = sim[i][j] >= PAIR_AT or (a[i].number is None and b[j].number is None)
+        if paired and best[i][j] == sim[i][j] + best[i + 1][j + 1]:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    left_a = [i for i in range(n) if i not in {p for p, _ in pairs}]
+    left_b = {j for j in range(m) if j not in {q for _, q in pairs}}
+    moved = []
+    for i in left_a:
+        choice = max(left_b, key=lambda j: sim[i][j], default=None)
+        if choice is not None and sim[i][choice] >= MOVE_AT:
+            moved.append((i, choice))
+            left_b.discard(choice)
+    return pairs, moved
+
+
+def word_diff(old: str, new: str) -> list[Hunk]:
+    """Word-level hunks from ``old`` to ``new``. Words are compared without the spaces after them (a text
+    reflowed onto other lines is unchanged); the hunks carry the original words and spacing."""
+    old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
+    lead_old, lead_new = old[: len(old) - len(old.lstrip())], new[: len(new) - len(new.lstrip())]
+    codes: dict[str, str] = {}
+
+    def encode(tokens: list[str]) -> str:
+        out = []
+        for t in tokens:
+            word = t.rstrip()
+            if word not in codes:
+                n = len(codes) + 1
+                codes[word] = chr(n if n < 0xD800 else n + 0x800)  # no lone surrogates
+            out.append(codes[word])
+        return "".join(out)
+
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = DIFF_TIMEOUT
+    diffs = dmp.diff_main(encode(old_tokens), encode(new_tokens), False)
+    dmp.diff_cleanupSemantic(diffs)
+    hunks: list[Hunk] = []
+    io = jn = 0
+    for op, chars in diffs:
+        k = len(chars)
+        if op == dmp.DIFF_EQUAL:
+            hunk = Hunk("equal", "".join(old_tokens[io:io + k]), "".join(new_tokens[jn:jn + k]))
+            io, jn = io + k, jn + k
+        elif op == dmp.DIFF_DELETE:
+            hunk = Hunk("delete", "".join(old_tokens[io:io + k]), "")
+            io += k
+        else:
+            hunk = Hunk("insert", "", "".join(new_tokens[jn:jn + k]))
+            jn += k
+        if hunks and {hunks[-1].op, hunk.op} == {"delete", "insert"}:
+            last = hunks.pop()
+            hunk = Hunk("replace", last.old + hunk.old, last.new + hunk.new)
+        hunks.append(hunk)
+    if lead_old or lead_new:
+        hunks.insert(0, Hunk("equal", lead_old, lead_new))
+    return hunks
