@@ -20,8 +20,9 @@ from tracker.texts.sections import SECTION_HEAD, Section, count_words, split_sec
 
 PAIR_AT = 0.5  # share of words in common for two sections to be one section changed, not one removed and one added
 MOVE_AT = 0.7  # the same, for a section found out of order (a move)
+PAIRWISE_LIMIT = 40_000  # section pairs compared word by word between two anchors, at most
 DIFF_TIMEOUT = 2.0  # seconds diff-match-patch may spend on one pair before it settles for a coarser diff
-_TOKEN = re.compile(r"\S+\s*")
+_TOKEN = re.compile(r"[\w'’]+\s*|[^\w\s]+\s*")  # words, and punctuation apart: "all," is "all" + ","
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,13 @@ def compare(old: str, new: str) -> Redline:
     changes: list[SectionChange] = []
     paired_old = {i for i, _ in pairs} | {i for i, _ in moved}
     new_to_old = {j: i for i, j in pairs} | {j: i for i, j in moved}
+    old_to_new = {i: j for j, i in new_to_old.items()}
     moved_new = {j for _, j in moved}
     removed_before: dict[int, list[int]] = {}
     after = 0  # a removed section is shown where it stood: after the new place of the section before it
     for i in range(len(a)):
         if i in paired_old:
-            after = next(j for j, k in new_to_old.items() if k == i) + 1
+            after = old_to_new[i] + 1
         else:
             removed_before.setdefault(after, []).append(i)
     for j, section in enumerate(b):
@@ -119,7 +121,7 @@ def _diff(old: Section, new: Section, moved: bool) -> SectionChange:
     """The pair compared without its "SECTION N." (a renumbering is said once, not counted as words)."""
     old_head, old_body = _split_head(old)
     new_head, new_body = _split_head(new)
-    hunks = word_diff(old_body, new_body)
+    hunks = [Hunk("equal", old_body, new_body)] if old_body == new_body else word_diff(old_body, new_body)
     if old_head or new_head:
         hunks.insert(0, Hunk("equal", old_head, new_head))
     added = sum(count_words(h.new) for h in hunks if h.op in ("insert", "replace"))
@@ -142,37 +144,86 @@ def _similarity(x: Counter, y: Counter) -> float:
 
 
 def _pair(a: list[Section], b: list[Section]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """Sections of ``a`` paired with sections of ``b``: in order (the most shared words over the whole text),
-    then the moves (pairs out of that order with most words in common)."""
-    bags_a = [Counter(w.lower() for w in s.text.split()) for s in a]
-    bags_b = [Counter(w.lower() for w in s.text.split()) for s in b]
-    sim = [[_similarity(x, y) for y in bags_b] for x in bags_a]
-    n, m = len(a), len(b)
-    best = [[0.0] * (m + 1) for _ in range(n + 1)]  # best[i][j]: the most similarity pairing a[i:] with b[j:]
-    for i in range(n - 1, -1, -1):
-        for j in range(m - 1, -1, -1):
-            take = sim[i][j] + best[i + 1][j + 1] if sim[i][j] >= PAIR_AT or (a[i].number is None and
-                                                                              b[j].number is None) else -1.0
-            best[i][j] = max(take, best[i + 1][j], best[i][j + 1])
-    pairs, i, j = [], 0, 0
-    while i < n and j < m:
-        paired = sim[i][j] >= PAIR_AT or (a[i].number is None and b[j].number is None)
-        if paired and best[i][j] == sim[i][j] + best[i + 1][j + 1]:
-            pairs.append((i, j))
-            i, j = i + 1, j + 1
-        elif best[i][j] == best[i + 1][j]:
-            i += 1
+    """Sections of ``a`` paired with sections of ``b``: in order, then the moves (pairs out of that order).
+    Sections with the same words are anchored first by a diff of the two sequences of sections, so only the
+    runs between anchors are compared pairwise (a 900-section budget with a dozen changes is a dozen small
+    problems, not 810,000 comparisons)."""
+    keys: dict[str, str] = {}
+
+    def encode(sections: list[Section]) -> str:
+        out = []
+        for sec in sections:
+            key = " ".join(_split_head(sec)[1].lower().split())
+            out.append(keys.setdefault(key, chr(len(keys) + 1 if len(keys) + 1 < 0xD800 else len(keys) + 0x801)))
+        return "".join(out)
+
+    ca, cb = encode(a), encode(b)
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = DIFF_TIMEOUT
+    pairs: list[tuple[int, int]] = []
+    i = j = 0
+    gap_a: list[int] = []
+    gap_b: list[int] = []
+    for op, chars in dmp.diff_main(ca, cb, False) + [(dmp.DIFF_EQUAL, "")]:
+        if op == dmp.DIFF_EQUAL:
+            pairs.extend(_pair_in_order(a, b, gap_a, gap_b))
+            gap_a, gap_b = [], []
+            pairs.extend((i + k, j + k) for k in range(len(chars)))
+            i, j = i + len(chars), j + len(chars)
+        elif op == dmp.DIFF_DELETE:
+            gap_a.extend(range(i, i + len(chars)))
+            i += len(chars)
         else:
-            j += 1
-    left_a = [i for i in range(n) if i not in {p for p, _ in pairs}]
-    left_b = {j for j in range(m) if j not in {q for _, q in pairs}}
+            gap_b.extend(range(j, j + len(chars)))
+            j += len(chars)
+    pairs.sort()
+    used_a, used_b = {p for p, _ in pairs}, {q for _, q in pairs}
+    left_a = [i for i in range(len(a)) if i not in used_a]
+    left_b = {j for j in range(len(b)) if j not in used_b}
     moved = []
-    for i in left_a:
-        choice = max(left_b, key=lambda j: sim[i][j], default=None)
-        if choice is not None and sim[i][choice] >= MOVE_AT:
-            moved.append((i, choice))
-            left_b.discard(choice)
+    if len(left_a) * len(left_b) <= PAIRWISE_LIMIT:
+        bags = {("a", i): _bag(a[i]) for i in left_a} | {("b", j): _bag(b[j]) for j in left_b}
+        for i in left_a:
+            scores = {j: _similarity(bags["a", i], bags["b", j]) for j in left_b}
+            choice = max(scores, key=scores.get, default=None)
+            if choice is not None and scores[choice] >= MOVE_AT:
+                moved.append((i, choice))
+                left_b.discard(choice)
     return pairs, moved
+
+
+def _bag(section: Section) -> Counter:
+    return Counter(w.lower() for w in _split_head(section)[1].split())
+
+
+def _pair_in_order(a: list[Section], b: list[Section], ia: list[int], jb: list[int]) -> list[tuple[int, int]]:
+    """The pairing of sections ``ia`` of ``a`` with ``jb`` of ``b`` (in order) sharing the most words; two
+    openings (no number) always pair. Beyond ``PAIRWISE_LIMIT`` comparisons, nothing pairs (all removed and
+    added: the counts stay right, the redline is coarser)."""
+    n, m = len(ia), len(jb)
+    if not n or not m or n * m > PAIRWISE_LIMIT:
+        return []
+    bags_a, bags_b = [_bag(a[i]) for i in ia], [_bag(b[j]) for j in jb]
+    sim = [[_similarity(x, y) for y in bags_b] for x in bags_a]
+
+    def can(x: int, y: int) -> bool:
+        return sim[x][y] >= PAIR_AT or (a[ia[x]].number is None and b[jb[y]].number is None)
+
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]  # best[x][y]: the most similarity pairing ia[x:] with jb[y:]
+    for x in range(n - 1, -1, -1):
+        for y in range(m - 1, -1, -1):
+            take = sim[x][y] + best[x + 1][y + 1] if can(x, y) else -1.0
+            best[x][y] = max(take, best[x + 1][y], best[x][y + 1])
+    out, x, y = [], 0, 0
+    while x < n and y < m:
+        if can(x, y) and best[x][y] == sim[x][y] + best[x + 1][y + 1]:
+            out.append((ia[x], jb[y]))
+            x, y = x + 1, y + 1
+        elif best[x][y] == best[x + 1][y]:
+            x += 1
+        else:
+            y += 1
+    return out
 
 
 def word_diff(old: str, new: str) -> list[Hunk]:

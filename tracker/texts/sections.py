@@ -10,7 +10,7 @@ from dataclasses import dataclass
 # printed so, while "Section 220." starts a section of the General Laws that the bill inserts.
 _SECTION = re.compile(r"^[ \t]*SECTION[ \t]+(\d+[A-Z]?(?:[ \t]*1/2)?)[ \t]*[.:][ \t]*", re.MULTILINE)
 SECTION_HEAD = _SECTION
-_WORD = re.compile(r"\S+")
+_WORD = re.compile(r"[\w'’]+")  # a word is letters and digits: "(a)" is one, "—" none
 HEADING_WORDS = 8
 
 
@@ -23,7 +23,7 @@ class Section:
     def heading(self) -> str:
         """The first words after the section's number: what a reader recognises it by."""
         body = _SECTION.sub("", self.text, count=1) if self.number else self.text
-        words = _WORD.findall(body)
+        words = body.split()
         head = " ".join(words[:HEADING_WORDS])
         return head + ("…" if len(words) > HEADING_WORDS else "")
 
