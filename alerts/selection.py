@@ -22,7 +22,7 @@ from db.successors import accepted_pairs
 BACKFILL = {"immediate": timedelta(days=2), "daily": timedelta(days=4), "weekly": timedelta(days=14)}
 BILL_KINDS = ("bill.tracked", "bill.action", "bill.status", "bill.title", "bill.sponsors",
               "hearing.scheduled", "hearing.rescheduled", "hearing.canceled")
-SUPPORTER_KINDS = BILL_KINDS + ("article.matched", "bill.successor")
+SUPPORTER_KINDS = BILL_KINDS + ("article.matched", "bill.successor", "bill.text")
 # what supporters hear of the successor search: the bill was re-filed (they follow the new number), or it was not;
 # candidates, proposals and staff's rejections are staff matters
 SUPPORTER_SUCCESSOR_STATES = frozenset({"accepted", "not-refiled"})
@@ -86,6 +86,12 @@ def bill_families(s: Session) -> dict[int, set[int]]:
     return families
 
 
+def text_changed(ev: Event) -> bool:
+    """A ``bill.text`` event that says what changed: a later version, or a new draft against its bill."""
+    p = ev.payload or {}
+    return bool(p.get("previous_version") or p.get("compared_with"))
+
+
 @dataclass(frozen=True)
 class Interest:
     """What one recipient follows: ``bill_ids`` None means the whole campaign; never the ``excluded`` bills
@@ -102,6 +108,8 @@ class Interest:
         if (ev.kind == "bill.successor" and not self.staff
                 and (ev.payload or {}).get("state") not in SUPPORTER_SUCCESSOR_STATES):
             return False
+        if ev.kind == "bill.text" and not self.staff and not text_changed(ev):
+            return False  # a bill's first text on file is no news to a supporter; what a new text changed is
         if ev.bill_id is None:
             return ev.kind.startswith(("article.new", "source.", "bill.discovered"))
         if ev.bill_id in self.excluded:
