@@ -81,6 +81,11 @@ def history_page_url(base: str, gc: int | str, number: str, page: int) -> str:
     return f"{bill_page_url(base, gc, number)}/BillHistory?pageNumber={int(page)}"
 
 
+def text_page_url(base: str, gc: int | str, number: str) -> str:
+    """``{base}/Bills/{gc}/{number}.Html``: the bill's text as a page of its own."""
+    return f"{_base(base)}/Bills/{gc}/{number}.Html"
+
+
 def petitioners_url(base: str, gc: int | str, number: str) -> str:
     """``{base}/Bills/{gc}/{number}/Cosponsor`` (the "Petitioners" tab)."""
     return f"{bill_page_url(base, gc, number)}/Cosponsor"
@@ -299,6 +304,7 @@ def parse_api_document(body: bytes, url: str) -> BillDetail:
     title = _api_text(data, "Title", url)
     pinslip = _api_text(data, "Pinslip", url)
     docket = _api_text(data, "DocketNumber", url)
+    text = data.get("DocumentText")
     return BillDetail(
         number=str(number).strip(),
         session=session,
@@ -307,6 +313,7 @@ def parse_api_document(body: bytes, url: str) -> BillDetail:
         petitioners=petitioners,
         pinslip=pinslip,
         docket=docket,
+        text=text if isinstance(text, str) else None,
     )
 
 
