@@ -19,7 +19,7 @@ from scrapy.http import Response
 
 from spiders import malegislature_parse as parse
 from spiders.actions import referenced_bill, text_changes
-from spiders.docket_parse import plain_text
+from spiders.billtext_parse import normalise_text, parse_text_page, text_page_url
 from spiders.fetching import (HANDLED_STATUSES, describe_failure, header, is_throttle, retry_after_seconds,
                                snapshot_of)
 from spiders.observations import BillTarget, Observation
@@ -28,9 +28,13 @@ from spiders.records import BillNotFound, ParseError
 JSON_HEADERS = {"Accept": "application/json"}
 
 
-def page_text(body: bytes, url: str) -> str | None:
-    """The text page's words as plain text that keeps its lines (until the text page has a parser of its own)."""
-    return plain_text(body.decode("utf-8", "replace"))
+def _charset(content_type: str | None) -> str | None:
+    """``text/html; charset=windows-1252`` -> ``windows-1252``."""
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return None
 
 AJAX_HEADERS = {"X-Requested-With": "XMLHttpRequest"}
 
@@ -176,7 +180,7 @@ class MalegislatureSpider(scrapy.Spider):
 
     def _after_detail(self, obs: Observation):
         if self._wants_text_page(obs):
-            url = parse.text_page_url(self.base_url, obs.target.session, obs.target.number)
+            url = text_page_url(self.base_url, obs.target.session, obs.target.number)
             yield self._request(url, self.text_page, obs, errback=self._text_page_error)
         else:
             yield from self._finish(obs)
@@ -187,7 +191,7 @@ class MalegislatureSpider(scrapy.Spider):
     def _wants_text_page(self, obs: Observation) -> bool:
         """DocumentText is empty (or there is none: the HTML path) and the page is due, or the history has a
         text-changing action it did not have when the page was last asked for."""
-        if obs.detail is None or plain_text(obs.detail.text):
+        if obs.detail is None or not normalise_text(obs.detail.text).empty:
             return False
         target = obs.target
         if target.text_due:
@@ -199,11 +203,12 @@ class MalegislatureSpider(scrapy.Spider):
         if problem and problem[2] is not None:  # throttled: the whole crawl stops
             yield from self._fail(obs, response.url, *problem)
             return
-        page = {"url": response.url, "text": None, "error": problem[0] if problem else None,
+        page = {"url": response.url, "text": None, "flags": [], "error": problem[0] if problem else None,
                 "actions": self._text_actions(obs)}
         if not problem:
             try:
-                page["text"] = page_text(response.body, response.url)
+                found = parse_text_page(response.body, response.url, _charset(header(response, "Content-Type")))
+                page["text"], page["flags"] = found.text or None, list(found.flags)
             except ParseError as exc:
                 page["error"] = str(exc)
             obs.add_snapshot(snapshot_of("text", response))
@@ -213,7 +218,7 @@ class MalegislatureSpider(scrapy.Spider):
     def _text_page_error(self, failure):
         """A text page that cannot be fetched costs the bill nothing else: its observation goes on without."""
         obs: Observation = failure.request.meta["obs"]
-        obs.text_page = {"url": failure.request.url, "text": None, "error": describe_failure(failure),
+        obs.text_page = {"url": failure.request.url, "text": None, "flags": [], "error": describe_failure(failure),
                          "actions": self._text_actions(obs)}
         yield from self._finish(obs)
 

@@ -81,11 +81,6 @@ def history_page_url(base: str, gc: int | str, number: str, page: int) -> str:
     return f"{bill_page_url(base, gc, number)}/BillHistory?pageNumber={int(page)}"
 
 
-def text_page_url(base: str, gc: int | str, number: str) -> str:
-    """``{base}/Bills/{gc}/{number}.Html``: the bill's text as a page of its own."""
-    return f"{_base(base)}/Bills/{gc}/{number}.Html"
-
-
 def petitioners_url(base: str, gc: int | str, number: str) -> str:
     """``{base}/Bills/{gc}/{number}/Cosponsor`` (the "Petitioners" tab)."""
     return f"{bill_page_url(base, gc, number)}/Cosponsor"

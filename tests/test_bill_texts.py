@@ -17,6 +17,7 @@ from db.texts import find_version, record_text, version_text, versions
 from tracker.cli import main
 from tracker.config import parse_config
 from tracker.crawl import crawl
+from tracker.replica.texts import draft_changes, text_of
 from tracker.retention import apply_retention
 from tracker.text_writer import record_bill_text
 
@@ -71,27 +72,46 @@ def with_texts(replica, h135: str = H135, h5091: str = H5091):
 
 def test_a_first_crawl_stores_one_version_and_one_event_and_a_new_draft_is_compared_with_its_bill(
         sessions, replica_server, replica):
-    with_texts(replica)
-    result = crawl(config(replica_server.base_url), sessions, now=at(0))
+    result = crawl(config(replica_server.base_url), sessions, now=at(0))  # the replica's own texts
     assert result.errors == []
     [v1] = bill_versions(sessions, "ma/192/H135")
-    assert (v1.version, v1.source, v1.words) == (1, "document", len(H135.split()))
+    assert (v1.version, v1.source, v1.words) == (1, "document", len(text_of(192, "H135").split()))
     [ev] = text_events(sessions, "ma/192/H135")
     assert ev.payload["previous_version"] is None and ev.payload["added_words"] == ev.payload["words"] == v1.words
     assert ev.payload["removed_words"] == 0 and ev.payload["sha256"] == v1.sha256 and "compared_with" not in ev.payload
-    assert ev.summary == f"H.135 text: version 1, {v1.words} words"
+    assert ev.summary == f"H.135 text: version 1, {v1.words:,} words"
 
     [draft] = text_events(sessions, "ma/192/H5091")  # the new draft, followed in the same crawl
     p = draft.payload
     assert (p["version"], p["previous_version"], p["compared_with"]) == (1, None, "ma/192/H135@1")
-    assert p["removed_words"] > 0 and p["added_words"] > 0
-    lines = " | ".join(p["summary_lines"])
-    assert "(“Schools shall not use biometric surveillance" in lines and "removed" in lines
-    assert "A police department may search" in lines
-    assert "against H.135" in draft.summary
+    assert p["removed_words"] > 0 and p["added_words"] > 0 and "against H.135" in draft.summary
+    # the sections the replica's new draft removed, changed and added, and no other
+    changes = draft_changes("192/H135", "192/H5091")
+    named = [(c["old"], c["new"]) for c in changes if c["change"] != "same"]
+    assert named == [("3", None), ("5", "4"), (None, "5")]
+    lines = p["summary_lines"]
+    assert lines[0].startswith("section 3 removed") and lines[1].startswith("section 5, now 4, changed")
+    assert lines[2].startswith("section 5 added") and len([line for line in lines if "renumbered" not in line]) == 3
     with sessions() as s:
         assert get_bill(s, "ma/192/H135")["text_versions"] == 1
-        assert version_text(s, v1.bill_id) == H135
+        assert version_text(s, v1.bill_id) == text_of(192, "H135").strip()
+
+
+def test_a_bill_whose_text_is_only_on_its_html_page_gets_it_from_there(sessions, replica_server, replica):
+    replica.set_text(192, "H135", "")
+    replica.set_text(192, "H135", text_of(192, "H135"), where="page")
+    crawl(config(replica_server.base_url), sessions, now=at(0))
+    assert replica.path_count("/Bills/192/H135.Html") == 1
+    [v1] = bill_versions(sessions, "ma/192/H135")
+    [ev] = text_events(sessions, "ma/192/H135")
+    assert (v1.source, ev.payload["source"], ev.payload["version"]) == ("html", "html", 1)
+    with sessions() as s:
+        assert version_text(s, v1.bill_id) == text_of(192, "H135").strip()
+        assert ev.snapshot_id is not None  # the page it came from is kept (retention keeps what events point to)
+    crawl(config(replica_server.base_url), sessions, now=at(2))  # DocumentText still empty: the version stands
+    assert len(bill_versions(sessions, "ma/192/H135")) == 1
+    with sessions() as s:
+        assert s.scalar(select(Bill.text_empty_since).where(Bill.canonical == "ma/192/H135")) is None
 
 
 def test_an_unchanged_refetch_records_nothing_and_a_changed_text_is_version_2_with_its_word_counts(
@@ -163,7 +183,7 @@ def test_the_cli_search_gives_texts_as_results_of_type_text(sessions, replica_se
 
 def test_the_text_page_is_asked_for_when_documenttext_is_empty_no_more_than_weekly_and_at_once_after_a_new_draft(
         sessions, replica_server, replica):
-    replica.update_bill(192, "H135", text="")
+    replica.set_text(192, "H135", "")
     cfg = config(replica_server.base_url)
     page = "/Bills/192/H135.Html"
     crawl(cfg, sessions, now=at(0))

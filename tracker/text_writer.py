@@ -15,7 +15,7 @@ from db.lineage import HANDOVER_RELATIONS
 from db.models import Bill, Event
 from db.texts import Version, find_version, record_text, text_of
 from spiders.billids import dotted
-from spiders.docket_parse import plain_text
+from spiders.billtext_parse import normalise_text
 from tracker.texts.compare import compare
 from tracker.texts.summary import section_lines
 
@@ -23,10 +23,9 @@ log = logging.getLogger("tracker.texts")
 
 
 def normalised(raw: str | None) -> tuple[str, list[str]]:
-    """A text as received -> (the text as stored, its flags)."""
-    text = plain_text(raw) or ""
-    flags = ["html"] if raw and "<" in raw and text != raw.strip() else []
-    return text, flags + ([] if text else ["empty"])
+    """A text as received (plain text or HTML) -> (the text as stored, its flags: ``spiders.billtext_parse``)."""
+    check = normalise_text(raw)
+    return check.text, list(check.flags)
 
 
 def observe_text(s: Session, bill: Bill, obs: dict, at: datetime, snapshots: dict[str, int]) -> list[Event]:
