@@ -377,31 +377,9 @@ def roster(session: int) -> list[Member]:
 
 
 def _campaign_text(edition: int) -> str:
-    return (
-        f"SECTION 1. Chapter 6 of the General Laws, as appearing in the {edition} Official Edition, is hereby "
-        "amended by adding the following section:-\n"
-        "Section 220. (a) As used in this section the following words shall, unless the context clearly requires "
-        "otherwise, have the following meanings:-\n"
-        "\"Face surveillance\", the use of facial recognition technology to identify or follow a person in a "
-        "public place without the person's knowledge.\n"
-        "\"Facial recognition search\", a search of a database of images, made with facial recognition "
-        "technology, to identify a person from an image of the person's face.\n"
-        "\"Facial recognition technology\", an automated or semi-automated process that helps to identify or "
-        "verify a person from the features of the person's face.\n"
-        "(b) No public agency or public official shall acquire, possess, access or use facial recognition "
-        "technology, or information obtained from a facial recognition search, except as this section "
-        "provides.\n"
-        "(c) A law enforcement agency may ask the registry of motor vehicles or the department of state police to "
-        "perform a facial recognition search only with a warrant issued on probable cause, or when there is an "
-        "emergency involving a substantial risk of death or serious physical injury.\n"
-        "(d) Every request for a facial recognition search shall be made in writing, and the registry of motor "
-        "vehicles and the department of state police shall keep a record of each search and of its result.\n"
-        "SECTION 2. Information obtained in violation of this act shall not be admissible in any criminal, civil or "
-        "administrative proceeding.\n"
-        "SECTION 3. The executive office of public safety and security shall publish each year the number of "
-        "facial recognition searches performed, by requesting agency and by the offence under investigation.\n"
-        "SECTION 4. This act shall take effect 90 days after its passage.\n"
-    )
+    """The campaign's text (``data/texts/192/H135.txt``) as re-filed in a later General Court: the same
+    words, the Official Edition of its own session (the successor search compares the texts)."""
+    return text_of(192, "H135").replace("2020 Official Edition", f"{edition} Official Edition")
 
 
 def _history(rows: list[tuple[str, str, str]]) -> list[dict]:
@@ -430,6 +408,10 @@ _POLICE_TEXT = (
     "person suspected of a felony, a missing person or the victim of a crime.\n"
     "(b) A police department that uses face surveillance shall adopt a written policy on its use.\n"
     "(c) No warrant shall be required for face surveillance of images the department lawfully holds.\n"
+    "(d) A police department may ask the registry of motor vehicles or the department of state police to "
+    "compare an image of a person against the images they hold, without a written request.\n"
+    "(e) A biometric surveillance system that a police department acquired before the effective date of this "
+    "section may remain in use.\n"
     "SECTION 2. This act shall take effect upon its passage.\n"
 )
 SENATE_WAYS_AND_MEANS = ("S30", "Senate Committee on Ways and Means")

@@ -4,9 +4,10 @@ The 192nd's new draft is there from the start (``data/bills.json``: H.135's hist
 a new draft, see H5091", and H.5091 is listed). The 194th's is not: H.1946 is the live bill, heard on
 2025-07-15 (and again in the demo), and a crawl follows a new draft as soon as the history names it,
 so :func:`report_new_draft` adds it when a test or the demo says so: H.4420, reported by the Joint
-Committee on the Judiciary, its text on file (``data/texts/194/H4420.txt``: section 4 removed,
-section 3 changed, a section 5 added; ``tracker.replica.texts.draft_changes("194/H1946",
-"194/H4420")``), and H.1946's history gets "Accompanied a new draft, see H4420".
+Committee on the Judiciary, its text on file (``data/texts/194/H4420.txt``: section 4, the
+commission, removed; section 2, the prohibition, changed; a section 5 on destroying images added;
+``tracker.replica.texts.draft_changes("194/H1946", "194/H4420")``), and H.1946's history gets
+"Accompanied a new draft, see H4420".
 
 The number H4420 is ASSUMED (no generated 194th document takes it: ``docket.RESERVED``), as are the
 dates, the pinslip and the history rows (in the shape of H.5091's real ones).
