@@ -72,19 +72,22 @@ def articles(app: Application, bill: str | None, since: str | None, limit: int, 
 @click.option("--since", metavar="T", help="ISO date/time, or a duration back from now")
 @click.option("--until", metavar="T", help="ISO date/time")
 @click.option("--bill", "bill", metavar="ID", help="only results about this bill")
-@click.option("--kind", type=click.Choice(["article", "action", "document"]), help="only results of this type")
+@click.option("--kind", type=click.Choice(["article", "action", "document", "text"]),
+              help="only results of this type")
+@click.option("--session", type=click.IntRange(100, 999), metavar="N",
+              help="only this General Court's bills, documents and texts, and the articles about its bills")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_app
 def search(app: Application, query: str, since: str | None, until: str | None, bill: str | None, kind: str | None,
-           limit: int, fmt: str) -> None:
-    """Full-text search over articles, bill actions and the docket's documents, newest first."""
+           session: int | None, limit: int, fmt: str) -> None:
+    """Full-text search over articles, bill actions, the docket's documents and the bills' texts, newest first."""
     app.config_or_defaults()
     with app.ready_sessions()() as s:
         bid = resolve_bill(app, s, bill) if bill else None
         try:
             rows = run_search(s, query, parse_since(since), parse_since(until, "--until"),
-                              bid.canonical if bid else None, limit, kind=kind)
+                              bid.canonical if bid else None, limit, kind=kind, session=session)
         except BadQuery as exc:
             raise Fail(str(exc)) from None
     if fmt == "table":
@@ -94,11 +97,13 @@ def search(app: Application, query: str, since: str | None, until: str | None, b
                 r["what"] = r.get("title")
             elif r["type"] == "document":
                 r["what"] = f"{r['id']} {r.get('title') or ''}".strip()
+            elif r["type"] == "text":
+                r["what"] = f"{r['bill']} text, version {r['version']}"
             else:
                 r["what"] = f"{r['bill']} {r['branch']}"
     # csv: a document is named by its "id" (its canonical id), the last column
     emit_rows(rows, ["type", "when", "what", "snippet"] if fmt == "table" else
-              ["type", "bill", "date", "published_at", "title", "url", "snippet", "id"], fmt)
+              ["type", "bill", "date", "published_at", "title", "url", "snippet", "id", "version"], fmt)
 
 
 COMMANDS = [poll, articles, search]
