@@ -37,6 +37,22 @@ STATUS_WORDS = {
     "replaced": "replaced by a new draft", "dead": "dead (the session ended)",
 }
 
+# an event's kind in a reader's words (the pages, the Atom feeds); a kind not listed reads "change"
+KIND_WORDS = {
+    "bill.tracked": "now followed", "bill.discovered": "bill found", "bill.action": "action",
+    "bill.status": "status changed", "bill.title": "new title", "bill.sponsors": "sponsors changed",
+    "bill.successor": "re-filed", "bill.text": "new text", "hearing.scheduled": "hearing scheduled",
+    "hearing.rescheduled": "hearing rescheduled", "hearing.canceled": "hearing canceled",
+    "article.new": "news article", "article.matched": "in the news", "source.failing": "a source is failing",
+    "source.recovered": "a source works again", "ask.sent": "letters sent",
+}
+
+
+def kind_words(kind: str | None) -> str:
+    """``bill.action`` -> ``action``: never the kind's internal name."""
+    return KIND_WORDS.get(kind or "", "change")
+
+
 # first kind that matches gives the headline; the text of the action follows it
 ACTION_HEADLINES = [
     ("signed", "signed by the Governor"), ("vetoed", "vetoed"), ("enacted", "enacted"),

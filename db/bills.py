@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.lineage import lineage_of
-from db.models import Article, ArticleBill, Bill, BillAction, Event, Hearing
+from db.models import Article, ArticleBill, Bill, BillAction, Document, Event, Hearing
 from db.payloads import hearing_payload
 from db.texts import version_count
 
@@ -140,3 +140,12 @@ def article_times(s: Session, canonical: str) -> list[datetime]:
     return [p or f for p, f in s.execute(
         select(Article.published_at, Article.first_seen_at).join(ArticleBill, ArticleBill.article_id == Article.id)
         .where(ArticleBill.bill_id == bill.id))]
+
+
+def pages_of(s: Session, canonicals: set[str]) -> dict[str, str]:
+    """Which of these ids the archive has a page for: ``bill`` (a bill it holds: its timeline) or ``document``
+    (a document of a synced docket); ids it knows neither way are left out."""
+    if not canonicals:
+        return {}
+    out = {c: "document" for c in s.scalars(select(Document.canonical).where(Document.canonical.in_(canonicals)))}
+    return out | {c: "bill" for c in s.scalars(select(Bill.canonical).where(Bill.canonical.in_(canonicals)))}

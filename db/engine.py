@@ -48,6 +48,19 @@ def make_engine(url: str) -> Engine:
                              f"({exc.name or exc})") from None
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for another system, an in-memory database, a ``file:`` URI or a URL
+    that does not parse (``make_engine`` says what is wrong with it)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:" \
+            or parsed.query.get("uri") or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database)
+
+
 def connect_error(engine: Engine, exc: Exception) -> str:
     """One line naming the server and the reason it could not be reached."""
     url = engine.url

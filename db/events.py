@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from db.models import Article, Bill, Event
 
-
 def _iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -66,8 +65,21 @@ def event_log(s: Session, kind: str | None = None, bill: str | None = None, sinc
     return [event_json(e, canonical) for e, canonical in s.execute(query.offset(offset).limit(limit))]
 
 
+# every kind of event the tracker records (DESIGN.md, "Events"): what `tracker events --kind`, /events and
+# /api/events accept, so a misspelt kind is refused instead of matching nothing
+EVENT_KINDS = ("bill.tracked", "bill.action", "bill.status", "bill.title", "bill.sponsors", "bill.discovered",
+               "bill.successor", "bill.text", "hearing.scheduled", "hearing.rescheduled", "hearing.canceled",
+               "article.new", "article.matched", "source.failing", "source.recovered", "ask.sent")
+
+
 def event_kinds(s: Session) -> list[str]:
+    """The kinds the log holds now, sorted."""
     return list(s.scalars(select(Event.kind).group_by(Event.kind).order_by(Event.kind)))
+
+
+def known_kinds(s: Session) -> list[str]:
+    """Every kind a filter may name: those the tracker records and any other the log holds, sorted."""
+    return sorted(set(EVENT_KINDS) | set(event_kinds(s)))
 
 
 def feed_entries(s: Session, bill: str | None = None, limit: int = 100) -> list[tuple[Event, Bill | None, str | None]]:

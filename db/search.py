@@ -32,7 +32,17 @@ class BadQuery(ValueError):
 
 
 def query_terms(query: str) -> list[str]:
-    """User text -> its terms: each a word or a quoted phrase, as space-separated words; all required."""
+    """User text -> its terms: each a word or a quoted phrase, as space-separated words; all required. Only the
+    first ``MAX_TERMS`` are searched (``unsearched_terms``: the others)."""
+    return _all_terms(query)[:MAX_TERMS]
+
+
+def unsearched_terms(query: str) -> list[str]:
+    """The terms of ``query`` beyond the first ``MAX_TERMS``, which are not searched."""
+    return _all_terms(query)[MAX_TERMS:]
+
+
+def _all_terms(query: str) -> list[str]:
     if len(query) > MAX_QUERY_CHARS:
         raise BadQuery(f"the query is {len(query)} characters long; at most {MAX_QUERY_CHARS} are searched")
     terms = []
@@ -42,7 +52,7 @@ def query_terms(query: str) -> list[str]:
             terms.append(" ".join(words))
     if not terms:
         raise BadQuery(f"{query!r} has no words to search for")
-    return terms[:MAX_TERMS]
+    return terms
 
 
 def fts_query(query: str) -> str:

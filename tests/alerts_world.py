@@ -90,3 +90,11 @@ def add_document(s, session: int, number: str | None = None, docket: str | None 
     s.add(doc)
     s.flush()
     return doc
+
+
+def live_session(now: datetime | None = None) -> int:
+    """The General Court sitting now (real time unless ``now``): its bills are the ones the forms offer."""
+    from spiders.sessions import has_ended
+
+    now = now or datetime.now(timezone.utc)
+    return next(n for n in range(190, 400) if not has_ended(n, now))

@@ -87,11 +87,11 @@ def test_preferences_change_the_frequency_and_stop_one_topic(web, sessions, jane
     token = make_token(KEY, "preferences", jane)
     page = web("GET", f"/preferences?token={token}")
     assert page.status_code == 200 and "H.135" in page.text and "S.47" in page.text
-    saved = web("POST", "/preferences", content=f"token={token}&frequency=weekly".encode(),
+    saved = web("POST", "/preferences", content=f"token={token}&frequency=weekly&bill=ma/192/H135&bill=ma/192/S47".encode(),
                 headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert saved.status_code == 200 and "Saved: you will get weekly alerts" in saved.text
+    assert saved.status_code == 200 and "Saved: you will get weekly alerts about H.135 and S.47" in saved.text
     bad = web("POST", "/preferences", content=f"token={token}&frequency=hourly".encode())
-    assert bad.status_code == 400 and "choose one of" in bad.text
+    assert bad.status_code == 400 and "Choose how often" in bad.text
     with sessions() as s:
         assert s.get(Subscriber, jane).frequency == "weekly"
     stop = web("POST", f"/unsubscribe?token={make_token(KEY, 'unsubscribe', jane, t='bill:ma/192/H135')}")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -16,11 +14,16 @@ import pytest
 from sqlalchemy import select
 
 from alerts.transport import SmtpTransport, parse_smtp_url
-from db.models import Article, ArticleBill, BillAction, Event, Subscriber, Successor
-from tests.alerts_world import KEY, NOW, add_action, add_bill, add_document, add_hearing, config, application
-from tests.smtp_sink import SmtpSink, free_port
+from alerts.subscribers import subscribe
+from alerts.tokens import make_token
+from db.models import Article, ArticleBill, BillAction, Event, Legislator, Subscriber, Subscription, Successor
+from tests.alerts_world import (KEY, NOW, add_action, add_bill, add_document, add_hearing, config, application,
+                                live_session, settings_of)
+from tests.smtp_sink import SmtpSink
+from tests.web_client import served
 
 CHROMIUM = shutil.which("chromium")
+LIVE = live_session()  # the sitting General Court: the forms offer its bills, not the 192nd's
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
 
@@ -33,13 +36,17 @@ def backend(request) -> str:
 
 @pytest.fixture
 def site(sessions, monkeypatch):
-    import uvicorn
-
     from tracker.web.app import create_app
 
     with sessions.begin() as s:
         bill = add_bill(s, "H135", sponsor="David M. Rogers", position="support", docket="HD3228")
         add_bill(s, "S47", position="oppose")
+        add_bill(s, "S1053", session=LIVE, position="support", title="An Act to regulate face surveillance and "
+                 "other remote biometric surveillance systems in the Commonwealth")
+        for code, branch, district in (("DMR1", "House", "Twenty-Fourth Middlesex"),
+                                       ("JBE0", "Senate", "Middlesex and Worcester")):
+            s.add(Legislator(session=LIVE, member_code=code, name=code, branch=branch, district=district,
+                             fetched_at=NOW))
         add_docket(s)
         add_lineage(s)
         for text, kinds, day in (("Referred to the committee on The Judiciary", ["referral"], date(2021, 3, 29)),
@@ -58,20 +65,12 @@ def site(sessions, monkeypatch):
             s.add(ArticleBill(article_id=a.id, bill_id=bill.id, reason="keyword", term="face surveillance",
                               field="title", kind="keyword", created_at=NOW))
     with SmtpSink() as sink:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        app = create_app(application(config(), sessions, KEY, public_url=base,
-                                     transport_factory=lambda: SmtpTransport(parse_smtp_url(sink.url))))
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started
-        yield base, sink
-        server.should_exit = True
-        thread.join(timeout=10)
+        def make_app(base):
+            return create_app(application(config(), sessions, KEY, public_url=base,
+                                          transport_factory=lambda: SmtpTransport(parse_smtp_url(sink.url))))
+
+        with served(make_app) as base:
+            yield base, sink
 
 
 H135_TEXT = """SECTION 1. Chapter 6 of the General Laws is hereby amended by inserting after section 219 the following section:-
@@ -141,38 +140,51 @@ def test_a_supporter_signs_up_confirms_changes_preferences_and_unsubscribes(site
     base, sink = site
     page = browser.new_page()
     page.goto(f"{base}/signup")
-    page.fill("#email", "jane@example.org")
-    page.fill("#name", "Jane Doe")
-    page.uncheck("input[value=campaign]")
-    page.check("input[value='ma/192/H135']")
-    page.check("input[name=frequency][value=immediate]")
+    page.get_by_label("Email").fill("jane@example.org")
+    page.get_by_label("Name (optional)").fill("Jane Doe")
+    page.get_by_label("Every bill of the campaign").uncheck()
+    page.get_by_label("S.1053 An Act to regulate face surveillance").check()
+    page.get_by_label("As it happens").check()
     page.click("button[type=submit]")
     assert "Check your email" in page.inner_text("main")
 
     [mail] = sink.state.to("jane@example.org")
     link = re.search(r"(http://127\.0\.0\.1:\d+/confirm\?token=\S+)", mail.get_body(("plain",)).get_content())
     page.goto(link.group(1))
-    assert "You are subscribed" in page.inner_text("h1") and "H.135" in page.inner_text("main")
+    assert "You are subscribed" in page.inner_text("h1") and "S.1053" in page.inner_text("main")
     with sessions() as s:
         assert s.scalar(select(Subscriber.status)) == "active"
 
     page.click("text=Change your preferences")
-    assert "Your alerts" in page.inner_text("h1") and "H.135" in page.inner_text("main")
-    page.check("input[name=frequency][value=weekly]")
-    page.click("text=Save")
-    assert "Saved: you will get weekly alerts" in page.inner_text("main")
+    assert "Your alerts" in page.inner_text("h1")
+    assert page.get_by_label("S.1053 An Act to regulate face surveillance").is_checked()
+    page.get_by_label("Once a week").check()
+    page.get_by_label("Every bill of the campaign").check()
+    page.get_by_label("State representative's district (House)").select_option("Twenty-Fourth Middlesex")
+    page.click("text=Save my choices")
+    assert page.inner_text("#saved") == ("Saved: you will get weekly alerts about every bill of Regulate face "
+                                         "surveillance and S.1053. House district: Twenty-Fourth Middlesex; "
+                                         "Senate district: not given.")
+    page.reload()  # what the page shows is what was stored
+    assert page.get_by_label("Once a week").is_checked() and page.get_by_label("Every bill of the campaign").is_checked()
+    assert page.get_by_label("State representative's district (House)").input_value() == "Twenty-Fourth Middlesex"
+    page.get_by_label("S.1053 An Act to regulate face surveillance").uncheck()
+    page.click("text=Save my choices")
+    assert "about every bill of Regulate face surveillance." in page.inner_text("#saved")
+    with sessions() as s:
+        assert list(s.scalars(select(Subscription.topic).where(Subscription.active.is_(True)))) == ["campaign"]
     page.click("text=Unsubscribe from everything")
     assert "no more alerts" in page.inner_text("main")
     with sessions() as s:
         sub = s.scalar(select(Subscriber))
-        assert (sub.status, sub.frequency) == ("unsubscribed", "weekly")
+        assert (sub.status, sub.frequency, sub.house_district) == ("unsubscribed", "weekly", "Twenty-Fourth Middlesex")
 
 
 def test_the_bill_page_as_a_person_sees_it(site, browser):
     base, _ = site
     page = browser.new_page(viewport={"width": 1000, "height": 1400})
     page.goto(f"{base}/bills/192/H135?as_of=2021-12-01")
-    assert "On 2021-12-01" in page.inner_text("#as-of")
+    assert "On Dec 1, 2021" in page.inner_text("#as-of")
     assert page.locator("#timeline tr").count() == 3  # the header and two actions
     assert page.locator("svg rect").count() == 2  # Nov 20 is in the week of Nov 15; Nov 24 and 25 in the next
     ARTIFACTS.mkdir(exist_ok=True)
@@ -196,21 +208,44 @@ def _fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= innerWidth")
 
 
+# the other pages a person can reach, with the status each answers: as of a date, a lineage, the errors, the pages
+# an email links to (signed), the API's docs
+MORE_PAGES = {
+    "bill-as-of": ("/bills/192/H135?as_of=2021-12-01", 200), "lineage": ("/bills/193/H1728", 200),
+    "not-followed": ("/bills/192/H9999", 404), "bad-id": ("/bills/192/zzz", 400),
+    "bad-kind": ("/events?kind=nope", 400), "bad-date": ("/search?q=x&since=yesterday", 400),
+    "api-docs": ("/api/docs", 200),
+}
+
+
+def _signed_pages(sessions) -> dict:
+    with sessions.begin() as s:
+        sub = subscribe(s, settings_of(config()), "pat@example.org", bills=[f"ma/{LIVE}/S1053"], confirmed=True,
+                        now=datetime.now(timezone.utc)).subscriber
+        token = {purpose: make_token(KEY, purpose, sub.id) for purpose in ("preferences", "unsubscribe")}
+    return {"preferences-page": (f"/preferences?token={token['preferences']}", 200),
+            "unsubscribe-page": (f"/unsubscribe?token={token['unsubscribe']}", 200),
+            "bad-token": ("/preferences?token=forged", 400)}
+
+
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_fits_the_screen_without_scrolling_sideways(site, browser, width):
+def test_every_page_fits_the_screen_without_scrolling_sideways(site, browser, sessions, width):
     base, _ = site
     page = browser.new_page(viewport={"width": width, "height": 900})
     ARTIFACTS.mkdir(exist_ok=True)
     too_wide = []
-    for name, path in PAGES.items():
+    pages = {name: (path, 200) for name, path in PAGES.items()} | MORE_PAGES | _signed_pages(sessions)
+    for name, (path, status) in pages.items():
         response = page.goto(base + path)
-        assert response.status == 200, (path, response.status)
+        assert response.status == status, (path, response.status)
+        if name == "api-docs":
+            page.wait_for_selector(".opblock", timeout=15_000)
         shot = ARTIFACTS / f"{name}-{width}.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000, name  # a blank page compresses to a few KB
         page.screenshot(path=str(ARTIFACTS / f"{name}-{width}-first-screen.png"))  # what is seen before scrolling
         if not _fits(page):
-            too_wide.append((path, page.evaluate("document.documentElement.scrollWidth")))
+            too_wide.append((path[:60], page.evaluate("document.documentElement.scrollWidth")))
     assert not too_wide, f"wider than {width} px: {too_wide}"
 
 
@@ -270,3 +305,58 @@ def test_the_lineage_reads_in_order_and_fits_a_phone(site, browser, width):
     assert box["x"] >= 0 and box["x"] + box["width"] <= width
     page.click("#lineage >> text=H.135")
     assert page.url == f"{base}/bills/192/H135"
+
+
+# -- every form control has a label a screen reader announces ---------------------------------------------------
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+    .filter(el => el.type !== 'hidden' && el.type !== 'submit' && el.type !== 'button')
+    .filter(el => !el.labels.length || ![...el.labels].some(l => l.innerText.trim()))
+    .map(el => el.outerHTML.slice(0, 120))"""
+UNGROUPED = """() => [...document.querySelectorAll('input[type=radio], input[type=checkbox]')]
+    .filter(el => !(el.closest('fieldset') && el.closest('fieldset').querySelector('legend')?.innerText.trim()))
+    .map(el => el.outerHTML.slice(0, 120))"""
+
+
+def _preferences_link(sessions) -> str:
+    with sessions.begin() as s:
+        sub = subscribe(s, settings_of(config()), "lee@example.org", bills=[f"ma/{LIVE}/S1053"], confirmed=True,
+                        now=datetime.now(timezone.utc)).subscriber
+        return "/preferences?token=" + make_token(KEY, "preferences", sub.id)
+
+
+def test_every_form_control_has_a_visible_label_and_choices_are_grouped(site, browser, sessions):
+    base, _ = site
+    forms = ["/search", "/events", "/signup", "/docket", _preferences_link(sessions)]
+    page = browser.new_page()
+    for path in forms:
+        page.goto(base + path)
+        assert page.locator("form input:not([type=hidden]), form select").count() > 0, path
+        assert page.evaluate(UNLABELLED) == [], path
+        assert page.evaluate(UNGROUPED) == [], path
+    page.goto(base + "/search")
+    for label, kind in (('Words or "a phrase"', "text"), ("Bill", "text"), ("Since", "date"), ("Until", "date"),
+                        ("Outlet", "text")):
+        assert page.get_by_label(label, exact=True).get_attribute("type") == kind
+    page.get_by_label("Results").select_option("document")
+    page.goto(base + "/events")
+    assert page.get_by_label("Kind").evaluate("e => e.tagName") == "SELECT"
+    page.goto(base + "/signup")
+    for label in ("Email", "Name (optional)", "Every bill of the campaign", "Once a day",
+                  "State representative's district (House)", "State senator's district (Senate)"):
+        assert page.get_by_label(label).count() == 1, label
+    assert page.locator("fieldset legend").all_inner_texts() == ["Which bills", "How often", "Your districts (optional)"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_preferences_page_fits_a_desktop_and_a_phone(site, browser, sessions, width):
+    base, _ = site
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(base + _preferences_link(sessions))
+    assert page.inner_text("h1") == "Your alerts"
+    assert page.get_by_label("S.1053 An Act to regulate face surveillance").is_checked()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"preferences-{width}.png"), full_page=True)
+    assert page.evaluate(f"document.documentElement.scrollWidth <= {width}")
+    box = page.locator("#preferences").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width

@@ -184,8 +184,9 @@ def test_the_page_of_a_numbered_followed_document(web):
                  "<dt>General Court</dt><dd>194th (2025–2026)</dd>", "<dt>Lead sponsor</dt><dd>Orlando Ramos</dd>",
                  "<dt>Joint sponsors</dt><dd>David M. Rogers</dd>",
                  "<dt>Cosponsors</dt><dd>Lindsay N. Sabadosa, Mike Connolly</dd>",
-                 'first seen <span class="when">2025-01-30 13:00 UTC</span>, last seen <span class="when">2026-11-30 '
-                 '15:00 UTC</span>'):
+                 'first seen <span class="when"><time datetime="2025-01-30T08:00:00-05:00">Jan 30, 2025, 8:00 AM EST</time>'
+                 '</span>, last seen <span class="when"><time datetime="2026-11-30T10:00:00-05:00">Nov 30, 2026, 10:00 AM '
+                 'EST</time></span>'):
         assert fact in facts, fact
     assert '<span class="position position-support">support</span>' in html
     assert '<a href="/bills/194/H1946" id="bill-link">' in html
@@ -195,7 +196,8 @@ def test_the_page_of_a_numbered_followed_document(web):
                                     "&lt;b&gt;have&lt;/b&gt; the following meanings")  # as written, escaped
     assert "\n\nSECTION 2." in text
     history = re.search(r'<table id="history".*?</table>', html, re.S).group(0)
-    assert re.findall(r'<td data-label="Date">([^<]*)</td>', history) == ["2025-02-27", "2025-09-09"]
+    assert re.findall(r'<td data-label="Date" class="when"><time datetime="([^"]*)">', history) == [
+        "2025-02-27", "2025-09-09"]
     assert "Referred to the committee on the Judiciary" in history
     assert "Removed from" not in html
 
@@ -226,7 +228,8 @@ def test_other_spellings_and_a_docket_alias_lead_to_the_numbered_page(web, path,
 
 def test_a_removed_document_says_so(web):
     html = web("GET", "/documents/194/H4000").text
-    assert "Removed from the legislature's list on 2026-11-29" in html
+    assert re.search(r"Removed from the legislature's list on <time datetime=\"2026-11-2\d[^\"]*\">Nov 2\d, 2026</time>",
+                     html)
 
 
 @pytest.mark.parametrize("path, status, message", [
@@ -362,9 +365,9 @@ def test_the_page_of_a_document_shows_its_swept_history_and_a_followed_bill_its_
     html = web("GET", "/documents/194/H3000").text
     rows = re.findall(r'<td data-label="Action">([^<]*)</td>', html)
     assert rows == ["Referred to the committee on Health", "Senate concurred"]
-    assert '<td data-label="Date">undated</td>' in html
-    assert "As read by the weekly history sweep on 2025-03-03." in html
-    assert "No action listed (read by the weekly history sweep on 2025-03-03)." in web("GET", "/documents/194/SD503").text
+    assert '<td data-label="Date" class="when">undated</td>' in html
+    assert 'As read by the weekly history sweep on <time datetime="2025-03-03T01:00:00-05:00">Mar 3, 2025</time>.' in html
+    assert "No action listed (read by the weekly history sweep on <time datetime=\"2025-03-03T01:00:00-05:00\">Mar 3, 2025</time>)." in web("GET", "/documents/194/SD503").text
     followed = web("GET", "/documents/194/H1946").text
     assert "Referred to the committee on the Judiciary" in followed and "swept row" not in followed
     assert "weekly history sweep" not in followed

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.deliver import DeliveryReport, deliver_outbox
 from alerts.settings import AlertSettings, Campaign, MailSettings
 from alerts.transport import MaildirTransport, SmtpTransport, parse_smtp_url
-from db.engine import connect_error, make_engine, session_factory
+from db.engine import connect_error, make_engine, session_factory, sqlite_file
 from db.migrate import current_revision, head_revision
 from db.shortids import Resolution, resolve_short_id
 from spiders.billids import BillId, dotted, ordinal, parse_bill_id, parse_number
@@ -225,7 +225,12 @@ class Application:
         return self._sessions
 
     def ready_sessions(self) -> sessionmaker[Session]:
-        """The sessions of a database that is reachable and at the latest revision; DatabaseNotReady otherwise."""
+        """The sessions of a database that is reachable and at the latest revision; DatabaseNotReady otherwise.
+        A SQLite file that does not exist is refused before it is opened: only ``tracker init`` creates one."""
+        path = sqlite_file(self.database_url) if self._engine is None else None
+        if path is not None and not path.exists():
+            raise DatabaseNotReady(f"there is no database file {path}: run `tracker init` to create it, or give "
+                                   "the right --db (or TRACKER_DATABASE_URL)", 2)
         try:
             current = current_revision(self.engine)
         except OperationalError as exc:

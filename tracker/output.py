@@ -9,14 +9,18 @@ import sys
 from typing import Any, Sequence
 
 from rich.console import Console
-from rich.table import Table
+
+from tracker.tables import print_rows
 
 
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def emit_rows(rows: Sequence[dict], columns: Sequence[str], fmt: str, title: str | None = None) -> None:
+def emit_rows(rows: Sequence[dict], columns: Sequence[str], fmt: str, title: str | None = None,
+              empty: str | None = None) -> None:
+    """``rows`` as JSON (every field), CSV (``columns``, a header row first) or a table (``tracker.tables``).
+    A table with no rows prints ``empty``, one line on stdout, instead (JSON stays ``[]``, CSV the header)."""
     if fmt == "json":
         emit_json(list(rows))
         return
@@ -28,13 +32,11 @@ def emit_rows(rows: Sequence[dict], columns: Sequence[str], fmt: str, title: str
             writer.writerow([_cell(row.get(c)) for c in columns])
         sys.stdout.write(buf.getvalue())
         return
-    console = Console(soft_wrap=not sys.stdout.isatty())
-    table = Table(title=title, show_lines=False)
-    for c in columns:
-        table.add_column(c)
-    for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in columns])
-    console.print(table)
+    if not rows and empty:
+        sys.stdout.write(empty + "\n")
+        return
+    console = Console(highlight=False)
+    print_rows(console, [[_cell(row.get(c)) for c in columns] for row in rows], columns, title)
 
 
 def _cell(value: Any) -> str:

@@ -7,7 +7,7 @@ database server), 2 bad usage or bad configuration, always with a one-line reaso
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import click
 
@@ -74,6 +74,49 @@ def parse_since(text: str | None, option: str = "--since") -> datetime | None:
         raise Fail(f"{option} {text!r}: expected an ISO date or time (2022-07-01, 2022-07-01T08:00-04:00) "
                    "or a duration such as 24h or 7d") from None
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def check_range(since: datetime | None, until: datetime | None = None, now: datetime | None = None) -> None:
+    """Refuse a time range nothing can be in: ``--since`` after ``--until``, or ``--since`` in the future."""
+    if since is not None and until is not None and since > until:
+        raise Fail(f"--since {_moment(since)} is after --until {_moment(until)}: no time is in that range")
+    now = now or datetime.now(timezone.utc)
+    if since is not None and since > now + timedelta(minutes=1):
+        raise Fail(f"--since {_moment(since)} is in the future: nothing has been recorded after it yet")
+
+
+def check_kinds(kinds: tuple[str, ...], known: tuple[str, ...], option: str = "--kind") -> None:
+    """Refuse a kind that is none of ``known`` (it would match nothing), naming the ones there are."""
+    for kind in kinds:
+        if kind not in known:
+            raise Fail(f"{option} {kind!r} is not a kind of event; one of {', '.join(known)}")
+
+
+def window_words(since: datetime | None, until: datetime | None = None) -> str:
+    """`` since 2026-11-27 08:00 UTC`` / `` between ... and ...`` / ``""``: a time filter in words."""
+    if since and until:
+        return f" between {_moment(since)} and {_moment(until)}"
+    if since:
+        return f" since {_moment(since)}"
+    if until:
+        return f" until {_moment(until)}"
+    return ""
+
+
+def note_limit(shown: int, limit: int, more: bool, what: str, most: int | None = None) -> None:
+    """Say on stderr that a list stopped at its ``--limit`` while there is more (never a silent cut); ``what``:
+    ``"the newest {n} articles"``."""
+    if shown < limit or not more:
+        return
+    if most is None or limit < most:
+        hint = "raise --limit" + (f" (at most {most})" if most else "")
+    else:
+        hint = f"{most} is the most --limit allows: narrow it down (--since, --bill, ...)"
+    click.echo(f"tracker: {what.format(n=shown)} shown (--limit {limit}); there are more: {hint}", err=True)
+
+
+def _moment(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def report_delivery(report) -> None:

@@ -43,9 +43,7 @@ def digest(app: Application, kind: str, dry_run: bool, only: str | None, preview
     if fmt == "json":
         emit_json(report.to_json())
     elif dry_run:
-        emit_rows(report.planned, ["to", "kind", "period", "events", "subject"], "table")
-        if not report.planned:
-            click.echo("nothing is due")
+        emit_rows(report.planned, ["to", "kind", "period", "events", "subject"], "table", empty="Nothing is due.")
     else:
         d = report.delivery
         composed = ", ".join(f"{n} {k}" for k, n in sorted(report.composed.items())) or "nothing due"

@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 
 import click
 
-from db.documents import list_documents
+from db.documents import MAX_DOCUMENTS, list_documents
 from db.search import BadQuery
 from tracker.application import Application
-from tracker.cli.common import FORMATS, Fail, pass_app, resolve_bill
+from tracker.cli.common import FORMATS, Fail, note_limit, pass_app, resolve_bill
 from tracker.docket import sync as run_sync
 from tracker.following import POSITIONS, CannotFollow, track as follow, untrack as unfollow
 from tracker.output import emit_json, emit_rows, progress
@@ -25,7 +25,7 @@ def sync(app: Application, only: tuple[int, ...], fmt: str) -> None:
     """Sync the whole docket of each synced session, then run the watches and the successor search."""
     config = app.config
     sessions = app.ready_sessions()
-    with progress("documents") as tick:
+    with progress("the first {n} documents") as tick:
         result = run_sync(config, sessions, list(only) or None, on_progress=lambda _: tick())
     if fmt == "json":
         emit_json(result.to_json())
@@ -56,7 +56,8 @@ def sync(app: Application, only: tuple[int, ...], fmt: str) -> None:
 @click.option("--session", type=int, metavar="N", help="only this General Court")
 @click.option("--search", metavar="Q", help='words and "quoted phrases" in the title, pinslip or text (all required)')
 @click.option("--sponsor", metavar="NAME", help="a lead or joint sponsor (name or member code)")
-@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_DOCUMENTS), default=100, show_default=True,
+              help=f"the first N, at most {MAX_DOCUMENTS} (a note on stderr when there are more)")
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_app
 def docket(app: Application, session: int | None, search: str | None, sponsor: str | None, limit: int,
@@ -66,15 +67,17 @@ def docket(app: Application, session: int | None, search: str | None, sponsor: s
     with app.ready_sessions()() as s:
         try:
             rows = list_documents(s, session=session, search=search, sponsor=sponsor, limit=limit)
+            more = len(rows) >= limit and bool(list_documents(s, session=session, search=search, sponsor=sponsor,
+                                                              limit=1, offset=limit))
         except BadQuery as exc:
             raise Fail(str(exc)) from None
+    note_limit(len(rows), limit, more, "documents", MAX_DOCUMENTS)
     if fmt != "json":
         for r in rows:
             r["position"] = r["position"] or ""
     emit_rows(rows, ["id", "docket", "position", "sponsor", "title"] if fmt == "table" else
-              ["id", "session", "number", "docket", "title", "sponsor", "tracked", "position"], fmt)
-    if fmt == "table" and not rows:
-        click.echo("no document matches; run tracker sync first if the docket is empty")
+              ["id", "session", "number", "docket", "title", "sponsor", "tracked", "position"], fmt,
+              empty="No document matches; run tracker sync first if the docket is empty.")
 
 
 @click.command()

@@ -6,10 +6,10 @@ import sys
 
 import click
 
-from db.articles import list_articles
-from db.search import BadQuery, search as run_search
+from db.articles import MAX_LIMIT, list_articles
+from db.search import MAX_TERMS, BadQuery, search as run_search, unsearched_terms
 from tracker.application import Application
-from tracker.cli.common import FORMATS, Fail, parse_since, pass_app, resolve_bill
+from tracker.cli.common import FORMATS, Fail, check_range, note_limit, parse_since, pass_app, resolve_bill, window_words
 from tracker.output import emit_json, emit_rows, progress
 
 
@@ -52,19 +52,26 @@ def poll(app: Application, feeds: tuple[str, ...], all_feeds: bool, fmt: str) ->
 @click.command()
 @click.option("--bill", "bill", metavar="ID", help="only articles linked to this bill")
 @click.option("--since", metavar="T", help="ISO date/time, or a duration back from now (24h, 7d)")
-@click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=100, show_default=True,
+              help=f"the newest N, at most {MAX_LIMIT} (a note on stderr when there are more)")
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_app
 def articles(app: Application, bill: str | None, since: str | None, limit: int, fmt: str) -> None:
     """Articles kept, newest first, with their sources and matched bills."""
+    start = parse_since(since)
+    check_range(start)
     app.config_or_defaults()
     with app.ready_sessions()() as s:
         bid = resolve_bill(app, s, bill) if bill else None
-        rows = list_articles(s, bid.canonical if bid else None, parse_since(since), limit)
+        canonical = bid.canonical if bid else None
+        rows = list_articles(s, canonical, start, limit)
+        more = len(rows) >= limit and bool(list_articles(s, canonical, start, 1, offset=limit))
+    note_limit(len(rows), limit, more, "the newest {n} articles", MAX_LIMIT)
     if fmt == "table":
         for r in rows:
             r["bills"] = " ".join(b["id"] for b in r["bills"])
-    emit_rows(rows, ["id", "published_at", "source", "title", "bills", "url"], fmt)
+    emit_rows(rows, ["id", "published_at", "source", "title", "bills", "url"], fmt,
+              empty=f"No articles{f' about {canonical}' if canonical else ''}{window_words(start)}.")
 
 
 @click.command()
@@ -76,20 +83,32 @@ def articles(app: Application, bill: str | None, since: str | None, limit: int, 
               help="only results of this type")
 @click.option("--session", type=click.IntRange(100, 999), metavar="N",
               help="only this General Court's bills, documents and texts, and the articles about its bills")
-@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=50, show_default=True,
+              help=f"the newest N, at most {MAX_LIMIT} (a note on stderr when there are more)")
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_app
 def search(app: Application, query: str, since: str | None, until: str | None, bill: str | None, kind: str | None,
            session: int | None, limit: int, fmt: str) -> None:
-    """Full-text search over articles, bill actions, the docket's documents and the bills' texts, newest first."""
+    """Full-text search over articles, bill actions, the docket's documents and the bills' texts, newest first.
+
+    QUERY: words and "quoted phrases", all required; at most 1,000 characters and 32 words or phrases."""
+    start, end = parse_since(since), parse_since(until, "--until")
+    check_range(start, end)
     app.config_or_defaults()
     with app.ready_sessions()() as s:
         bid = resolve_bill(app, s, bill) if bill else None
+        canonical = bid.canonical if bid else None
         try:
-            rows = run_search(s, query, parse_since(since), parse_since(until, "--until"),
-                              bid.canonical if bid else None, limit, kind=kind, session=session)
+            rows = run_search(s, query, start, end, canonical, limit, kind=kind, session=session)
+            more = len(rows) >= limit and bool(run_search(s, query, start, end, canonical, 1, offset=limit, kind=kind,
+                                                                   session=session))
+            ignored = unsearched_terms(query)
         except BadQuery as exc:
             raise Fail(str(exc)) from None
+    if ignored:
+        click.echo(f"tracker: only the first {MAX_TERMS} words or phrases are searched; ignored: {' '.join(ignored)}",
+                   err=True)
+    note_limit(len(rows), limit, more, "the newest {n} results", MAX_LIMIT)
     if fmt == "table":
         for r in rows:
             r["when"] = r.get("published_at") or r.get("date")
@@ -103,7 +122,9 @@ def search(app: Application, query: str, since: str | None, until: str | None, b
                 r["what"] = f"{r['bill']} {r['branch']}"
     # csv: a document is named by its "id" (its canonical id), the last column
     emit_rows(rows, ["type", "when", "what", "snippet"] if fmt == "table" else
-              ["type", "bill", "date", "published_at", "title", "url", "snippet", "id", "version"], fmt)
+              ["type", "bill", "date", "published_at", "title", "url", "snippet", "id", "version"], fmt,
+              empty=f"No results for {query!r}{f' ({kind}s only)' if kind else ''}"
+                    f"{f' about {canonical}' if canonical else ''}{window_words(start, end)}.")
 
 
 COMMANDS = [poll, articles, search]

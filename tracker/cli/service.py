@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 import click
 
 from tracker.application import Application
-from tracker.cli.common import pass_app
+from tracker.cli.common import Fail, pass_app
+from tracker.cli.serving import listen, serve as run_server
 from tracker.output import emit_json, emit_rows
 from tracker.status import status as read_status
 
@@ -30,18 +31,22 @@ def run(app: Application, once: bool) -> None:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0: any free port")
 @pass_app
 def serve(app: Application, host: str, port: int) -> None:
-    """The web app: the archive, sign-up, and the confirmation, unsubscribe and preference pages emails link to."""
-    import uvicorn  # lazy, like the next: start-up time that only this command needs
+    """The web app: the archive, sign-up, and the confirmation, unsubscribe and preference pages emails link to.
 
+    Logs on stderr where it listens, then one line per request."""
     from tracker.web.app import create_app  # lazy: start-up time (FastAPI and the pages, 0.6 s)
 
     app.public_url  # sign-up confirmations link there: a bad TRACKER_PUBLIC_URL is refused now, not per request
     app.ready_sessions()
     web = create_app(app)
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        raise Fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1) from None
+    run_server(web, sock)
 
 
 @click.command()
@@ -66,9 +71,8 @@ def status(app: Application, fmt: str) -> None:
         elif state == "throttled":
             state = f"throttled until {_short(src['throttled_until'])}"
         rows.append(src | {"state": state})
-    emit_rows(rows, ["name", "kind", "state", "last_success", "next_check_at", "error"], "table")
-    if not rows:
-        click.echo("no sources yet: run tracker crawl and tracker poll")
+    emit_rows(rows, ["name", "kind", "state", "last_success", "next_check_at", "error"], "table",
+              empty="No sources yet: run tracker crawl and tracker poll.")
     box = data["outbox"]
     click.echo("outbox: " + ", ".join(f"{box[k]} {k}" for k in ("queued", "sending", "sent", "failed", "suppressed"))
                + (f" ({box['uncertain']} sent again after a broken connection)" if box.get("uncertain") else ""))

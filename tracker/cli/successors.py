@@ -63,10 +63,9 @@ def successors(app: Application, bill_id: str | None, accept: tuple[str, str] | 
         for r in rows:
             r["evidence"] = evidence_words(r["evidence"])
             r["score"] = f"{r['score']:.2f}"
-        emit_rows(rows, ["bill", "candidate", "score", "state", "evidence"], fmt)
-        if not rows:
-            click.echo("no candidates yet: they are searched after each sync, once the next General Court's "
-                       "docket is listed")
+        emit_rows(rows, ["bill", "candidate", "score", "state", "evidence"], fmt,
+                  empty="No candidates yet: they are searched after each sync, once the next General Court's "
+                        "docket is listed.")
         return
     for r in rows:
         r["evidence"] = json.dumps(r["evidence"])

@@ -74,7 +74,8 @@ def subscribers_list(app: Application, status: str | None, fmt: str) -> None:
         for r in rows:
             r["topics"] = " ".join(r["topics"])
     emit_rows(rows, ["email", "name", "status", "frequency", "topics", "house_district", "senate_district"]
-              if fmt != "json" else [], fmt)
+              if fmt != "json" else [], fmt,
+              empty=f"No supporters{f' with status {status}' if status else ''}.")
 
 
 @subscribers.command("remove")

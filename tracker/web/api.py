@@ -20,7 +20,8 @@ from db.events import event_log
 from db.search import BadQuery, search
 from db.successors import list_successors, successor_json
 from spiders.billids import parse_bill_id
-from tracker.web.common import (any_bill_id, bill_id, cacheable, moment, no_such_bill, no_such_document,
+from tracker.replacement import replaced_by
+from tracker.web.common import (any_bill_id, bill_id, cacheable, event_kind, moment, no_such_bill, no_such_document,
                                  resolve_bill, time_limit)
 
 router = APIRouter(prefix="/api", tags=["archive"])
@@ -62,11 +63,12 @@ def bills(request: Request, format: Format = "json", limit: int = Query(100, ge=
 
 @router.get("/bills/{session}/{number}", summary="One bill with its actions, hearings, articles, lineage and "
                                                   "accepted successors")
-def bill(request: Request, session: int, number: str):
+def bill(request: Request, session: str, number: str):
     """``lineage``: the bills it comes from and leads to (``{"bill", "relation", "direction"}``);
     ``text_versions``: how many versions of its text are stored;
     ``successors``: the bills of a later General Court accepted as this one re-filed (proposed and rejected
-    candidates are left to staff)."""
+    candidates are left to staff); ``replaced_by``: the canonical id of the new draft that took the place of a
+    ``replaced`` bill ("Accompanied a new draft, see H5091"), else null."""
     return _bill(request, bill_id(request, session, number).canonical)
 
 
@@ -74,6 +76,7 @@ def _bill(request: Request, canonical: str, headers: dict | None = None):
     try:
         with request.app.state.sessions() as s, time_limit(s):
             data = get_bill(s, canonical)
+            data["replaced_by"] = replaced_by(data)
             data["successors"] = [successor_json(r) for r in list_successors(s, data["id"], ("accepted",))]
     except NoSuchBill:
         raise no_such_bill(parse_bill_id(canonical)) from None
@@ -98,7 +101,7 @@ def bill_by_spelling(request: Request, spelling: str = Path(max_length=60)):
 
 
 @router.get("/bills/{session}/{number}/actions", summary="A bill's history, with the snapshot of each row")
-def actions(request: Request, session: int, number: str, format: Format = "json"):
+def actions(request: Request, session: str, number: str, format: Format = "json"):
     bid = bill_id(request, session, number)
     try:
         with request.app.state.sessions() as s, time_limit(s):
@@ -109,12 +112,13 @@ def actions(request: Request, session: int, number: str, format: Format = "json"
 
 
 @router.get("/events", summary="The event log, newest first")
-def events(request: Request, kind: str | None = Query(None, max_length=40), bill: str | None = Query(None, max_length=60),
+def events(request: Request, kind: str | None = Query(None, max_length=40, description="one kind of event, such as "
+                                                                                     "bill.action or hearing.scheduled"), bill: str | None = Query(None, max_length=60),
            since: str | None = Query(None, max_length=40), format: Format = "json",
            limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)):
     bid = any_bill_id(request, bill)
     with request.app.state.sessions() as s, time_limit(s):
-        rows = event_log(s, kind, bid and bid.canonical, moment(since, "since"), offset, limit)
+        rows = event_log(s, event_kind(s, kind), bid and bid.canonical, moment(since, "since"), offset, limit)
     return _list(request, rows, format, "events")
 
 
@@ -164,7 +168,7 @@ def documents(request: Request,
 
 
 @router.get("/documents/{session}/{number}", summary="One document of the docket, by bill or docket number")
-def document(request: Request, session: int, number: str):
+def document(request: Request, session: str, number: str):
     bid = bill_id(request, session, number)
     with request.app.state.sessions() as s, time_limit(s):
         data = get_document(s, bid.canonical)

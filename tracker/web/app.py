@@ -10,24 +10,29 @@ form and the JSON API are in ``pages``, ``signup`` and ``api``, the Atom and iCa
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
-from alerts.subscribers import FREQUENCIES, active_topics, confirm, unsubscribe
+from alerts.choices import save_preferences
+from alerts.subscribers import BadSubscription, active_topics, confirm, unsubscribe
 from alerts.tokens import BadToken, make_token, read_token
 from alerts.wording import evidence_words
 from db.bills import find_bill
 from db.documents import find_document
 from db.models import Subscriber
 from db.successors import find as find_successor
-from db.supporters import find_supporter, set_frequency
+from db.supporters import find_supporter
 from spiders.billids import BadBillId, dotted, ordinal
 from tracker.application import Application
 from tracker.following import CannotFollow, track
 from tracker.successors.decide import CannotDecide, decide
 from tracker.web import api, apidocs, compare, pages, signup, syndication
+from tracker.web.choices import form_choices, saved_words
 from tracker.web.common import TEMPLATES
 from tracker.web.errors import install_error_handlers
 
@@ -67,13 +72,13 @@ def create_app(application: Application) -> FastAPI:
     def refused(exc: BadToken) -> HTMLResponse:
         return page("This link does not work", 400, message=str(exc))
 
-    async def signed_form(request: Request, purpose: str) -> tuple[dict, str, dict] | HTMLResponse:
+    async def signed_form(request: Request, purpose: str) -> tuple[FormData, str, dict] | HTMLResponse:
         """The POSTed form of a page an email links to, its token and the token's payload; or the answer
         that refuses it (too large, or a token that is not ours, for another purpose, or expired)."""
         body = await request.body()
         if len(body) > MAX_FORM:
             return page("Too much", 413, message="that form was too large")
-        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        form = FormData(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         token = form.get("token", "")
         try:
             return form, token, read_token(key, token, purpose, now())
@@ -128,7 +133,8 @@ def create_app(application: Application) -> FastAPI:
                                                 f"{', '.join(left)}.")
         return page("Unsubscribed", message="You will get no more alerts from us.")
 
-    def preferences_view(token: str, message: str | None = None, status: int = 200) -> HTMLResponse:
+    def preferences_view(token: str, saved: str | None = None, error: str | None = None, status: int = 200,
+                         values: dict | None = None) -> HTMLResponse:
         try:
             payload = read_token(key, token, "preferences", now())
         except BadToken as exc:
@@ -137,14 +143,21 @@ def create_app(application: Application) -> FastAPI:
             sub = find_supporter(s, payload["s"])
             if sub is None:
                 return refused(BadToken("this subscription no longer exists"))
-            topics = [{"words": _topic_words(t, config.campaign.name),
-                       "action": "/unsubscribe?" + urlencode({"token": make_token(key, "unsubscribe", sub.id, now(),
-                                                                                  t=t)})}
-                      for t in active_topics(s, sub.id)]
-            return page("Your alerts", status, message=message, preferences={
-                "status": sub.status, "frequency": sub.frequency, "frequencies": FREQUENCIES, "topics": topics,
-                "token": token, "everything": "/unsubscribe?" + urlencode(
-                    {"token": make_token(key, "unsubscribe", sub.id, now())})})
+            ctx = form_choices(s, application, now())
+            held = [t.removeprefix("bill:") for t in active_topics(s, sub.id)]
+            offered = {b.id for b in ctx["bills"]}
+            ctx["held"] = [held_bill(s, b) for b in held if b != "campaign" and b not in offered]
+            values = values or {"bills": held, "frequency": sub.frequency, "house_district": sub.house_district,
+                                "senate_district": sub.senate_district}
+            html = TEMPLATES.get_template("preferences.html").render(
+                campaign=config.campaign, request_path="/preferences", token=token, email=sub.email,
+                status=sub.status, saved=saved, error=error, values=values,
+                everything="/unsubscribe?" + urlencode({"token": make_token(key, "unsubscribe", sub.id, now())}), **ctx)
+        return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+
+    def held_bill(s, canonical: str) -> dict:
+        bill = find_bill(s, canonical)
+        return {"id": canonical, "number": dotted(canonical), "title": bill.title if bill else None}
 
     @app.get("/preferences", response_class=HTMLResponse, include_in_schema=False)
     def preferences(token: str = ""):
@@ -156,12 +169,27 @@ def create_app(application: Application) -> FastAPI:
         if isinstance(got, HTMLResponse):
             return got
         form, token, payload = got
-        frequency = form.get("frequency", "")
-        if frequency not in FREQUENCIES:
-            return preferences_view(token, f"choose one of: {', '.join(FREQUENCIES)}", 400)
-        with sessions.begin() as s:
-            set_frequency(s, payload["s"], frequency)
-        return preferences_view(token, f"Saved: you will get {frequency} alerts.")
+        values = {"bills": form.getlist("bill"), "frequency": form.get("frequency", ""),
+                  "house_district": form.get("house_district", "").strip() or None,
+                  "senate_district": form.get("senate_district", "").strip() or None}
+        return await run_in_threadpool(save_choices, token, payload["s"], values)
+
+    def save_choices(token: str, subscriber_id: int, values: dict) -> HTMLResponse:
+        """In a worker thread (database work); two saves at once that add the same bill: the second, refused by
+        the unique topic, is tried again and finds the first's row."""
+        for attempt in (1, 2):
+            try:
+                with sessions.begin() as s:
+                    done = save_preferences(s, application.settings, subscriber_id, frequency=values["frequency"],
+                                            bills=values["bills"], house_district=values["house_district"],
+                                            senate_district=values["senate_district"], now=now())
+                break
+            except BadSubscription as exc:
+                return preferences_view(token, error=f"Nothing was saved: {exc}", status=400, values=values)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        return preferences_view(token, saved=saved_words(done, config.campaign.name))
 
     def follow_view(token: str, message: str | None = None, status: int = 200) -> HTMLResponse:
         try:

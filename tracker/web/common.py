@@ -15,11 +15,15 @@ import jinja2
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import text
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from alerts.wording import STATUS_WORDS, kind_words
+from db.events import known_kinds
 from db.shortids import Resolution
 from spiders.billids import BadBillId, BillId, dotted, ordinal, session_years
 from spiders.urls import web_link
+from tracker.readable import EASTERN, _instant, day_words, moment_words  # noqa: F401 (pages import them from here)
 
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
                                autoescape=True, undefined=jinja2.StrictUndefined)
@@ -27,6 +31,15 @@ TEMPLATES.filters["web_link"] = web_link  # a link from a source is shown only w
 TEMPLATES.filters["dotted"] = dotted  # H1946 -> H.1946, as the legislature prints it
 TEMPLATES.filters["ordinal"] = ordinal  # 194 -> 194th
 TEMPLATES.filters["session_years"] = lambda n: "–".join(map(str, session_years(n)))  # 194 -> 2025–2026
+def _time_tag(value, words) -> Markup:
+    v = _instant(value)
+    return Markup('<time datetime="{}">{}</time>').format(v.isoformat(), words(v)) if v else Markup("")
+
+
+TEMPLATES.filters["day"] = lambda v: _time_tag(v, day_words)  # <time datetime="2021-11-23">Nov 23, 2021</time>
+TEMPLATES.filters["when"] = lambda v: _time_tag(v, moment_words)  # ... Nov 23, 2021, 10:00 AM EST
+TEMPLATES.filters["kind_words"] = kind_words  # bill.action -> action
+TEMPLATES.filters["status_words"] = lambda st: STATUS_WORDS.get(st or "", st or "not yet checked")
 QUERY_SECONDS = 5.0  # every database query of a request stops after this
 PAGE_CACHE = "public, max-age=60"
 
@@ -57,8 +70,8 @@ def no_such_bill(bid: BillId) -> HTTPException:
 
 def no_such_document(bid: BillId) -> HTTPException:
     """The 404 of a document page or the API for an id the docket does not have."""
-    return HTTPException(404, f"{bid.canonical} is not in the docket: no document of the {bid.session} General "
-                              f"Court has that bill or docket number (or its docket is not synced yet)")
+    return HTTPException(404, f"{bid.canonical} is not in the docket: no document of the {ordinal(bid.session)} "
+                              f"General Court has that bill or docket number (or its docket is not synced yet)")
 
 
 def any_bill_id(request: Request, text_id: str | None) -> BillId | None:
@@ -75,6 +88,16 @@ def resolve_bill(request: Request, text_id: str) -> tuple[BillId, Resolution]:
             return request.app.state.application.resolved_bill_id(s, text_id)
     except BadBillId as exc:
         raise HTTPException(400, f"bill {text_id!r}: {exc}") from None
+
+
+def event_kind(s: Session, kind: str | None) -> str | None:
+    """The ``kind`` filter of the event log: empty, or one of the kinds the tracker records (a 400 naming them)."""
+    if not kind:
+        return None
+    allowed = known_kinds(s)
+    if kind not in allowed:
+        raise HTTPException(400, f"kind={kind[:40]!r} is not a kind of event; the kinds are {', '.join(allowed)}")
+    return kind
 
 
 def day(value: str | None, name: str) -> date | None:

@@ -10,14 +10,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from markupsafe import Markup, escape
 
-from db.bills import NoSuchBill, bill_timeline, list_bills
+from db.bills import NoSuchBill, list_bills
 from db.documents import docket_sessions, document_page, list_documents
 from db.events import event_kinds, event_log
-from db.lineage import chain, steps
 from db.search import KINDS, BadQuery, search
 from db.snapshots import read_snapshot
-from tracker.web import archive
-from tracker.web.common import (any_bill_id, bill_id, cacheable, day, moment, no_such_bill, no_such_document,
+from tracker.web import bill_view, billrefs
+from tracker.web.common import (any_bill_id, bill_id, cacheable, day, event_kind, moment, no_such_bill, no_such_document,
                                  page_args, render, resolve_bill, time_limit)
 
 router = APIRouter(include_in_schema=False)
@@ -43,7 +42,22 @@ def home(request: Request):
     with request.app.state.sessions() as s, time_limit(s):
         bills = list_bills(s)
         recent = event_log(s, limit=12)
-    return render(request, "home.html", cache=True, bills=bills, recent=recent)
+    return render(request, "home.html", cache=True, bills=bills, changes=grouped_changes(recent))
+
+
+_BILL_PREFIX = re.compile(r"^[HS]\.?\d+(?: \([^)]*\))?: ")  # "H.135 (Joint, Mar 29, 2021): " before an action
+
+
+def grouped_changes(events: list[dict]) -> list[dict]:
+    """The latest events (newest first) by bill (``{"bill", "events"}``), the bill with the newest change first:
+    the bill is named once above its changes and not again in each summary; an event's kind is named only when
+    it differs from the one above it (five actions in a row read "action" once)."""
+    groups: dict[str | None, dict] = {}
+    for e in events:
+        run = groups.setdefault(e["bill"], {"bill": e["bill"], "events": []})["events"]
+        summary = _BILL_PREFIX.sub("", e["summary"] or "") if e["bill"] else e["summary"]
+        run.append(e | {"summary": summary, "show_kind": not run or run[-1]["kind"] != e["kind"]})
+    return list(groups.values())
 
 
 @router.get("/bills/{session}/{number}")
@@ -52,16 +66,14 @@ def bill_page(request: Request, session: str, number: str, as_of: str | None = N
     when = day(as_of, "as_of")
     try:
         with request.app.state.sessions() as s, time_limit(s):
-            data = bill_timeline(s, bid.canonical)
-            cov = archive.coverage_by_week(s, bid)
-            past = archive.status_as_of(s, bid, when) if when else None
-            lineage = steps(chain(s, data["id"])) if data["lineage"] else []
+            view = bill_view.bill_page(s, bid, when, bill_view.utc_now())
     except NoSuchBill:
         raise no_such_bill(bid) from None
+    data = view["bill"]
     if data["id"] != f"ma/{session}/{number}":
         return RedirectResponse(f"/bills/{data['session']}/{data['number']}", 308)
-    return render(request, "bill.html", cache=True, bill=data, chart=archive.chart_svg_data(cov), past=past,
-                  as_of=as_of or "", lineage=lineage if len(lineage) > 1 else [])
+    return render(request, "bill.html", cache=True, as_of=when.isoformat() if when else "", linked=billrefs.linked,
+                  **view)
 
 
 @router.get("/bills/{spelling}")
@@ -155,7 +167,7 @@ def events_page(request: Request, kind: str = "", bill: str = "", since: str = "
     offset, per_page = page_args(page, 50)
     bid = any_bill_id(request, bill)
     with request.app.state.sessions() as s, time_limit(s):
-        rows = event_log(s, kind or None, bid and bid.canonical, moment(since, "since"), offset, per_page + 1)
+        rows = event_log(s, event_kind(s, kind), bid and bid.canonical, moment(since, "since"), offset, per_page + 1)
         kinds = event_kinds(s)
     return render(request, "events.html", cache=True, events=rows[:per_page], more=len(rows) > per_page,
                   page=page, kinds=kinds, filters=request.query_params, prev_url=_page_url(request, page - 1),

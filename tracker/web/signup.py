@@ -23,15 +23,14 @@ from starlette.concurrency import run_in_threadpool
 
 from alerts.addresses import BadAddress, normalise_email
 from alerts.dispatch import queue_confirmation
+from alerts.choices import check_offered
 from alerts.subscribers import FREQUENCIES, BadSubscription, subscribe
 from alerts.tokens import make_token
-from db.bills import list_bills
-from db.directory import districts
+from tracker.web.choices import form_choices
 from tracker.web.common import render
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "tracker_csrf"
-FIND_MY_LEGISLATOR = "https://malegislature.gov/Search/FindMyLegislator"
 PER_IP = (5, 3600.0)  # sign-ups per client address per hour
 PER_ADDRESS = (3, 86400.0)  # per email address per day
 MAX_FORM = 16 * 1024
@@ -61,19 +60,12 @@ def _csrf_field(key: bytes, cookie: str) -> str:
 
 
 def _form_context(request: Request, values: dict, error: str | None = None):
-    config = request.app.state.config
+    """The form's choices (``choices.form_choices``) and what the visitor typed; the whole campaign is ticked
+    until they choose bills."""
     with request.app.state.sessions() as s:
-        bills = list_bills(s)
-        session = config.sources.malegislature.session
-        sessions_known = sorted({b["session"] for b in bills} | {session})
-        lists = {"House": [], "Senate": []}
-        for gc in sessions_known:
-            for branch, names in districts(s, gc).items():
-                lists[branch] = sorted(set(lists[branch]) | set(names))
-    if not bills:
-        bills = [{"id": b.canonical, "title": None, "status": None} for b in config.tracked_bill_ids()]
-    return {"bills": bills, "frequencies": FREQUENCIES, "districts": lists, "values": values, "error": error,
-            "find_my_legislator": FIND_MY_LEGISLATOR}
+        ctx = form_choices(s, request.app.state.application, datetime.now(timezone.utc))
+    values = values | {"bills": values.get("bills") or ["campaign"]}
+    return ctx | {"values": values, "error": error}
 
 
 def _with_cookie(request: Request, response, cookie: str | None):
@@ -106,6 +98,7 @@ def _subscribe_once_or_twice(app, address: str, chosen: list[str], values: dict,
     for attempt in (1, 2):
         try:
             with app.state.sessions.begin() as s:
+                check_offered(s, app.state.application.settings, chosen, now)
                 out = subscribe(s, app.state.application.settings, address, bills=chosen, name=values["name"] or None,
                                 frequency=values["frequency"], house_district=values["house_district"] or None,
                                 senate_district=values["senate_district"] or None, source="web", now=now)

@@ -38,11 +38,12 @@ from sqlalchemy.orm import Session
 from db.bills import find_bill
 from db.events import feed_entries
 from db.hearings import scheduled_hearings
+from alerts.wording import kind_words
 from db.models import Bill, Event
 from spiders.billids import STATE_HOUSE_TZ, BadBillId, dotted, ordinal
 from spiders.urls import is_web_url
 from tracker.application import AmbiguousBillId
-from tracker.web.common import cacheable
+from tracker.web.common import cacheable, moment_words
 
 router = APIRouter()
 
@@ -84,7 +85,7 @@ def _rfc3339(dt: datetime) -> str:
 
 
 def _local(dt: datetime) -> str:
-    return dt.astimezone(STATE_HOUSE_TZ).strftime("%a %-m/%-d/%Y %-I:%M %p")
+    return moment_words(dt)  # the pages' words: Nov 23, 2021, 10:00 AM EST
 
 
 def _base_url(request: Request) -> str:
@@ -167,7 +168,7 @@ def _entry_text(ev: Event, bill: Bill | None, link: str | None) -> str:
             except (TypeError, ValueError):
                 when = None
             if when is not None and when.tzinfo is not None:
-                lines.append(f"{label}: {_local(when)} (Boston time)")
+                lines.append(f"{label}: {_local(when)}")
         if payload.get("location"):
             lines.append(f"Where: {clean_line(payload['location'])}")
         if payload.get("status"):
@@ -181,7 +182,7 @@ def _entry_text(ev: Event, bill: Bill | None, link: str | None) -> str:
             lines.append(f"Why: {clean_line(payload['reason'])}")
     if link:
         lines.append(f"Link: {link}")
-    lines.append(f"Event: {ev.kind}, recorded {_local(ev.at)} (Boston time)")
+    lines.append(f"What: {kind_words(ev.kind)}, recorded {_local(ev.at)}")
     return "\n".join(lines)
 
 
@@ -202,7 +203,7 @@ def atom_feed(base: str, authority: str, *, feed_id: str, title: str, subtitle: 
     for ev, bill, article_url in rows:
         entry = _sub(feed, "entry")
         _sub(entry, "id", f"tag:{authority},{ev.at.astimezone(timezone.utc).date().isoformat()}:events/{ev.id}")
-        _sub(entry, "title", clean_line(ev.summary) or ev.kind, type="text")
+        _sub(entry, "title", clean_line(ev.summary) or kind_words(ev.kind), type="text")
         _sub(entry, "updated", _rfc3339(ev.at))
         _sub(entry, "published", _rfc3339(_published(ev)))
         link = _entry_link(ev, bill, article_url)

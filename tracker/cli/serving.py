@@ -1,0 +1,83 @@
+"""Running the web app for ``tracker serve``: its address once it listens, and one access line per request, on
+stderr through logging (``--log-format json`` applies): ``Serving on http://127.0.0.1:8000/ (Ctrl-C to stop)``,
+then ``access method=GET path=/bills/192/H135 status=200 ms=12 client=127.0.0.1``.
+
+The value of a ``token`` parameter (the signed links of emails) is never written: ``token=…``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import time
+
+log = logging.getLogger("tracker.serve")
+access = logging.getLogger("tracker.access")
+_TOKEN = re.compile(r"(^|&)(token=)[^&]*")
+
+
+class AccessLog:
+    """ASGI middleware: one line on ``tracker.access`` when a request's response has been sent."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.monotonic()
+        status = [500]  # an app that raises before answering: uvicorn answers 500
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            client = (scope.get("client") or ("-",))[0]
+            access.info("access method=%s path=%s status=%d ms=%d client=%s", scope["method"], request_path(scope),
+                        status[0], (time.monotonic() - started) * 1000, client)
+
+
+def request_path(scope) -> str:
+    """The path and query as requested, a token's value left out."""
+    path = scope.get("raw_path") or scope["path"].encode()
+    query = _TOKEN.sub(r"\1\2…", scope.get("query_string", b"").decode("latin-1"))
+    return path.decode("latin-1") + (f"?{query}" if query else "")
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (port 0: a free one); OSError when it cannot be."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(web, sock: socket.socket) -> None:
+    """Serve ``web`` on ``sock`` until SIGINT or SIGTERM, saying where once it listens."""
+    import uvicorn  # lazy: start-up time that only this command needs
+
+    host, port = sock.getsockname()[:2]
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None):
+            await super().startup(sockets)
+            if self.started:
+                log.info("Serving on %s (Ctrl-C to stop)", url)
+
+    for logger in (log, access):
+        logger.setLevel(logging.INFO)  # whatever -v says: serving says where it listens and what it answers
+    config = uvicorn.Config(AccessLog(web), log_level="warning", access_log=False, log_config=None)
+    Server(config).run(sockets=[sock])
