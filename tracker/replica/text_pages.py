@@ -25,7 +25,6 @@ from tracker.replica.model import ReplicaBill, dotted
 
 ENACTING = ("Be it enacted by the Senate and House of Representatives in General Court assembled, and by the "
             "authority of the same, as follows:")
-_UNITS = ("", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
 _TEENS = ("Tenth", "Eleventh", "Twelfth", "Thirteenth", "Fourteenth", "Fifteenth", "Sixteenth", "Seventeenth",
           "Eighteenth", "Nineteenth")
 _TENS = ("", "", "Twent", "Thirt", "Fort", "Fift", "Sixt", "Sevent", "Eight", "Ninet")
