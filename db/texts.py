@@ -25,7 +25,7 @@ from db.models import Bill, BillTextBlob, BillTextChunk, BillTextVersion
 
 SOURCES = ("document", "html")  # the API's DocumentText, or the bill's HTML text page
 CHUNK_CHARS = 50_000  # the longest piece the index reads (a tsvector's 16,383 positions hold its words)
-_WORD = re.compile(r"\S+")
+_WORD = re.compile(r"[\w'’]+")  # a word is letters and digits: "(a)" is one, "—" and "," none
 _SECTION_LINE = re.compile(r"^[ \t]*SECTION[ \t]+(\d+[A-Z]?)[ \t]*[.:]", re.MULTILINE)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from db.bills import get_bill
 from db.models import Bill, BillTextBlob, BillTextVersion, Event
 from db.search import search
-from db.texts import find_version, record_text, version_text, versions
+from db.texts import count_words, find_version, record_text, version_text, versions
 from tracker.cli import main
 from tracker.config import parse_config
 from tracker.crawl import crawl
@@ -75,7 +75,7 @@ def test_a_first_crawl_stores_one_version_and_one_event_and_a_new_draft_is_compa
     result = crawl(config(replica_server.base_url), sessions, now=at(0))  # the replica's own texts
     assert result.errors == []
     [v1] = bill_versions(sessions, "ma/192/H135")
-    assert (v1.version, v1.source, v1.words) == (1, "document", len(text_of(192, "H135").split()))
+    assert (v1.version, v1.source, v1.words) == (1, "document", count_words(text_of(192, "H135")))
     [ev] = text_events(sessions, "ma/192/H135")
     assert ev.payload["previous_version"] is None and ev.payload["added_words"] == ev.payload["words"] == v1.words
     assert ev.payload["removed_words"] == 0 and ev.payload["sha256"] == v1.sha256 and "compared_with" not in ev.payload
@@ -130,7 +130,7 @@ def test_an_unchanged_refetch_records_nothing_and_a_changed_text_is_version_2_wi
     replica.update_bill(192, "H135", text=changed)
     crawl(cfg, sessions, now=at(4))
     old, new = bill_versions(sessions, "ma/192/H135")
-    assert (new.version, new.words) == (2, len(changed.split()))
+    assert (new.version, new.words) == (2, count_words(changed))
     ev = text_events(sessions, "ma/192/H135")[-1]
     # "biometric" removed; "Parents may object in writing." added
     assert (ev.payload["added_words"], ev.payload["removed_words"]) == (5, 1)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from diff_match_patch import diff_match_patch
 
-from tracker.texts.sections import SECTION_HEAD, Section, count_words, split_sections
+from tracker.texts.sections import Section, count_words, split_sections
 
 PAIR_AT = 0.5  # share of words in common for two sections to be one section changed, not one removed and one added
 MOVE_AT = 0.7  # the same, for a section found out of order (a move)
@@ -131,10 +131,7 @@ def _diff(old: Section, new: Section, moved: bool) -> SectionChange:
 
 
 def _split_head(section: Section) -> tuple[str, str]:
-    if section.number is None:
-        return "", section.text
-    m = SECTION_HEAD.search(section.text)
-    return section.text[: m.end()], section.text[m.end():]
+    return section.head, section.body + "\n"
 
 
 def _similarity(x: Counter, y: Counter) -> float:

@@ -1,56 +1,40 @@
-"""A bill's text cut into its sections: the enacting clause (and emergency preamble) first, with no number,
-then one per ``SECTION N.``. The comparison aligns sections, and the summary names them by number and heading."""
+"""A bill's text as the comparison reads it: the sections ``spiders.billtext_sections`` finds (the words before
+SECTION 1 with no number, then one per ``SECTION N.``), each with its label, so a section can be compared
+without its number (a renumbering is said once, not counted as changed words)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-# "SECTION 1.", "SECTION 2A.", "SECTION 3:" at the start of a line. Capitals only: a bill's own sections are
-# printed so, while "Section 220." starts a section of the General Laws that the bill inserts.
-_SECTION = re.compile(r"^[ \t]*SECTION[ \t]+(\d+[A-Z]?(?:[ \t]*1/2)?)[ \t]*[.:][ \t]*", re.MULTILINE)
-SECTION_HEAD = _SECTION
-_WORD = re.compile(r"[\w'’]+")  # a word is letters and digits: "(a)" is one, "—" none
-HEADING_WORDS = 8
+from db.texts import count_words
+from spiders.billtext_sections import split_sections as _parsed_sections
+
+__all__ = ["Section", "count_words", "split_sections"]
 
 
 @dataclass(frozen=True)
 class Section:
-    number: str | None  # "3", "2A"; None for what comes before SECTION 1 (title, enacting clause, preamble)
-    text: str
+    number: str | None  # "3", "2A", as written; None for what comes before SECTION 1
+    heading: str  # its first words, boilerplate openers left out
+    label: str  # "SECTION 3." as written; "" for the opening
+    body: str  # its paragraphs, one a line, without the label
 
     @property
-    def heading(self) -> str:
-        """The first words after the section's number: what a reader recognises it by."""
-        body = _SECTION.sub("", self.text, count=1) if self.number else self.text
-        words = body.split()
-        head = " ".join(words[:HEADING_WORDS])
-        return head + ("…" if len(words) > HEADING_WORDS else "")
+    def text(self) -> str:
+        return (f"{self.label} " if self.label else "") + self.body + "\n"
 
     @property
-    def label(self) -> str:
+    def head(self) -> str:
+        return f"{self.label} " if self.label else ""
+
+    @property
+    def label_words(self) -> str:
+        """"section 3" (or "the opening") in a sentence."""
         return f"section {self.number}" if self.number else "the opening"
 
     def words(self) -> int:
-        return len(_WORD.findall(self.text))
+        return count_words(self.text)
 
 
 def split_sections(text: str) -> list[Section]:
-    """The sections of ``text`` in order; a text without ``SECTION N.`` is one section with no number.
-    Joining the sections' texts gives back ``text`` (blank lines before SECTION 1 belong to it)."""
-    found = list(_SECTION.finditer(text))
-    if not found:
-        return [Section(None, text)]
-    out = []
-    head = text[: found[0].start()]
-    if head.strip():
-        out.append(Section(None, head))
-    for i, m in enumerate(found):
-        start = 0 if i == 0 and not out else m.start()
-        end = found[i + 1].start() if i + 1 < len(found) else len(text)
-        out.append(Section(m.group(1).replace(" ", "").replace("\t", "").upper(), text[start:end]))
-    return out
-
-
-def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
+    return [Section(p.number, p.heading, p.label, p.text) for p in _parsed_sections(text)]

@@ -25,15 +25,15 @@ def section_lines(redline: Redline, limit: int = 8) -> list[str]:
     lines, renumbered = [], 0
     for c in redline.sections:
         if c.kind == "removed":
-            lines.append(f"{c.old.label} removed (“{c.old.heading}”)")
+            lines.append(f"{c.old.label_words} removed (“{c.old.heading}”)")
         elif c.kind == "added":
-            lines.append(f"{c.new.label} added (“{c.new.heading}”)")
+            lines.append(f"{c.new.label_words} added (“{c.new.heading}”)")
         elif c.kind == "moved":
             moved = f"section {c.old.number} moved to become section {c.new.number}"
             lines.append(moved + (f": {_counts(c)}" if _counts(c) else ""))
         elif c.kind == "changed":
             lines.append(f"section {c.old.number}, now {c.new.number}, changed: {_counts(c)}" if c.renumbered
-                         else f"{c.new.label} changed: {_counts(c)}")
+                         else f"{c.new.label_words} changed: {_counts(c)}")
         elif c.renumbered:
             renumbered += 1
     if len(lines) > limit:

@@ -52,7 +52,7 @@ def redline_text(old: StoredText, new: StoredText, redline: Redline) -> str:
     for c in redline.sections:
         if c.kind == "same":
             continue
-        where = c.new.label if c.new else c.old.label
+        where = c.new.label_words if c.new else c.old.label_words
         if c.renumbered:
             where = f"section {c.old.number}, now {c.new.number}"
         lines.append(f"{where[0].upper()}{where[1:]} ({c.kind}):")
