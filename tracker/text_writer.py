@@ -17,7 +17,7 @@ from db.texts import Version, find_version, record_text, text_of
 from spiders.billids import dotted
 from spiders.billtext_parse import normalise_text
 from tracker.texts.compare import compare
-from tracker.texts.summary import section_lines
+from tracker.texts.summary import plain_sentence, section_lines
 
 log = logging.getLogger("tracker.texts")
 
@@ -86,13 +86,16 @@ def record_bill_text(s: Session, bill: Bill, text: str | None, source: str, flag
     payload = {"version": version.version, "sha256": version.sha256, "words": version.words,
                "previous_version": version.version - 1 if version.version > 1 else None,
                "added_words": version.words, "removed_words": 0, "source": source, "flags": version.flags,
-               "summary_lines": []}
+               "summary_lines": [], "bill": bill.canonical, "number": _label(bill.canonical)}
     label = _label(bill.canonical)
     summary = f"{label} text: version {version.version}, {_plural(version.words, 'word')}"
     if older is not None:
         redline = compare(text_of(s, older.sha256) or "", text)
         payload |= {"compared_with": older.ref, "added_words": redline.added_words,
-                    "removed_words": redline.removed_words, "summary_lines": section_lines(redline)}
+                    "removed_words": redline.removed_words, "summary_lines": section_lines(redline),
+                    "relation": "version" if older.bill == bill.canonical else "new-draft",
+                    "sentence": plain_sentence(redline, _label(older.bill) if older.bill != bill.canonical
+                                               else f"version {older.version}")}
         counts = f"{_plural(redline.added_words, 'word')} added, {redline.removed_words:,} removed"
         if older.bill == bill.canonical:
             summary = f"{label} text: version {version.version}, {counts}"
