@@ -155,3 +155,22 @@ def test_the_compare_page_in_a_browser_marks_changes_without_colour_and_fits_a_p
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"compare-{width}.png"), full_page=True)
             browser.close()
+
+
+def test_a_supporter_hears_what_the_new_draft_changed_in_one_sentence_and_not_of_a_first_text(texts):
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from alerts.selection import SUPPORTER_KINDS, Interest, bill_families
+    from alerts.wording import sentence
+    from db.models import Bill, Event
+
+    with texts() as s:
+        h135 = s.scalar(select(Bill.id).where(Bill.canonical == "ma/192/H135"))
+        interest = Interest(frozenset(bill_families(s)[h135]), frozenset(SUPPORTER_KINDS))
+        events = {e.payload["number"]: e for e in s.scalars(select(Event).where(Event.kind == "bill.text"))}
+    assert interest.concerns(events["H.5091"]) and not interest.concerns(events["H.135"])
+    said = sentence(events["H.5091"], ZoneInfo("America/New_York"))
+    assert said.startswith("The new draft H.5091 has its text. Compared with H.135, it removes 1 section, changes ")
+    assert "bill.text" not in said and "section_lines" not in said
