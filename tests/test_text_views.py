@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from tests.alerts_world import KEY, application, config as web_config
+from tests.test_bill_texts import config as crawl_config
 from tests.web_client import caller, served
 from tracker.cli import main
-from tracker.config import parse_config
 from tracker.crawl import crawl
 from tracker.replica.texts import draft_changes
 from tracker.web.app import create_app
@@ -26,24 +26,13 @@ from tracker.web.app import create_app
 T0 = datetime(2022, 9, 1, 12, 0, tzinfo=timezone.utc)
 CHROMIUM = shutil.which("chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CONFIG = """
-sources:
-  malegislature:
-    session: 192
-    delay_s: 0
-    concurrency: 4
-    timeout_s: 5
-bills:
-  - id: H.135
-"""
 
 
 @pytest.fixture
 def texts(sessions, replica_server):
     """H.135 crawled (its history names the new draft H.5091, followed and crawled in the same run), then H.135's
     text changed once (version 2)."""
-    cfg = parse_config(CONFIG, "test").with_overrides(base_url=replica_server.base_url)
-    result = crawl(cfg, sessions, now=lambda: T0)
+    result = crawl(crawl_config(replica_server.base_url), sessions, now=lambda: T0)
     assert not result.errors, result.errors
     return sessions
 
