@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.lineage import HANDOVER_RELATIONS
 from db.models import Bill, Event
-from db.texts import Version, find_version, record_text, text_of
+from db.texts import Version, find_version, record_text, text_of, version_count
 from spiders.billids import dotted
 from spiders.billtext_parse import normalise_text
 from tracker.texts.compare import compare
@@ -79,8 +79,10 @@ def record_bill_text(s: Session, bill: Bill, text: str | None, source: str, flag
     s.flush()  # the bill's tracked event, written in this transaction, names the bill it replaced
     version = record_text(s, bill, text, source, at, flags)
     if version is None:
-        if not (text or "").strip():
-            log.warning("bill=%s text empty (%s); the stored versions stand", bill.canonical, source)
+        if not (text or "").strip():  # a real text gone empty is news to an operator; a text never published is not
+            had = version_count(s, bill.id)
+            (log.warning if had else log.info)("bill=%s text empty (%s)%s", bill.canonical, source,
+                                               "; the stored versions stand" if had else ": none on file yet")
         return None
     older = _older(s, bill, version)
     payload = {"version": version.version, "sha256": version.sha256, "words": version.words,
