@@ -89,3 +89,14 @@ def test_an_empty_or_huge_text_compares_without_a_crash():
     huge = H135 * 2000  # about 200,000 words, most sections repeated
     redline = compare(huge, huge.replace("emergency", "urgent emergency", 5))
     assert redline.added_words == 5
+
+
+def test_a_removed_section_like_a_moved_one_does_not_take_its_place():
+    # the removed section shares most of its words with the moved one: the moved one, unchanged, pairs first
+    audit = "The state auditor shall audit every use of a face surveillance system by a public agency each year.\n\n"
+    review = "The state auditor shall review every use of a face surveillance system by a school committee each year.\n\n"
+    old = bill("defs", "ban", review, "schools", "police", "effective", audit)
+    new = bill("defs", audit, "ban", "schools", "police", "effective")
+    changes = [(c.kind, c.old.number if c.old else None, c.new.number if c.new else None)
+               for c in compare(old, new).sections if c.kind != "same"]
+    assert changes == [("moved", "7", "2"), ("removed", "3", None)]

@@ -179,13 +179,18 @@ def _pair(a: list[Section], b: list[Section]) -> tuple[list[tuple[int, int]], li
     left_b = {j for j in range(len(b)) if j not in used_b}
     moved = []
     if len(left_a) * len(left_b) <= PAIRWISE_LIMIT:
+        # the most similar pairs first: taken in the old text's order, a removed section that merely shares the
+        # bill's boilerplate could take the new place of a section moved there unchanged
         bags = {("a", i): _bag(a[i]) for i in left_a} | {("b", j): _bag(b[j]) for j in left_b}
-        for i in left_a:
-            scores = {j: _similarity(bags["a", i], bags["b", j]) for j in left_b}
-            choice = max(scores, key=scores.get, default=None)
-            if choice is not None and scores[choice] >= MOVE_AT:
-                moved.append((i, choice))
-                left_b.discard(choice)
+        scored = sorted((-score, i, j) for i in left_a for j in left_b
+                        if (score := _similarity(bags["a", i], bags["b", j])) >= MOVE_AT)
+        taken_a: set[int] = set()
+        for _, i, j in scored:
+            if i not in taken_a and j in left_b:
+                moved.append((i, j))
+                taken_a.add(i)
+                left_b.discard(j)
+        moved.sort()
     return pairs, moved
 
 
