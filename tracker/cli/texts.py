@@ -19,9 +19,11 @@ from tracker.output import emit_json
 def text_cmd(app: Application, ref: str, older: str | None, fmt: str) -> None:
     """A bill's text (its latest stored version, or version N), or the redline to it from another text:
     `tracker text 192/H5091 --compare 192/H135`."""
+    # lazy: diff-match-patch and the text modules load only for this command (every command's start-up pays the
+    # imports at the top)
     from tracker.texts.compare import compare
     from tracker.texts.refs import BadTextRef, NoText, load_text, split_ref
-    from tracker.texts.view import redline_json, redline_text
+    from tracker.texts.view import redline_json, redline_text  # lazy, as above
 
     with app.ready_sessions()() as s:
         try:

@@ -7,11 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.documents import find_document
+from db.models import Bill
 from db.texts import find_version, text_of, versions
 from spiders.billids import dotted
+from tracker.texts.sections import count_words
 
 
 class NoText(LookupError):
@@ -55,8 +58,6 @@ def split_ref(text: str) -> tuple[str, int | None]:
 
 def load_text(s: Session, canonical: str, n: int | None = None) -> StoredText:
     """The text ``canonical@n`` names (the latest version when ``n`` is None). NoText when there is none."""
-    from tracker.texts.sections import count_words
-
     found = find_version(s, canonical, n)
     if found is not None:
         return StoredText(canonical, found.version, text_of(s, found.sha256) or "", found.sha256, found.words,
@@ -73,9 +74,5 @@ def load_text(s: Session, canonical: str, n: int | None = None) -> StoredText:
 
 
 def _versions_of(s: Session, canonical: str) -> list:
-    from sqlalchemy import select
-
-    from db.models import Bill
-
     bill_id = s.scalar(select(Bill.id).where(Bill.canonical == canonical))
     return versions(s, bill_id) if bill_id is not None else []

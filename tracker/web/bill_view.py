@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 from db.bills import bill_timeline, pages_of
 from db.lineage import chain, steps
 from db.models import Bill
+from db.texts import find_version, versions
 from spiders.billids import BillId
 from tracker.replacement import replaced_by
+from tracker.text_writer import replaced_bill
 from tracker.readable import hearing_state
 from tracker.web import archive
 from tracker.web.billrefs import numbers_in, page_url
@@ -50,9 +52,6 @@ def _texts(s: Session, data: dict, when: date | None, successor: str | None) -> 
     """The bill's stored versions (as of ``when``: those seen by then), each with the link to what changed from
     the one before; the redline against the bill it is a new draft of, and against the new draft that replaced
     it, when both texts are on file."""
-    from db.texts import find_version, versions
-    from tracker.text_writer import replaced_bill
-
     bill = s.scalar(select(Bill).where(Bill.canonical == data["id"]))
     shown = [v for v in versions(s, bill.id) if when is None or _eastern_day(v.seen_at.isoformat()) <= when]
     path = f"/bills/{data['session']}/{data['number']}"
