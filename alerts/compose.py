@@ -66,9 +66,20 @@ class Links:
         """A staff member's link to accept or reject a successor: a page that asks, then acts on POST."""
         return self._url("/successor", make_token(self.key, "successor", sub.id, self.now, b=bill, c=candidate))
 
+    def compare(self, new_ref: str, old_ref: str) -> str:
+        """The public redline page from ``old_ref`` to ``new_ref`` (``ma/192/H5091@1``, ``ma/192/H135@1``)."""
+        new, old = (r.split("/", 1)[1] for r in (new_ref, old_ref))
+        return f"{self.public_url}/bills/{new}/compare/{old}"
+
     def follow(self, sub: Subscriber, document: str) -> str:
         """A staff member's link to follow a discovered bill: it opens a page that asks, then acts on POST."""
         return self._url("/follow", make_token(self.key, "follow", sub.id, self.now, d=document))
+
+
+TEXT_FLAG_WORDS = {"html": "the legislature gave it as HTML: read as text",
+                   "no-sections": "no SECTION numbers found: compared as one piece",
+                   "mojibake-repaired": "wrongly encoded characters were repaired",
+                   "large": "a very long text", "after-empty": "published again after a time with no text"}
 
 
 class Composer:
@@ -170,7 +181,8 @@ class Composer:
 
     def staff(self, sub: Subscriber, period: str, events: list[Event], health: list[dict]) -> Rendered:
         refiled = self._refiled(sub, [e for e in events if e.kind == "bill.successor"])
-        events = [e for e in events if e.kind != "bill.successor"]  # in their own section
+        texts = self._texts([e for e in events if e.kind == "bill.text"])
+        events = [e for e in events if e.kind not in ("bill.successor", "bill.text")]  # in their own sections
         groups, loose = self._by_bill(events, by_importance=False, staff=True)
         matched = {e.article_id for e in events if e.kind == "article.matched"}
         other = self.cache.stories([e.article_id for e in loose if e.kind == "article.new"
@@ -199,10 +211,38 @@ class Composer:
                             "your watches")
         if refiled:
             parts.insert(1, f"{len(refiled)} re-filing {'decision' if len(refiled) == 1 else 'decisions'}")
+        if texts:
+            parts.insert(1, f"{len(texts)} new {'text' if len(texts) == 1 else 'texts'}")
         subject = f"{self.settings.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
         ctx = {"kind": "staff-daily", "groups": groups, "other_news": other, "health": health,
-               "health_news": health_news, "date_words": date_words, "discovered": discovered, "refiled": refiled}
+               "health_news": health_news, "date_words": date_words, "discovered": discovered, "refiled": refiled,
+               "texts": texts}
         return self._message(sub, subject, "staff_digest", ctx, unsubscribe=False)
+
+    def _texts(self, events: list[Event]) -> list[dict]:
+        """"New texts": each new version of a followed bill's text, with what it changed from the one before
+        it (or from the bill it is a new draft of), in the words of its section structure, and the redline."""
+        out = []
+        for ev in sorted(events, key=lambda e: e.id):
+            p = ev.payload or {}
+            bill = p.get("bill") or (self.cache.bill(ev.bill_id).canonical if ev.bill_id else None)
+            if not bill:
+                continue
+            number = dotted(bill.rsplit("/", 1)[-1])
+            against = p.get("compared_with") or (f"{bill}@{p['previous_version']}" if p.get("previous_version")
+                                                 else None)
+            if against:
+                other = dotted(against.split("@")[0].rsplit("/", 1)[-1])
+                heading = (f"{number}, the new draft of {other}" if p.get("relation") == "new-draft" else
+                           f"{number}, version {p.get('version')}" if other == number else f"{number} against {other}")
+                changes = list(p.get("summary_lines") or [])
+                changes.append(f"{p.get('added_words', 0)} words added, {p.get('removed_words', 0)} removed")
+                link = self.links.compare(f"{bill}@{p.get('version')}", against)
+            else:
+                heading, changes, link = f"{number}: its first text on file", [f"{p.get('words', 0)} words"], None
+            out.append({"heading": heading, "changes": changes, "link": link,
+                        "flags": [TEXT_FLAG_WORDS[f] for f in p.get("flags") or [] if f in TEXT_FLAG_WORDS]})
+        return out
 
     def _refiled(self, sub: Subscriber, events: list[Event]) -> list[dict]:
         """"Re-filed in the new session": each decision on a successor, with its evidence and the other

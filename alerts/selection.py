@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from db.models import Bill, Event
+from db.models import Bill, BillAction, Event
 from db.successors import accepted_pairs
+from spiders.actions import referenced_bill
 
 BACKFILL = {"immediate": timedelta(days=2), "daily": timedelta(days=4), "weekly": timedelta(days=14)}
 BILL_KINDS = ("bill.tracked", "bill.action", "bill.status", "bill.title", "bill.sponsors",
               "hearing.scheduled", "hearing.rescheduled", "hearing.canceled")
-SUPPORTER_KINDS = BILL_KINDS + ("article.matched", "bill.successor")
+SUPPORTER_KINDS = BILL_KINDS + ("article.matched", "bill.successor", "bill.text")
 # what supporters hear of the successor search: the bill was re-filed (they follow the new number), or it was not;
 # candidates, proposals and staff's rejections are staff matters
 SUPPORTER_SUCCESSOR_STATES = frozenset({"accepted", "not-refiled"})
@@ -71,6 +72,16 @@ def bill_families(s: Session) -> dict[int, set[int]]:
         parent = by_canonical.get(((payload or {}).get("discovered_from") or {}).get("bill") or "")
         if parent is not None and bill_id is not None:
             children.setdefault(parent, set()).add(bill_id)
+    # a new draft that took over from several bills (H.4359 "of H1728 and S927") was followed from one of them,
+    # whichever the crawl stored first: every bill whose own history hands over to it is its parent too
+    for bill_id, session, action in s.execute(
+            select(BillAction.bill_id, Bill.session, BillAction.action).join(Bill, Bill.id == BillAction.bill_id)
+            .where(BillAction.removed_at.is_(None), or_(*[BillAction.action.ilike(f"%{w}%")
+                                                          for w in ("accompanied", "substitut", "reported by")]))):
+        handed = referenced_bill(action or "")
+        child = by_canonical.get(f"ma/{session}/{handed[1]}") if handed else None
+        if child is not None and child != bill_id:
+            children.setdefault(bill_id, set()).add(child)
     for bill, successor in accepted_pairs(s):
         if bill in by_canonical and successor in by_canonical:
             children.setdefault(by_canonical[bill], set()).add(by_canonical[successor])
@@ -84,6 +95,12 @@ def bill_families(s: Session) -> dict[int, set[int]]:
                     todo.append(child)
         families[bill_id] = seen
     return families
+
+
+def text_changed(ev: Event) -> bool:
+    """A ``bill.text`` event that says what changed: a later version, or a new draft against its bill."""
+    p = ev.payload or {}
+    return bool(p.get("previous_version") or p.get("compared_with"))
 
 
 @dataclass(frozen=True)
@@ -102,6 +119,8 @@ class Interest:
         if (ev.kind == "bill.successor" and not self.staff
                 and (ev.payload or {}).get("state") not in SUPPORTER_SUCCESSOR_STATES):
             return False
+        if ev.kind == "bill.text" and not self.staff and not text_changed(ev):
+            return False  # a bill's first text on file is no news to a supporter; what a new text changed is
         if ev.bill_id is None:
             return ev.kind.startswith(("article.new", "source.", "bill.discovered"))
         if ev.bill_id in self.excluded:

@@ -96,6 +96,8 @@ def headline(ev: Event, tz: ZoneInfo) -> str:
         if state == "proposed":
             return f"maybe re-filed as {p.get('candidate_number')}"
         return f"not re-filed as {p.get('candidate_number')}"
+    if ev.kind == "bill.text":
+        return "new text"
     if ev.kind == "bill.title":
         return "new title"
     if ev.kind == "bill.sponsors":
@@ -147,6 +149,8 @@ def sentence(ev: Event, tz: ZoneInfo, staff: bool = False) -> str:
             f", in the {p['committee']} committee" if p.get("committee") else "")
     if ev.kind == "bill.successor":
         return successor_sentence(p)
+    if ev.kind == "bill.text":
+        return text_sentence(p)
     if ev.kind == "bill.tracked":
         latest = p.get("latest_action") or {}
         status = STATUS_WORDS.get(p.get("status") or "", p.get("status") or "filed")
@@ -158,6 +162,16 @@ def sentence(ev: Event, tz: ZoneInfo, staff: bool = False) -> str:
             text += f". Latest action, {day(latest.get('date'))}: {latest.get('action')}"
         return text
     return ev.summary
+
+
+def text_sentence(p: dict) -> str:
+    """A ``bill.text`` event in one plain sentence: what the section structure says changed (the event's
+    ``sentence``), never a guess at what it means."""
+    number = p.get("number") or "The bill"
+    if p.get("sentence") and (p.get("previous_version") or p.get("compared_with")):
+        lead = f"{number} has a new text" if p.get("previous_version") else f"The new draft {number} has its text"
+        return f"{lead}. {p['sentence']}"
+    return f"{number}: its text is on file ({p.get('words', 0)} words)"
 
 
 def _court(session) -> str:

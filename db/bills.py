@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from db.lineage import lineage_of
 from db.models import Article, ArticleBill, Bill, BillAction, Document, Event, Hearing
 from db.payloads import hearing_payload
+from db.texts import version_count
 
 
 class NoSuchBill(LookupError):
@@ -78,8 +79,8 @@ def _bill(s: Session, canonical: str) -> Bill:
 
 
 def get_bill(s: Session, canonical: str) -> dict:
-    """``tracker bill``'s JSON: the bill, its current actions, its hearings, the articles about it and its direct
-    lineage (``db.lineage.lineage_of``)."""
+    """``tracker bill``'s JSON: the bill, its current actions, its hearings, the articles about it, its direct
+    lineage (``db.lineage.lineage_of``) and how many versions of its text are stored (``text_versions``)."""
     bill = _bill(s, canonical)
     out = bill_summary(bill)
     out["actions"] = [
@@ -100,6 +101,7 @@ def get_bill(s: Session, canonical: str) -> dict:
             .order_by(Article.published_at.desc().nulls_last(), Article.id.desc()))
     ]
     out["lineage"] = lineage_of(s, bill.canonical)
+    out["text_versions"] = version_count(s, bill.id)
     return out
 
 

@@ -53,6 +53,11 @@ class Bill(CheckState, Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     throttled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the site asked us to wait until then
+    # the bill's text (bill_text_versions): when its HTML text page was last asked for, how many text-changing
+    # actions its history had then, and since when its text has come back empty (None: not empty)
+    text_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    text_actions: Mapped[int | None] = mapped_column(Integer)
+    text_empty_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -220,6 +225,47 @@ class Snapshot(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     size: Mapped[int] = mapped_column(Integer)
     body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class BillTextBlob(Base):
+    """One distinct bill text (normalised), zlib-compressed and content-addressed; never deleted."""
+
+    __tablename__ = "bill_text_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)  # bytes of the UTF-8 text
+    words: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BillTextVersion(Base):
+    """Version ``version`` (1..n) of a bill's text: each time the text differed from the one before."""
+
+    __tablename__ = "bill_text_versions"
+    __table_args__ = (UniqueConstraint("bill_id", "version", name="uq_bill_text_versions"),
+                      Index("ix_bill_text_versions_sha256", "sha256"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bills.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(ForeignKey("bill_text_blobs.sha256"))
+    source: Mapped[str] = mapped_column(String(10))  # document (the API's DocumentText) | html (the text page)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    flags: Mapped[list] = mapped_column(JSON)
+
+
+class BillTextChunk(Base):
+    """A piece of a stored text as the full-text index reads it: a section, or a part of a long one."""
+
+    __tablename__ = "bill_text_chunks"
+    __table_args__ = (Index("ix_bill_text_chunks_sha256", "sha256", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("bill_text_blobs.sha256"))
+    position: Mapped[int] = mapped_column(Integer)
+    section: Mapped[str | None] = mapped_column(String(20))  # "3" for SECTION 3.; None before SECTION 1
+    body: Mapped[str] = mapped_column(Text)
 
 
 class Event(Base):

@@ -1,4 +1,4 @@
-"""Full-text search over the news archive, the bills' histories and the docket's documents.
+"""Full-text search over the news archive, the bills' histories, the docket's documents and the bills' texts.
 
 One interface, two backends: SQLite FTS5 (external content tables) and
 PostgreSQL (stored ``tsvector`` columns with GIN indexes, migration 0005), with
@@ -21,7 +21,7 @@ from db.articles import MAX_LIMIT, article_page, article_rows, time_param
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
 MAX_OFFSET = 10_000  # deeper pages are empty: narrow the query down instead
-KINDS = (None, "article", "action", "document")
+KINDS = (None, "article", "action", "document", "text")
 DOCUMENT_TEXT_SNIPPET = 200_000  # characters of a text a PostgreSQL snippet reads: what its index holds (0009)
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -83,17 +83,19 @@ def _like_part(text_: str) -> str:
 
 def search(s: Session, query: str, since: datetime | None = None, until: datetime | None = None,
            bill: str | None = None, limit: int = 50, offset: int = 0, kind: str | None = None,
-           source: str | None = None) -> list[dict]:
-    """Articles, bill actions and the docket's documents matching ``query``, newest first (a document's date
-    is when the docket first listed it).
+           source: str | None = None, session: int | None = None) -> list[dict]:
+    """Articles, bill actions, the docket's documents and the bills' texts matching ``query``, newest first (a
+    document's date is when the docket first listed it, a text's when its version was first seen; a bill's
+    text is one result, its latest version that matches).
 
     Every filter is applied in SQL before the page is cut, so a page is full whenever there are enough
-    matches: ``since``/``until``, ``bill`` (a canonical id), ``kind`` (``article``, ``action`` or
-    ``document``) and ``source`` (part of an article's outlet, any case; articles only). Then
+    matches: ``since``/``until``, ``bill`` (a canonical id), ``session`` (a General Court: the bills and
+    documents of it, and the articles about its bills), ``kind`` (``article``, ``action``, ``document`` or
+    ``text``) and ``source`` (part of an article's outlet, any case; articles only). Then
     ``offset``/``limit``."""
     terms = query_terms(query)
     if kind not in KINDS:
-        raise BadQuery(f"kind={str(kind)[:20]!r}: choose article, action or document")
+        raise BadQuery(f"kind={str(kind)[:20]!r}: choose article, action, document or text")
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, offset)
     if offset > MAX_OFFSET:
@@ -113,6 +115,9 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
         document_snippet = (f"ts_headline('simple', concat_ws(' ', d.title, d.pinslip, "
                             f"left(d.text, {DOCUMENT_TEXT_SNIPPET})), {tsquery}, {PG_HEADLINE})")
         document_from = "documents d"
+        chunk_match = f"c.search_vector @@ {tsquery}"
+        chunk_from = "bill_text_chunks c"
+        chunk_snippet = f"ts_headline('simple', c.body, {tsquery}, {PG_HEADLINE})"
     else:
         params["match"] = _fts_expression(terms)
         where = ["articles_fts MATCH :match"]
@@ -124,28 +129,48 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
         document_where = ["documents_fts MATCH :match", "d.removed_at IS NULL"]
         document_snippet = "snippet(documents_fts, -1, '[', ']', '…', 16)"
         document_from = "documents_fts JOIN documents d ON d.id = documents_fts.rowid"
+        chunk_match = "bill_text_chunks_fts MATCH :match"
+        chunk_from = "bill_text_chunks_fts JOIN bill_text_chunks c ON c.id = bill_text_chunks_fts.rowid"
+        chunk_snippet = "snippet(bill_text_chunks_fts, 0, '[', ']', '…', 16)"
+    text_where = ["1 = 1"]
     if since is not None:
         params["since"] = time_param(s, since)
         params["since_day"] = since.date().isoformat()
         where.append("COALESCE(a.published_at, a.first_seen_at) >= :since")
         action_where.append("ba.date >= :since_day")
         document_where.append("d.first_seen_at >= :since")
+        text_where.append("v.seen_at >= :since")
     if until is not None:
         params["until"] = time_param(s, until)
         params["until_day"] = until.date().isoformat()
         where.append("COALESCE(a.published_at, a.first_seen_at) <= :until")
         action_where.append("ba.date <= :until_day")
         document_where.append("d.first_seen_at <= :until")
+        text_where.append("v.seen_at <= :until")
     if bill is not None:
         params["bill"] = bill
         where.append("a.id IN (SELECT ab.article_id FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
                      "WHERE b.canonical = :bill)")
         action_where.append("b.canonical = :bill")
         document_where.append("d.canonical = :bill")
+        text_where.append("b.canonical = :bill")
+    if session is not None:
+        params["session"] = int(session)
+        where.append("a.id IN (SELECT ab.article_id FROM article_bills ab JOIN bills b ON b.id = ab.bill_id "
+                     "WHERE b.session = :session)")
+        action_where.append("b.session = :session")
+        document_where.append("d.session = :session")
+        text_where.append("b.session = :session")
     if source:
         params["source"] = _like_part(source.lower())
         where.append("LOWER(COALESCE(a.publisher, '')) LIKE :source ESCAPE '\\'")
     article_sql, action_sql, document_sql = " AND ".join(where), " AND ".join(action_where), " AND ".join(document_where)
+    # a bill's text: the latest of its versions whose text has a piece that matches
+    text_tables = (f"bill_text_versions v JOIN bills b ON b.id = v.bill_id JOIN ("
+                   f"SELECT v2.bill_id, MAX(v2.version) AS version FROM bill_text_versions v2 WHERE v2.sha256 IN "
+                   f"(SELECT c.sha256 FROM {chunk_from} WHERE {chunk_match}) GROUP BY v2.bill_id"
+                   f") best ON best.bill_id = v.bill_id AND best.version = v.version")
+    text_sql = " AND ".join(text_where)
     action_tables = f"{action_from} JOIN bills b ON b.id = ba.bill_id"
 
     def articles(n: int, skip: int) -> list[tuple[str, int, str]]:
@@ -164,7 +189,14 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
                          params | {"limit": n, "offset": skip})
         return [("document", r.id, _utc_key(r.first_seen_at)) for r in rows]
 
-    wanted = [fetch for name, fetch in (("article", articles), ("action", actions), ("document", documents))
+    def texts(n: int, skip: int) -> list[tuple[str, int, str]]:
+        rows = s.execute(text(f"SELECT v.id, v.seen_at FROM {text_tables} WHERE {text_sql} "
+                              f"ORDER BY v.seen_at DESC, v.id DESC LIMIT :limit OFFSET :offset"),
+                         params | {"limit": n, "offset": skip})
+        return [("text", r.id, _utc_key(r.seen_at)) for r in rows]
+
+    wanted = [fetch for name, fetch in (("article", articles), ("action", actions), ("document", documents),
+                                        ("text", texts))
               if kind in (None, name) and (name == "article" or not source)]  # an outlet means articles
     if len(wanted) > 1:
         # Several kinds, newest first: the page lies within the first offset+limit of each kind. Equal keys
@@ -196,7 +228,15 @@ def search(s: Session, query: str, since: datetime | None = None, until: datetim
             found_documents[r.id] = {"type": "document", "id": r.canonical, "session": r.session,
                                      "number": r.number, "docket": r.docket, "title": r.title,
                                      "sponsor": r.sponsor, "snippet": r.snip, "date": _utc_key(r.first_seen_at)}
-    found = {"article": found_articles, "action": found_actions, "document": found_documents}
+    found_texts = {}
+    for version_id in [i for t, i, _ in page if t == "text"]:
+        r = s.execute(text("SELECT b.canonical, v.version, v.seen_at, v.sha256 FROM bill_text_versions v "
+                           "JOIN bills b ON b.id = v.bill_id WHERE v.id = :vid"), {"vid": version_id}).first()
+        snip = s.scalar(text(f"SELECT {chunk_snippet} FROM {chunk_from} WHERE {chunk_match} AND c.sha256 = :sha "
+                             f"ORDER BY c.position LIMIT 1"), params | {"sha": r.sha256})
+        found_texts[version_id] = {"type": "text", "bill": r.canonical, "version": r.version, "snippet": snip,
+                                   "date": _utc_key(r.seen_at)}
+    found = {"article": found_articles, "action": found_actions, "document": found_documents, "text": found_texts}
     return [found[t][i] for t, i, _ in page if i in found[t]]
 
 

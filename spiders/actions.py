@@ -37,6 +37,8 @@ __all__ = [
     "committee_named",
     "current_committee",
     "stage",
+    "TEXT_KINDS",
+    "text_changes",
 ]
 
 _FLAGS = re.IGNORECASE
@@ -281,6 +283,16 @@ def classify(text: str) -> list[str]:
     * ``concurred`` includes "..., in concurrence"; never "NON-concurred".
     """
     return list(_classify(text))
+
+
+#: Kinds of an action after which the bill's text may read otherwise: its text page is asked for again at once.
+TEXT_KINDS = frozenset({"new-draft", "new-text", "substituted", "amendment-adopted", "reprinted", "engrossed",
+                        "enacted", "governor-amendment"})
+
+
+def text_changes(actions: Sequence[HistoryAction]) -> int:
+    """How many actions of a history may have changed the bill's text (of a :data:`TEXT_KINDS` kind)."""
+    return sum(1 for a in actions if TEXT_KINDS.intersection(_classify(a.action)))
 
 
 # --------------------------------------------------------------------------------------

@@ -18,13 +18,24 @@ from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 
 from spiders import malegislature_parse as parse
-from spiders.actions import referenced_bill
+from spiders.actions import referenced_bill, text_changes
+from spiders.billtext_parse import normalise_text, parse_text_page, text_page_url
 from spiders.fetching import (HANDLED_STATUSES, describe_failure, header, is_throttle, retry_after_seconds,
                                snapshot_of)
 from spiders.observations import BillTarget, Observation
 from spiders.records import BillNotFound, ParseError
 
 JSON_HEADERS = {"Accept": "application/json"}
+
+
+def _charset(content_type: str | None) -> str | None:
+    """``text/html; charset=windows-1252`` -> ``windows-1252``."""
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return None
+
 AJAX_HEADERS = {"X-Requested-With": "XMLHttpRequest"}
 
 
@@ -54,7 +65,7 @@ class MalegislatureSpider(scrapy.Spider):
     def _public_url(self, target: BillTarget) -> str:
         return parse.bill_page_url(self.base_url, target.session, target.number)
 
-    def _request(self, url: str, callback, obs: Observation, headers=None, conditional=None, **kw):
+    def _request(self, url: str, callback, obs: Observation, headers=None, conditional=None, errback=None, **kw):
         headers = dict(headers or {})
         if conditional:
             etag, last_modified = conditional
@@ -65,7 +76,7 @@ class MalegislatureSpider(scrapy.Spider):
         return scrapy.Request(
             url,
             callback=callback,
-            errback=self._network_error,
+            errback=errback or self._network_error,
             headers=headers,
             cb_kwargs={"obs": obs, **kw},
             meta={"handle_httpstatus_list": HANDLED_STATUSES, "obs": obs},
@@ -143,9 +154,8 @@ class MalegislatureSpider(scrapy.Spider):
         obs.set_history(history, snapshot_of("history", response))
         obs.etag = header(response, "ETag")
         obs.last_modified = header(response, "Last-Modified")
-        yield from self._follow_references(obs)
         if obs.history_hash == target.history_hash and not target.need_detail:
-            yield obs.unchanged()
+            yield from self._finish(obs, obs.unchanged())
         else:
             yield self._api_detail_request(obs)
 
@@ -164,10 +174,61 @@ class MalegislatureSpider(scrapy.Spider):
             yield from self._fail(obs, response.url, str(exc), isinstance(exc, BillNotFound))
             return
         obs.set_detail(detail, snapshot_of("detail", response))
-        if obs.history is None:  # history answered 304: the detail was due
-            yield obs.detail_only()
+        yield from self._after_detail(obs)
+
+    # ---- the text page, when DocumentText is empty ------------------------------
+
+    def _after_detail(self, obs: Observation):
+        if self._wants_text_page(obs):
+            url = text_page_url(self.base_url, obs.target.session, obs.target.number)
+            yield self._request(url, self.text_page, obs, errback=self._text_page_error)
         else:
-            yield obs.done()
+            yield from self._finish(obs)
+
+    def _text_actions(self, obs: Observation) -> int:
+        return text_changes(obs.history) if obs.history is not None else (obs.target.text_actions or 0)
+
+    def _wants_text_page(self, obs: Observation) -> bool:
+        """DocumentText is empty (or there is none: the HTML path) and the page is due, or the history has a
+        text-changing action it did not have when the page was last asked for."""
+        if obs.detail is None or not normalise_text(obs.detail.text).empty:
+            return False
+        target = obs.target
+        if target.text_due:
+            return True
+        return target.text_actions is not None and self._text_actions(obs) > target.text_actions
+
+    def text_page(self, response: Response, obs: Observation):
+        problem = self._http_problem(response)
+        if problem and problem[2] is not None:  # throttled: the whole crawl stops
+            yield from self._fail(obs, response.url, *problem)
+            return
+        page = {"url": response.url, "text": None, "flags": [], "error": problem[0] if problem else None,
+                "actions": self._text_actions(obs)}
+        if not problem:
+            try:
+                found = parse_text_page(response.body, response.url, _charset(header(response, "Content-Type")))
+                page["text"], page["flags"] = found.text or None, list(found.flags)
+            except ParseError as exc:
+                page["error"] = str(exc)
+            obs.add_snapshot(snapshot_of("text", response))
+        obs.text_page = page
+        yield from self._finish(obs)
+
+    def _text_page_error(self, failure):
+        """A text page that cannot be fetched costs the bill nothing else: its observation goes on without."""
+        obs: Observation = failure.request.meta["obs"]
+        obs.text_page = {"url": failure.request.url, "text": None, "flags": [], "error": describe_failure(failure),
+                         "actions": self._text_actions(obs)}
+        yield from self._finish(obs)
+
+    def _finish(self, obs: Observation, item: dict | None = None):
+        """The bill's observation, then the new drafts and study orders its history hands over to: they are
+        stored after it, so a new draft's first text is compared with the text of the bill it replaced."""
+        if item is None:
+            item = obs.detail_only() if obs.history is None else obs.done()
+        yield item
+        yield from self._follow_references(obs)
 
     # ---- HTML path --------------------------------------------------------------
 
@@ -193,9 +254,8 @@ class MalegislatureSpider(scrapy.Spider):
             yield self._request(url, self.html_history_page, obs, AJAX_HEADERS, page_number=page_number)
             return
         obs.set_history(obs.html_rows, None)
-        yield from self._follow_references(obs)
         if obs.history_hash == obs.target.history_hash and not obs.target.need_detail:
-            yield obs.unchanged()
+            yield from self._finish(obs, obs.unchanged())
             return
         url = parse.petitioners_url(self.base_url, obs.target.session, obs.target.number)
         yield self._request(url, self.html_petitioners, obs, AJAX_HEADERS)
@@ -225,15 +285,15 @@ class MalegislatureSpider(scrapy.Spider):
             yield from self._fail(obs, response.url, *problem)
             return
         if problem:
-            yield obs.failed(response.url, problem[0])
+            yield from self._finish(obs, obs.failed(response.url, problem[0]))
             return
         try:
             detail.petitioners = parse.parse_html_petitioners(response.body, response.url)
         except ParseError as exc:
-            yield obs.failed(response.url, str(exc))
+            yield from self._finish(obs, obs.failed(response.url, str(exc)))
             return
         obs.set_detail(detail, snapshot_of("petitioners", response))
-        yield obs.done()
+        yield from self._after_detail(obs)
 
     # ---- new drafts -------------------------------------------------------------
 

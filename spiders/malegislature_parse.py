@@ -299,6 +299,7 @@ def parse_api_document(body: bytes, url: str) -> BillDetail:
     title = _api_text(data, "Title", url)
     pinslip = _api_text(data, "Pinslip", url)
     docket = _api_text(data, "DocketNumber", url)
+    text = data.get("DocumentText")
     return BillDetail(
         number=str(number).strip(),
         session=session,
@@ -307,6 +308,7 @@ def parse_api_document(body: bytes, url: str) -> BillDetail:
         petitioners=petitioners,
         pinslip=pinslip,
         docket=docket,
+        text=text if isinstance(text, str) else None,
     )
 
 

@@ -32,6 +32,10 @@ class BillTarget:
     last_modified: str | None = None
     need_detail: bool = True
     discovered_from: dict | None = None
+    # the HTML text page (asked for only when DocumentText is empty): due by ``text_every``, or at once when the
+    # history has more text-changing actions than ``text_actions`` (their number when it was last asked for)
+    text_due: bool = True
+    text_actions: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -88,6 +92,8 @@ class Observation:
     html_rows: list[HistoryAction] = field(default_factory=list)
     html_pages: int = 1
     pending_detail: BillDetail | None = None
+    # the text page when it was asked for: {"url", "text" (plain text) or None, "error", "actions"}
+    text_page: dict | None = None
 
     @classmethod
     def start(cls, target: BillTarget, url: str, mode: str) -> "Observation":
@@ -102,6 +108,7 @@ class Observation:
         self.snapshots = []
         self.etag = self.last_modified = None
         self.html_rows, self.html_pages, self.pending_detail = [], 1, None
+        self.text_page = None
 
     def add_snapshot(self, snap: dict | None) -> None:
         if snap:
@@ -139,6 +146,7 @@ class Observation:
             "history_hash": self.target.history_hash,
             "detail": self.detail.to_dict() if self.detail else None,
             "snapshots": self.snapshots,
+            "text_page": self.text_page,
         }
 
     def done(self) -> dict:
@@ -147,6 +155,7 @@ class Observation:
             "history": [[a.date, a.branch, a.action, a.timestamp] for a in self.history or []],
             "detail": self.detail.to_dict() if self.detail else None,
             "snapshots": self.snapshots,
+            "text_page": self.text_page,
         }
 
     def failed(self, url: str, error: str) -> dict:

@@ -68,6 +68,7 @@ class BillDetail:
     petitioners: list[Sponsor] = field(default_factory=list)  # includes the primary sponsor
     pinslip: str | None = None
     docket: str | None = None  # "HD3228"
+    text: str | None = None  # the API's DocumentText as given (plain text or HTML, maybe empty); the parent normalises it
 
     def to_dict(self) -> dict:
         return asdict(self)

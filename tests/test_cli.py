@@ -174,12 +174,16 @@ def test_demo_runs_offline(tmp_path):
     # 194th; the second crawl reads those five too (and the 193rd's and 194th's directories) without an error
     assert "job=crawl      ok  bills=4 changed=4" in out and re.search(r"job=crawl +ok +bills=9 .*errors=0", out)
     assert "re-filed   H.1728 was re-filed as H.1946 in the 194th General Court" in out
-    assert out.count("job=retention  ok  snapshots_deleted=0") == 2 and "FAILED" not in out
+    assert out.count("job=retention  ok  snapshots_deleted=0") == 3 and "FAILED" not in out  # three cycles
     assert "staff digest for" in out and "H.1946: hearing scheduled for" in out and "H.135: now followed" in out
-    assert "ma/192/H135    replaced" in out and "ma/194/H1946   in-committee" in out
+    assert "ma/192/H135    replaced" in out
+    # after the hearing the committee reports a new draft: the third crawl follows it and compares its text
+    assert "ma/194/H1946   replaced" in out and "ma/194/H4420   reported" in out
+    assert re.search(r"new text   H\.4420 text: version 1, [\d,]+ words; against H\.1946: \d+ words added", out)
+    assert "section 4 removed" in out and "section 5 added" in out
     assert "directory not refreshed" not in result.stderr
     mail = sorted((tmp_path / "demo" / "outbox" / "new").iterdir())
-    assert len(mail) == 4  # confirmation, staff digest, two alerts: nothing twice
+    assert len(mail) == 6  # confirmation, two staff digests, three alerts: nothing twice
     assert (tmp_path / "demo" / "demo.sqlite").exists()
 
 

@@ -130,7 +130,7 @@ def test_an_empty_result_says_so_in_words(home, tmp_path, monkeypatch):
     assert run(["articles", "--bill", "ma/192/H1002"], home).stdout.strip() == "No articles about ma/192/H1002."
     assert run(["search", "zebra", "--format", "json"], home).stdout.strip() == "[]"
     assert run(["search", "zebra", "--format", "csv"], home).stdout.strip() == \
-        "type,bill,date,published_at,title,url,snippet,id"
+        "type,bill,date,published_at,title,url,snippet,id,version"
 
     empty = tmp_path / "empty"
     empty.mkdir()

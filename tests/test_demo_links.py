@@ -1,5 +1,7 @@
 """The demo's emails, opened as a new user would: `tracker demo --serve` keeps the web app (with the demo's key,
-on the port the links name) and the replicas up, and every link of every email answers, in Chromium too."""
+on the port the links name) and the replicas up, and every link of every email answers, in Chromium too. The
+story's last step: after the hearing the committee reports a new draft of H.1946, and the staff digest shows
+its redline in a few lines (the sections the replica's new draft changed), with a link to the whole redline."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import date, datetime
 from email.policy import default
 from pathlib import Path
 
@@ -68,7 +71,7 @@ def demo(tmp_path_factory):
 def test_every_link_of_the_demos_emails_answers_while_it_serves(demo):
     folder, port, out = demo
     mails = _emails(folder / "outbox")
-    assert len(mails) == 4, out
+    assert len(mails) == 6, out  # confirmation, two digests, three alerts
     checked = 0
     for msg in mails:
         for url in sorted(_links(msg)):
@@ -105,3 +108,77 @@ def test_the_testify_alert_opened_in_chromium_links_to_pages_that_answer(demo, t
             response = page.goto(href)
             assert response is not None and response.status < 400, (href, response and response.status)
         browser.close()
+
+
+def _plain(msg) -> str:
+    return msg.get_body(("plain",)).get_content()
+
+
+def _new_texts(digest) -> str:
+    """The "New texts" section of a staff digest's plain text (up to the next section)."""
+    body = _plain(digest)
+    assert "== New texts" in body, body
+    return body.split("== New texts", 1)[1].split("\n== ", 1)[0]
+
+
+def _date(words: str) -> date:
+    return datetime.strptime(words, "%b %d, %Y").date()
+
+
+def test_the_staff_digest_after_the_hearing_shows_the_new_drafts_redline(demo):
+    from tracker.replica.texts import draft_changes, texts_for
+    from tracker.texts.compare import compare
+
+    folder, port, out = demo
+    mails = _emails(folder / "outbox")
+    digests = [m for m in mails if m["To"] == "staff@example.org"]
+    testify = next(m for m in mails if "hearing scheduled" in m["Subject"])
+    assert len(digests) == 2, [m["Subject"] for m in mails]
+    later = digests[-1]
+    # reported after the hearing: the digest is of a later day than the one the hearing was held on
+    hearing = re.search(r"Hearing scheduled for \w+ (\w+ \d+, \d{4})", _plain(testify)).group(1)
+    digest_day = re.search(r"staff digest for (\w+ \d+, \d{4})", later["Subject"]).group(1)
+    assert _date(digest_day) > _date(hearing), (hearing, later["Subject"])
+    assert "1 new text" in later["Subject"]
+
+    section = _new_texts(later)
+    assert "H.4420, the new draft of H.1946" in section, section
+    # the sections the replica's new draft removed, changed and added, exactly; none of those it left alone
+    expected = {(c["old"] if c["change"] == "removed" else c["new"], c["change"])
+                for c in draft_changes("194/H1946", "194/H4420") if c["change"] != "same"}
+    shown = {(m.group(2) or m.group(1), m.group(3))
+             for m in re.finditer(r"section (\d+)(?:, now (\d+),)? (changed|removed|added)", section)}
+    assert shown == expected == {("2", "changed"), ("4", "removed"), ("5", "added")}, section
+    # the word counts are those of the two texts on file
+    redline = compare(texts_for(194, "H1946")["text"], texts_for(194, "H4420")["text"])
+    assert f"{redline.added_words} words added, {redline.removed_words} removed" in section
+    assert "bill.text" not in section and "new-draft" not in section
+
+    # the redline's link, in the text and the HTML, opens the compare page while the demo serves
+    [link] = LINK.findall(section)
+    assert link.startswith(f"http://127.0.0.1:{port}/bills/194/H4420") and "/compare/194/H1946" in link
+    assert f'href="{link}"' in later.get_body(("html",)).get_content()
+    page = httpx.get(link, timeout=10)
+    assert page.status_code == 200, page.text[:300]
+    assert "<ins" in page.text and "<del" in page.text
+    assert "H.4420" in page.text and "H.1946" in page.text
+    assert "destroyed by the agency that performed the search" in page.text  # section 5, added
+
+
+def test_the_supporter_hears_of_the_new_draft_in_a_plain_sentence(demo):
+    from tracker.replica.texts import texts_for
+    from tracker.texts.compare import compare
+
+    folder, _, out = demo
+    redline = compare(texts_for(194, "H1946")["text"], texts_for(194, "H4420")["text"])
+    mails = _emails(folder / "outbox")
+    alert = next(m for m in mails if m["To"].addresses[0].addr_spec == "jane@example.org"
+                 and "new draft" in m["Subject"])
+    assert alert["Subject"].startswith("H.1946: replaced by a new draft")
+    body = _plain(alert)
+    assert ("The new draft H.4420 has its text. Compared with H.1946, it removes 1 section, changes 1 and adds 1 "
+            f"({redline.added_words} words added, {redline.removed_words} removed).") in body
+    html = alert.get_body(("html",)).get_content()
+    assert "Compared with H.1946, it removes 1 section, changes 1 and adds 1" in html
+    for internal in ("bill.text", "new-draft", "compared_with", "feeds.yaml", "tracker ", "summary_lines"):
+        assert internal not in body and internal not in html, internal

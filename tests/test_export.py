@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from db.texts import record_text
 from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Cluster, Committee, Delivery, Document,
                        Event, Feed, Hearing, Lease, Legislator, OutboxMessage, Run, Snapshot, Subscriber, Subscription,
                        Successor)
@@ -37,7 +38,7 @@ SECRETS = [
 
 EXPECTED = {"snapshots": 2, "clusters": 1, "feeds": 2, "committees": 1, "legislators": 2, "bills": 2,
             "bill_actions": 5, "hearings": 1, "articles": 3, "article_sources": 4, "article_bills": 2, "events": 7,
-            "documents": 3, "successors": 2, "lineage": 2}
+            "documents": 3, "successors": 2, "lineage": 2, "bill_texts": 2, "bill_text_versions": 2}
 EVIDENCE = {"pinslip_reference": True, "text": 0.91, "shared_sponsors": ["David M. Rogers"], "similar_api": False,
             "title": 0.4}
 H1946_TEXT = "SECTION 1. A government agency shall not use a face recognition system.\n\nSECTION 2. Café data."
@@ -162,6 +163,9 @@ def world(sessions):
                       evidence=EVIDENCE | {"pinslip_reference": False}, state="proposed", found_at=T),
         ])
         h135.position = "support"
+        record_text(s, h135, "SECTION 1. No agency shall use face surveillance.", "document", T)
+        record_text(s, h135, "SECTION 1. No agency shall use face surveillance without a zymurgic warrant.",
+                    "html", T + timedelta(days=3), ["html"])
         # -- never exported ---------------------------------------------------------------------------------------
         zelda = Subscriber(email="zelda.quillfeather@example.org", name="Zelda Quillfeather", role="supporter",
                            status="active", frequency="daily", house_district="Twenty-Fourth Middlesex", source="web",
@@ -311,6 +315,19 @@ def test_sqlite_export_holds_every_public_table_and_nothing_else(world, tmp_path
     assert json.loads(h135["evidence"]) == EVIDENCE and successors["ma/192/S47"]["decided_at"] is None
     conn.close()
     _assert_no_secrets(out)
+
+
+def test_bill_texts_are_exported_as_text_with_their_versions_and_searchable(world, tmp_path):
+    out = tmp_path / "archive.sqlite"
+    export(world, "sqlite", out)
+    conn = sqlite3.connect(out)
+    rows = conn.execute("SELECT v.bill, v.version, v.source, v.flags, t.words, t.text FROM bill_text_versions v "
+                        "JOIN bill_texts t ON t.sha256 = v.sha256 ORDER BY v.version").fetchall()
+    assert [r[:5] for r in rows] == [("ma/192/H135", 1, "document", "[]", 8), ("ma/192/H135", 2, "html", '["html"]', 12)]
+    assert rows[1][5].endswith("without a zymurgic warrant.")
+    hits = conn.execute("SELECT t.sha256 FROM bill_texts_fts f JOIN bill_texts t ON t.rowid = f.rowid "
+                        "WHERE bill_texts_fts MATCH 'zymurgic'").fetchall()
+    assert len(hits) == 1
 
 
 def test_an_export_taken_while_the_tracker_writes_is_one_consistent_snapshot(world, tmp_path):

@@ -30,6 +30,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from spiders.billtext_parse import normalise_text, parse_text_page
 from spiders.feed_parse import parse_feed
 from spiders.malegislature_parse import (
     parse_api_document,
@@ -467,6 +468,38 @@ def test_html_history_page_gives_rows_or_a_parse_error(body):
 @given(st.binary(max_size=2000) | petitioner_pages() | bill_pages())
 def test_html_petitioners_gives_people_or_a_parse_error(body):
     check_html_petitioners(body)
+
+
+# --------------------------------------------------------------------------- tests: bill texts
+
+TEXT_FLAGS = {"html", "wrong-encoding", "mojibake-repaired", "empty", "no-sections", "large"}
+text_pieces = st.sampled_from(["SECTION 1.", "SECTION 2A:", "Section 220.", "Be it enacted by the ", "<p>", "</p>",
+                               "<br>", "&amp;", "&#x2019;", "\u2019", "\u00e2\u20ac\u2122", "\u00c3\u00a9", "\r\n",
+                               "\n", " ", "\u00a0", "PETITION OF:", "In the One General Court", "Whereas,"])
+bill_texts = st.lists(text_pieces | st.text(max_size=30), max_size=30).map("".join)
+
+
+def _check_text(check) -> None:
+    assert set(check.flags) <= TEXT_FLAGS and ("empty" in check.flags) == (check.text == "")
+    for line in check.text.split("\n") if check.text else ():
+        assert line and line == " ".join(line.split())
+
+
+@FUZZ
+@given(bill_texts | st.binary(max_size=2000), st.none() | st.sampled_from(["utf-8", "windows-1252", "latin-1", "x"]))
+def test_any_text_normalises_to_one_line_a_paragraph_with_known_flags(value, charset):
+    _check_text(normalise_text(value, charset))
+
+
+@FUZZ
+@given(bill_texts.map(lambda t: f"<html><body><div class=WordSection1><p>{t}</p></div></body></html>") | st.binary(
+    max_size=3000) | bill_pages())
+def test_any_text_page_gives_a_text_or_a_parse_error(body):
+    try:
+        check = parse_text_page(body, "http://x/Bills/192/H135.Html")
+    except ParseError:
+        return
+    _check_text(check)
 
 
 # --------------------------------------------------------------------------- tests: bill ids

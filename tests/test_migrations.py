@@ -34,6 +34,10 @@ def test_models_match_the_migrations(engine):
 def test_downgrade_one_step_and_upgrade_again(engine):
     def outbox_indexes():
         return {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
+    assert "bill_text_versions" in inspect(engine).get_table_names() and "text_checked_at" in _columns(engine, "bills")
+    downgrade(engine, "-1")
+    assert {"bill_text_blobs", "bill_text_versions", "bill_text_chunks", "bill_text_chunks_fts"}.isdisjoint(
+        inspect(engine).get_table_names()) and "text_empty_since" not in _columns(engine, "bills")
     assert "throttled_until" in _columns(engine, "bills") and "throttled_until" in _columns(engine, "feeds")
     downgrade(engine, "-1")
     assert "throttled_until" not in _columns(engine, "bills") and "throttled_until" not in _columns(engine, "feeds")
@@ -59,7 +63,7 @@ def test_downgrade_one_step_and_upgrade_again(engine):
     assert "leases" in inspect(engine).get_table_names() and "ix_outbox_state_id" in outbox_indexes()
     assert "claimed_by" in _columns(engine, "outbox") and "position" in _columns(engine, "bills")
     assert "successors" in inspect(engine).get_table_names() and "archive_matched_at" in _columns(engine, "bills")
-    assert "throttled_until" in _columns(engine, "feeds")
+    assert "throttled_until" in _columns(engine, "feeds") and "bill_text_versions" in inspect(engine).get_table_names()
 
 
 def _columns(engine, table):

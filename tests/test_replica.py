@@ -129,7 +129,11 @@ def test_api_document(server):
     assert d.sponsor == Sponsor("David M. Rogers", "DMR1")
     assert d.petitioners[1] == Sponsor("Orlando Ramos", "O_R1")
     status, headers, xml = get(url, {"Accept": "application/xml"})
-    assert b"<Document " in xml and b"<BillNumber>H135</BillNumber>" in xml and b'<DocumentText i:nil="true"/>' in xml
+    assert b"<Document " in xml and b"<BillNumber>H135</BillNumber>" in xml
+    # H135 carries its text (data/texts/192/H135.txt); S3063, which has none, a nil DocumentText
+    assert b"<DocumentText>Be it enacted by the Senate and House of Representatives" in xml
+    xml = get(api_document_url(server.base_url, 192, "S3063"), {"Accept": "application/xml"})[2]
+    assert b'<DocumentText i:nil="true"/>' in xml
 
 
 def test_api_document_list(server):

@@ -16,6 +16,7 @@ from spiders.records import BillNotFound, Sponsor
 from tracker.replica import ReplicaServer
 from tracker.replica import docket as gen
 from tracker.replica.docket import add_docket, with_dockets
+from tracker.replica.texts import text_of
 
 JSON = {"Accept": "application/json"}
 ROW_KEYS = {"BillNumber", "DocketNumber", "Title", "PrimarySponsor", "GeneralCourtNumber", "Details", "IsDocketBookOnly"}
@@ -394,7 +395,8 @@ def test_the_192nd_docket_holds_the_campaigns_first_bills_once():
     assert (h135.title, h135.docket, h135.sponsor) == (gen.OLD_TITLE, "HD3228", ("DMR1", "David M. Rogers"))
     assert h135.petitioners[:2] == [("DMR1", "David M. Rogers"), ("O_R1", "Orlando Ramos")]
     assert (s47.title, s47.docket, s47.sponsor) == (gen.OLD_TITLE, "SD2134", ("CSC0", "Cynthia Stone Creem"))
-    assert h135.text == s47.text == gen._campaign_text(2020) and h135.joint_sponsor is None
+    assert h135.text == s47.text == text_of(192, "H135") and h135.joint_sponsor is None
+    assert s3084.text == "" and s3084.page_text == text_of(192, "S3084")  # its text is only on its HTML page
     assert (s3084.title, s3084.sponsor, s3084.docket) == ("Bill to regulate face surveillance",
                                                           ("S30", "Senate Committee on Ways and Means"), None)
     # no other document names S3084 or speaks of faces but the 192nd's own real ones
@@ -413,13 +415,13 @@ def test_the_192nd_docket_holds_the_campaigns_first_bills_once():
         listed = [ident(r) for r in rows(srv, 192)]
         assert len(listed) == 300 and listed.count("H135") == 1 and listed.count("S47") == 1
         doc = detail(srv, 192, "H135")
-        assert "JointSponsor" not in doc and doc["DocumentText"] == gen._campaign_text(2020)
+        assert "JointSponsor" not in doc and doc["DocumentText"] == text_of(192, "H135")
         assert doc["DocketNumber"] == "HD3228" and detail(srv, 192, "HD3228")["BillNumber"] == "H135"
         assert detail(srv, 192, "S3084")["PrimarySponsor"]["Type"] == 2
     for n, was in before.items():
         b = replica.bill(192, n)
         assert (b.docket, b.pinslip, b.history, b.similar, b.sponsor, b.petitioners) == was
-        assert b.text == gen._campaign_text(2020)
+        assert b.text == text_of(192, n)
     add_docket(replica, 192, 300)  # again: nothing new
     assert len(replica.documents_of(192)) == 300
 

@@ -92,7 +92,7 @@ def test_other_spellings_lead_to_the_bill(web, archive):
     ("/search?q=" + "x" * 1001, 400, "at most 1000"),
     ("/search?q=%2A%2A%2A", 400, "no words"),
     ("/search?q=a&since=not-a-date", 400, "is not a date"),
-    ("/search?q=a&kind=tweets", 400, "choose article, action or document"),
+    ("/search?q=a&kind=tweets", 400, "choose article, action, document or text"),
     ("/events?page=abc", 400, "page"),
     ("/snapshots/999999", 404, "no snapshot"),
     ("/api/bills/192/H999", 404, "H.999 of the 192nd General Court is not one of the bills this site follows"),

@@ -292,5 +292,7 @@ class Application:
         return MaildirTransport(self.var_dir / "outbox")
 
     def deliver(self, **options) -> DeliveryReport:
-        """Send the queued mail that is due (``only_ids=``, ``stop=``, ``now=``: see ``alerts.deliver``)."""
+        """Send the queued mail that is due (``only_ids=``, ``stop=``, ``now=``: see ``alerts.deliver``); due by
+        the application's clock, the one its jobs queue the mail by (the demo moves it on)."""
+        options.setdefault("now", self.clock)
         return deliver_outbox(self.settings, self.sessions, self.transport(), **options)

@@ -24,6 +24,7 @@ from spiders.actions import classify, current_committee, parse_hearing, stage
 from spiders.observations import decode_history, decode_snapshot_body
 from spiders.records import HistoryAction
 from spiders.billids import STATE_HOUSE_TZ, BillId, dotted, ordinal, session_ended
+from tracker.text_writer import observe_text
 
 
 
@@ -141,6 +142,7 @@ class BillWriter:
         hearings = _HearingLedger(self.s, bill)
         for row in new_actions:
             outcome.events.extend(self._action_events(bill, row, hearings))
+        outcome.events.extend(observe_text(self.s, bill, obs, self.now, snaps))
 
         bill.content_hash = self._content_hash(bill)
         self._succeeded(bill, obs)

@@ -61,6 +61,8 @@ class MalegislatureSource(_Strict):
     crawl_timeout_s: float = Field(1800.0, gt=0, description="a whole crawl; the child is killed past it")
     detail_every: Duration = timedelta(days=1)
     directory_every: Duration = Field(timedelta(days=7), description="how often committees and legislators are fetched again")
+    text_every: Duration = Field(timedelta(days=7), description="how often a bill's HTML text page is fetched again "
+                                 "when its DocumentText is empty (at once after a text-changing action)")
     user_agent: str = "ma-bill-tracker/0.1 (+https://github.com/; bill tracker for an advocacy campaign)"
     sessions: list[Annotated[int, Field(ge=180, le=250)]] | None = Field(
         None, description="General Courts whose whole docket is synced; default: `session`, the one after it, "

@@ -85,12 +85,14 @@ def _jobs(session: Session, config: Config, now: datetime, only: list[BillId] | 
     if only:
         query = select(Bill).where(Bill.canonical.in_([b.canonical for b in only])).order_by(Bill.id)
     detail_every = config.sources.malegislature.detail_every
+    text_every = config.sources.malegislature.text_every
     jobs = []
     for bill in session.scalars(query):
         need_detail = bill.detail_checked_at is None or now - bill.detail_checked_at >= detail_every
+        text_due = bill.text_checked_at is None or now - bill.text_checked_at >= text_every
         jobs.append(BillTarget(canonical=bill.canonical, session=bill.session, number=bill.number,
                                history_hash=bill.history_hash, etag=bill.etag, last_modified=bill.last_modified,
-                               need_detail=need_detail))
+                               need_detail=need_detail, text_due=text_due, text_actions=bill.text_actions))
     return jobs
 
 

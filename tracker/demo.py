@@ -8,7 +8,10 @@ alert). The 192nd's bills died long ago: the sync's successor search follows H.1
 into the 193rd (H.1728) and the 194th (H.1946), and tells her. Then the sources move --
 H.1946, the live bill, gets a hearing next week before the Joint Committee on the
 Judiciary, and WWLP reports it, both dated today so the backfill cap lets them through --
-and a second cycle sends her the alert that asks her to testify.
+and a second cycle sends her the alert that asks her to testify. Last, the demo's clock moves on past the
+hearing: the committee reports a new draft of H.1946 (H.4420), and a third cycle follows it, stores its
+text against H.1946's, and sends staff the digest whose "New texts" shows the redline in a few lines (and
+Jane an alert that says, in one sentence, what the new draft changed).
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from email.policy import default
 from pathlib import Path
+from textwrap import wrap
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from alerts.dispatch import queue_confirmation
 from alerts.subscribers import confirm, subscribe
@@ -32,9 +36,11 @@ from tracker.application import Application, stored_secret_key
 from tracker.config import parse_config
 from tracker.jobs import ONCE_ORDER
 from db.bills import list_bills
-from spiders.billids import STATE_HOUSE_TZ
+from spiders.billids import STATE_HOUSE_TZ, dotted
 from tracker.replica import ReplicaServer
 from tracker.replica.docket import with_dockets
+from tracker.replica.drafts import NEW_DRAFTS, report_new_draft
+from tracker.replica.texts import draft_changes
 from tracker.replica.news_model import NewsItem, NewsReplica
 from tracker.replica.news_server import NewsServer
 from tracker.scheduler import Daemon
@@ -88,6 +94,37 @@ mail:
 """
 SUPPORTER = "jane@example.org"
 DEMO_DOCKETS = {193: 250, 194: 250}
+HEARING_IN = timedelta(days=6)  # H.1946's hearing: next week
+LATER = timedelta(days=13)  # the committee's new draft: a week after the hearing
+
+
+class DemoClock:
+    """The demo's time: the real one, moved on by ``shift`` once the story skips ahead. The application's jobs
+    and its delivery read it, so the new draft is reported, crawled, digested and mailed on the same later day.
+    The pages ``--serve`` answers keep the real time (a confirmation link stays valid a week from the real now)."""
+
+    def __init__(self) -> None:
+        self.shift = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(timezone.utc) + self.shift
+
+    def local(self) -> datetime:
+        return self().astimezone(STATE_HOUSE_TZ)
+
+
+def draft_words(old: str, new: str) -> str:
+    """What the replica's new draft does to the bill, from its manifest: "section 2 (prohibition) changed,
+    section 4 (commission) removed and a new section 5 (destruction of images)"."""
+    said = []
+    for c in draft_changes(old, new):
+        if c["change"] == "removed":
+            said.append(f"section {c['old']} ({c['topic']}) removed")
+        elif c["change"] == "changed":
+            said.append(f"section {c['new']} ({c['topic']}) changed")
+        elif c["change"] == "added":
+            said.append(f"a new section {c['new']} ({c['topic']})")
+    return ", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else "".join(said)
 
 
 def _mail(box: Path, seen: set[str]) -> list[tuple[Path, email.message.EmailMessage]]:
@@ -116,6 +153,12 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
         for path, msg in _mail(box, seen):
             echo(f"   {label} to {msg['To']}: {msg['Subject']}\n      {path}")
 
+    def due_now(now: datetime) -> None:
+        """Every bill and feed due again (no waiting hours for the next check)."""
+        with sessions.begin() as s:
+            s.execute(update(Bill).values(next_check_at=now))
+            s.execute(update(Feed).values(next_check_at=now))
+
     def cycle(daemon: Daemon, number: int) -> bool:
         ok = True
         for job in ONCE_ORDER:
@@ -128,20 +171,21 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
         show_mail("mail")
         return ok
 
+    clock = DemoClock()
     with ReplicaServer(bills_site) as bills_server, NewsServer(news_site) as news_server:
         config = parse_config(DEMO_CONFIG.format(bills=bills_server.base_url, news=news_server.base_url), "demo")
         # the demo's own application: its config, database, key and maildir; never TRACKER_SMTP_URL
         # its key is kept in the demo's folder (secret_key), so `tracker serve` with it opens the emails' links
         app = Application(config=config, database_url=db_url, secret_key=stored_secret_key(folder),
                           transport_factory=lambda: MaildirTransport(box), var_dir=folder,
-                          public_url=f"http://127.0.0.1:{port}")
+                          public_url=f"http://127.0.0.1:{port}", clock=clock)
         upgrade(app.engine)
         sessions, settings, key = app.sessions, app.settings, app.secret_key
         echo(f"Replicas of malegislature.gov at {bills_server.base_url} and of the news at {news_server.base_url}")
         echo(f"Database {db_url}; emails in the maildir {box}\n")
 
         echo(f"1. {SUPPORTER} signs up for alerts about H.135, and confirms from the link in the email.")
-        now = datetime.now(timezone.utc)
+        now = clock()
         with sessions.begin() as s:
             sub = subscribe(s, settings, SUPPORTER, bills=["H.135"], name="Jane Doe", frequency="immediate",
                             house_district="Twenty-Fourth Middlesex", senate_district="Middlesex and Worcester",
@@ -153,7 +197,7 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
         echo(f"   mail to {msg['To']}: {msg['Subject']}\n      {path}")
         token = re.search(r"/confirm\?token=(\S+)", msg.get_body(("plain",)).get_content()).group(1)
         with sessions.begin() as s:
-            echo(f"   confirmed: {confirm(s, key, token, datetime.now(timezone.utc)).status}\n")
+            echo(f"   confirmed: {confirm(s, key, token, clock()).status}\n")
 
         echo("2. First cycle (crawl, sync, poll, health, dispatch, retention): the bills and the news are new; the")
         echo(f"   sync stores the dockets of the 193rd and 194th General Courts (a sample of {DEMO_DOCKETS[194]} documents")
@@ -171,23 +215,49 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
         echo("\n3. The sources move, dated today: H.1946, the campaign's bill in the 194th General Court, gets a")
         echo("   hearing next week before the Joint Committee on the Judiciary, and WWLP reports it. The demo makes")
         echo("   every bill and feed due again (no waiting 6 hours).")
-        today = datetime.now(STATE_HOUSE_TZ)
-        hearing_day = today + timedelta(days=6)
+        today = clock.local()
+        hearing_day = today + HEARING_IN
         bills_site.add_action(194, "H1946", today.replace(tzinfo=None, microsecond=0), "Joint",
                               f"Hearing scheduled for {hearing_day:%m/%d/%Y} from 01:00 PM-03:00 PM in Virtual Hearing")
         news_site.add_item("/wwlp/feed/", NewsItem(
             guid="demo-1", title="Judiciary sets hearing on H.1946, the face surveillance bill",
             link="/wwlp/news/state-politics/judiciary-sets-hearing-on-h1946/",
-            published=datetime.now(timezone.utc).replace(microsecond=0), author="Demo",
+            published=clock().replace(microsecond=0), author="Demo",
             summary_html="<p>Demo text: the face surveillance bill of the 194th General Court gets a hearing "
                          "date.</p>"))
-        with sessions.begin() as s:
-            s.execute(update(Bill).values(next_check_at=datetime.now(timezone.utc)))
-            s.execute(update(Feed).values(next_check_at=datetime.now(timezone.utc)))
+        due_now(clock())
 
         echo("\n4. Second cycle: Jane's alert asks her to testify at the hearing and names the committee's chairs;")
         echo("   the staff digest waits for tomorrow (one a day).")
         ok = cycle(daemon, 2) and ok
+
+        # the committee's new draft, a week after the hearing: the demo's clock moves on, so the crawl, the
+        # digest's day and the emails are all of that later day (the replica's history dates the report too)
+        draft = NEW_DRAFTS[(194, "H1946")]
+        clock.shift = LATER
+        reported = clock.local().replace(microsecond=0) - timedelta(hours=1)
+        echo(f"\n5. A week after the hearing of {hearing_day:%b} {hearing_day.day} (the demo moves its clock "
+             f"{LATER.days} days on, to {reported:%b} {reported.day}), the Joint")
+        echo(f"   Committee on the Judiciary reports a new draft of H.1946: {dotted(draft)}. Compared with H.1946, "
+             "its text has")
+        for line in wrap(draft_words("194/H1946", f"194/{draft}") + ".", 100):
+            echo(f"   {line}")
+        report_new_draft(bills_site, 194, "H1946", when=reported.replace(tzinfo=None))
+        due_now(clock())
+
+        echo(f"\n6. Third cycle: the crawl reads \"Accompanied a new draft, see {draft}\" in H.1946's history, "
+             f"follows {dotted(draft)}")
+        echo("   as its new draft and stores its text compared with H.1946's. Staff get that day's digest: its \"New")
+        echo("   texts\" shows the redline in a few lines, with a link to the whole of it. Jane hears of the new draft,")
+        echo("   with one sentence on what it changed.")
+        with sessions() as s:
+            before = s.scalar(select(func.max(Event.id))) or 0
+        ok = cycle(daemon, 3) and ok
+        with sessions() as s:
+            for ev in s.scalars(select(Event).where(Event.kind == "bill.text", Event.id > before).order_by(Event.id)):
+                echo(f"   new text   {ev.summary}")
+                for line in (ev.payload or {}).get("summary_lines") or []:
+                    echo(f"              {line}")
 
         echo("\nTracked bills:")
         with sessions() as s:
@@ -195,7 +265,8 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
                 echo(f"   {b['id']:14} {b['status'] or '':12} {b['title'] or ''}")
         echo(f"\nEmails: {box}/new   Database: {db_url}")
         echo(f"Try: tracker --db {db_url} status  |  tracker --db {db_url} events --kind hearing.scheduled"
-             f"  |  tracker --db {db_url} successors  |  tracker --db {db_url} subscribers list")
+             f"  |  tracker --db {db_url} successors  |  tracker --db {db_url} subscribers list"
+             f"  |  tracker --db {db_url} text H.4420 --compare H.1946")
         if serve:
             echo(f"\nServing the web app at http://127.0.0.1:{port}/ with the demo's database and key, and the "
                  "replicas: every link of the emails works until Ctrl-C.")

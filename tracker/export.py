@@ -24,6 +24,10 @@ UTC with the offset (``2022-07-01T12:00:00+00:00``), dates ``YYYY-MM-DD``, boole
 they are real JSON values. Documents are keyed by their integer ``id`` (the full-text index needs one that never
 changes) and carry their canonical id in ``canonical``: the ``id`` of the bill that shares it, if any.
 
+Bill texts are stored once each (``bill_texts``, keyed by the sha256 of the text, with a full-text index) and
+each bill's versions point to them (``bill_text_versions``: bill, version 1..n, source, when first seen, flags);
+what each version changed is in its ``bill.text`` event (word counts and the sections added, removed, changed).
+
 The lineage is one row per edge (``from``, ``to``, ``relation``: ``new-draft``, ``study-order``, ``successor``,
 ``docket``), read through ``db.lineage.edges`` in the same snapshot; its ids need not be bills of the archive
 (a docket number, a document of the docket), so it has no foreign key. ``successors`` holds every candidate
@@ -38,6 +42,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -47,8 +52,8 @@ from sqlalchemy import JSON, Boolean, Date, Float, Integer, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.lineage import edges
-from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Cluster, Committee, Document, Event,
-                       Feed, Hearing, Legislator, Snapshot, Successor)
+from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, BillTextBlob, BillTextVersion, Cluster,
+                       Committee, Document, Event, Feed, Hearing, Legislator, Snapshot, Successor)
 from db.types import UTCDateTime
 from spiders.billids import JURISDICTION
 
@@ -69,11 +74,11 @@ class ExportError(ValueError):
 class Col:
     name: str
     expr: Any  # a SQLAlchemy column expression, read from the source
-    kind: str  # int | float | text | bool | date | time | json
+    kind: str  # int | float | text | bool | date | time | json | zlib (compressed text, exported as text)
     not_null: bool = False
     primary_key: bool = False
     unique: bool = False
-    references: str | None = None  # the table whose primary key this column holds
+    references: str | None = None  # the table whose id this column holds ("table.column": another key)
 
     @property
     def sql_type(self) -> str:
@@ -167,6 +172,16 @@ TABLES: tuple[TableSpec, ...] = (
         col(Document.detail_error),
     ), lambda q: q.select_from(Document), Document.id, indexes=(("sponsor",), ("first_seen_at",)),
         unique_indexes=(("session", "number"), ("session", "docket")), fts=("title", "pinslip", "text")),
+    TableSpec("bill_texts", (
+        Col("sha256", BillTextBlob.sha256, "text", not_null=True, primary_key=True), col(BillTextBlob.size),
+        col(BillTextBlob.words), Col("text", BillTextBlob.body, "zlib", not_null=True), col(BillTextBlob.stored_at),
+    ), lambda q: q.select_from(BillTextBlob), BillTextBlob.sha256, fts=("text",), pk="rowid"),
+    TableSpec("bill_text_versions", (
+        col(BillTextVersion.id), _bill_canonical(), col(BillTextVersion.version),
+        col(BillTextVersion.sha256, references="bill_texts.sha256"), col(BillTextVersion.source),
+        col(BillTextVersion.seen_at), col(BillTextVersion.flags),
+    ), lambda q: q.select_from(BillTextVersion).join(Bill, Bill.id == BillTextVersion.bill_id), BillTextVersion.id,
+        unique_indexes=(("bill", "version"),)),
     TableSpec("bill_actions", (
         col(BillAction.id), _bill_canonical(), col(BillAction.position), col(BillAction.occurrence),
         col(BillAction.date), col(BillAction.timestamp), col(BillAction.branch), col(BillAction.action),
@@ -230,6 +245,8 @@ def _converter(kind: str, fmt: str) -> Callable[[Any], Any]:
         if fmt == "jsonl":
             return lambda v: None if v is None else bool(v)
         return lambda v: None if v is None else int(bool(v))
+    if kind == "zlib":  # a stored text, compressed in the database: the export holds it as text
+        return lambda v: None if v is None else zlib.decompress(v).decode("utf-8")
     if kind == "json" and fmt != "jsonl":
         return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
     return lambda v: v
@@ -284,7 +301,8 @@ def create_table_sql(spec: TableSpec) -> str:
         if c.unique and not c.primary_key:
             line += " UNIQUE"
         if c.references:
-            line += f" REFERENCES {_quote(c.references)}(id)"
+            table, _, key = c.references.partition(".")  # "bills" (its id) or "bill_texts.sha256"
+            line += f" REFERENCES {_quote(table)}({_quote(key or 'id')})"
         parts.append(line)
     return f"CREATE TABLE {_quote(spec.name)} (\n    " + ",\n    ".join(parts) + "\n)"
 

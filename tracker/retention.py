@@ -1,4 +1,5 @@
-"""Retention: drop only what nothing points to. Events are never deleted.
+"""Retention: drop only what nothing points to. Events are never deleted, nor are bill texts (their
+versions and stored texts, ``db.texts``): nothing here touches those tables.
 
 - snapshots older than ``schedule.keep_snapshots`` that no event, bill action or
   article source refers to (a document detail or petitioners page that changed

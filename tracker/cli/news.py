@@ -79,14 +79,17 @@ def articles(app: Application, bill: str | None, since: str | None, limit: int, 
 @click.option("--since", metavar="T", help="ISO date/time, or a duration back from now")
 @click.option("--until", metavar="T", help="ISO date/time")
 @click.option("--bill", "bill", metavar="ID", help="only results about this bill")
-@click.option("--kind", type=click.Choice(["article", "action", "document"]), help="only results of this type")
+@click.option("--kind", type=click.Choice(["article", "action", "document", "text"]),
+              help="only results of this type")
+@click.option("--session", type=click.IntRange(100, 999), metavar="N",
+              help="only this General Court's bills, documents and texts, and the articles about its bills")
 @click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=50, show_default=True,
               help=f"the newest N, at most {MAX_LIMIT} (a note on stderr when there are more)")
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_app
 def search(app: Application, query: str, since: str | None, until: str | None, bill: str | None, kind: str | None,
-           limit: int, fmt: str) -> None:
-    """Full-text search over articles, bill actions and the docket's documents, newest first.
+           session: int | None, limit: int, fmt: str) -> None:
+    """Full-text search over articles, bill actions, the docket's documents and the bills' texts, newest first.
 
     QUERY: words and "quoted phrases", all required; at most 1,000 characters and 32 words or phrases."""
     start, end = parse_since(since), parse_since(until, "--until")
@@ -96,8 +99,9 @@ def search(app: Application, query: str, since: str | None, until: str | None, b
         bid = resolve_bill(app, s, bill) if bill else None
         canonical = bid.canonical if bid else None
         try:
-            rows = run_search(s, query, start, end, canonical, limit, kind=kind)
-            more = len(rows) >= limit and bool(run_search(s, query, start, end, canonical, 1, offset=limit, kind=kind))
+            rows = run_search(s, query, start, end, canonical, limit, kind=kind, session=session)
+            more = len(rows) >= limit and bool(run_search(s, query, start, end, canonical, 1, offset=limit, kind=kind,
+                                                                   session=session))
             ignored = unsearched_terms(query)
         except BadQuery as exc:
             raise Fail(str(exc)) from None
@@ -112,11 +116,13 @@ def search(app: Application, query: str, since: str | None, until: str | None, b
                 r["what"] = r.get("title")
             elif r["type"] == "document":
                 r["what"] = f"{r['id']} {r.get('title') or ''}".strip()
+            elif r["type"] == "text":
+                r["what"] = f"{r['bill']} text, version {r['version']}"
             else:
                 r["what"] = f"{r['bill']} {r['branch']}"
     # csv: a document is named by its "id" (its canonical id), the last column
     emit_rows(rows, ["type", "when", "what", "snippet"] if fmt == "table" else
-              ["type", "bill", "date", "published_at", "title", "url", "snippet", "id"], fmt,
+              ["type", "bill", "date", "published_at", "title", "url", "snippet", "id", "version"], fmt,
               empty=f"No results for {query!r}{f' ({kind}s only)' if kind else ''}"
                     f"{f' about {canonical}' if canonical else ''}{window_words(start, end)}.")
 

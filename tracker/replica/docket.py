@@ -40,7 +40,10 @@ What is real and what is not (sources.md 4.1-4.3):
   schools ban with H.612's title, and S.1410 (SD1877), the old title with other sponsors and
   S.1587's weaker police text; neither pinslip has a "SIMILAR MATTER" note. Their numbers, dockets
   and sponsors are fictional too. S.3084's text and the 192nd's filing dates are written for the
-  replica as well.
+  replica as well. The texts of H.135 (S.47 carries the same), H.5091, S.3084 (only on its HTML page:
+  its DocumentText is empty) and H.1946 are files in ``data/texts/`` (``tracker.replica.texts``, whose
+  manifest says which sections H.5091 changed); H.1946's new draft H.4420 comes only with
+  ``tracker.replica.drafts.report_new_draft`` (its number is kept free: :data:`RESERVED`).
 * FICTIONAL: every other document, and every member whose code starts with ``Z`` (about 160
   Representatives and 40 Senators a session, named from common first names and surnames; not
   real people). Real members sponsor only the real documents. Committee names are the joint
@@ -93,6 +96,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from tracker.replica.model import Replica, ReplicaBill, ReplicaCommittee, ReplicaMember
+from tracker.replica.texts import text_of, texts_for
 
 DEFAULT_SIZES = {193: 6500, 194: 7000}
 DEFAULT_SEED = 14
@@ -373,31 +377,9 @@ def roster(session: int) -> list[Member]:
 
 
 def _campaign_text(edition: int) -> str:
-    return (
-        f"SECTION 1. Chapter 6 of the General Laws, as appearing in the {edition} Official Edition, is hereby "
-        "amended by adding the following section:-\n"
-        "Section 220. (a) As used in this section the following words shall, unless the context clearly requires "
-        "otherwise, have the following meanings:-\n"
-        "\"Face surveillance\", the use of facial recognition technology to identify or follow a person in a "
-        "public place without the person's knowledge.\n"
-        "\"Facial recognition search\", a search of a database of images, made with facial recognition "
-        "technology, to identify a person from an image of the person's face.\n"
-        "\"Facial recognition technology\", an automated or semi-automated process that helps to identify or "
-        "verify a person from the features of the person's face.\n"
-        "(b) No public agency or public official shall acquire, possess, access or use facial recognition "
-        "technology, or information obtained from a facial recognition search, except as this section "
-        "provides.\n"
-        "(c) A law enforcement agency may ask the registry of motor vehicles or the department of state police to "
-        "perform a facial recognition search only with a warrant issued on probable cause, or when there is an "
-        "emergency involving a substantial risk of death or serious physical injury.\n"
-        "(d) Every request for a facial recognition search shall be made in writing, and the registry of motor "
-        "vehicles and the department of state police shall keep a record of each search and of its result.\n"
-        "SECTION 2. Information obtained in violation of this act shall not be admissible in any criminal, civil or "
-        "administrative proceeding.\n"
-        "SECTION 3. The executive office of public safety and security shall publish each year the number of "
-        "facial recognition searches performed, by requesting agency and by the offence under investigation.\n"
-        "SECTION 4. This act shall take effect 90 days after its passage.\n"
-    )
+    """The campaign's text (``data/texts/192/H135.txt``) as re-filed in a later General Court: the same
+    words, the Official Edition of its own session (the successor search compares the texts)."""
+    return text_of(192, "H135").replace("2020 Official Edition", f"{edition} Official Edition")
 
 
 def _history(rows: list[tuple[str, str, str]]) -> list[dict]:
@@ -426,6 +408,10 @@ _POLICE_TEXT = (
     "person suspected of a felony, a missing person or the victim of a crime.\n"
     "(b) A police department that uses face surveillance shall adopt a written policy on its use.\n"
     "(c) No warrant shall be required for face surveillance of images the department lawfully holds.\n"
+    "(d) A police department may ask the registry of motor vehicles or the department of state police to "
+    "compare an image of a person against the images they hold, without a written request.\n"
+    "(e) A biometric surveillance system that a police department acquired before the effective date of this "
+    "section may remain in use.\n"
     "SECTION 2. This act shall take effect upon its passage.\n"
 )
 SENATE_WAYS_AND_MEANS = ("S30", "Senate Committee on Ways and Means")
@@ -436,10 +422,8 @@ def _real_192(members: list[Member]) -> list[ReplicaBill]:
     numbers, dockets, sponsors, petitioners, pinslips, histories and Similar lists, from
     ``data/bills.json``), with the texts and filing dates the bundle lacks; and S.3084."""
     bundled = {d["number"]: d for d in Replica.bundled_data()["bills"] if int(d["session"]) == 192}
-    text = _campaign_text(2020)
     texts = {
-        "H135": text, "S47": text,
-        "H5091": text.replace("90 days after its passage", "on January 1, 2023"),
+        "H135": text_of(192, "H135"), "S47": text_of(192, "S47"), "H5091": text_of(192, "H5091"),
         "S3063": ("Ordered, That the committee on the Judiciary be authorized to sit during the recess for the "
                   "purpose of making an investigation and study of certain current Senate documents relative to "
                   "the matters referred to it.\n"),
@@ -456,12 +440,7 @@ def _real_192(members: list[Member]) -> list[ReplicaBill]:
         sponsor=SENATE_WAYS_AND_MEANS, petitioners=[SENATE_WAYS_AND_MEANS],
         pinslip=("Text of section 63 of the House Bill financing improvements to information technology in the "
                  "courts (House, No. 5076), reported by the Senate Committee on Ways and Means as a separate bill."),
-        text=("SECTION 1. Notwithstanding any general or special law to the contrary, a law enforcement agency shall "
-              "not use face surveillance to identify a person except under a warrant or in an emergency.\n"
-              "SECTION 2. The registry of motor vehicles shall be the only agency that performs a search of its "
-              "license photographs for a law enforcement agency, and shall report each such search to the "
-              "executive office of public safety and security.\n"
-              "SECTION 3. This act shall take effect upon its passage.\n"),
+        **texts_for(192, "S3084"),  # DocumentText empty: the text is only on its HTML page
         filed=_iso(2022, 7, 30, 11, 40, 0),
         history=_history([(_iso(2022, 7, 30, 12, 5, 33, 2_100_000), "Senate",
                            "Read, rules suspended, read second and ordered to a third reading")]),
@@ -561,6 +540,7 @@ def _real_194(members: list[Member]) -> list[ReplicaBill]:
     senate = [m for m in members if m.branch == "Senate"]
     text = _campaign_text(2024)
     hearing = _hearing(2025, 7, 15, "A-1", (2025, 7, 8))
+    # H.1946's own text (data/texts/194/H1946.txt), which its new draft H.4420 changes (tracker.replica.drafts)
     h1946 = ReplicaBill(
         session=194, number="H1946", docket="HD3157", title=TITLE,
         sponsor=ramos.pair, petitioners=[ramos.pair, house[8].pair, house[21].pair],
@@ -568,7 +548,7 @@ def _real_194(members: list[Member]) -> list[ReplicaBill]:
                  "Ramos and others for legislation to implement the recommendations of the special commission on "
                  "facial recognition technology. The Judiciary. [SIMILAR MATTER FILED IN PREVIOUS SESSION SEE HOUSE, "
                  "NO. 1728 OF 2023-2024.]"),
-        text=text, filed=_iso(2025, 1, 16, 14, 11, 52, 6_100_000),
+        text=text_of(194, "H1946"), filed=_iso(2025, 1, 16, 14, 11, 52, 6_100_000),
         similar=["S1053", "193/H1728"],
         history=_history([
             (_iso(2025, 2, 27, 0, 0, 0), "House", "Referred to the committee on The Judiciary"),
@@ -636,6 +616,8 @@ def _real_194(members: list[Member]) -> list[ReplicaBill]:
 
 
 REAL = {192: _real_192, 193: _real_193, 194: _real_194}
+# numbers of documents that come later (tracker.replica.drafts adds them): no generated document takes them
+RESERVED = {194: {"H4420"}}
 
 
 def real_documents(session: int) -> list[ReplicaBill]:
@@ -694,7 +676,7 @@ def generate(session: int, size: int | None = None, seed: int | str | None = Non
 
     # reserved numbers: the real documents', and the previous session's campaign bills (never named
     # by a generated "SIMILAR MATTER" note)
-    taken = {d.number for d in real if d.number} | {d.docket for d in real if d.docket}
+    taken = {d.number for d in real if d.number} | {d.docket for d in real if d.docket} | RESERVED.get(session, set())
     never_similar = {"H135", "S47", "H5091", "S3063", "H1728", "S927", "H4359"}
 
     # what each generated document is

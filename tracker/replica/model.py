@@ -27,6 +27,7 @@ from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from tracker.replica.loopback import RequestLog
+from tracker.replica.texts import texts_for
 from tracker.replica.wire import WireFaults
 
 LOCAL_TZ = ZoneInfo("America/New_York")
@@ -98,6 +99,11 @@ class ReplicaBill:
     # the rest of the document detail (sources.md 2.2)
     joint_sponsor: tuple[str | None, str] | None = None  # 193rd on: the JointSponsor, or None
     text: str | None = None  # DocumentText
+    # the HTML text pages (/Bills/{gc}/{id}.Html, .../Bill/Text): None shows ``text``; "" an empty page
+    page_text: str | None = None
+    # the text pages' bytes are in this encoding, whatever they declare (always UTF-8): "windows-1252"
+    # serves the wrong-declared variant
+    page_encoding: str = "utf-8"
     legislation_type: str = "Bill"  # LegislationTypeName: "Bill", "Resolve", "Order", ...
     emergency_preamble: str | None = None
     sponsor_kind: int | None = None  # the lead sponsor's Type when not derived from its code (4: special request)
@@ -140,6 +146,10 @@ class ReplicaBill:
             out.append((int(gc) if gc else self.session, ident))
         return out
 
+    def shown_text(self) -> str:
+        """What the HTML text pages show: ``page_text`` when set, else ``DocumentText`` ("" for none)."""
+        return (self.page_text if self.page_text is not None else self.text) or ""
+
     def visible_history(self) -> list[dict]:
         return [h for h in self.history if not h.get("IsStricken")]
 
@@ -173,6 +183,7 @@ class ReplicaBill:
             similar_status=d.get("similar_status"),
             joint_sponsor=tuple(d["joint_sponsor"]) if d.get("joint_sponsor") else None,  # type: ignore[arg-type]
             text=d.get("text"),
+            page_text=d.get("page_text"),
             legislation_type=d.get("legislation_type") or "Bill",
             filed=local_iso(d.get("filed")),
         )
@@ -552,8 +563,25 @@ class Replica(RequestLog):
             self._changed(b.session)
 
     UPDATABLE = frozenset({"title", "docket", "sponsor", "petitioners", "pinslip", "history", "similar",
-                           "similar_status", "joint_sponsor", "text", "legislation_type", "emergency_preamble",
+                           "similar_status", "joint_sponsor", "text", "page_text", "page_encoding",
+                           "legislation_type", "emergency_preamble",
                            "sponsor_kind", "filed", "details_null"})
+
+    TEXT_PLACES = ("both", "api", "page")
+
+    def set_text(self, session: int, number: str, text: str | None, where: str = "both") -> ReplicaBill:
+        """A new text for the document, from the next request on: ``where`` "both" (``DocumentText`` and
+        the HTML text pages), "api" (``DocumentText`` only: the pages keep what they showed) or "page"
+        (the pages only: ``DocumentText`` stays as it is). ``None`` or "" is an empty text."""
+        if where not in self.TEXT_PLACES:
+            raise ValueError(f"where is one of {', '.join(self.TEXT_PLACES)}, not {where!r}")
+        with self.lock:
+            b = self.bill(session, number)
+            if where == "both":
+                return self.update_bill(session, number, text=text, page_text=None)
+            if where == "api":
+                return self.update_bill(session, number, text=text, page_text=b.shown_text())
+            return self.update_bill(session, number, page_text=text or "")
 
     def update_bill(self, session: int, number: str, **fields) -> ReplicaBill:
         """Change title, pinslip, sponsor, petitioners, history, text, joint sponsor... of a document
@@ -670,8 +698,10 @@ class Replica(RequestLog):
         """H135, S47 (192nd) and their successors H5091 and S3063, from ``data/bills.json``, and the
         192nd's directory (the committees those bills went to, their chairs, the sponsors and
         petitioners), from ``data/directory.json``. Whole dockets of the 193rd and 194th, and
-        their directories, are added by ``tracker.replica.docket.with_dockets``."""
-        return cls(ReplicaBill.from_dict(d) for d in cls.bundled_data()["bills"])
+        their directories, are added by ``tracker.replica.docket.with_dockets``. H135, S47 and H5091
+        carry the texts of ``data/texts/`` (``tracker.replica.texts``)."""
+        return cls(ReplicaBill.from_dict({**d, **texts_for(d["session"], d["number"])})
+                   for d in cls.bundled_data()["bills"])
 
     @classmethod
     def from_csv(cls, path: str | Path, limit: int | None = None, session: int = 192) -> "Replica":

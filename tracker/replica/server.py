@@ -22,7 +22,10 @@ Routes (matched case-insensitively, like the real site):
   the same documents as the Similar endpoint);
 * ``/Bills/{gc}/{n}/BillHistory?pageNumber=N``: the full page with that history page, or only
   the tab panel when ``X-Requested-With: XMLHttpRequest``;
-* ``/Bills/{gc}/{n}/Cosponsor`` (or ``/CoSponsor``): the Petitioners tab, full or fragment.
+* ``/Bills/{gc}/{n}/Cosponsor`` (or ``/CoSponsor``): the Petitioners tab, full or fragment;
+* ``/Bills/{gc}/{n}.Html`` and ``/Bills/{gc}/{n}/{House|Senate}/Bill/Text`` (fragment with
+  ``X-Requested-With``, else the whole bill page): the bill's text (``tracker.replica.text_pages``):
+  ``ReplicaBill.page_text``, else its ``DocumentText``; ``replica.set_text`` changes either.
 
 An unknown bill, committee or member gets HTTP 500 with the "Oh My Cod!" page (HTML and API
 alike), as does the directory list of a General Court the replica has no directory for, and the
@@ -49,7 +52,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from tracker.replica import pages, wire
+from tracker.replica import pages, text_pages, wire
 from tracker.replica.loopback import LoopbackServer
 from tracker.replica.model import Replica, ReplicaBill
 
@@ -67,6 +70,8 @@ _API_MEMBER = re.compile(rf"^/api/generalcourts/(\d+)/legislativemembers/{_CODE}
 _BILL = re.compile(rf"^/bills/(\d+)/{_NUM}/?$", re.IGNORECASE)
 _BILL_HIST = re.compile(rf"^/bills/(\d+)/{_NUM}/billhistory/?$", re.IGNORECASE)
 _BILL_COS = re.compile(rf"^/bills/(\d+)/{_NUM}/cosponsor/?$", re.IGNORECASE)
+_BILL_HTML = re.compile(rf"^/bills/(\d+)/{_NUM}\.html?$", re.IGNORECASE)
+_BILL_TEXT = re.compile(rf"^/bills/(\d+)/{_NUM}/(house|senate)/bill/text/?$", re.IGNORECASE)
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json; charset=utf-8"
@@ -277,7 +282,8 @@ class _Site:
             return 404, _Body(JSON, pages.api_error(404)), None, {}
 
         ajax = (headers.get("X-Requested-With") or "").lower() == "xmlhttprequest"
-        for pattern, kind in ((_BILL, "bill"), (_BILL_HIST, "history"), (_BILL_COS, "cosponsor")):
+        for pattern, kind in ((_BILL, "bill"), (_BILL_HIST, "history"), (_BILL_COS, "cosponsor"),
+                              (_BILL_HTML, "html"), (_BILL_TEXT, "text")):
             m = pattern.match(path)
             if m:
                 break
@@ -286,6 +292,9 @@ class _Site:
         bill = r.get(int(m.group(1)), m.group(2))
         if bill is None:
             return 500, _OMC, None, {}
+
+        if kind in ("html", "text"):
+            return self._text(bill, kind, m.group(3) if kind == "text" else None, ajax)
 
         if kind == "cosponsor":
             def render_cos():
@@ -319,6 +328,26 @@ class _Site:
 
         key = ("hist-page", page_no, size, broken, ajax_fragment)
         return 200, self._cached(bill, key, render_hist), bill, {}
+
+    def _text(self, bill: ReplicaBill, kind: str, chamber: str | None, ajax: bool):
+        """``/Bills/{gc}/{id}.Html`` and ``/Bills/{gc}/{id}/{House|Senate}/Bill/Text`` (the chamber must be
+        the bill's, else "Oh My Cod!"; the replica's choice). Both declare UTF-8 and are encoded in
+        ``bill.page_encoding`` (``tracker.replica.text_pages``)."""
+        if chamber is not None:
+            own = "senate" if bill.ident.upper().startswith("S") else "house"
+            if chamber.lower() != own:
+                return 500, _OMC, None, {}
+
+        def render():
+            if kind == "html":
+                page = text_pages.text_page(bill)
+            elif ajax:
+                page = text_pages.text_fragment(bill)
+            else:
+                page = pages.bill_page(bill, "Text", text_pages.text_panel(bill), self._similar(bill))
+            return _Body(HTML, text_pages.page_bytes(bill, page))
+
+        return 200, self._cached(bill, ("text", kind, ajax and kind == "text"), render), bill, {}
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -65,6 +65,7 @@ def bills(request: Request, format: Format = "json", limit: int = Query(100, ge=
                                                   "accepted successors")
 def bill(request: Request, session: str, number: str):
     """``lineage``: the bills it comes from and leads to (``{"bill", "relation", "direction"}``);
+    ``text_versions``: how many versions of its text are stored;
     ``successors``: the bills of a later General Court accepted as this one re-filed (proposed and rejected
     candidates are left to staff); ``replaced_by``: the canonical id of the new draft that took the place of a
     ``replaced`` bill ("Accompanied a new draft, see H5091"), else null."""
@@ -131,16 +132,18 @@ def articles(request: Request, bill: str | None = Query(None, max_length=60),
     return _list(request, rows, format, "articles")
 
 
-@router.get("/search", summary="Full-text search over articles, bill actions and the docket's documents, newest first")
+@router.get("/search", summary="Full-text search over articles, bill actions, the docket's documents and the bills' "
+                               "texts, newest first")
 def search_api(request: Request, q: str = Query(..., max_length=1000), bill: str | None = Query(None, max_length=60),
                since: str | None = Query(None, max_length=40), until: str | None = Query(None, max_length=40),
-               kind: Literal["article", "action", "document"] | None = None, format: Format = "json",
-               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=450)):
+               kind: Literal["article", "action", "document", "text"] | None = None,
+               session: int | None = Query(None, ge=100, le=999, description="a General Court, such as 192"),
+               format: Format = "json", limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=450)):
     bid = any_bill_id(request, bill)
     try:
         with request.app.state.sessions() as s, time_limit(s):
             hits = search(s, q, moment(since, "since"), moment(until, "until"), bid and bid.canonical,
-                          limit=limit, offset=offset, kind=kind)
+                          limit=limit, offset=offset, kind=kind, session=session)
     except BadQuery as exc:
         raise HTTPException(400, str(exc)) from None
     return _list(request, hits, format, "search")

@@ -31,7 +31,7 @@ from spiders.billids import BadBillId, dotted, ordinal
 from tracker.application import Application
 from tracker.following import CannotFollow, track
 from tracker.successors.decide import CannotDecide, decide
-from tracker.web import api, apidocs, pages, signup, syndication
+from tracker.web import api, apidocs, compare, pages, signup, syndication
 from tracker.web.choices import form_choices, saved_words
 from tracker.web.common import TEMPLATES
 from tracker.web.errors import install_error_handlers
@@ -58,6 +58,7 @@ def create_app(application: Application) -> FastAPI:
 
     app.state.rate_limits = signup.RateLimiter()
     app.include_router(syndication.router)  # first: /bills/H.135/feed.atom is a feed, not a bill page
+    app.include_router(compare.router)  # before pages: /bills/192/H5091/compare/... is not a bill page
     app.include_router(pages.router)
     app.include_router(signup.router)
     app.include_router(api.router)

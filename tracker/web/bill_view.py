@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.bills import bill_timeline, pages_of
 from db.lineage import chain, steps
+from db.models import Bill
+from db.texts import find_version, versions
 from spiders.billids import BillId
 from tracker.replacement import replaced_by
+from tracker.text_writer import replaced_bill
 from tracker.readable import hearing_state
 from tracker.web import archive
 from tracker.web.billrefs import numbers_in, page_url
@@ -40,7 +44,29 @@ def bill_page(s: Session, bid: BillId, when: date | None, now: datetime) -> dict
     return {"bill": data, "past": past, "bill_status": status, "pages": pages, "lineage": lineage if len(lineage) > 1 else [],
             "replaced_by": successor and {"id": successor, "number": successor.rsplit("/", 1)[1],
                                           "url": page_url(successor, pages)},
-            "chart": chart_svg_data(archive.coverage_by_week(s, bid, when))}
+            "chart": chart_svg_data(archive.coverage_by_week(s, bid, when)),
+            "texts": _texts(s, data, when, successor)}
+
+
+def _texts(s: Session, data: dict, when: date | None, successor: str | None) -> dict:
+    """The bill's stored versions (as of ``when``: those seen by then), each with the link to what changed from
+    the one before; the redline against the bill it is a new draft of, and against the new draft that replaced
+    it, when both texts are on file."""
+    bill = s.scalar(select(Bill).where(Bill.canonical == data["id"]))
+    shown = [v for v in versions(s, bill.id) if when is None or _eastern_day(v.seen_at.isoformat()) <= when]
+    path = f"/bills/{data['session']}/{data['number']}"
+    rows = [{"version": v.version, "seen_at": v.seen_at, "words": v.words, "size": v.size, "source": v.source,
+             "compare": f"{path}@{v.version}/compare/{data['session']}/{data['number']}@{v.version - 1}"
+             if v.version > 1 else None} for v in shown]
+    out = {"versions": rows, "draft_of": None, "draft": None}
+    older = replaced_bill(s, bill)
+    if rows and older and find_version(s, older):
+        out["draft_of"] = {"number": older.rsplit("/", 1)[1], "url": f"{path}/compare/{older.split('/', 1)[1]}"}
+    if rows and successor and find_version(s, successor):
+        newer = successor.split("/", 1)[1]
+        out["draft"] = {"number": successor.rsplit("/", 1)[1],
+                        "url": f"/bills/{newer}/compare/{data['session']}/{data['number']}"}
+    return out
 
 
 def _cut(data: dict, when: date) -> None:

@@ -90,18 +90,19 @@ def bill_by_spelling(request: Request, spelling: str):
 
 @router.get("/search")
 def search_page(request: Request, q: str = "", bill: str = "", since: str = "", until: str = "", kind: str = "",
-                source: str = "", page: int = 1):
+                source: str = "", session: str = "", page: int = 1):
     offset, per_page = page_args(page, 25)
     results, error = [], None
     bid = any_bill_id(request, bill)
     start, end = moment(since, "since"), moment(until, "until")
     if kind and kind not in KINDS:
-        raise HTTPException(400, f"kind={kind[:20]!r}: choose article, action or document")
+        raise HTTPException(400, f"kind={kind[:20]!r}: choose article, action, document or text")
+    gc = docket_session(session)
     if q:
         try:
             with request.app.state.sessions() as s, time_limit(s):
                 hits = search(s, q, start, end, bid and bid.canonical, limit=per_page + 1, offset=offset,
-                              kind=kind or None, source=source or None)
+                              kind=kind or None, source=source or None, session=gc)
         except BadQuery as exc:
             return render(request, "search.html", status=400, q=q, filters=request.query_params, results=[],
                           error=str(exc), page=page, more=False, highlight=highlight, prev_url="", next_url="")

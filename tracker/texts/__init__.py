@@ -1,0 +1,1 @@
+"""Bill texts: their sections, and the word-level redline between two of them."""
