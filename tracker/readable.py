@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 EASTERN = ZoneInfo("America/New_York")  # every time on a page is the State House's, with its zone
 
 
-def _instant(value: str | date | datetime | None) -> date | datetime | None:
+def instant(value: str | date | datetime | None) -> date | datetime | None:
     """An ISO string (a date or a moment), a date or a datetime; a moment without an offset is UTC."""
     if isinstance(value, str):
         value = value.strip()
@@ -24,13 +24,13 @@ def _instant(value: str | date | datetime | None) -> date | datetime | None:
 
 def day_words(value: str | date | datetime | None) -> str:
     """``Nov 23, 2021`` (a moment: its day in Boston); "" when there is none."""
-    v = _instant(value)
+    v = instant(value)
     return f"{v:%b} {v.day}, {v.year}" if v else ""
 
 
 def moment_words(value: str | date | datetime | None) -> str:
     """``Nov 23, 2021, 10:00 AM EST``; a plain date reads as ``day_words``."""
-    v = _instant(value)
+    v = instant(value)
     if not isinstance(v, datetime):
         return day_words(v)
     return f"{day_words(v)}, {v.strftime('%I:%M %p').lstrip('0')} {v.tzname()}"

@@ -17,7 +17,7 @@ from db.texts import Version, find_version, record_text, text_of, version_count
 from spiders.billids import dotted
 from spiders.billtext_parse import normalise_text
 from tracker.texts.compare import compare
-from tracker.texts.summary import plain_sentence, section_lines
+from tracker.texts.summary import plain_sentence, plural, section_lines, totals
 
 log = logging.getLogger("tracker.texts")
 
@@ -68,10 +68,6 @@ def _label(canonical: str) -> str:
     return dotted(canonical.rsplit("/", 1)[-1])
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
 def record_bill_text(s: Session, bill: Bill, text: str | None, source: str, flags: list[str], at: datetime,
                      snapshot_id: int | None = None) -> Event | None:
     """Record the bill's text (normalised, with its ``flags``) in the caller's transaction; the ``bill.text``
@@ -90,7 +86,7 @@ def record_bill_text(s: Session, bill: Bill, text: str | None, source: str, flag
                "added_words": version.words, "removed_words": 0, "source": source, "flags": version.flags,
                "summary_lines": [], "bill": bill.canonical, "number": _label(bill.canonical)}
     label = _label(bill.canonical)
-    summary = f"{label} text: version {version.version}, {_plural(version.words, 'word')}"
+    summary = f"{label} text: version {version.version}, {plural(version.words, 'word')}"
     if older is not None:
         redline = compare(text_of(s, older.sha256) or "", text)
         payload |= {"compared_with": older.ref, "added_words": redline.added_words,
@@ -98,7 +94,7 @@ def record_bill_text(s: Session, bill: Bill, text: str | None, source: str, flag
                     "relation": "version" if older.bill == bill.canonical else "new-draft",
                     "sentence": plain_sentence(redline, _label(older.bill) if older.bill != bill.canonical
                                                else f"version {older.version}")}
-        counts = f"{_plural(redline.added_words, 'word')} added, {redline.removed_words:,} removed"
+        counts = totals(redline)
         if older.bill == bill.canonical:
             summary = f"{label} text: version {version.version}, {counts}"
         else:

@@ -6,16 +6,16 @@ from __future__ import annotations
 from tracker.texts.compare import Redline, SectionChange
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def _counts(change: SectionChange) -> str:
     parts = []
     if change.added_words:
-        parts.append(f"{_plural(change.added_words, 'word')} added")
+        parts.append(f"{plural(change.added_words, 'word')} added")
     if change.removed_words:
-        parts.append(f"{_plural(change.removed_words, 'word')} removed")
+        parts.append(f"{plural(change.removed_words, 'word')} removed")
     return ", ".join(parts)
 
 
@@ -39,12 +39,12 @@ def section_lines(redline: Redline, limit: int = 8) -> list[str]:
     if len(lines) > limit:
         lines = lines[:limit] + [f"and {len(lines) - limit} more"]
     if renumbered:
-        lines.append(f"{_plural(renumbered, 'section')} renumbered, otherwise unchanged")
+        lines.append(f"{plural(renumbered, 'section')} renumbered, otherwise unchanged")
     return lines
 
 
 def totals(redline: Redline) -> str:
-    return f"{_plural(redline.added_words, 'word')} added, {redline.removed_words} removed"
+    return f"{plural(redline.added_words, 'word')} added, {redline.removed_words:,} removed"
 
 
 def digest_line(redline: Redline) -> str:
@@ -67,6 +67,6 @@ def plain_sentence(redline: Redline, older: str) -> str:
             verbs.append((verb, n))
     if not verbs:
         return f"Compared with {older}, only its sections' numbers changed."
-    words = [f"{verbs[0][0]} {_plural(verbs[0][1], 'section')}"] + [f"{v} {n}" for v, n in verbs[1:]]
+    words = [f"{verbs[0][0]} {plural(verbs[0][1], 'section')}"] + [f"{v} {n}" for v, n in verbs[1:]]
     listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
     return f"Compared with {older}, it {listed} ({totals(redline)})."

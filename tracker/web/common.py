@@ -23,7 +23,7 @@ from db.events import known_kinds
 from db.shortids import Resolution
 from spiders.billids import BadBillId, BillId, dotted, ordinal, session_years
 from spiders.urls import web_link
-from tracker.readable import EASTERN, _instant, day_words, moment_words  # noqa: F401 (pages import them from here)
+from tracker.readable import EASTERN, instant, day_words, moment_words  # noqa: F401 (pages import them from here)
 
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
                                autoescape=True, undefined=jinja2.StrictUndefined)
@@ -32,7 +32,7 @@ TEMPLATES.filters["dotted"] = dotted  # H1946 -> H.1946, as the legislature prin
 TEMPLATES.filters["ordinal"] = ordinal  # 194 -> 194th
 TEMPLATES.filters["session_years"] = lambda n: "–".join(map(str, session_years(n)))  # 194 -> 2025–2026
 def _time_tag(value, words) -> Markup:
-    v = _instant(value)
+    v = instant(value)
     return Markup('<time datetime="{}">{}</time>').format(v.isoformat(), words(v)) if v else Markup("")
 
 
