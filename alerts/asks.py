@@ -32,6 +32,8 @@ class Ask:
     text: str
     people: tuple["Person", ...] = ()
     link: str | None = None
+    kind: str | None = None  # the kind of ``asks:`` entry that answers it on our page: letter | chairs | testimony
+    button: str | None = None  # the words of the button to that page, when one is declared
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ def call_chairs(bill: "BillView", position: str, occasion: Occasion, supporter: 
         return None
     want = (f"Ask them to report {bill.number} unfavorably, or not to report it at all." if position == "oppose"
             else f"Ask them to report {bill.number} favorably and without delay.")
-    return Ask(f"Call the chairs of the {bill.committee}", want, bill.chairs)
+    return Ask(f"Call the chairs of the {bill.committee}", want, bill.chairs, kind="chairs")
 
 
 def governor(bill: "BillView", position: str, occasion: Occasion, supporter: Supporter, directory: Directory
@@ -136,7 +138,7 @@ def thank_legislators(bill: "BillView", position: str, occasion: Occasion, suppo
     if not cosponsors:
         return None
     return Ask("Thank your legislators", f"They co-sponsored {bill.number}: thank them, and ask them to keep "
-                                         "pushing for a vote.", cosponsors)
+                                         "pushing for a vote.", cosponsors, kind="letter")
 
 
 def write_legislators(bill: "BillView", position: str, occasion: Occasion, supporter: Supporter,
@@ -150,9 +152,9 @@ def write_legislators(bill: "BillView", position: str, occasion: Occasion, suppo
     floor = bill.status in FLOOR
     if position == "oppose":
         return Ask("Write to your legislators", f"Ask them to {'vote against' if floor else 'oppose'} "
-                                                f"{bill.number}.", own)
+                                                f"{bill.number}.", own, kind="letter")
     return Ask("Write to your legislators", f"Ask them to {'vote for' if floor else 'support'} {bill.number} "
-                                            "and to tell the committee chairs they want it passed.", own)
+                                            "and to tell the committee chairs they want it passed.", own, kind="letter")
 
 
 ASKS: tuple[Callable[..., Ask | None], ...] = (testify, call_chairs, governor, thank_sponsor, thank_legislators,

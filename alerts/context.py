@@ -33,6 +33,7 @@ class Person:
     email: str | None = None
     district: str | None = None
     member_code: str | None = None
+    branch: str | None = None  # House | Senate
 
 
 @dataclass
@@ -53,6 +54,8 @@ class BillView:
     position: str = "support"  # the campaign's: support | oppose | watch
     hearing_committee: str | None = None  # who holds that hearing (its full name when the directory knows it)
     hearing_chairs: tuple[Person, ...] = ()  # its chairs: the House chair, then the Senate chair
+    committee_code: str | None = None  # the directory's code of ``committee`` (J19), when it knows it
+    hearing_committee_code: str | None = None
     ended: str | None = None  # "The 192nd General Court ended on Jan 4, 2023; this bill died with it."
     continues_as: "BillView | None" = None  # the followed bill the fight goes on with (new draft, successor)
     continues_number: str | None = None  # its number, even when it is not followed yet
@@ -72,7 +75,7 @@ def _person(member: Legislator | None, role: str, fallback_name: str | None = No
     if member is None:
         return Person(name=fallback_name, role=role) if fallback_name else None
     return Person(name=member.name, role=role, phone=member.phone, email=member.email, district=member.district,
-                  member_code=member.member_code)
+                  member_code=member.member_code, branch=member.branch)
 
 
 class ContextCache:
@@ -89,15 +92,15 @@ class ContextCache:
             view = self._bills[bill_id] = self._bill(self.s.get(Bill, bill_id))
         return view
 
-    def _committee(self, session: int, name: str | None) -> tuple[str | None, tuple[Person, ...]]:
-        """A committee's full name (else "committee on ...") and its chairs, from the stored directory."""
+    def _committee(self, session: int, name: str | None) -> tuple[str | None, tuple[Person, ...], str | None]:
+        """A committee's full name (else "committee on ..."), its chairs and its code, from the stored directory."""
         if not name:
-            return None, ()
+            return None, (), None
         committee = directory.committee_for(self.s, session, name)
         if committee is None:
-            return f"committee on {_lower_article(name)}", ()
+            return f"committee on {_lower_article(name)}", (), None
         return committee.full_name, tuple(_person(m, f"{m.branch or ''} chair".strip())
-                                          for m in directory.chairs(self.s, committee))
+                                          for m in directory.chairs(self.s, committee)), committee.code
 
     def _hearing_host(self, bill: Bill, hearing: Hearing) -> str | None:
         """Who holds the hearing: the committee of the last referral before it, of the hearing's branch (a Joint
@@ -130,17 +133,17 @@ class ContextCache:
         return self._edges
 
     def _bill(self, bill: Bill) -> BillView:
-        committee_name, chairs = self._committee(bill.session, bill.committee)
+        committee_name, chairs, committee_code = self._committee(bill.session, bill.committee)
         sponsor = None
         if bill.sponsor:
             member = directory.member(self.s, bill.session, bill.sponsor_code) if bill.sponsor_code else None
             sponsor = _person(member, "sponsor", bill.sponsor)
         hearing = self.s.scalar(select(Hearing).where(Hearing.bill_id == bill.id).order_by(Hearing.id.desc()).limit(1))
-        upcoming, host, host_chairs = None, None, ()
+        upcoming, host, host_chairs, host_code = None, None, (), None
         if hearing and hearing.status != "canceled" and hearing.starts_at and hearing.starts_at >= self.now:
             upcoming = {"when": when(hearing.starts_at, self.tz), "location": hearing.location,
-                        "starts_at": hearing.starts_at}
-            host, host_chairs = self._committee(bill.session, self._hearing_host(bill, hearing))
+                        "starts_at": hearing.starts_at, "id": hearing.id}
+            host, host_chairs, host_code = self._committee(bill.session, self._hearing_host(bill, hearing))
         ended = None
         if sessions.has_ended(bill.session, self.now) and bill.status not in ("law", "signed"):
             ended = (f"T{sessions.ordinal_court(bill.session)[1:]} ended on "
@@ -152,7 +155,8 @@ class ContextCache:
             committee=committee_name, url=bill.url, sponsor=sponsor,
             petitioner_codes=frozenset(p.get("member_code") for p in (bill.petitioners or []) if p.get("member_code")),
             chairs=chairs, hearing=upcoming, position=bill.position or "support",
-            hearing_committee=host, hearing_chairs=host_chairs, ended=ended)
+            hearing_committee=host, hearing_chairs=host_chairs, ended=ended, committee_code=committee_code,
+            hearing_committee_code=host_code)
         if ended or bill.status in OVER:
             self._fate(view)
         return view

@@ -18,9 +18,11 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from datetime import time as dtime
 from typing import Callable
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.addresses import mask, scrub
@@ -28,12 +30,17 @@ from alerts.outbox import backoff, suppress_for
 from alerts.ratelimit import TokenBucket
 from alerts.settings import AlertSettings
 from alerts.transport import DeliveryError
-from db.models import OutboxMessage, Subscriber
+from db.models import AskLetter, FailingAddress, OutboxMessage, Subscriber
 from db.leases import holder_name
 from db.liveness import is_dead
 
 log = logging.getLogger("tracker.deliver")
 STALE_CLAIM = timedelta(minutes=10)
+# a letter goes to a legislator's office: the writer's subscription (unsubscribed, bounced) does not hold it back,
+# and an office's bounce marks the office's address, never the writer; her copy and her confirmation are held
+# back only by her own address bouncing
+LETTER = "letter"
+PERSONAL = frozenset({"letter-copy", "ask-confirm"})
 
 
 @dataclass
@@ -45,12 +52,13 @@ class DeliveryReport:
     suppressed: int = 0
     uncertain: int = 0
     recovered: int = 0
+    deferred: int = 0  # letters held for tomorrow: their office had its letters for the day
     down: str | None = None  # why the run stopped early (server unreachable)
     errors: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in ("sent", "retried", "failed", "bounced", "suppressed", "uncertain",
-                                              "recovered", "down")} | {"errors": self.errors}
+                                              "recovered", "deferred", "down")} | {"errors": self.errors}
 
 
 def _utcnow() -> datetime:
@@ -82,9 +90,11 @@ def recover_stale(s: Session, now: datetime, stale_after: timedelta) -> int:
 def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: float = 20.0, max_attempts: int = 8,
             now: Callable[[], datetime] = _utcnow, stale_after: timedelta = STALE_CLAIM,
             only_ids: list[int] | None = None, limit: int | None = None,
-            bucket: TokenBucket | None = None, stop=None) -> DeliveryReport:
+            bucket: TokenBucket | None = None, stop=None, letters_per_day: int | None = None,
+            tz: ZoneInfo = ZoneInfo("America/New_York")) -> DeliveryReport:
     """Send the queued messages that are due. ``stop`` (a threading.Event) ends the run between two
-    messages, never in the middle of one.
+    messages, never in the middle of one. ``letters_per_day``: letters one address gets in a day (of ``tz``);
+    the others wait in the outbox for the next day.
 
     The commit that records message N as sent also claims message N+1, so one commit a message
     suffices and at any moment at most one message is ``sending``: the one on the wire.
@@ -99,13 +109,13 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
         return bool(report.down or (limit is not None and report.sent + report.failed >= limit)
                     or (stop is not None and stop.is_set()))
 
-    sent_unrecorded: int | None = None  # sent, its "sent" not yet committed
+    sent_unrecorded: tuple[int, str] | None = None  # sent (id, kind), its "sent" not yet committed
     after, fresh_pass = 0, False  # keyset over the queue; one more pass from the start finds retries
     try:
         while not done():
             with sessions.begin() as s:
                 if sent_unrecorded is not None:
-                    _mark_sent(s, sent_unrecorded, now())
+                    _mark_sent(s, *sent_unrecorded, now())
                     sent_unrecorded = None
                 row = _claim_next(s, now(), after, only_ids, worker)
             if row is None:
@@ -115,14 +125,20 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
                 continue
             message_id, to_addr, kind, body, sub_status = row
             after, fresh_pass = message_id, False
-            if sub_status in ("bounced", "unsubscribed"):
+            held = _held_back(kind, sub_status)
+            if held:
                 with sessions.begin() as s:
                     s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
                               .values(state="suppressed", claimed_at=None, claimed_by=None,
-                                      last_error=f"the subscriber is {sub_status}"),
+                                      last_error=f"the subscriber is {held}"),
                               execution_options={"synchronize_session": False})
                 report.suppressed += 1
                 continue
+            if kind == LETTER and letters_per_day is not None:
+                with sessions.begin() as s:
+                    if _defer_over_quota(s, message_id, to_addr, letters_per_day, now(), tz):
+                        report.deferred += 1
+                        continue
             bucket.take()
             started = time.monotonic()
             try:
@@ -130,7 +146,7 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
             except DeliveryError as exc:
                 _failed(sessions, message_id, exc, max_attempts, now, report)
                 continue
-            sent_unrecorded = message_id
+            sent_unrecorded = (message_id, kind)
             report.sent += 1
             if log.isEnabledFor(logging.INFO):
                 log.info("job=deliver message=%d kind=%s to=%s duration_ms=%.1f", message_id, kind,
@@ -138,9 +154,16 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
     finally:
         if sent_unrecorded is not None:
             with sessions.begin() as s:
-                _mark_sent(s, sent_unrecorded, now())
+                _mark_sent(s, *sent_unrecorded, now())
         transport.close()
     return report
+
+
+def _held_back(kind: str, status: str) -> str | None:
+    """Why a message is not sent (its subscriber's status), or None."""
+    if status not in ("bounced", "unsubscribed") or kind == LETTER:
+        return None
+    return None if kind in PERSONAL and status == "unsubscribed" else status
 
 
 def _claim_next(s: Session, at: datetime, after: int, only_ids, worker: str) -> tuple | None:
@@ -172,10 +195,30 @@ def _claim_next(s: Session, at: datetime, after: int, only_ids, worker: str) -> 
     return None
 
 
-def _mark_sent(s: Session, message_id: int, at: datetime) -> None:
+def _mark_sent(s: Session, message_id: int, kind: str, at: datetime) -> None:
     s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
               .values(state="sent", sent_at=at, claimed_at=None, claimed_by=None, attempts=OutboxMessage.attempts + 1,
                       last_error=None), execution_options={"synchronize_session": False})
+    if kind == LETTER:
+        s.execute(update(AskLetter).where(AskLetter.outbox_id == message_id).values(state="sent", sent_at=at),
+                  execution_options={"synchronize_session": False})
+
+
+def _defer_over_quota(s: Session, message_id: int, to_addr: str, per_day: int, at: datetime, tz: ZoneInfo) -> bool:
+    """A letter to an address that has had ``per_day`` letters today waits, queued, until tomorrow (local)."""
+    local = at.astimezone(tz)
+    midnight = datetime.combine(local.date(), dtime(0), tzinfo=tz)
+    sent_today = s.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.to_addr == to_addr, OutboxMessage.kind == LETTER, OutboxMessage.state == "sent",
+        OutboxMessage.sent_at >= midnight.astimezone(timezone.utc)))
+    if sent_today < per_day:
+        return False
+    tomorrow = datetime.combine(local.date() + timedelta(days=1), dtime(0), tzinfo=tz).astimezone(timezone.utc)
+    s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+              .values(state="queued", claimed_at=None, claimed_by=None, next_attempt_at=tomorrow,
+                      last_error=f"{per_day} letters to this address today already; sent tomorrow"),
+              execution_options={"synchronize_session": False})
+    return True
 
 
 def _failed(sessions, message_id: int, exc: DeliveryError, max_attempts: int, now, report: DeliveryReport) -> str:
@@ -203,7 +246,9 @@ def _failed(sessions, message_id: int, exc: DeliveryError, max_attempts: int, no
         report.failed += 1
         said = scrub(str(exc), row.to_addr)  # the server's reply often quotes the address
         report.errors.append({"message": message_id, "to": mask(row.to_addr), "error": said})
-        if exc.bounce:
+        if row.kind == LETTER:
+            _letter_failed(s, row, exc, now(), report)
+        elif exc.bounce:
             sub = s.get(Subscriber, row.subscriber_id)
             sub.status, sub.bounced_at, sub.last_error = "bounced", now(), str(exc)[:2000]
             report.bounced += 1
@@ -212,10 +257,28 @@ def _failed(sessions, message_id: int, exc: DeliveryError, max_attempts: int, no
         return "failed"
 
 
+def _letter_failed(s: Session, row: OutboxMessage, exc: DeliveryError, at: datetime, report: DeliveryReport) -> None:
+    """A letter that could not be delivered: the letter is marked failed; a bounce marks the office's address
+    failing (staff see it in their digest and ``tracker asks``; the pages stop offering it), never the writer."""
+    s.execute(update(AskLetter).where(AskLetter.outbox_id == row.id).values(state="failed"),
+              execution_options={"synchronize_session": False})
+    if not exc.bounce:
+        return
+    report.bounced += 1
+    failing = s.get(FailingAddress, row.to_addr)
+    if failing is None:
+        s.add(FailingAddress(addr=row.to_addr, since=at, bounces=1, last_error=str(exc)[:2000]))
+    else:
+        failing.bounces += 1
+        failing.last_error = str(exc)[:2000]
+
+
 def deliver_outbox(settings: AlertSettings, sessions: sessionmaker[Session], transport, **options) -> DeliveryReport:
     """The one way mail leaves: ``deliver`` with the sender, rate, attempts and stale claim of ``settings``
     (the CLI, the scheduler, the sign-up page and ``dispatch`` all send through here)."""
     mail = settings.mail
     options.setdefault("stale_after", mail.stale_claim)
+    options.setdefault("letters_per_day", mail.asks_per_recipient_per_day)
+    options.setdefault("tz", settings.tz)
     return deliver(sessions, transport, settings.envelope_sender, rate=mail.messages_per_second,
                    max_attempts=mail.max_attempts, **options)

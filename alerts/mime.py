@@ -72,3 +72,10 @@ def alternative(headers: list[tuple[str, str]], text: str, html: str) -> bytes:
         parts.append(b"\r\n")
     parts.append(b"--" + boundary.encode() + b"--\r\n")
     return b"".join(parts)
+
+
+def plain(headers: list[tuple[str, str]], text: str) -> bytes:
+    """A single text/plain UTF-8 part: a letter, as a person would write it."""
+    head = "\r\n".join(fold(n, v) for n, v in headers)
+    return b"".join([head.encode("utf-8"), b"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=\"utf-8\"\r\n"
+                     b"Content-Transfer-Encoding: quoted-printable\r\n\r\n", _qp(text), b"\r\n"])

@@ -34,9 +34,10 @@ def exists(s: Session, subscriber_id: int, kind: str, period: str) -> bool:
 
 
 def enqueue(s: Session, sub: Subscriber, kind: str, period: str, msg: Rendered, now: datetime,
-            event_ids: list[int] = (), covered_ids: list[int] = ()) -> OutboxMessage:
-    """Add the message and its ledger rows to the caller's transaction."""
-    row = OutboxMessage(subscriber_id=sub.id, kind=kind, period=period, state="queued", to_addr=sub.email,
+            event_ids: list[int] = (), covered_ids: list[int] = (), to_addr: str | None = None) -> OutboxMessage:
+    """Add the message and its ledger rows to the caller's transaction. ``to_addr``: a letter goes to a
+    legislator's office, not to the subscriber who wrote it."""
+    row = OutboxMessage(subscriber_id=sub.id, kind=kind, period=period, state="queued", to_addr=to_addr or sub.email,
                         subject=msg.subject, message_id=msg.message_id, body=zlib.compress(msg.data, 6), events=len(event_ids), attempts=0, uncertain=0,
                         next_attempt_at=now, created_at=now)
     s.add(row)

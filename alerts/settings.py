@@ -22,6 +22,21 @@ class Campaign:
 
 
 @dataclass(frozen=True)
+class AskSpec:
+    """One ask of ``asks:``: what supporters send, to whom (``kind``), about which bills (canonical ids; empty:
+    every followed bill the campaign supports or opposes). ``subject``, ``letter`` and ``thanks`` are templates
+    (``alerts.ask_templates``); ``thanks`` is the variant for a legislator who already co-sponsors the bill."""
+
+    name: str
+    kind: str  # letter | chairs | testimony
+    bills: tuple[str, ...] = ()
+    subject: str = "{{ bill.label }}"
+    letter: str = ""
+    thanks: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
 class MailSettings:
     messages_per_second: float = 20.0
     max_attempts: int = 8
@@ -29,6 +44,7 @@ class MailSettings:
     unsubscribe_mailbox: str | None = None
     reply_to: str | None = None
     templates: str | None = None  # a folder whose templates override alerts/templates
+    asks_per_recipient_per_day: int = 200  # letters a day to one legislator's address, all asks together
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,10 @@ class AlertSettings:
     mail: MailSettings = MailSettings()
     session: int = 194  # the General Court of short bill ids ("H.135")
     campaign_bills: frozenset[str] = field(default_factory=frozenset)  # canonical ids of the campaign's bills
+    asks: tuple[AskSpec, ...] = ()
+
+    def ask(self, name: str) -> AskSpec | None:
+        return next((a for a in self.asks if a.name == name), None)
 
     @property
     def envelope_sender(self) -> str:

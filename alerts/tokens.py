@@ -15,7 +15,9 @@ from datetime import datetime, timedelta, timezone
 
 LIFETIMES = {"confirm": timedelta(days=7), "unsubscribe": timedelta(days=400), "preferences": timedelta(days=400),
              "follow": timedelta(days=30),  # follow: a staff digest's link to follow a discovered bill
-             "successor": timedelta(days=30)}  # successor: a staff digest's link to accept or reject a successor
+             "successor": timedelta(days=30),  # successor: a staff digest's link to accept or reject a successor
+             "act": timedelta(days=60),  # act: an alert's link to an ask's page, with the supporter's name and districts
+             "act-confirm": timedelta(days=7)}  # act-confirm: a visitor's link that sends the letters she wrote
 
 
 class BadToken(ValueError):

@@ -475,7 +475,9 @@ class OutboxMessage(Base):
     __table_args__ = (UniqueConstraint("subscriber_id", "kind", "period", name="uq_outbox_recipient_kind_period"),
                       Index("ix_outbox_state_next", "state", "next_attempt_at"),
                       # the delivery claim walks queued rows in id order, one at a time
-                      Index("ix_outbox_state_id", "state", "id"))
+                      Index("ix_outbox_state_id", "state", "id"),
+                      # letters sent to one address today (asks_per_recipient_per_day)
+                      Index("ix_outbox_to_sent", "to_addr", "sent_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
@@ -542,3 +544,72 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)  # job:crawl, compose, ...
     holder: Mapped[str] = mapped_column(String(200))  # host:pid:random
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# -- asks: letters and testimony supporters send to legislators -------------------------------------------------
+
+
+class AskResponse(Base):
+    """One supporter's answer to an ask (``asks:`` in feeds.yaml) on one occasion: who, from which alert, what
+    they let us show. A visitor who is not a subscriber waits ``unconfirmed`` with the letters in ``drafts``
+    until they confirm their address; then the letters are written (``AskLetter``) and ``drafts`` emptied."""
+
+    __tablename__ = "ask_responses"
+    __table_args__ = (Index("ix_ask_responses_ask_created", "ask", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ask: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(10))  # letter | chairs | testimony
+    bill: Mapped[str] = mapped_column(String(40))  # the canonical id the letters are about
+    occasion: Mapped[str] = mapped_column(String(80))  # the bill (letter), the committee (chairs), the hearing
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"), index=True)
+    alert_event_id: Mapped[int | None] = mapped_column(Integer)  # the news whose alert led here, if any
+    via: Mapped[str | None] = mapped_column(String(12))  # that alert's kind (alert, daily, ...); page: no alert
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    town: Mapped[str | None] = mapped_column(Text)
+    show_public: Mapped[bool] = mapped_column(Boolean, default=False)  # first name and town among participants
+    house_district: Mapped[str | None] = mapped_column(Text)
+    senate_district: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12))  # unconfirmed | sent | erased
+    drafts: Mapped[dict | None] = mapped_column(JSON)  # while unconfirmed: {member code: letter}
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AskLetter(Base):
+    """One letter to one legislator: at most one per (supporter, ask, occasion, recipient), whatever is clicked
+    twice. Its message waits in the outbox (``outbox_id``); ``state`` follows it (queued, sent, failed)."""
+
+    __tablename__ = "ask_letters"
+    __table_args__ = (UniqueConstraint("subscriber_id", "ask", "occasion", "recipient_code",
+                                       name="uq_ask_letters_once"),
+                      Index("ix_ask_letters_ask_state", "ask", "state"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("ask_responses.id", ondelete="CASCADE"), index=True)
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id", ondelete="SET NULL"))
+    ask: Mapped[str] = mapped_column(String(80))
+    occasion: Mapped[str] = mapped_column(String(80))
+    bill: Mapped[str] = mapped_column(String(40))
+    recipient_code: Mapped[str] = mapped_column(String(20))  # member code
+    recipient_name: Mapped[str] = mapped_column(Text)
+    recipient_addr: Mapped[str] = mapped_column(String(320))
+    recipient_branch: Mapped[str | None] = mapped_column(String(20))
+    recipient_district: Mapped[str | None] = mapped_column(Text)
+    variant: Mapped[str] = mapped_column(String(10))  # ask | thanks
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"), index=True)
+    state: Mapped[str] = mapped_column(String(12))  # queued | sent | failed | withdrawn
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FailingAddress(Base):
+    """A legislator's address that bounced a letter: no letter is written to it until staff clear it."""
+
+    __tablename__ = "failing_addresses"
+
+    addr: Mapped[str] = mapped_column(String(320), primary_key=True)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    bounces: Mapped[int] = mapped_column(Integer, default=1)
+    last_error: Mapped[str | None] = mapped_column(Text)

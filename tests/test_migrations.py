@@ -34,6 +34,11 @@ def test_models_match_the_migrations(engine):
 def test_downgrade_one_step_and_upgrade_again(engine):
     def outbox_indexes():
         return {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
+    assert {"ask_responses", "ask_letters", "failing_addresses"} <= set(inspect(engine).get_table_names())
+    assert "ix_outbox_to_sent" in outbox_indexes()
+    downgrade(engine, "-1")
+    assert {"ask_responses", "ask_letters", "failing_addresses"}.isdisjoint(inspect(engine).get_table_names())
+    assert "ix_outbox_to_sent" not in outbox_indexes()
     assert "bill_text_versions" in inspect(engine).get_table_names() and "text_checked_at" in _columns(engine, "bills")
     downgrade(engine, "-1")
     assert {"bill_text_blobs", "bill_text_versions", "bill_text_chunks", "bill_text_chunks_fts"}.isdisjoint(

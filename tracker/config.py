@@ -18,6 +18,8 @@ import yaml
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from alerts.ask_templates import template_problem
+from alerts.settings import AskSpec
 from spiders.billids import BadBillId, BillId, parse_bill_id
 from spiders.urls import google_news_search_url
 from tracker.durations import parse_duration
@@ -170,6 +172,44 @@ class Watch(_Strict):
         return self
 
 
+RESERVED_ASK_NAMES = frozenset({"confirm"})  # /act/confirm is the visitors' confirmation page
+
+
+class AskEntry(_Strict):
+    """An ask supporters answer from their alert: a letter to their own legislators (``letter``), to the chairs
+    of the committee holding the bill (``chairs``), or testimony to the committee holding its next hearing."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,59}$",
+                      description="lower-case letters, digits and dashes: the page is /act/NAME")
+    kind: Literal["letter", "chairs", "testimony"]
+    bills: list[str] = []  # empty: every followed bill with position support or oppose
+    title: str | None = None  # the page's heading; default from the kind
+    subject: str = Field(min_length=1, max_length=300)
+    letter: str = Field(min_length=1, max_length=20000)
+    thanks: str | None = Field(None, max_length=20000)  # the variant for a legislator who already co-sponsors
+
+    @field_validator("bills")
+    @classmethod
+    def _bill_syntax(cls, v: list[str]) -> list[str]:
+        for text in v:
+            try:
+                parse_bill_id(text, default_session=0)
+            except BadBillId as exc:
+                raise ValueError(str(exc)) from None
+        return v
+
+    @model_validator(mode="after")
+    def _templates(self) -> "AskEntry":
+        for field in ("subject", "letter", "thanks"):
+            text = getattr(self, field)
+            if text is None:
+                continue
+            problem = template_problem(text)
+            if problem:
+                raise ValueError(f"{field}: {problem}")
+        return self
+
+
 class FeedEntry(_Strict):
     name: str
     url: str | None = None
@@ -235,6 +275,8 @@ class Mail(_Strict):
     templates: str | None = None  # a folder whose templates override alerts/templates
     reply_to: str | None = None
     stale_claim: Duration = timedelta(minutes=10)  # a message claimed this long ago by a worker that died is sent again
+    asks_per_recipient_per_day: int = Field(200, ge=1, le=100000,
+                                            description="letters a day to one legislator's address, all asks together")
 
 
 class Digests(_Strict):
@@ -249,6 +291,7 @@ class Config(_Strict):
     bills: list[BillEntry] = []
     feeds: list[FeedEntry] = []
     watches: list[Watch] = []
+    asks: list[AskEntry] = []
     schedule: Schedule = Schedule()
     digests: Digests = Digests()
     mail: Mail = Mail()
@@ -283,6 +326,28 @@ class Config(_Strict):
                 raise ValueError(f"watches[{i}].name: {watch.name!r} is used twice; watch names must be unique")
             seen.add(watch.name)
         return self
+
+    @model_validator(mode="after")
+    def _ask_names(self) -> "Config":
+        seen: set[str] = set()
+        for i, ask in enumerate(self.asks):
+            if ask.name in seen:
+                raise ValueError(f"asks[{i}].name: {ask.name!r} is used twice; ask names must be unique")
+            if ask.name in RESERVED_ASK_NAMES:
+                raise ValueError(f"asks[{i}].name: {ask.name!r} is the name of a page of its own; choose another")
+            seen.add(ask.name)
+            for j, text in enumerate(ask.bills):
+                try:
+                    parse_bill_id(text, self.sources.malegislature.session)
+                except BadBillId as exc:
+                    raise ValueError(f"asks[{i}].bills[{j}]: {exc}") from None
+        return self
+
+    def ask_specs(self) -> tuple[AskSpec, ...]:
+        """The asks as ``alerts`` takes them: bills as canonical ids."""
+        session = self.sources.malegislature.session
+        return tuple(AskSpec(name=a.name, kind=a.kind, bills=tuple(parse_bill_id(b, session).canonical for b in a.bills),
+                             subject=a.subject, letter=a.letter, thanks=a.thanks, title=a.title) for a in self.asks)
 
     @model_validator(mode="after")
     def _feed_names(self) -> "Config":
@@ -406,6 +471,12 @@ def _control_characters(node, loc: tuple = (), seen: set[int] | None = None) -> 
     return []
 
 
+def _multiline(loc: tuple) -> bool:
+    """The letters of ``asks:`` are the only values of more than one line (they are a letter's body, never a
+    header); a tab or a line break is all they may hold besides text."""
+    return len(loc) == 3 and loc[0] == "asks" and loc[2] in ("letter", "thanks")
+
+
 def _describe(err: dict, lines: dict[tuple, int], path: str) -> str:
     loc = tuple(err["loc"])
     key = ".".join(str(p) for p in loc) or "(top level)"
@@ -447,7 +518,7 @@ def _parse_config(text: str, path: str) -> Config:
     lines = _key_lines(root) if root is not None else {}
     broken = [_where(loc, lines, path) + f": {'.'.join(str(p) for p in loc)}: a line break or a control character "
               "in the value; every value is one line (it may end up in an email header or an HTTP request)"
-              for loc in _control_characters(data)]
+              for loc in _control_characters(data) if not _multiline(loc)]
     if broken:
         raise ConfigError("\n".join(broken))
     try:

@@ -31,7 +31,7 @@ from spiders.billids import BadBillId, dotted, ordinal
 from tracker.application import Application
 from tracker.following import CannotFollow, track
 from tracker.successors.decide import CannotDecide, decide
-from tracker.web import api, apidocs, compare, pages, signup, syndication
+from tracker.web import act, api, apidocs, compare, pages, signup, syndication
 from tracker.web.choices import form_choices, saved_words
 from tracker.web.common import TEMPLATES
 from tracker.web.errors import install_error_handlers
@@ -61,6 +61,7 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(compare.router)  # before pages: /bills/192/H5091/compare/... is not a bill page
     app.include_router(pages.router)
     app.include_router(signup.router)
+    app.include_router(act.router)
     app.include_router(api.router)
     apidocs.install(app, app.openapi_url, app.title)
     install_error_handlers(app)

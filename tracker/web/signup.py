@@ -55,7 +55,7 @@ class RateLimiter:
             return True
 
 
-def _csrf_field(key: bytes, cookie: str) -> str:
+def csrf_field(key: bytes, cookie: str) -> str:
     return hmac.new(key, b"csrf:" + cookie.encode(), hashlib.sha256).hexdigest()
 
 
@@ -68,7 +68,7 @@ def _form_context(request: Request, values: dict, error: str | None = None):
     return ctx | {"values": values, "error": error}
 
 
-def _with_cookie(request: Request, response, cookie: str | None):
+def with_cookie(request: Request, response, cookie: str | None):
     if cookie is None:
         return response
     response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", max_age=7200,
@@ -80,8 +80,8 @@ def _with_cookie(request: Request, response, cookie: str | None):
 def signup_form(request: Request):
     cookie = request.cookies.get(COOKIE) or secrets.token_urlsafe(24)
     ctx = _form_context(request, {"frequency": "daily", "bills": []})
-    response = render(request, "signup.html", csrf=_csrf_field(request.app.state.key, cookie), **ctx)
-    return _with_cookie(request, response, cookie if COOKIE not in request.cookies else None)
+    response = render(request, "signup.html", csrf=csrf_field(request.app.state.key, cookie), **ctx)
+    return with_cookie(request, response, cookie if COOKIE not in request.cookies else None)
 
 
 @router.post("/signup")
@@ -120,7 +120,7 @@ def _signup(request: Request, body: bytes):
               "bills": form.get("bill", []), "house_district": one.get("house_district", ""),
               "senate_district": one.get("senate_district", "")}
     cookie = request.cookies.get(COOKIE, "")
-    if not cookie or not hmac.compare_digest(_csrf_field(app.state.key, cookie), one.get("csrf", "")):
+    if not cookie or not hmac.compare_digest(csrf_field(app.state.key, cookie), one.get("csrf", "")):
         return render(request, "page.html", status=403, title="Please try again",
                       message="This form has expired or did not come from this site: open the sign-up page again.")
 
