@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from alerts.asks import GOOD_NEWS, Occasion, Supporter, asks, live
+from alerts.ask_offer import BUTTONS, covers
+from alerts.ask_report import staff_section
+from alerts.asks import GOOD_NEWS, Ask, Occasion, Supporter, asks, live
 from alerts.context import ContextCache
 from alerts.render import Rendered, build_message, render_html, render_text, templates
 from alerts.selection import is_urgent
@@ -71,6 +73,11 @@ class Links:
         new, old = (r.split("/", 1)[1] for r in (new_ref, old_ref))
         return f"{self.public_url}/bills/{new}/compare/{old}"
 
+    def act(self, sub: Subscriber, ask: str, bill: str, event_id: int | None, via: str) -> str:
+        """A supporter's link to an ask's page: her name and districts filled in, the alert it came from."""
+        return f"{self.public_url}/act/{ask}?" + urlencode(
+            {"token": make_token(self.key, "act", sub.id, self.now, a=ask, b=bill, e=event_id, k=via)})
+
     def follow(self, sub: Subscriber, document: str) -> str:
         """A staff member's link to follow a discovered bill: it opens a page that asks, then acts on POST."""
         return self._url("/follow", make_token(self.key, "follow", sub.id, self.now, d=document))
@@ -91,6 +98,7 @@ class Composer:
         self.tz = settings.tz
         self.t = templates(settings.mail.templates)
         self.cache = ContextCache(s, self.tz, now)
+        self._specs: dict[tuple, object] = {}  # (ask kind, bill) -> the ``asks:`` entry answering it, if any
         self.sender = settings.sender
         campaign = settings.campaign.name
         slug = "-".join("".join(c if c.isalnum() else " " for c in campaign.lower()).split()) or "alerts"
@@ -163,6 +171,10 @@ class Composer:
             g["asks"] = asks(g["bill"], g["bill"].position, occasion, supporter, self.cache)
             heir = g["bill"].continues_as
             g["asks_about"] = heir.number if g["asks"] and heir is not None and not live(g["bill"]) else None
+            about = heir if g["asks_about"] else g["bill"]
+            if self.settings.asks and live(about):
+                top = min(evs, key=lambda e: priority(e, self.now))
+                g["asks"] = self._pages(sub, g["asks"], about, supporter, top.id, kind)
             if g["asks_about"] in asked:  # several dead bills continue as one: its asks are told once
                 g["asks"], g["asks_about"] = [], None
             elif g["asks"]:
@@ -178,6 +190,30 @@ class Composer:
         ctx = {"kind": kind, "groups": groups, "why": "You get this because you follow " + " and ".join(why) + ".",
                "frequency": sub.frequency}
         return self._message(sub, self.subject(groups, kind), "alert", ctx)
+
+    def _pages(self, sub: Subscriber, found: list[Ask], bill, supporter: Supporter, event_id: int, kind: str
+               ) -> list[Ask]:
+        """Each ask that a page of ``asks:`` answers for this bill links to it (signed: her name and districts
+        filled in); a letter page is offered to a supporter whose districts we do not know yet, too."""
+        out = []
+        for a in found:
+            spec = self._spec_for(a.kind, bill.canonical)
+            out.append(replace(a, link=self.links.act(sub, spec.name, bill.canonical, event_id, kind),
+                               button=BUTTONS[spec.kind]) if spec is not None else a)
+        letter = self._spec_for("letter", bill.canonical)
+        if letter is not None and not supporter.known and not any(a.kind == "letter" for a in found):
+            out.append(Ask("Write to your legislators", f"Tell us your districts and your letter about {bill.number} "
+                                                        "goes to your own Representative and Senator.",
+                           link=self.links.act(sub, letter.name, bill.canonical, event_id, kind), kind="letter",
+                           button=BUTTONS["letter"]))
+        return out
+
+    def _spec_for(self, kind: str | None, canonical: str):
+        key = (kind, canonical)
+        if key not in self._specs:
+            self._specs[key] = next((spec for spec in self.settings.asks
+                                     if spec.kind == kind and covers(self.s, spec, canonical)), None)
+        return self._specs[key]
 
     def staff(self, sub: Subscriber, period: str, events: list[Event], health: list[dict]) -> Rendered:
         refiled = self._refiled(sub, [e for e in events if e.kind == "bill.successor"])
@@ -214,9 +250,15 @@ class Composer:
         if texts:
             parts.insert(1, f"{len(texts)} new {'text' if len(texts) == 1 else 'texts'}")
         subject = f"{self.settings.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
+        letters = staff_section(self.s, self.settings, self.now)
+        if letters:
+            sent = sum(a["last_day"] for a in letters["asks"])
+            if sent:
+                parts.append(f"{sent} {'letter' if sent == 1 else 'letters'} sent")
+            subject = f"{self.settings.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
         ctx = {"kind": "staff-daily", "groups": groups, "other_news": other, "health": health,
                "health_news": health_news, "date_words": date_words, "discovered": discovered, "refiled": refiled,
-               "texts": texts}
+               "texts": texts, "letters": letters}
         return self._message(sub, subject, "staff_digest", ctx, unsubscribe=False)
 
     def _texts(self, events: list[Event]) -> list[dict]:

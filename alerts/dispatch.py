@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.addresses import BadAddress, normalise_email
+from alerts.ask_report import staff_section
 from alerts.compose import Composer
 from alerts.deliver import DeliveryReport, deliver_outbox
 from alerts.outbox import enqueue, enqueue_many, exists
@@ -27,6 +28,7 @@ from alerts.selection import (BACKFILL, STAFF_KINDS, SUPPORTER_KINDS, Interest, 
 from alerts.settings import AlertSettings
 from alerts.subscribers import active_topics
 from db.models import Bill, Delivery, Event, OutboxMessage, Subscriber, Subscription
+from db.asks import record_daily_counts
 from db.source_health import long_failures, source_problems
 from db.successors import accepted_pairs
 
@@ -119,10 +121,15 @@ class _Run:
             shown, covered = fold_first_sightings(evs, self.successor_ids)
             if health is None:
                 health = source_problems(self.s, self.now)
-            if not (shown or health or settings.staff_send_empty):
+            if not (shown or health or settings.staff_send_empty or self._letters_moved()):
                 continue
             msg = self.composer.staff(sub, period, shown, health)
             self.put(sub, "staff-daily", period, msg, shown, covered)
+
+    def _letters_moved(self) -> bool:
+        """Letters sent in the last day, or an office that bounced: reason enough for a staff digest."""
+        section = staff_section(self.s, self.settings, self.now)
+        return bool(section and section["active"])
 
     def staff_alerts(self, only: str | None) -> None:
         """A source failing for more than a day: staff hear at once, once per failure."""
@@ -226,6 +233,9 @@ def compose_due(settings: AlertSettings, sessions: sessionmaker[Session], now: d
             report.errors.append({"error": str(exc)})
             return report
     with sessions() as s:
+        if not dry_run and settings.asks:
+            record_daily_counts(s, now, settings.tz)  # yesterday's letters, as counts (ask.sent)
+            s.commit()
         run = _Run(s, settings, now, report, dry_run)
         if "staff" in kinds:
             run.staff_alerts(only)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from alerts.addresses import BadAddress, check_header_value, normalise_email
 from alerts.outbox import suppress_for
 from alerts.tokens import BadToken, read_token
+from db.asks import erase_supporter
 from db.models import Bill, Event, Legislator, Subscriber, Subscription
 from spiders.billids import BadBillId, parse_bill_id
 from alerts.settings import AlertSettings
@@ -195,16 +196,18 @@ def unsubscribe_all(s: Session, sub: Subscriber, now: datetime) -> None:
 
 
 def remove(s: Session, email: str) -> bool:
-    """Delete a supporter and everything about them (their ledger and outbox rows go with them)."""
+    """Delete a supporter (or a visitor who wrote from an ask's page) and everything about them: their ledger
+    and outbox rows go with them, their letters keep only what the counts need (``db.asks.erase_supporter``)."""
     try:
         email = normalise_email(email)
     except BadAddress as exc:
         raise BadSubscription(str(exc)) from None
-    sub = s.scalar(select(Subscriber).where(Subscriber.email == email, Subscriber.role == "supporter"))
-    if sub is None:
-        return False
-    s.delete(sub)
-    return True
+    rows = list(s.scalars(select(Subscriber).where(Subscriber.email == email,
+                                                   Subscriber.role.in_(("supporter", "visitor")))))
+    for sub in rows:
+        erase_supporter(s, sub.id)
+        s.delete(sub)
+    return bool(rows)
 
 
 @dataclass

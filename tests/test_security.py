@@ -313,6 +313,8 @@ STATE_CHANGING = {
     ("POST", "/preferences"): "token",  # the signed preferences token in the form
     ("POST", "/follow"): "token",  # the signed follow token of a staff digest, in the form
     ("POST", "/successor"): "token",  # the signed successor token of a staff digest, in the form
+    ("POST", "/act/confirm"): "token",  # the signed act-confirm token of a visitor's email, in the form
+    ("POST", "/act/{name}"): "csrf",  # an ask's page: the sign-up's cookie and HMAC (and a signed act token)
 }
 
 
