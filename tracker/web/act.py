@@ -241,9 +241,6 @@ def _send(request: Request, name: str, body: bytes):
     app = request.app
     application, settings = _app(request)
     now = application.clock()
-    spec = settings.ask(name)
-    if spec is None:
-        return _not_found(request)
     if len(body) > MAX_FORM:
         return render(request, "page.html", status=413, title="Too much",
                       message="That form was too large: keep each letter under 10,000 characters.")
@@ -252,7 +249,10 @@ def _send(request: Request, name: str, body: bytes):
     if not cookie or not hmac.compare_digest(csrf_field(app.state.key, cookie), form.get("csrf", "")):
         return render(request, "page.html", status=403, title="Please try again",
                       message="This form has expired or did not come from this site: open the letter page again.",
-                      link=f"/act/{spec.name}", link_text="Open the letter page")
+                      link=f"/act/{name}", link_text="Open the letter page")
+    spec = settings.ask(name)
+    if spec is None:
+        return _not_found(request)
     with app.state.sessions() as s:
         try:
             who = _visitor(request, s, spec, form.get("token") or None, now)
