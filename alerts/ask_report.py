@@ -33,10 +33,15 @@ def ask_report(s: Session, settings: AlertSettings, now: datetime) -> list[dict]
     the 24 hours before ``now``."""
     out = []
     since = now - timedelta(days=1)
-    for spec in settings.asks:
-        entry = ask_counts(s, spec.name, spec.kind, list(spec.bills), _event_words(s, settings, spec.name))
+    asks = [(spec.name, spec.kind, list(spec.bills)) for spec in settings.asks]
+    declared = {name for name, _, _ in asks}
+    # an ask no longer in the configuration (or a database read without it) still has its letters
+    asks += [(name, kind, []) for name, kind in s.execute(select(AskResponse.ask, AskResponse.kind).distinct()
+                                                          .order_by(AskResponse.ask)) if name not in declared]
+    for name, kind, bills in asks:
+        entry = ask_counts(s, name, kind, bills, _event_words(s, settings, name))
         entry["last_day"] = s.scalar(select(func.count()).select_from(AskLetter).where(
-            AskLetter.ask == spec.name, AskLetter.state == "sent", AskLetter.sent_at >= since)) or 0
+            AskLetter.ask == name, AskLetter.state == "sent", AskLetter.sent_at >= since)) or 0
         out.append(entry)
     return out
 
@@ -44,8 +49,6 @@ def ask_report(s: Session, settings: AlertSettings, now: datetime) -> list[dict]
 def staff_section(s: Session, settings: AlertSettings, now: datetime) -> dict | None:
     """The staff digest's "Letters and testimony": each ask with letters, and the offices that bounced; None
     when there are no asks or nothing to say."""
-    if not settings.asks:
-        return None
     asks = [a for a in ask_report(s, settings, now) if a["sent"] or a["queued"] or a["failed"]]
     failing = failing_addresses(s)
     if not asks and not failing:

@@ -195,11 +195,15 @@ class Composer:
                ) -> list[Ask]:
         """Each ask that a page of ``asks:`` answers for this bill links to it (signed: her name and districts
         filled in); a letter page is offered to a supporter whose districts we do not know yet, too."""
-        out = []
+        out, linked = [], set()
         for a in found:
             spec = self._spec_for(a.kind, bill.canonical)
+            if spec is None or spec.name in linked:  # thanking some and asking others: one page, one button
+                out.append(a)
+                continue
+            linked.add(spec.name)
             out.append(replace(a, link=self.links.act(sub, spec.name, bill.canonical, event_id, kind),
-                               button=BUTTONS[spec.kind]) if spec is not None else a)
+                               button=BUTTONS[spec.kind]))
         letter = self._spec_for("letter", bill.canonical)
         if letter is not None and not supporter.known and not any(a.kind == "letter" for a in found):
             out.append(Ask("Write to your legislators", f"Tell us your districts and your letter about {bill.number} "

@@ -83,6 +83,36 @@ feeds:
   - name: Google News
     google_news: '"face surveillance" Massachusetts'
     fetch_article: true
+asks:
+  - name: testify
+    kind: testimony
+    title: Testify for the hearing
+    subject: "Testimony in support of {{{{ bill.label }}}}"
+    letter: |
+      Dear Chair {{{{ recipient.name }}}},
+
+      I write in support of {{{{ bill.label }}}}, which the {{{{ committee }}}} hears on {{{{ hearing.when }}}}.
+
+      Government use of face surveillance needs clear limits, and this bill sets them. Please report it favorably.
+
+      Respectfully,
+  - name: write-your-legislators
+    kind: letter
+    subject: "Please support {{{{ bill.label }}}}"
+    letter: |
+      Dear {{{{ recipient.title }}}} {{{{ recipient.name }}}},
+
+      As your constituent, I ask you to support {{{{ bill.label }}}}, {{{{ bill.title }}}}.
+
+      Please tell the chairs of the {{{{ bill.committee }}}} that you want it reported favorably.
+
+      Sincerely,
+    thanks: |
+      Dear {{{{ recipient.title }}}} {{{{ recipient.name }}}},
+
+      Thank you for co-sponsoring {{{{ bill.label }}}}. Please keep pushing for a vote this session.
+
+      Sincerely,
 digests:
   staff:
     to: [staff@example.org]
@@ -229,14 +259,23 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
 
         echo("\n4. Second cycle: Jane's alert asks her to testify at the hearing and names the committee's chairs;")
         echo("   the staff digest waits for tomorrow (one a day).")
+        before_alert = set(seen)
         ok = cycle(daemon, 2) and ok
+
+        echo("\n5. Jane presses the alert's \"Send your testimony\" button: the page (her name filled in from the signed")
+        echo("   link) names both chairs of the Joint Committee on the Judiciary; she adds a sentence and sends it.")
+        echo("   Then \"Write your letter\": her own Representative and Senator, each with a letter; she sends it too.")
+        echo("   Each office gets its own letter From the campaign, Reply-To Jane; she gets a copy of each.")
+        alert = next(msg for path, msg in _mail(box, before_alert) if msg["To"].addresses[0].addr_spec == SUPPORTER)
+        ok = _act(app, alert, echo) and ok
+        show_mail("mail")
 
         # the committee's new draft, a week after the hearing: the demo's clock moves on, so the crawl, the
         # digest's day and the emails are all of that later day (the replica's history dates the report too)
         draft = NEW_DRAFTS[(194, "H1946")]
         clock.shift = LATER
         reported = clock.local().replace(microsecond=0) - timedelta(hours=1)
-        echo(f"\n5. A week after the hearing of {hearing_day:%b} {hearing_day.day} (the demo moves its clock "
+        echo(f"\n6. A week after the hearing of {hearing_day:%b} {hearing_day.day} (the demo moves its clock "
              f"{LATER.days} days on, to {reported:%b} {reported.day}), the Joint")
         echo(f"   Committee on the Judiciary reports a new draft of H.1946: {dotted(draft)}. Compared with H.1946, "
              "its text has")
@@ -245,11 +284,11 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
         report_new_draft(bills_site, 194, "H1946", when=reported.replace(tzinfo=None))
         due_now(clock())
 
-        echo(f"\n6. Third cycle: the crawl reads \"Accompanied a new draft, see {draft}\" in H.1946's history, "
+        echo(f"\n7. Third cycle: the crawl reads \"Accompanied a new draft, see {draft}\" in H.1946's history, "
              f"follows {dotted(draft)}")
         echo("   as its new draft and stores its text compared with H.1946's. Staff get that day's digest: its \"New")
         echo("   texts\" shows the redline in a few lines, with a link to the whole of it. Jane hears of the new draft,")
-        echo("   with one sentence on what it changed.")
+        echo("   with one sentence on what it changed. The digest counts the letters and testimony sent.")
         with sessions() as s:
             before = s.scalar(select(func.max(Event.id))) or 0
         ok = cycle(daemon, 3) and ok
@@ -266,7 +305,7 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
         echo(f"\nEmails: {box}/new   Database: {db_url}")
         echo(f"Try: tracker --db {db_url} status  |  tracker --db {db_url} events --kind hearing.scheduled"
              f"  |  tracker --db {db_url} successors  |  tracker --db {db_url} subscribers list"
-             f"  |  tracker --db {db_url} text H.4420 --compare H.1946")
+             f"  |  tracker --db {db_url} text H.4420 --compare H.1946  |  tracker --db {db_url} asks")
         if serve:
             echo(f"\nServing the web app at http://127.0.0.1:{port}/ with the demo's database and key, and the "
                  "replicas: every link of the emails works until Ctrl-C.")
@@ -277,6 +316,45 @@ def run_demo(db_url: str | None = None, echo: Callable[[str], None] = print, wor
                  "(the replicas, and so the links to the legislature's and the news' pages, stop with the demo)")
     app.close()
     return 0 if ok else 1
+
+
+def _act(app: Application, alert: email.message.EmailMessage, echo: Callable[[str], None]) -> bool:
+    """Jane follows each ask's button of her alert to its page, adds a sentence to the letter, and sends it:
+    the pages answer in-process (the same app ``tracker serve`` runs), by the links' paths."""
+    import asyncio
+
+    import httpx
+    from bs4 import BeautifulSoup  # lazy, like the next: only this step reads pages
+
+    from tracker.web.app import create_app
+
+    text = alert.get_body(("plain",)).get_content()
+    links = list({link.split("?")[0]: link for link in reversed(  # the first link to each page: H.1946's
+        re.findall(r"(?:Send your testimony|Write your letter): (\S+)", text))}.values())[::-1]
+    ok = bool(links)
+    loop = asyncio.new_event_loop()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(app)), base_url=app.public_url)
+    try:
+        for link in links:
+            page = loop.run_until_complete(client.get(link.removeprefix(app.public_url)))
+            form = BeautifulSoup(page.text, "html.parser").find("form", id="letter")
+            if page.status_code != 200 or form is None:
+                echo(f"   the page {link.split('?')[0]} answered {page.status_code}")
+                ok = False
+                continue
+            fields = {i["name"]: i.get("value", "") for i in form.find_all("input") if i.get("type") != "checkbox"}
+            for area in form.find_all("textarea"):  # her sentence before the closing ("Sincerely,")
+                *body, closing = area.get_text().strip().split("\n\n")
+                fields[area["name"]] = "\n\n".join(body + ["I live here, and I want this done right.", closing])
+            fields |= {"town": "Arlington", "show_public": "yes"}
+            sent = loop.run_until_complete(client.post(form["action"], data=fields))
+            heading = BeautifulSoup(sent.text, "html.parser").find("h1").get_text(" ", strip=True)
+            echo(f"   {link.split('?')[0].removeprefix(app.public_url)}: {heading}")
+            ok = ok and sent.status_code == 200
+    finally:
+        loop.run_until_complete(client.aclose())
+        loop.close()
+    return ok
 
 
 def _serve(app: Application, port: int) -> None:

@@ -8,7 +8,10 @@ from datetime import datetime, timezone
 import click
 
 from alerts.ask_report import ask_report
+from sqlalchemy import select
+
 from db.asks import failing_addresses, letters_sent_by
+from db.models import AskResponse
 from tracker.application import Application
 from tracker.cli.common import FORMATS, Fail, pass_app
 from tracker.output import emit_json, emit_rows
@@ -26,11 +29,12 @@ def asks(app: Application, letters: bool, only: str | None, fmt: str) -> None:
     """Letters and testimony: each ask with its counts, or (--letters) every letter with its writer."""
     config = app.config_or_defaults()
     settings = app.settings
-    names = [a.name for a in config.asks]
-    if only and only not in names:
-        raise Fail(f"no ask named {only!r} in {app.config_path}; the asks are: {', '.join(names) or 'none'}")
     sessions = app.ready_sessions()
     with sessions() as s:
+        names = sorted({a.name for a in config.asks} | set(s.scalars(select(AskResponse.ask).distinct())))
+        if only and only not in names:
+            raise Fail(f"no ask named {only!r} in {app.config_path} or in the database; the asks are: "
+                       f"{', '.join(names) or 'none'}")
         if letters:
             rows = letters_sent_by(s, only)
             if fmt == "json":
@@ -53,7 +57,8 @@ def asks(app: Application, letters: bool, only: str | None, fmt: str) -> None:
                               f"{len(r['districts_reached']) + len(r['districts_not_reached'])}"
                  if r["kind"] == "letter" else ""} for r in report]
         emit_rows(rows, ["name", "kind", "sent", "waiting", "undeliverable", "supporters", "recipients", "by bill",
-                         "districts"], fmt, empty="No asks in the configuration: add them under asks: (see the README).")
+                         "districts"], fmt, empty="No asks in the configuration and no letters in the database: add asks under asks: "
+                               "(see the README).")
         for f in failing:
             click.echo(f"undeliverable: {f['name'] or 'an office'} ({f['address']}) since {f['since'][:10]}: "
                        "no more letters go to it")
