@@ -71,7 +71,9 @@ def demo(tmp_path_factory):
 def test_every_link_of_the_demos_emails_answers_while_it_serves(demo):
     folder, port, out = demo
     mails = _emails(folder / "outbox")
-    assert len(mails) == 6, out  # confirmation, two digests, three alerts
+    # confirmation, two digests, three alerts; her testimony to two chairs and her letter to two legislators, a
+    # copy of each to her
+    assert len(mails) == 12, out
     checked = 0
     for msg in mails:
         for url in sorted(_links(msg)):
@@ -182,3 +184,27 @@ def test_the_supporter_hears_of_the_new_draft_in_a_plain_sentence(demo):
     assert "Compared with H.1946, it removes 1 section, changes 1 and adds 1" in html
     for internal in ("bill.text", "new-draft", "compared_with", "feeds.yaml", "tracker ", "summary_lines"):
         assert internal not in body and internal not in html, internal
+
+
+def test_jane_sends_testimony_and_a_letter_from_her_alert_and_the_staff_digest_counts_them(demo):
+    folder, _, out = demo
+    mails = _emails(folder / "outbox")
+    letters = [m for m in mails if m["Reply-To"] is not None and "jane@example.org" in str(m["Reply-To"])]
+    to = {m["To"].addresses[0].addr_spec: m for m in letters}
+    # testimony: both chairs of the Joint Committee on the Judiciary (the alert named them); the letter: her own
+    # Representative (Twenty-Fourth Middlesex) and Senator (Middlesex and Worcester)
+    assert set(to) == {"maria.langford@example.org", "kevin.galloway@example.org", "david.rogers@example.org",
+                       "james.eldridge@example.org"}, out
+    for m in letters:
+        assert m["From"].addresses[0].addr_spec == "alerts@example.org" and m["List-Unsubscribe"] is None
+        body = m.get_content().replace("\r\n", "\n")
+        assert "I live here, and I want this done right." in body and "Jane Doe\nArlington, Massachusetts" in body
+    assert to["maria.langford@example.org"]["Subject"] == "Testimony in support of H.1946"
+    copies = [m for m in mails if m["To"].addresses[0].addr_spec == "jane@example.org"
+              and str(m["Subject"]).startswith("Your ")]
+    assert len(copies) == 2 and any("testimony" in str(m["Subject"]) for m in copies)
+    digest = [m for m in mails if m["To"] == "staff@example.org"][-1]
+    section = _plain(digest).split("== Letters and testimony", 1)[1].split("\n== ", 1)[0]
+    assert "testify: 2 sent, by 1 supporter to 2 legislators" in section
+    assert "write-your-legislators: 2 sent, by 1 supporter to 2 legislators" in section
+    assert 'from "H.1946: hearing scheduled for' in section
