@@ -1,7 +1,7 @@
 """The JSON API (described at /api/openapi.json): bills, a bill, its actions, events, articles, search, the
-docket's documents and one document.
+docket's documents and one document, the asks' counts.
 Every list takes ``limit``/``offset`` and ``format=json|csv|jsonl`` (a download); responses carry an
-ETag. Nothing here reads subscriber tables."""
+ETag. Nothing here reads subscriber tables; of the letters, only their counts."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse
 
 from db.articles import list_articles
+from db.asks import sent_count
 from db.bills import NoSuchBill, bill_timeline, get_bill, list_bills
 from db.documents import get_document, list_documents
 from db.events import event_log
@@ -120,6 +121,18 @@ def events(request: Request, kind: str | None = Query(None, max_length=40, descr
     with request.app.state.sessions() as s, time_limit(s):
         rows = event_log(s, event_kind(s, kind), bid and bid.canonical, moment(since, "since"), offset, limit)
     return _list(request, rows, format, "events")
+
+
+@router.get("/asks", summary="The campaign's letter pages, with how many letters were sent (counts only: never who)")
+def asks(request: Request, format: Format = "json"):
+    settings = request.app.state.application.settings
+    with request.app.state.sessions() as s, time_limit(s):
+        rows = []
+        for spec in settings.asks:
+            sent, supporters = sent_count(s, spec.name)
+            rows.append({"name": spec.name, "kind": spec.kind, "bills": list(spec.bills), "page": f"/act/{spec.name}",
+                         "sent": sent, "supporters": supporters})
+    return _list(request, rows, format, "asks")
 
 
 @router.get("/articles", summary="Articles kept, newest first, with their sources and bills")
