@@ -11,7 +11,7 @@ from alerts.ask_report import ask_report
 from sqlalchemy import select
 
 from db.asks import failing_addresses, letters_sent_by
-from db.models import AskResponse
+from db.models import AskResponse, FailingAddress
 from tracker.application import Application
 from tracker.cli.common import FORMATS, Fail, pass_app
 from tracker.output import emit_json, emit_rows
@@ -23,13 +23,23 @@ LETTER_COLUMNS = ["ask", "bill", "first_name", "last_name", "email", "town", "ho
 @click.command()
 @click.option("--letters", is_flag=True, help="who wrote to whom (names and addresses: for the organiser only)")
 @click.option("--ask", "only", metavar="NAME", help="only this ask")
+@click.option("--clear-bounce", metavar="ADDRESS", help="an office's address that bounced works again: letters go to "
+                                                        "it from now on")
 @click.option("--format", "fmt", type=FORMATS, default="table")
 @pass_app
-def asks(app: Application, letters: bool, only: str | None, fmt: str) -> None:
+def asks(app: Application, letters: bool, only: str | None, clear_bounce: str | None, fmt: str) -> None:
     """Letters and testimony: each ask with its counts, or (--letters) every letter with its writer."""
     config = app.config_or_defaults()
     settings = app.settings
     sessions = app.ready_sessions()
+    if clear_bounce:
+        with sessions.begin() as s:
+            row = s.get(FailingAddress, clear_bounce.strip().lower())
+            if row is None:
+                raise Fail(f"{clear_bounce} is not among the addresses that bounced a letter")
+            s.delete(row)
+        click.echo(f"{clear_bounce}: letters go to it again")
+        return
     with sessions() as s:
         names = sorted({a.name for a in config.asks} | set(s.scalars(select(AskResponse.ask).distinct())))
         if only and only not in names:

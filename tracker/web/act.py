@@ -284,6 +284,9 @@ def _send(request: Request, name: str, body: bytes):
     found = offers[0]
     if not found.reachable:
         return again(found.missing or "No one can receive this letter now; nothing was sent.")
+    if any(r.code not in typed for r in found.reachable):  # the directory changed since the page was shown
+        return again("Who receives this letter has changed since the page was opened: check the letters below "
+                     "and send again. Nothing was sent.", 409)
     try:
         letters = {r.code: clean_letter(typed.get(r.code), f"{r.title} {r.name}") for r in found.reachable}
     except BadLetter as exc:
@@ -334,7 +337,8 @@ def _hold_for_visitor(request, spec, who, values, found, author, letters, distri
             ids.append(enqueue(s, sub, "ask-confirm", period,
                                confirm_message(settings, address, author, found, url, now), now).id)
     if ids:
-        application.deliver(only_ids=ids)
+        request.app.state.courier.kick()
+        request.app.state.courier.wait_for(ids)
     return render(request, "page.html", title="Check your email",
                   message=f"We sent a link to {address}. Your letter goes to "
                           f"{', '.join(f'{r.title} {r.name}' for r in found.reachable)} when you open it and press "
@@ -342,6 +346,12 @@ def _hold_for_visitor(request, spec, who, values, found, author, letters, distri
 
 
 def _sent_page(request: Request, application, found: Offer, out: Queued):
-    report = application.deliver(only_ids=out.outbox_ids) if out.outbox_ids else None
-    return render(request, "act_sent.html", offer=found, written=out.written, already=out.already,
-                  down=bool(report and report.down), deferred=bool(report and report.deferred))
+    """What was sent: the page waits a few seconds for its own messages (the courier sends them) to say whether
+    they left or wait in the outbox (the mail server down, or the office's letters for the day reached)."""
+    states = {}
+    if out.outbox_ids:
+        courier = request.app.state.courier
+        courier.kick()
+        states = courier.wait_for(out.outbox_ids)
+    waiting = any(state in ("queued", "sending") for state, _ in states.values())
+    return render(request, "act_sent.html", offer=found, written=out.written, already=out.already, waiting=waiting)

@@ -9,6 +9,7 @@ form and the JSON API are in ``pages``, ``signup`` and ``api``, the Atom and iCa
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode
 
@@ -34,6 +35,7 @@ from tracker.successors.decide import CannotDecide, decide
 from tracker.web import act, api, apidocs, compare, pages, signup, syndication
 from tracker.web.choices import form_choices, saved_words
 from tracker.web.common import TEMPLATES
+from tracker.web.courier import Courier
 from tracker.web.errors import install_error_handlers
 
 MAX_FORM = 16 * 1024
@@ -45,7 +47,14 @@ def _topic_words(topic: str, campaign: str) -> str:
 
 def create_app(application: Application) -> FastAPI:
     """The whole web app of a configured ``Application`` (its sessions, key, public URL and mail transport)."""
-    app = FastAPI(title="ma-bill-tracker", version="1", docs_url=None, redoc_url=None,
+    courier = Courier(application)  # sends what the ask pages queue, one message at a time
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        yield
+        await run_in_threadpool(courier.close)  # the letter on the wire finishes; the rest stays queued
+
+    app = FastAPI(title="ma-bill-tracker", version="1", docs_url=None, redoc_url=None, lifespan=lifespan,
                   openapi_url="/api/openapi.json",
                   description="The public archive: bills, their actions and events, the coverage, search.")
     config = application.config_or_defaults()
@@ -57,6 +66,7 @@ def create_app(application: Application) -> FastAPI:
     app.state.public_url_given = application.public_url if application.public_url_given else None
 
     app.state.rate_limits = signup.RateLimiter()
+    app.state.courier = courier
     app.include_router(syndication.router)  # first: /bills/H.135/feed.atom is a feed, not a bill page
     app.include_router(compare.router)  # before pages: /bills/192/H5091/compare/... is not a bill page
     app.include_router(pages.router)
