@@ -198,16 +198,13 @@ class AskEntry(_Strict):
                 raise ValueError(str(exc)) from None
         return v
 
-    @model_validator(mode="after")
-    def _templates(self) -> "AskEntry":
-        for field in ("subject", "letter", "thanks"):
-            text = getattr(self, field)
-            if text is None:
-                continue
-            problem = template_problem(text)
-            if problem:
-                raise ValueError(f"{field}: {problem}")
-        return self
+    @field_validator("subject", "letter", "thanks")
+    @classmethod
+    def _template(cls, v: str | None) -> str | None:
+        problem = template_problem(v) if v is not None else None
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 class FeedEntry(_Strict):
