@@ -183,7 +183,11 @@ def test_demo_runs_offline(tmp_path):
     assert "section 4 removed" in out and "section 5 added" in out
     assert "directory not refreshed" not in result.stderr
     mail = sorted((tmp_path / "demo" / "outbox" / "new").iterdir())
-    assert len(mail) == 6  # confirmation, two staff digests, three alerts: nothing twice
+    # confirmation, two staff digests, three alerts; Jane's testimony to two chairs and letter to two legislators,
+    # with a copy of each to her: nothing twice
+    assert len(mail) == 12
+    assert "/act/testify: Thank you: your testimony is on its way" in out
+    assert "/act/write-your-legislators: Thank you: your letters are on their way" in out
     assert (tmp_path / "demo" / "demo.sqlite").exists()
 
 
