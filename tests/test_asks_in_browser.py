@@ -254,4 +254,5 @@ def test_every_ask_page_fits_the_screen_and_a_visitor_confirms_her_letter(site, 
     look("act-bad-link", 400, "/act/testify?token=forged")
     assert page.get_by_role("link", name="Open the letter page").count() == 1
     look("act-confirm-bad-link", 400, "/act/confirm?token=forged")
+    look("act-confirm-wrong-link", 400, "/act/confirm?" + _signed(sessions, cfg, "testify").split("?", 1)[1])
     assert not too_wide, f"wider than {width} px: {too_wide}"
