@@ -19,7 +19,7 @@ from tracker.web.common import none_match
 
 # What each path parameter of a route is filled with, and the query a route cannot do without.
 PATH_VALUES = {"session": "192", "number": "H135", "spelling": "H.135", "bill_id": "ma/192/H135",
-               "other_session": "192", "other_number": "H135"}
+               "other_session": "192", "other_number": "H135", "name": "write-your-legislators"}
 REQUIRED_QUERY = {"/api/search": "q=facial+recognition"}
 # Variants of routes found below whose answers differ (another body, other headers).
 VARIANTS = ["/api/bills?format=csv", "/api/events?format=jsonl", "/api/bills/192/H135/actions?format=csv",
