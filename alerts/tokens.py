@@ -54,7 +54,7 @@ def read_token(key: bytes, token: str, purpose: str, now: datetime | None = None
     except (ValueError, UnicodeDecodeError):
         raise BadToken("this link is malformed") from None
     if payload.get("p") != purpose:
-        raise BadToken(f"this link is for {payload.get('p')!r}, not {purpose!r}")
+        raise BadToken("this link is for another page")  # its purpose is an internal name: not shown
     now = now or datetime.now(timezone.utc)
     if now.timestamp() > payload.get("exp", 0):
         raise BadToken("this link has expired; ask for a new one")

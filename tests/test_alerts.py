@@ -386,7 +386,7 @@ def test_tokens_are_signed_expiring_and_single_purpose():
         read_token(KEY, forged, "confirm", NOW)
     with pytest.raises(BadToken, match="expired"):
         read_token(KEY, token, "confirm", NOW + timedelta(days=8))
-    with pytest.raises(BadToken, match="not 'unsubscribe'"):
+    with pytest.raises(BadToken, match="^this link is for another page$"):  # its purposes are not shown
         read_token(KEY, token, "unsubscribe", NOW)
     for junk in ("", "abc", "a.b", "." * 3000):
         with pytest.raises(BadToken):

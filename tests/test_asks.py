@@ -104,6 +104,7 @@ def test_the_asks_follow_the_stage_the_position_and_the_event(stage, position, e
         if title in by_title:  # both chairs of the joint committee, with phone and email, and no invented deadline
             ask = by_title[title]
             assert ask.people == JUDICIARY and all(p.phone and p.email for p in ask.people)
+            assert ask.kind == "testimony"  # a testimony page of asks: answers it (its button in the alert)
             assert f"The Joint Committee on the Judiciary hears {about.number}" in ask.text
             assert "before the hearing" in ask.text and "its House and Senate chairs below" in ask.text
             assert ("you oppose" if position == "oppose" else "you support") in ask.text
