@@ -141,7 +141,7 @@ def test_a_supporter_sends_testimony_from_her_alert(site, browser, sessions, wid
     page.click("#send")
     page.wait_for_load_state()
 
-    assert page.inner_text("h1") == "Thank you: your letter is on its way"
+    assert page.inner_text("h1") == "Thank you: your testimony is on its way"
     sent = page.inner_text("main")
     assert "Michael S. Day" in sent and "James B. Eldridge" in sent and "H.1946" in sent
     assert _fits(page, width)
@@ -241,7 +241,7 @@ def test_every_ask_page_fits_the_screen_and_a_visitor_confirms_her_letter(site, 
     assert _visible_in_width(page, "#send", width)
     page.click("#send")
     look("act-confirm-sent", 200)
-    assert page.inner_text("h1") == "Thank you: your letter is on its way"
+    assert page.inner_text("h1") == "Thank you: your letters are on their way"
     to = {m["X-Envelope-To"]: m.get_body(("plain",)).get_content() for m in _maildir(site["letters"])}
     assert "Thank you for co-sponsoring H.1946" in to["dave.rogers@mahouse.gov"] and "Ana Silva" in to[
         "dave.rogers@mahouse.gov"]

@@ -32,7 +32,7 @@ from alerts.tokens import BadToken, make_token, read_token
 from db.asks import recent_participants, sent_count
 from db.bills import find_bill
 from db.directory import districts
-from db.models import AskResponse, Subscriber
+from db.models import AskResponse, Legislator, Subscriber
 from db.supporters import find_supporter
 from tracker.web.choices import FIND_MY_LEGISLATOR
 from tracker.web.common import render
@@ -155,8 +155,13 @@ def confirm_page(request: Request, token: str = ""):
             return render(request, "page.html", title="Already sent",
                           message="Your letters were sent when you first confirmed; nothing is sent twice.")
         drafts = dict(row.drafts or {})
-    return render(request, "act_confirm.html", token=token, letters=list(drafts.values()),
-                  count=len(drafts))
+        session = int(row.bill.split("/")[1]) if row.bill.count("/") == 2 else None
+        people = {code: (name, branch) for code, name, branch in s.execute(
+            select(Legislator.member_code, Legislator.name, Legislator.branch)
+            .where(Legislator.session == session, Legislator.member_code.in_(list(drafts))))}
+    letters = [{"to": f"{'Senator' if (people.get(code, ('', ''))[1] or '').lower() == 'senate' else 'Representative'} "
+                      f"{people[code][0]}" if code in people else None, "text": text} for code, text in drafts.items()]
+    return render(request, "act_confirm.html", token=token, letters=letters, count=len(drafts))
 
 
 @router.post("/act/confirm")
