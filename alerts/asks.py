@@ -91,7 +91,7 @@ def testify(bill: "BillView", position: str, occasion: Occasion, supporter: Supp
         f"The {committee} hears {bill.number} on {bill.hearing['when']} ({where}). Send written testimony to "
         f"{to} before the hearing, and say in it {stance}; to speak, register with the committee before the "
         "hearing.",
-        chairs, bill.url)
+        chairs, bill.url, kind="testimony")
 
 
 def call_chairs(bill: "BillView", position: str, occasion: Occasion, supporter: Supporter, directory: Directory
