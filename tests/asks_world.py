@@ -14,7 +14,8 @@ import httpx
 
 from alerts.subscribers import subscribe
 from db.models import Committee, Legislator
-from tests.alerts_world import KEY, add_bill, add_hearing, application, config, live_session
+from tests.alerts_world import CONFIG, KEY, add_bill, add_hearing, application, config, live_session
+from tracker.config import parse_config
 from tracker.web.app import create_app
 
 LIVE = live_session()
@@ -83,8 +84,13 @@ def build(sessions, hearing_in: timedelta | None = timedelta(days=6), people=PEO
     return starts
 
 
-def cfg(extra: str = ""):
-    return config(ASKS + extra)
+def cfg(extra: str = "", mail: str = ""):
+    """The configuration with the asks; ``mail``: more keys of its ``mail:`` section (indented lines)."""
+    if not mail:
+        return config(ASKS + extra)
+    assert "\nmail:\n" in CONFIG
+    return parse_config(CONFIG.replace("\nmail:\n", "\nmail:\n" + mail.rstrip("\n") + "\n") + ASKS + extra,
+                        "test-feeds.yaml")
 
 
 def supporter(sessions, cfg_, email_addr="jane@example.org", name="Jane Doe", house=HOUSE, senate=SENATE,
