@@ -97,6 +97,12 @@ def _offers(s, spec: AskSpec, cache: ContextCache, supporter: Supporter, wanted:
     return out
 
 
+def _capital(exc: Exception) -> str:
+    """A token's complaint ("this link has expired; ask for a new one") as the start of a sentence."""
+    text = str(exc)
+    return text[:1].upper() + text[1:]
+
+
 def _split_name(name: str | None) -> tuple[str, str]:
     first, _, last = (name or "").strip().partition(" ")
     return first, last.strip()
@@ -145,7 +151,7 @@ def confirm_page(request: Request, token: str = ""):
     try:
         payload = read_token(request.app.state.key, token, "act-confirm", application.clock())
     except BadToken as exc:
-        return render(request, "page.html", status=400, title="This link does not work", message=str(exc))
+        return render(request, "page.html", status=400, title="This link does not work", message=_capital(exc) + ".")
     with request.app.state.sessions() as s:
         row = s.get(AskResponse, payload.get("r"))
         if row is None or row.subscriber_id != payload.get("s"):
@@ -177,7 +183,7 @@ def _confirm(request: Request, body: bytes):
     try:
         payload = read_token(request.app.state.key, form.get("token", ""), "act-confirm", now)
     except BadToken as exc:
-        return render(request, "page.html", status=400, title="This link does not work", message=str(exc))
+        return render(request, "page.html", status=400, title="This link does not work", message=_capital(exc) + ".")
     for attempt in (1, 2):
         try:
             with request.app.state.sessions.begin() as s:
@@ -225,7 +231,7 @@ def act_page(request: Request, name: str, token: str | None = None, bill: str | 
             who = _visitor(request, s, spec, token, application.clock())
         except BadToken as exc:
             return render(request, "page.html", status=400, title="This link does not work",
-                          message=f"{exc}. You can still write from the page itself.", link=f"/act/{spec.name}",
+                          message=f"{_capital(exc)}. You can still write from the page itself.", link=f"/act/{spec.name}",
                           link_text="Open the letter page")
     first, last = _split_name(who.sub.name if who.sub else None)
     values = {"bill": bill or who.bill or "", "first_name": first, "last_name": last, "town": "", "email": "",
@@ -263,7 +269,7 @@ def _send(request: Request, name: str, body: bytes):
             who = _visitor(request, s, spec, form.get("token") or None, now)
         except BadToken as exc:
             return render(request, "page.html", status=400, title="This link does not work",
-                          message=f"{exc}. Nothing was sent.", link=f"/act/{spec.name}",
+                          message=f"{_capital(exc)}. Nothing was sent.", link=f"/act/{spec.name}",
                           link_text="Open the letter page")
     values = {k: form.get(k, "").strip() for k in ("bill", "first_name", "last_name", "town", "email",
                                                    "house_district", "senate_district")}
