@@ -741,8 +741,9 @@ def check_database(url: str, world: dict, per_day: int) -> dict:
 
 
 def check_sink(sink: TimedSink, world: dict, since: float) -> dict:
-    """The messages at the sink: letters counted per (envelope recipient, Reply-To), each once, its text the
-    supporter's; copies per supporter, one per submission."""
+    """The messages at the sink: letters counted per (envelope recipient, Reply-To, ask), each once, its text the
+    supporter's; copies per supporter, one per submission. (A supporter whose own legislator chairs the committee
+    and who testifies writes to that office twice: a letter and a testimony, two asks.)"""
     with sink.lock:
         records = [r for r in sink.records if r[0] >= since]
     by_email = {sp["email"]: sp for sp in world["supporters"]}
@@ -756,9 +757,9 @@ def check_sink(sink: TimedSink, world: dict, since: float) -> dict:
         reply_to = parseaddr(str(msg.get("Reply-To", "")))[1].lower()
         if rcpt in offices:
             letters += 1
-            pairs[(rcpt, reply_to)] += 1
             body = msg.get_content()
             ref = re.search(r"bench-ref (\d+) (\S+) (\S+)", body)
+            pairs[(rcpt, reply_to, ref.group(3) if ref else None)] += 1
             sp = by_email.get(reply_to)
             if sp is None or ref is None or int(ref.group(1)) != sp["id"] or offices[rcpt][0] != ref.group(2):
                 problems.append(f"letter to {rcpt} Reply-To {reply_to}: not the text she wrote to this office")
@@ -770,7 +771,7 @@ def check_sink(sink: TimedSink, world: dict, since: float) -> dict:
             problems.append(f"a message to an unknown address {rcpt}")
     twice = {k: v for k, v in pairs.items() if v > 1}
     if twice:
-        problems.append(f"{len(twice)} (office, supporter) pairs received more than once: {list(twice.items())[:3]}")
+        problems.append(f"{len(twice)} (office, supporter, ask) received more than once: {list(twice.items())[:3]}")
     for sp in world["supporters"]:
         want = 1 + sp["testify"]
         if copies.get(sp["email"], 0) != want:
@@ -1011,7 +1012,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"limit of {args.per_day}: {d['deferred']} letters deferred to tomorrow)")
             s = sink_check
             print(f"sink: {s['messages']:,} messages on {s['connections']:,} SMTP connections: {s['letters']:,} "
-                  f"letters to {s['pairs']:,} distinct (office, Reply-To) pairs, {s['copies']:,} supporter copies")
+                  f"letters to {s['pairs']:,} distinct (office, Reply-To, ask), {s['copies']:,} supporter copies")
             print(f"delivery rate at the sink: mean {rates['mean']:.1f} msg/s over {rates['span_s']:.0f} s "
                   f"({rates.get('per_busy_second', 0):.1f} per second with mail), the most in any 1 s "
                   f"{rates['max_1s']} (a bucket of {args.rate:g}/s allows {rates['bound_1s']}); configured "
