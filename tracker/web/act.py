@@ -35,7 +35,7 @@ from db.directory import districts
 from db.models import AskResponse, Subscriber
 from db.supporters import find_supporter
 from tracker.web.choices import FIND_MY_LEGISLATOR
-from tracker.web.common import render
+from tracker.web.common import MAIL_WAIT_S, render
 from tracker.web.signup import COOKIE, csrf_field, with_cookie
 
 router = APIRouter(include_in_schema=False)
@@ -334,7 +334,7 @@ def _hold_for_visitor(request, spec, who, values, found, author, letters, distri
             ids.append(enqueue(s, sub, "ask-confirm", period,
                                confirm_message(settings, address, author, found, url, now), now).id)
     if ids:
-        application.deliver(only_ids=ids)
+        application.deliver(only_ids=ids, max_wait=MAIL_WAIT_S)
     return render(request, "page.html", title="Check your email",
                   message=f"We sent a link to {address}. Your letter goes to "
                           f"{', '.join(f'{r.title} {r.name}' for r in found.reachable)} when you open it and press "
@@ -342,6 +342,6 @@ def _hold_for_visitor(request, spec, who, values, found, author, letters, distri
 
 
 def _sent_page(request: Request, application, found: Offer, out: Queued):
-    report = application.deliver(only_ids=out.outbox_ids) if out.outbox_ids else None
+    report = application.deliver(only_ids=out.outbox_ids, max_wait=MAIL_WAIT_S) if out.outbox_ids else None
     return render(request, "act_sent.html", offer=found, written=out.written, already=out.already,
                   down=bool(report and report.down), deferred=bool(report and report.deferred))
