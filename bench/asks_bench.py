@@ -35,8 +35,9 @@ at once, the second must write nothing). ``POST /act/NAME`` queues the letters a
 inside the request (``application.deliver(only_ids=...)``), so a POST's time includes its SMTP sends.
 
 Phases, in one run: the raw-SMTP floor (smtplib, one connection, 3 messages, as a POST sends them); the
-baseline (GET /signup and GET / paced like the act pages, same users); the asks; the drain; a closed-loop
-capacity run (the users back to back: /signup and the act page).
+baseline (visitors arriving at the supporters' rate on the same users, each GETs /signup then / at once on her
+connection, as a supporter GETs her page then POSTs); the asks; the drain; a closed-loop capacity run (the users
+back to back: /signup and the act page).
 
 Checks (exit status 1 when one fails): no error (every answer 200 and the expected page, no connection
 error, no traceback in the server log); each (recipient, supporter) letter once in ``ask_letters`` and at the
@@ -888,15 +889,17 @@ def main(argv: list[str] | None = None) -> int:
                             c.get("/signup")
                             c.get("/")
                             c.get(f"/act/{LETTER_ASK}", params={"token": sups[k % n]["token"]})
-                    # the baseline: GET /signup and GET /, paced like the act pages will be
-                    page_rate = (n + sum(sp["known"] == "none" for sp in sups) + n_test) / window
+                    # the baseline: a visitor GETs /signup then / at once on her connection, as a supporter GETs
+                    # her page then POSTs; visitors arrive as the supporters will
                     rng = random.Random(args.seed + 1)
-                    count = max(1, int(page_rate * baseline_s))
+                    count = max(1, int((n + n_test) / window * baseline_s))
                     offsets = sorted(rng.uniform(0, baseline_s) for _ in range(count))
-                    jobs = [(o, (lambda path: lambda c: request(c, rec, "baseline", f"GET {path}", "GET", path,
-                                                                  expect="</html>"))
-                             ("/signup" if k % 2 == 0 else "/")) for k, o in enumerate(offsets)]
-                    run_paced(jobs, args.users, make_client, rec)
+
+                    def visitor(c):
+                        for path in ("/signup", "/"):
+                            request(c, rec, "baseline", f"GET {path}", "GET", path, expect="</html>")
+
+                    run_paced([(o, visitor) for o in offsets], args.users, make_client, rec)
                     rec.lags.clear()
 
                     # the asks
