@@ -53,12 +53,13 @@ class DeliveryReport:
     uncertain: int = 0
     recovered: int = 0
     deferred: int = 0  # letters held for tomorrow: their office had its letters for the day
+    paced: int = 0  # left queued for the next delivery run: waiting for the send rate would have taken too long
     down: str | None = None  # why the run stopped early (server unreachable)
     errors: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in ("sent", "retried", "failed", "bounced", "suppressed", "uncertain",
-                                              "recovered", "deferred", "down")} | {"errors": self.errors}
+                                              "recovered", "deferred", "paced", "down")} | {"errors": self.errors}
 
 
 def _utcnow() -> datetime:
@@ -91,10 +92,12 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
             now: Callable[[], datetime] = _utcnow, stale_after: timedelta = STALE_CLAIM,
             only_ids: list[int] | None = None, limit: int | None = None,
             bucket: TokenBucket | None = None, stop=None, letters_per_day: int | None = None,
-            tz: ZoneInfo = ZoneInfo("America/New_York")) -> DeliveryReport:
+            tz: ZoneInfo = ZoneInfo("America/New_York"), max_wait: float | None = None) -> DeliveryReport:
     """Send the queued messages that are due. ``stop`` (a threading.Event) ends the run between two
     messages, never in the middle of one. ``letters_per_day``: letters one address gets in a day (of ``tz``);
-    the others wait in the outbox for the next day.
+    the others wait in the outbox for the next day. ``bucket``: the send rate, shared with the other deliveries
+    of the process. ``max_wait``: the longest this run waits for the rate, in all (a page that delivers what it
+    just queued); past it the run stops and leaves the rest queued for the next run (``paced``).
 
     The commit that records message N as sent also claims message N+1, so one commit a message
     suffices and at any moment at most one message is ``sending``: the one on the wire.
@@ -139,7 +142,12 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
                     if _defer_over_quota(s, message_id, to_addr, letters_per_day, now(), tz):
                         report.deferred += 1
                         continue
-            bucket.take()
+            waited = bucket.take(None if max_wait is None else max(0.0, max_wait))
+            if waited is None:
+                _leave_for_next_run(sessions, message_id, only_ids, now(), report)
+                break
+            if max_wait is not None:
+                max_wait -= waited
             started = time.monotonic()
             try:
                 transport.send(sender, to_addr, zlib.decompress(body))
@@ -157,6 +165,19 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
                 _mark_sent(s, *sent_unrecorded, now())
         transport.close()
     return report
+
+
+def _leave_for_next_run(sessions, message_id: int, only_ids, at: datetime, report: DeliveryReport) -> None:
+    """The send rate is spent (other requests are sending): give the claimed message back, unsent, and count what
+    this run leaves queued for the next one (``tracker run``'s dispatch)."""
+    with sessions.begin() as s:
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                  .values(state="queued", claimed_at=None, claimed_by=None),
+                  execution_options={"synchronize_session": False})
+        report.paced = s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.id.in_(only_ids), OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= at)) \
+            if only_ids is not None else 1
+    log.info("job=deliver the send rate is spent: %d message(s) left for the next run", report.paced)
 
 
 def _held_back(kind: str, status: str) -> str | None:

@@ -458,6 +458,45 @@ def test_the_token_bucket_paces_sending():
     assert abs(clock[0] - 1.0) < 1e-9  # 2 at once, then 10 more at 10/s
 
 
+def test_a_bucket_given_max_wait_refuses_rather_than_waits_longer():
+    clock = [0.0]
+
+    def sleep(d):
+        clock[0] += d
+
+    bucket = TokenBucket(10, burst=1, clock=lambda: clock[0], sleep=sleep)
+    assert bucket.take(max_wait=0) == 0.0
+    assert bucket.take(max_wait=0.05) is None and clock[0] == 0.0  # the next token comes in 0.1 s: none taken
+    assert bucket.take(max_wait=0.1) == pytest.approx(0.1) and clock[0] == pytest.approx(0.1)
+
+
+def test_threads_sharing_one_bucket_keep_to_its_rate_together():
+    import threading
+    import time
+
+    bucket = TokenBucket(40, burst=1)  # 20 takes: one at once, 19 more at 40 a second
+    started = time.monotonic()
+    threads = [threading.Thread(target=lambda: [bucket.take() for _ in range(5)]) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert time.monotonic() - started >= 19 / 40 - 0.01
+
+
+def test_every_delivery_of_an_application_takes_from_its_one_send_rate(sessions, tmp_path, monkeypatch):
+    import tracker.application as composition
+    from tests.alerts_world import application
+
+    buckets = []
+    monkeypatch.setattr(composition, "deliver_outbox", lambda settings, sessions, transport, **options:
+                        buckets.append(options["bucket"]))
+    app = application(config(), sessions, transport_factory=lambda: MaildirTransport(tmp_path))
+    app.deliver(only_ids=[1], max_wait=1.0)  # a page's
+    app.deliver()  # the scheduler's
+    assert buckets[0] is buckets[1] is app.send_rate and app.send_rate.rate == 1000
+
+
 def test_compose_due_keeps_going_past_one_recipients_bad_data(sessions, tmp_path, monkeypatch):
     cfg = config()
     with sessions.begin() as s:

@@ -54,6 +54,29 @@ def test_ten_alerts_with_a_connection_dropped_after_the_third_arrive_exactly_onc
         assert in_doubt.attempts == 2 and in_doubt.state == "sent"
 
 
+def test_a_page_sends_what_the_shared_rate_allows_and_leaves_the_rest_for_the_next_run(sessions, sink):
+    from alerts.dispatch import compose_due
+    from alerts.ratelimit import TokenBucket
+
+    cfg = config()
+    _supporters(sessions, cfg, 3)
+    compose_due(settings_of(cfg, KEY), sessions, NOW, kinds=("supporters",))
+    with sessions() as s:
+        ids = sorted(s.scalars(select(OutboxMessage.id)))
+    assert len(ids) == 3
+    shared = TokenBucket(0.5, burst=1)  # one message now, the next in two seconds: other requests are sending
+    page = deliver(sessions, _smtp(sink), "alerts@example.org", now=lambda: NOW, only_ids=ids, bucket=shared,
+                   max_wait=0.1)
+    assert page.sent == 1 and page.paced == 2 and len(sink.state.messages) == 1
+    with sessions() as s:
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [r.state for r in rows] == ["sent", "queued", "queued"]
+        assert all(r.claimed_by is None and r.attempts == 0 for r in rows[1:])  # given back untried
+    later = deliver(sessions, _smtp(sink), "alerts@example.org", now=lambda: NOW, rate=1000)  # tracker run's dispatch
+    assert later.sent == 2
+    assert sorted(rcpt for rcpt, _ in sink.state.messages) == [f"supporter{i}@example.org" for i in range(3)]
+
+
 def test_a_server_that_is_down_keeps_everything_queued_until_it_is_back(sessions):
     cfg = config()
     _supporters(sessions, cfg, 3)

@@ -173,6 +173,33 @@ def test_serve_says_where_it_listens_and_logs_each_request(home, db_url):
         proc.wait(timeout=30)
 
 
+def test_serve_answers_on_connections_without_nagles_delay():
+    """asyncio sets TCP_NODELAY on an accepted connection only when the listening socket says IPPROTO_TCP; without
+    it every answer after the first on a kept-alive connection waited ~40 ms for the client's delayed ACK."""
+    import asyncio
+    import socket
+
+    from tracker.cli.serving import listen
+
+    sock = listen("127.0.0.1", 0)
+
+    async def accepted_nodelay() -> int:
+        seen = asyncio.get_running_loop().create_future()
+
+        def connected(reader, writer):
+            seen.set_result(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(connected, sock=sock)
+        async with server:
+            _, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+            value = await asyncio.wait_for(seen, 10)
+            writer.close()
+        return value
+
+    assert asyncio.run(accepted_nodelay()) != 0
+
+
 def test_limits_are_told_never_silently_applied(home):
     cut = run(["articles", "--limit", "2"], home)
     assert cut.returncode == 0 and f"{LONG_URL}-1" in cut.stdout and f"{LONG_URL}-2" not in cut.stdout

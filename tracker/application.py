@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.deliver import DeliveryReport, deliver_outbox
+from alerts.ratelimit import TokenBucket
 from alerts.settings import AlertSettings, Campaign, MailSettings
 from alerts.transport import MaildirTransport, SmtpTransport, parse_smtp_url
 from db.engine import connect_error, make_engine, session_factory, sqlite_file
@@ -151,6 +153,8 @@ class Application:
         self._public_url: str | None = None
         self._transport_factory = transport_factory
         self._settings: AlertSettings | None = None
+        self._bucket: TokenBucket | None = None
+        self._bucket_lock = threading.Lock()
         self.clock = clock
         self.var_dir = Path(var_dir)
 
@@ -292,8 +296,19 @@ class Application:
             return SmtpTransport(parse_smtp_url(self.env.smtp_url))
         return MaildirTransport(self.var_dir / "outbox")
 
+    @property
+    def send_rate(self) -> TokenBucket:
+        """The one token bucket of ``mail.messages_per_second`` that every delivery of this process takes from:
+        the web app's requests deliver at the same time, and together keep to the rate."""
+        with self._bucket_lock:
+            if self._bucket is None:
+                self._bucket = TokenBucket(self.settings.mail.messages_per_second)
+            return self._bucket
+
     def deliver(self, **options) -> DeliveryReport:
-        """Send the queued mail that is due (``only_ids=``, ``stop=``, ``now=``: see ``alerts.deliver``); due by
-        the application's clock, the one its jobs queue the mail by (the demo moves it on)."""
+        """Send the queued mail that is due (``only_ids=``, ``stop=``, ``now=``, ``max_wait=``: see
+        ``alerts.deliver``) at the process's send rate; due by the application's clock, the one its jobs queue the
+        mail by (the demo moves it on)."""
         options.setdefault("now", self.clock)
+        options.setdefault("bucket", self.send_rate)
         return deliver_outbox(self.settings, self.sessions, self.transport(), **options)

@@ -53,7 +53,10 @@ def request_path(scope) -> str:
 def listen(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port`` (port 0: a free one); OSError when it cannot be."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP said, not left 0: asyncio sets TCP_NODELAY only on the connections of a socket that says it (its
+    # accepted sockets inherit ``proto``); without it a kept-alive connection's every answer after the first waits
+    # ~40 ms (Nagle's algorithm holds the body until the client's delayed ACK of the headers)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

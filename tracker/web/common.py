@@ -25,6 +25,10 @@ from spiders.billids import BadBillId, BillId, dotted, ordinal, session_years
 from spiders.urls import web_link
 from tracker.readable import EASTERN, instant, day_words, moment_words  # noqa: F401 (pages import them from here)
 
+# a page that sends what it just queued (a confirmation, letters) waits at most this long for the send rate, in all;
+# what the rate cannot take by then waits in the outbox for the next delivery (``tracker run``'s dispatch)
+MAIL_WAIT_S = 1.0
+
 TEMPLATES = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(os.path.dirname(__file__), "templates")),
                                autoescape=True, undefined=jinja2.StrictUndefined)
 TEMPLATES.filters["web_link"] = web_link  # a link from a source is shown only when it is http(s)

@@ -27,7 +27,7 @@ from alerts.choices import check_offered
 from alerts.subscribers import FREQUENCIES, BadSubscription, subscribe
 from alerts.tokens import make_token
 from tracker.web.choices import form_choices
-from tracker.web.common import render
+from tracker.web.common import MAIL_WAIT_S, render
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "tracker_csrf"
@@ -146,7 +146,7 @@ def _signup(request: Request, body: bytes):
     except BadSubscription as exc:
         return refuse(str(exc))
     if row_id is not None:
-        app.state.application.deliver(only_ids=[row_id])
+        app.state.application.deliver(only_ids=[row_id], max_wait=MAIL_WAIT_S)
     if status == "active":
         prefs = "/preferences?" + urlencode({"token": make_token(app.state.key, "preferences", sub_id, now)})
         return render(request, "page.html", title="You are already subscribed",
