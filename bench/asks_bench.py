@@ -660,6 +660,20 @@ def wait_for_drain(url: str, timeout: float) -> tuple[float, dict]:
         engine.dispose()
 
 
+def db_backends_cpu(url: str) -> dict[int, float]:
+    """PostgreSQL on this machine: CPU s so far of each server backend connected to the database (empty for
+    SQLite, whose work is in the server process)."""
+    if not benchdb.is_server_url(url):
+        return {}
+    from db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        return benchdb.backend_cpu(engine)
+    finally:
+        engine.dispose()
+
+
 def dispatch_like_tracker_run(url: str, config_path: Path, smtp_url: str, public_url: str) -> dict:
     """Deliver what is due in the outbox as ``tracker run``'s dispatch job does (``Application.deliver()``), in
     this process: the messages the pages left queued."""
@@ -917,6 +931,7 @@ def main(argv: list[str] | None = None) -> int:
 
                     jobs = [(o, supporter_job(sups[k])) for o, k in arrivals]
                     cpu0, srv0, busy0 = proc_cpu_s(), server.cpu_s(), search_bench.machine_busy_s()
+                    db0 = db_backends_cpu(bdb.url)
                     sink_mark = time.monotonic()
                     with sink.lock:
                         sink.connections = 0
@@ -932,6 +947,7 @@ def main(argv: list[str] | None = None) -> int:
                         dispatched = dispatch_like_tracker_run(bdb.url, config_path, sink.url, server.base)
                         drain_wait, outbox = wait_for_drain(bdb.url, 5)
                     cpu = {"client_and_sink": proc_cpu_s() - cpu0, "server": server.cpu_s() - srv0,
+                           "db_server": benchdb.backend_cpu_delta(db0, db_backends_cpu(bdb.url)),
                            "machine": search_bench.machine_busy_s() - busy0}
                     load1 = search_bench.machine_load()
                     sink_times = [r[0] for r in sink.records if r[0] >= sink_mark]
@@ -1026,9 +1042,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{dispatched['deferred']} deferred, {dispatched['failed']} failed")
             print(f"outbox drained {drain:.2f} s after the last POST was answered (waited {drain_wait:.2f} s for "
                   f"nothing due); outbox {outbox}")
-            cpu["other"] = cpu["machine"] - cpu["server"] - cpu["client_and_sink"]
+            cpu["other"] = cpu["machine"] - cpu["server"] - cpu["client_and_sink"] - cpu["db_server"]
+            db_cpu = f"{cpu['db_server']:.1f} s" if benchdb.is_server_url(bdb.url) else "in the server process"
             print(f"CPU during the asks phase: server {cpu['server']:.1f} s, this process (client + sink) "
-                  f"{cpu['client_and_sink']:.1f} s, other processes {cpu['other']:.1f} s; the machine "
+                  f"{cpu['client_and_sink']:.1f} s, database server {db_cpu}, other processes {cpu['other']:.1f} s; "
+                  f"the machine "
                   f"{cpu['machine']:.1f} s of {wall * (m['nproc'] or 1):.0f} core-s; load average {load0} → {load1}; "
                   f"server RSS {server_rss:.0f} MB")
             if cpu["other"] > 0.1 * wall:
