@@ -450,6 +450,7 @@ class Recorder:
         self.rows: list[tuple[str, str, float, float, int, str | None]] = []
         self.lock = threading.Lock()
         self.lags: list[float] = []  # how long a supporter waited for a free user after her arrival time
+        self.flags: list[tuple[str, str, str]] = []
 
     def add(self, phase: str, kind: str, t0: float, seconds: float, status: int, problem: str | None = None):
         with self.lock:
@@ -458,8 +459,14 @@ class Recorder:
     def times(self, phase: str, kind: str) -> list[float]:
         return [r[3] for r in self.rows if r[0] == phase and r[1] == kind]
 
+    def flag(self, phase: str, kind: str, problem: str):
+        """A problem seen in a page already timed (a wrong form, a missing 'thank you'): an error, not a request."""
+        with self.lock:
+            self.flags.append((phase, kind, problem))
+
     def problems(self, phase: str | None = None) -> list[tuple]:
-        return [r for r in self.rows if r[5] and (phase is None or r[0] == phase)]
+        return [r for r in self.rows if r[5] and (phase is None or r[0] == phase)] + \
+            [f for f in self.flags if phase is None or f[0] == phase]
 
 
 def request(client, rec: Recorder, phase: str, kind: str, method: str, url: str, expect: str | None = None,
@@ -562,7 +569,7 @@ def act(client, rec: Recorder, out: Outcomes, base: str, sp: dict, ask: str, tok
         return
     if ask == LETTER_ASK and sp["known"] == "none":
         if 'id="districts"' not in r.text or 'id="letter"' in r.text:
-            rec.add(phase, "act GET", time.perf_counter(), 0.0, 200, "a supporter without districts got a letter form")
+            rec.flag(phase, "act GET", "a supporter without districts got a letter form")
             return
         r = request(client, rec, phase, "act GET", "GET", url,
                     params={"token": token, "house_district": HOUSE[sp["house"]],
@@ -571,12 +578,12 @@ def act(client, rec: Recorder, out: Outcomes, base: str, sp: dict, ask: str, tok
             return
     fields = form_of(r.text, ask)
     if fields is None:
-        rec.add(phase, "act GET", time.perf_counter(), 0.0, 200, f"no letter form on /act/{ask}")
+        rec.flag(phase, "act GET", f"no letter form on /act/{ask}")
         return
     codes = sorted(k.removeprefix("letter-") for k in fields if k.startswith("letter-"))
     expect = sorted(sp["expect"] if ask == LETTER_ASK else sp["expect_t"])
     if codes != expect:
-        rec.add(phase, "act GET", time.perf_counter(), 0.0, 200, f"recipients {codes}, expected {expect}")
+        rec.flag(phase, "act GET", f"recipients {codes}, expected {expect}")
         return
     for k in list(fields):
         if k.startswith("letter-"):  # her own words: a line naming her and the office, checked at the sink
@@ -585,7 +592,7 @@ def act(client, rec: Recorder, out: Outcomes, base: str, sp: dict, ask: str, tok
     if sp["public"]:
         fields["show_public"] = "yes"
     if not fields.get("first_name"):
-        rec.add(phase, "act GET", time.perf_counter(), 0.0, 200, "the form did not fill in her name")
+        rec.flag(phase, "act GET", "the form did not fill in her name")
         return
     kind = "act POST" if ask == LETTER_ASK else "testify POST"
 
@@ -611,8 +618,8 @@ def act(client, rec: Recorder, out: Outcomes, base: str, sp: dict, ask: str, tok
         if thanks == 1 and already == 1:
             out.add("double-clicks answered once")
         else:
-            rec.add(phase, kind, time.perf_counter(), 0.0, 200, f"double click: {thanks} 'thank you', {already} "
-                                                                 "'already sent' pages (expected 1 and 1)")
+            rec.flag(phase, kind, f"double click: {thanks} 'thank you', {already} 'already sent' pages "
+                                  "(expected 1 and 1)")
         page = next((p for p in pages if "Thank you" in p), "")
     else:
         results = []
@@ -622,8 +629,8 @@ def act(client, rec: Recorder, out: Outcomes, base: str, sp: dict, ask: str, tok
             return
         page = res.text
         if "Thank you: your letter is on its way" not in page:
-            rec.add(phase, kind, time.perf_counter(), 0.0, res.status_code, "no 'thank you' page: " +
-                    re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split("<main", 1)[-1]))[:200])
+            rec.flag(phase, kind, "no 'thank you' page: " +
+                     re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split("<main", 1)[-1]))[:200])
             return
     out.add(f"{ask} submissions")
     if "offices get their letters tomorrow" in page:
@@ -983,12 +990,12 @@ def main(argv: list[str] | None = None) -> int:
             for phase, kind in (("baseline", "GET /signup"), ("baseline", "GET /"), ("asks", "act GET"),
                                 ("asks", "act POST"), ("asks", "testify POST")):
                 times = rec.times(phase, kind)
-                errs = sum(1 for r in rec.rows if r[0] == phase and r[1] == kind and r[5])
+                errs = sum(1 for r in rec.problems(phase) if r[1] == kind)
                 rows[f"{phase} {kind}"] = s = stats(times) | {"errors": errs}
                 print(f"| {phase} | {kind} | {s['n']:,} | {ms(s['p50'])} | {ms(s['p95'])} | {ms(s['p99'])} | "
                       f"{ms(s['max'])} | {errs} |")
             for label, cap in capacity.items():
-                errs = sum(1 for r in rec.rows if r[0] == "capacity" and r[1] == label and r[5])
+                errs = sum(1 for r in rec.problems("capacity") if r[1] == label)
                 print(f"| capacity (closed loop, {args.users} users, {args.capacity_s:g} s) | {label} | "
                       f"{cap['requests']:,} ({cap['per_s']:.0f}/s) | {ms(cap['p50'])} | {ms(cap['p95'])} | "
                       f"{ms(cap['p99'])} | {ms(cap['max'])} | {errs} |")
