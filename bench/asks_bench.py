@@ -452,6 +452,7 @@ class Recorder:
         self.rows: list[tuple[str, str, float, float, int, str | None]] = []
         self.lock = threading.Lock()
         self.lags: list[float] = []  # how long a supporter waited for a free user after her arrival time
+        self.flags: list[tuple[str, str, str]] = []
 
     def add(self, phase: str, kind: str, t0: float, seconds: float, status: int, problem: str | None = None):
         with self.lock:
@@ -460,8 +461,14 @@ class Recorder:
     def times(self, phase: str, kind: str) -> list[float]:
         return [r[3] for r in self.rows if r[0] == phase and r[1] == kind]
 
+    def flag(self, phase: str, kind: str, problem: str):
+        """A problem seen in a page already timed (a wrong form, a missing 'thank you'): an error, not a request."""
+        with self.lock:
+            self.flags.append((phase, kind, problem))
+
     def problems(self, phase: str | None = None) -> list[tuple]:
-        return [r for r in self.rows if r[5] and (phase is None or r[0] == phase)]
+        return [r for r in self.rows if r[5] and (phase is None or r[0] == phase)] + \
+            [f for f in self.flags if phase is None or f[0] == phase]
 
 
 def request(client, rec: Recorder, phase: str, kind: str, method: str, url: str, expect: str | None = None,
@@ -564,7 +571,7 @@ def act(client, rec: Recorder, out: Outcomes, base: str, sp: dict, ask: str, tok
         return
     if ask == LETTER_ASK and sp["known"] == "none":
         if 'id="districts"' not in r.text or 'id="letter"' in r.text:
-            rec.add(phase, "act GET", time.perf_counter(), 0.0, 200, "a supporter without districts got a letter form")
+            rec.flag(phase, "act GET", "a supporter without districts got a letter form")
             return
         r = request(client, rec, phase, "act GET", "GET", url,
                     params={"token": token, "house_district": HOUSE[sp["house"]],
@@ -573,12 +580,12 @@ def act(client, rec: Recorder, out: Outcomes, base: str, sp: dict, ask: str, tok
             return
     fields = form_of(r.text, ask)
     if fields is None:
-        rec.add(phase, "act GET", time.perf_counter(), 0.0, 200, f"no letter form on /act/{ask}")
+        rec.flag(phase, "act GET", f"no letter form on /act/{ask}")
         return
     codes = sorted(k.removeprefix("letter-") for k in fields if k.startswith("letter-"))
     expect = sorted(sp["expect"] if ask == LETTER_ASK else sp["expect_t"])
     if codes != expect:
-        rec.add(phase, "act GET", time.perf_counter(), 0.0, 200, f"recipients {codes}, expected {expect}")
+        rec.flag(phase, "act GET", f"recipients {codes}, expected {expect}")
         return
     for k in list(fields):
         if k.startswith("letter-"):  # her own words: a line naming her and the office, checked at the sink
@@ -587,7 +594,7 @@ def act(client, rec: Recorder, out: Outcomes, base: str, sp: dict, ask: str, tok
     if sp["public"]:
         fields["show_public"] = "yes"
     if not fields.get("first_name"):
-        rec.add(phase, "act GET", time.perf_counter(), 0.0, 200, "the form did not fill in her name")
+        rec.flag(phase, "act GET", "the form did not fill in her name")
         return
     kind = "act POST" if ask == LETTER_ASK else "testify POST"
 
@@ -613,8 +620,8 @@ def act(client, rec: Recorder, out: Outcomes, base: str, sp: dict, ask: str, tok
         if thanks == 1 and already == 1:
             out.add("double-clicks answered once")
         else:
-            rec.add(phase, kind, time.perf_counter(), 0.0, 200, f"double click: {thanks} 'thank you', {already} "
-                                                                 "'already sent' pages (expected 1 and 1)")
+            rec.flag(phase, kind, f"double click: {thanks} 'thank you', {already} 'already sent' pages "
+                                  "(expected 1 and 1)")
         page = next((p for p in pages if "Thank you" in p), "")
     else:
         results = []
@@ -624,8 +631,8 @@ def act(client, rec: Recorder, out: Outcomes, base: str, sp: dict, ask: str, tok
             return
         page = res.text
         if THANKS not in page:
-            rec.add(phase, kind, time.perf_counter(), 0.0, res.status_code, "no 'thank you' page: " +
-                    re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split("<main", 1)[-1]))[:200])
+            rec.flag(phase, kind, "no 'thank you' page: " +
+                     re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.split("<main", 1)[-1]))[:200])
             return
     out.add(f"{ask} submissions")
     if 'id="waiting"' in page:  # not sent within the page's wait: the rate, the server, or the day's limit
@@ -656,6 +663,20 @@ def wait_for_drain(url: str, timeout: float) -> tuple[float, dict]:
             if not due or time.perf_counter() - t0 > timeout:
                 return time.perf_counter() - t0, states | {"due": due}
             time.sleep(0.25)
+    finally:
+        engine.dispose()
+
+
+def db_backends_cpu(url: str) -> dict[int, float]:
+    """PostgreSQL on this machine: CPU s so far of each server backend connected to the database (empty for
+    SQLite, whose work is in the server process)."""
+    if not benchdb.is_server_url(url):
+        return {}
+    from db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        return benchdb.backend_cpu(engine)
     finally:
         engine.dispose()
 
@@ -917,6 +938,7 @@ def main(argv: list[str] | None = None) -> int:
 
                     jobs = [(o, supporter_job(sups[k])) for o, k in arrivals]
                     cpu0, srv0, busy0 = proc_cpu_s(), server.cpu_s(), search_bench.machine_busy_s()
+                    db0 = db_backends_cpu(bdb.url)
                     sink_mark = time.monotonic()
                     with sink.lock:
                         sink.connections = 0
@@ -932,6 +954,7 @@ def main(argv: list[str] | None = None) -> int:
                         dispatched = dispatch_like_tracker_run(bdb.url, config_path, sink.url, server.base)
                         drain_wait, outbox = wait_for_drain(bdb.url, 5)
                     cpu = {"client_and_sink": proc_cpu_s() - cpu0, "server": server.cpu_s() - srv0,
+                           "db_server": benchdb.backend_cpu_delta(db0, db_backends_cpu(bdb.url)),
                            "machine": search_bench.machine_busy_s() - busy0}
                     load1 = search_bench.machine_load()
                     sink_times = [r[0] for r in sink.records if r[0] >= sink_mark]
@@ -967,12 +990,12 @@ def main(argv: list[str] | None = None) -> int:
             for phase, kind in (("baseline", "GET /signup"), ("baseline", "GET /"), ("asks", "act GET"),
                                 ("asks", "act POST"), ("asks", "testify POST")):
                 times = rec.times(phase, kind)
-                errs = sum(1 for r in rec.rows if r[0] == phase and r[1] == kind and r[5])
+                errs = sum(1 for r in rec.problems(phase) if r[1] == kind)
                 rows[f"{phase} {kind}"] = s = stats(times) | {"errors": errs}
                 print(f"| {phase} | {kind} | {s['n']:,} | {ms(s['p50'])} | {ms(s['p95'])} | {ms(s['p99'])} | "
                       f"{ms(s['max'])} | {errs} |")
             for label, cap in capacity.items():
-                errs = sum(1 for r in rec.rows if r[0] == "capacity" and r[1] == label and r[5])
+                errs = sum(1 for r in rec.problems("capacity") if r[1] == label)
                 print(f"| capacity (closed loop, {args.users} users, {args.capacity_s:g} s) | {label} | "
                       f"{cap['requests']:,} ({cap['per_s']:.0f}/s) | {ms(cap['p50'])} | {ms(cap['p95'])} | "
                       f"{ms(cap['p99'])} | {ms(cap['max'])} | {errs} |")
@@ -1025,9 +1048,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{dispatched['deferred']} deferred, {dispatched['failed']} failed")
             print(f"outbox drained {drain:.2f} s after the last POST was answered (waited {drain_wait:.2f} s for "
                   f"nothing due); outbox {outbox}")
-            cpu["other"] = cpu["machine"] - cpu["server"] - cpu["client_and_sink"]
+            cpu["other"] = cpu["machine"] - cpu["server"] - cpu["client_and_sink"] - cpu["db_server"]
+            db_cpu = f"{cpu['db_server']:.1f} s" if benchdb.is_server_url(bdb.url) else "in the server process"
             print(f"CPU during the asks phase: server {cpu['server']:.1f} s, this process (client + sink) "
-                  f"{cpu['client_and_sink']:.1f} s, other processes {cpu['other']:.1f} s; the machine "
+                  f"{cpu['client_and_sink']:.1f} s, database server {db_cpu}, other processes {cpu['other']:.1f} s; "
+                  f"the machine "
                   f"{cpu['machine']:.1f} s of {wall * (m['nproc'] or 1):.0f} core-s; load average {load0} → {load1}; "
                   f"server RSS {server_rss:.0f} MB")
             if cpu["other"] > 0.1 * wall:
