@@ -23,6 +23,7 @@ class Courier:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._ran = threading.Condition()  # notified at the end of each delivery run: the waiting pages look again
         self.last_down: str | None = None  # why the last delivery stopped early (the server down), if it did
 
     def kick(self) -> None:
@@ -44,6 +45,8 @@ class Courier:
                 self.last_down = report.down
             except Exception:  # a database hiccup: the messages stay queued for the next kick or run
                 log.exception("courier: delivery failed; the messages stay queued")
+            with self._ran:
+                self._ran.notify_all()
 
     def wait_for(self, ids: list[int], timeout: float = WAIT) -> dict[int, tuple[str, str | None]]:
         """The state (and last error) of these messages once none is queued or being sent, or at ``timeout``."""
@@ -58,9 +61,11 @@ class Courier:
             # letters for the day; waiting longer changes nothing
             parked = all(st == "sent" or (st == "queued" and err) for st, err in states.values()) \
                 and not self._wake.is_set()
-            if settled or parked or time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if settled or parked or left <= 0:
                 return states
-            time.sleep(0.05)
+            with self._ran:  # until the run ends (a message sent early in a long run: 50 ms at most)
+                self._ran.wait(timeout=min(0.05, left))
 
     def close(self) -> None:
         self._stop.set()
