@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from sqlalchemy.orm import Session
 
 from alerts.ask_offer import BUTTONS, covers
-from alerts.ask_report import staff_section
 from alerts.asks import GOOD_NEWS, Ask, Occasion, Supporter, asks, live
 from alerts.context import ContextCache
 from alerts.render import Rendered, build_message, render_html, render_text, templates
@@ -219,7 +218,9 @@ class Composer:
                                      if spec.kind == kind and covers(self.s, spec, canonical)), None)
         return self._specs[key]
 
-    def staff(self, sub: Subscriber, period: str, events: list[Event], health: list[dict]) -> Rendered:
+    def staff(self, sub: Subscriber, period: str, events: list[Event], health: list[dict],
+              letters: dict | None = None) -> Rendered:
+        """The staff digest; ``letters``: the asks' section (``ask_report.staff_section``), as dispatch found it."""
         refiled = self._refiled(sub, [e for e in events if e.kind == "bill.successor"])
         texts = self._texts([e for e in events if e.kind == "bill.text"])
         events = [e for e in events if e.kind not in ("bill.successor", "bill.text")]  # in their own sections
@@ -254,7 +255,6 @@ class Composer:
         if texts:
             parts.insert(1, f"{len(texts)} new {'text' if len(texts) == 1 else 'texts'}")
         subject = f"{self.settings.campaign.name}: staff digest for {date_words}: " + ", ".join(parts)
-        letters = staff_section(self.s, self.settings, self.now)
         if letters:
             sent = sum(a["last_day"] for a in letters["asks"])
             if sent:

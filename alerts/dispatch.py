@@ -109,6 +109,7 @@ class _Run:
         if period is None or not settings.staff_to:
             return
         health = None
+        letters = None  # the asks' section, once per run; letters sent in the last day are reason enough to send
         for address in settings.staff_to:
             email = normalise_email(address)
             if only and email != only:
@@ -121,15 +122,12 @@ class _Run:
             shown, covered = fold_first_sightings(evs, self.successor_ids)
             if health is None:
                 health = source_problems(self.s, self.now)
-            if not (shown or health or settings.staff_send_empty or self._letters_moved()):
+            if letters is None:
+                letters = staff_section(self.s, settings, self.now) or {}
+            if not (shown or health or settings.staff_send_empty or letters.get("active")):
                 continue
-            msg = self.composer.staff(sub, period, shown, health)
+            msg = self.composer.staff(sub, period, shown, health, letters or None)
             self.put(sub, "staff-daily", period, msg, shown, covered)
-
-    def _letters_moved(self) -> bool:
-        """Letters sent in the last day, or an office that bounced: reason enough for a staff digest."""
-        section = staff_section(self.s, self.settings, self.now)
-        return bool(section and section["active"])
 
     def staff_alerts(self, only: str | None) -> None:
         """A source failing for more than a day: staff hear at once, once per failure."""

@@ -24,7 +24,6 @@ class Courier:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._ran = threading.Condition()  # notified at the end of each delivery run: the waiting pages look again
-        self.last_down: str | None = None  # why the last delivery stopped early (the server down), if it did
 
     def kick(self) -> None:
         """Something was queued: deliver what is due (starting the thread the first time)."""
@@ -41,8 +40,7 @@ class Courier:
             if self._stop.is_set():
                 break
             try:
-                report = self.application.deliver()
-                self.last_down = report.down
+                self.application.deliver()  # what it could not send stays queued; the pages read the outbox
             except Exception:  # a database hiccup: the messages stay queued for the next kick or run
                 log.exception("courier: delivery failed; the messages stay queued")
             with self._ran:
