@@ -857,6 +857,33 @@ def print_tables(backend: str, n: int, items: list[dict], summary: list[dict]) -
           f"{'met' if broadest['p95'] < AIM_BROADEST_MS else 'MISSED'}")
 
 
+def baseline_without_0015(engine, sessions, items: list[dict], reps: int, budget_s: float,
+                          summary: list[dict]) -> dict:
+    """The same queries on the same data as migration 0014 left PostgreSQL: no sort index, the default
+    statistics target on ``search_vector``; printed next to the figures just measured (with 0015)."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:  # what 0015's downgrade does
+        conn.execute(text("ALTER TABLE articles ALTER COLUMN search_vector SET STATISTICS -1"))
+        conn.execute(text("DROP INDEX ix_articles_sort"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE articles"))
+    before = [dict(i, times_ms=[], breakdown_ms={}) for i in items]
+    print("\nbaseline: measuring again without migration 0015 (sort index dropped, default statistics) ...")
+    measure(engine, sessions, before, reps, budget_s)
+    base = class_summary(before)
+    print("\n| class | p50 ms with 0015 | p95 ms with 0015 | p50 ms baseline (0014) | p95 ms baseline (0014) |")
+    print("|---|---:|---:|---:|---:|")
+    for now, old in zip(summary, base):
+        print(f"| {now['class']} | {fmt_ms(now['p50'])} | {fmt_ms(now['p95'])} | {fmt_ms(old['p50'])} | "
+              f"{fmt_ms(old['p95'])} |")
+    worst_now = max(items, key=lambda i: (i["matching_articles"], -len(i["kwargs"])))
+    worst_old = next(i for i in before if i["kwargs"] == worst_now["kwargs"])
+    print(f"broadest query `{describe_query(worst_now)}`: p95 {fmt_ms(worst_now['p95'])} ms with 0015, "
+          f"{fmt_ms(worst_old['p95'])} ms without")
+    return {"classes": base, "broadest_p95_ms": worst_old["p95"]}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -885,6 +912,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="auto (default): plans and probes when a query misses an aim; all: for every query; none")
     ap.add_argument("--integrity-check", action="store_true", help="SQLite: run FTS5 'integrity-check' after the load")
     ap.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
+    ap.add_argument("--baseline", action="store_true",
+                    help="PostgreSQL: afterwards undo migration 0015 on the throwaway database (drop the sort "
+                         "index, default statistics, ANALYZE) and measure the same queries again, as the baseline")
     args = ap.parse_args(argv)
     if args.db is not None and args.db.exists():
         ap.error(f"{args.db} exists; --db creates a new SQLite file (use --reuse sqlite:///{args.db} to measure it)")
@@ -968,6 +998,8 @@ def main(argv: list[str] | None = None) -> int:
             result["probes"] = probes(engine, sessions, items, everything=args.probes == "all")
         result["queries"] = [{k: (describe_query(i) if k == "kwargs" else v) for k, v in i.items()} for i in items]
         result["classes"] = summary
+        if args.baseline and engine.dialect.name == "postgresql":
+            result["baseline"] = baseline_without_0015(engine, sessions, items, args.reps, args.query_budget, summary)
         engine.dispose()
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, default=str))

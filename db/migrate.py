@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FTS_PREFIXES = ("articles_fts", "bill_actions_fts", "documents_fts", "bill_text_chunks_fts")
 PG_SEARCH = {"search_vector", "ix_articles_search", "ix_bill_actions_search", "ix_documents_search",
-             "ix_bill_text_chunks_search"}
+             "ix_bill_text_chunks_search", "ix_articles_sort"}
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
