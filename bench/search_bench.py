@@ -878,7 +878,7 @@ def baseline_without_0015(engine, sessions, items: list[dict], reps: int, budget
         print(f"| {now['class']} | {fmt_ms(now['p50'])} | {fmt_ms(now['p95'])} | {fmt_ms(old['p50'])} | "
               f"{fmt_ms(old['p95'])} |")
     worst_now = max(items, key=lambda i: (i["matching_articles"], -len(i["kwargs"])))
-    worst_old = next(i for i in before if i["kwargs"] == worst_now["kwargs"])
+    worst_old = before[items.index(worst_now)]
     print(f"broadest query `{describe_query(worst_now)}`: p95 {fmt_ms(worst_now['p95'])} ms with 0015, "
           f"{fmt_ms(worst_old['p95'])} ms without")
     return {"classes": base, "broadest_p95_ms": worst_old["p95"]}
