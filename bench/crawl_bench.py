@@ -35,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -57,6 +58,9 @@ BENCH_ACTION_DATE = "2022-12-30T12:00:00.0000000"  # local time, the API's 7-dig
 AIM_BILLS_PER_S = 100.0
 AIM_RECRAWL_BILLS = 5000
 AIM_RECRAWL_S = 60.0
+# Aims of issue 20 ("Speed"), at 20 ms latency and concurrency 16
+AIM20_FIRST = 250.0
+AIM20_UNCHANGED = 500.0
 
 
 # --------------------------------------------------------------------------- figures
@@ -77,7 +81,7 @@ class PhaseFigures:
     prepare_s: float = 0.0  # crawl() start -> the child is started (sync_tracked, job selection)
     child_startup_s: float = 0.0  # child started -> first observation received
     wait_child_s: float = 0.0  # after the first observation: parent blocked reading the child's pipe
-    store_s: float = 0.0  # parent in tracker.crawl._store (diff + one transaction per bill)
+    store_s: float = 0.0  # parent in tracker.crawl._store (diff + store; per bill, or per batch since issue 20)
     # CPU seconds in the phase
     child_cpu_s: float = 0.0  # the crawl child (Scrapy: fetch + parse)
     parent_main_cpu_s: float = 0.0  # the parent's main thread (store, JSON decoding)
@@ -111,6 +115,9 @@ class CrawlProbe:
         self.mod = crawl_mod
         self.orig_store = getattr(crawl_mod, "_store", None)
         self.orig_run_child = getattr(crawl_mod, "run_child", None)
+        # since issue 20 the observations are read in a thread and stored in batches: the parent's wait
+        # is then its wait for the next batch (tracker.crawl._batched), not for the child's next line
+        self.orig_batched = getattr(crawl_mod, "_batched", None)
         self.child_profile = child_profile
         self.reset()
 
@@ -135,6 +142,9 @@ class CrawlProbe:
         def run_child(*args, **kwargs):
             probe.t_child = time.perf_counter()
             gen = iter(probe.orig_run_child(*args, **kwargs))
+            if probe.orig_batched is not None:  # read in the reader thread: timed in batched() below
+                yield from gen
+                return
             while True:
                 t = time.perf_counter()
                 try:
@@ -149,11 +159,32 @@ class CrawlProbe:
                     probe.wait += now - t
                 yield obs
 
+        def batched(*args, **kwargs):
+            gen = probe.orig_batched(*args, **kwargs)
+            try:
+                while True:
+                    t = time.perf_counter()
+                    try:
+                        batch = next(gen)
+                    except StopIteration:
+                        probe.wait += time.perf_counter() - t
+                        return
+                    now = time.perf_counter()
+                    if probe.t_first is None:
+                        probe.t_first = now
+                    else:
+                        probe.wait += now - t
+                    yield batch
+            finally:
+                gen.close()
+
         # Patched only where present, so the probe survives refactorings of tracker.crawl.
         if self.orig_store is not None:
             self.mod._store = store
         if self.orig_run_child is not None:
             self.mod.run_child = run_child
+        if self.orig_batched is not None:
+            self.mod._batched = batched
         # The child is spawned with subprocess.Popen (wherever that call lives): wrap it to learn its pid.
         subprocess.Popen = self._popen
         return self
@@ -163,6 +194,8 @@ class CrawlProbe:
             self.mod._store = self.orig_store
         if self.orig_run_child is not None:
             self.mod.run_child = self.orig_run_child
+        if self.orig_batched is not None:
+            self.mod._batched = self.orig_batched
         subprocess.Popen = _REAL_POPEN
 
     def _popen(self, args, *a, **kw):
@@ -362,6 +395,21 @@ def scrapy_bench(timeout_s: float = 60.0) -> dict:
     }
 
 
+# --------------------------------------------------------------------------- serial baseline
+
+
+def serial_urllib(urls: list[str]) -> dict:
+    """A plain loop over a bill's first request (its API history): urllib.request.urlopen (a new
+    connection each time), read, json.loads. What one bill costs a script with no pipeline."""
+    t = time.perf_counter()
+    for url in urls:
+        req = urllib.request.Request(url, headers={"Accept": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            json.loads(resp.read())
+    wall = time.perf_counter() - t
+    return {"n": len(urls), "wall_s": wall, "per_s": len(urls) / wall if wall else 0.0}
+
+
 # --------------------------------------------------------------------------- machine
 
 
@@ -444,6 +492,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bills", type=int, default=5000, help=f"bills to track, 1..{MAX_BILLS} (default 5000)")
     ap.add_argument("--concurrency", type=int, default=16, help="requests at once (default 16)")
     ap.add_argument("--mode", choices=("api", "html"), default="api", help="crawl mode (default api)")
+    ap.add_argument("--latency-ms", type=float, default=0.0,
+                    help="the replica waits this long before every answer (issue 20's row: 20; default 0)")
+    ap.add_argument("--baseline-bills", type=int, default=200,
+                    help="bills fetched by the serial urllib loop after the phases (0: skip; default 200)")
     where = ap.add_mutually_exclusive_group()
     where.add_argument("--db", type=Path, help="SQLite file to create (must not exist; default a temp file)")
     where.add_argument("--db-url", metavar="URL",
@@ -475,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(bdb.url)
         machine["database"] = benchdb.describe(engine)
         print(f"crawl bench {datetime.now(timezone.utc):%Y-%m-%d %H:%M}Z: {args.bills} bills, mode {args.mode}, "
-              f"concurrency {args.concurrency}, backend {machine['database']['backend']}")
+              f"concurrency {args.concurrency}, latency {args.latency_ms:g} ms, backend {machine['database']['backend']}")
         print(f"machine: {machine['cpu']}, {machine['cores']} cores ({machine['usable_cores']} usable), "
               f"{machine['memory_gb']} GB; Python {machine['python']}, Scrapy {machine['scrapy']}, "
               f"Twisted {machine['twisted']}, SQLAlchemy {machine['sqlalchemy']}, "
@@ -506,6 +558,7 @@ def run(args, machine, bdb, engine) -> int:
         print(f"database: {bdb.where()} (upgraded in {time.perf_counter() - t:.1f} s)"
               + benchdb.settings_note(machine["database"]))
 
+        replica.delay_s = args.latency_ms / 1000.0
         with ReplicaServer(replica) as server:
             t = time.perf_counter()
             config = parse_config(build_config_text(tracked, args.concurrency, args.mode), "bench feeds.yaml")
@@ -570,6 +623,19 @@ def run(args, machine, bdb, engine) -> int:
             if replica.errors:
                 print(f"  replica server errors: {replica.errors[:3]}", file=sys.stderr)
 
+            baseline = None
+            if args.baseline_bills > 0:
+                from spiders.malegislature_parse import api_history_url
+
+                sample = tracked[: args.baseline_bills]
+                baseline = serial_urllib([api_history_url(server.base_url, SESSION, n) for n in sample])
+                print(f"\n  baseline: a serial urllib loop (new connection, read, json.loads) over the history of "
+                      f"{baseline['n']} bills: {baseline['wall_s']:.2f} s = {baseline['per_s']:.1f} bills/s")
+            if args.latency_ms > 0:
+                bound = 1000.0 * args.concurrency / args.latency_ms
+                print(f"  latency bound at concurrency {args.concurrency}: {bound:.0f} requests/s "
+                      f"(first crawl at 2 requests per bill: {bound / 2:.0f} bills/s; unchanged: {bound:.0f})")
+
         self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         # Read before `scrapy bench` runs: RUSAGE_CHILDREN is the largest waited-for child so far.
         child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -591,7 +657,7 @@ def run(args, machine, bdb, engine) -> int:
                       + f"; it used {sb['cpu_s']:.1f} CPU s, other processes {sb['others_cpu_s']:.1f} CPU s "
                       f"in {sb['wall_s']:.1f} s")
 
-        report(args, machine, phases, memory, sb)
+        report(args, machine, phases, memory, sb, baseline)
         if args.json:
             args.json.write_text(json.dumps({
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -599,7 +665,8 @@ def run(args, machine, bdb, engine) -> int:
                          "backend": machine["database"]["backend"]},
                 "machine": machine,
                 "phases": [{**asdict(p), "bills_per_s": p.bills_per_s} for p in phases],
-                "memory": memory, "scrapy_bench": sb,
+                "memory": memory, "scrapy_bench": sb, "serial_urllib": baseline,
+                "latency_ms": args.latency_ms,
             }, indent=2))
         ok = all(p.check.startswith("ok") for p in phases)
         return 0 if ok else 1
@@ -607,8 +674,9 @@ def run(args, machine, bdb, engine) -> int:
         engine.dispose()
 
 
-def report(args, machine, phases, memory, sb) -> None:
+def report(args, machine, phases, memory, sb, baseline=None) -> None:
     print(f"\n## Results: {args.bills} bills, mode {args.mode}, concurrency {args.concurrency}, "
+          f"latency {args.latency_ms:g} ms, "
           f"{machine['database']['label']}\n")
     print("| phase | bills checked | wall s | bills/s | HTTP requests | req/bill | events | errors "
           "| parent storing s | child CPU s | parent CPU s | DB server CPU s | other processes' CPU s "
@@ -635,6 +703,11 @@ def report(args, machine, phases, memory, sb) -> None:
                   f"meanwhile)")
         else:
             print(f"scrapy bench baseline: no figure (exit {sb['returncode']})")
+    if baseline is not None:
+        print(f"\nserial urllib baseline (same run, same replica and latency): {baseline['per_s']:.1f} bills/s "
+              f"({baseline['n']} bills in {baseline['wall_s']:.2f} s); first crawl "
+              f"{phases[0].bills_per_s / baseline['per_s']:.1f}x, unchanged re-crawl "
+              f"{phases[1].bills_per_s / baseline['per_s']:.1f}x the loop")
     print(f"\nmachine: {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
           f"Scrapy {machine['scrapy']}, SQLAlchemy {machine['sqlalchemy']}, database {machine['database']['label']}; "
           f"load average at the end {machine_load()}; code at {machine['revision']}")
@@ -643,6 +716,10 @@ def report(args, machine, phases, memory, sb) -> None:
     line = (f"aim >= {AIM_BILLS_PER_S:.0f} bills/s in every phase: {'met' if aim1 else 'NOT met'} "
             f"(slowest {min(p.bills_per_s for p in phases):.0f} bills/s)")
     print(line)
+    print(f"issue 20 aims (2,000 bills, --latency-ms 20): first crawl >= {AIM20_FIRST:.0f} bills/s: "
+          f"{'met' if phases[0].bills_per_s >= AIM20_FIRST else 'NOT met'} ({phases[0].bills_per_s:.0f}); "
+          f"unchanged re-crawl >= {AIM20_UNCHANGED:.0f} bills/s: "
+          f"{'met' if second.bills_per_s >= AIM20_UNCHANGED else 'NOT met'} ({second.bills_per_s:.0f})")
     if args.mode == "api":
         one_req = second.requests == second.checked
         scaled = second.wall_s * AIM_RECRAWL_BILLS / max(1, second.checked)

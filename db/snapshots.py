@@ -8,7 +8,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from db.models import Snapshot
@@ -36,6 +36,25 @@ def store_snapshot(session: Session, body: bytes, meta: dict) -> int:
     session.add(row)
     session.flush()
     return row.id
+
+
+def store_snapshots(session: Session, fetched: list[tuple[bytes, dict]]) -> list[int]:
+    """``store_snapshot`` for many responses at once (a batch of the crawl): one SELECT of the digests
+    already stored, one INSERT executemany of the others and one SELECT of their ids. The ids, in order."""
+    digests = [hashlib.sha256(body).hexdigest() for body, _ in fetched]
+    ids = dict(session.execute(select(Snapshot.sha256, Snapshot.id).where(Snapshot.sha256.in_(set(digests)))).all())
+    rows: dict[str, dict] = {}
+    for digest, (body, meta) in zip(digests, fetched):
+        if digest not in ids and digest not in rows:
+            rows[digest] = {
+                "sha256": digest, "url": meta["url"], "status": meta["status"],
+                "content_type": meta.get("content_type"), "etag": meta.get("etag"),
+                "last_modified": meta.get("last_modified"), "fetched_at": datetime.fromisoformat(meta["fetched_at"]),
+                "size": len(body), "body": zlib.compress(body, 6)}
+    if rows:
+        session.execute(insert(Snapshot), list(rows.values()))
+        ids |= dict(session.execute(select(Snapshot.sha256, Snapshot.id).where(Snapshot.sha256.in_(list(rows)))).all())
+    return [ids[d] for d in digests]
 
 
 @dataclass(frozen=True)

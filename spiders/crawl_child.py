@@ -106,13 +106,15 @@ def main() -> int:
     scrapy_config = scrapy_settings(settings)
     if spider == "articles":  # links written by feeds: public addresses only (spiders.public_only)
         scrapy_config["DOWNLOADER_MIDDLEWARES"]["spiders.public_only.PublicOnly"] = 50
-    if spider == "docket":  # thousands of requests to one site
-        # none more once the site says to slow down
-        scrapy_config["DOWNLOADER_MIDDLEWARES"]["spiders.fetching.StopAfterThrottle"] = 50
+    if spider in ("docket", "malegislature"):
         # Scrapy parses a generator callback's source (inspect, ast) to warn of a `return value`, and
         # its cache of the answer is keyed weakly on the bound method, which dies with each request:
         # 1,000 details took 7.7 s with the check and 6.3 s without (local server, concurrency 16)
+        # (the bill crawl: inspect/tokenize/compile were about 10% of the child's CPU in an unchanged re-crawl)
         scrapy_config["WARN_ON_GENERATOR_RETURN_VALUE"] = False
+    if spider == "docket":  # thousands of requests to one site
+        # none more once the site says to slow down
+        scrapy_config["DOWNLOADER_MIDDLEWARES"]["spiders.fetching.StopAfterThrottle"] = 50
     process = CrawlerProcess(scrapy_config, install_root_handler=True)
     # lazy: a child runs one spider, and importing all five would add about 0.2 s to every child
     # (python -X importtime, after Scrapy's own 0.3 s): article_spider 0.17 s (trafilatura, only for

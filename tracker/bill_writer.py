@@ -77,11 +77,19 @@ def ensure_bill(session: Session, bid: BillId, now: datetime, reason: str | None
 class BillWriter:
     """Writes one observation of one bill; the caller owns the transaction."""
 
-    def __init__(self, session: Session, now: datetime, crawl_every: timedelta, detail_every: timedelta):
+    def __init__(self, session: Session, now: datetime, crawl_every: timedelta, detail_every: timedelta,
+                 snapshot_ids: dict[int, int] | None = None):
         self.s = session
         self.now = now
         self.crawl_every = crawl_every
         self.detail_every = detail_every
+        # the snapshots of the observation already stored (``db.snapshots.store_snapshots`` for a batch),
+        # by ``id()`` of their dict in the observation
+        self.snapshot_ids = snapshot_ids or {}
+
+    def _snapshot(self, snap: dict) -> int:
+        stored = self.snapshot_ids.get(id(snap))
+        return stored if stored is not None else store_snapshot(self.s, decode_snapshot_body(snap), snap)
 
     # -- events ---------------------------------------------------------------
 
@@ -111,7 +119,7 @@ class BillWriter:
     def _apply(self, bill: Bill, obs: dict) -> BillOutcome:
         outcome = BillOutcome(bill.canonical)
         first = bill.content_hash is None
-        snaps = {s["role"]: store_snapshot(self.s, decode_snapshot_body(s), s) for s in obs.get("snapshots", [])}
+        snaps = {s["role"]: self._snapshot(s) for s in obs.get("snapshots", [])}
         history_snap = snaps.get("history") or snaps.get("page")
         detail_snap = snaps.get("detail") or snaps.get("petitioners") or snaps.get("page")
 

@@ -2,7 +2,9 @@
 
 The parent selects the bills, starts ``spiders.crawl_child`` (Scrapy in its own
 process, killed past ``crawl_timeout_s``), reads its observations as they
-stream in, and writes each bill in its own transaction. The child never
+stream in (in a thread of their own: the child never waits on a full pipe), and stores them in
+batches (``tracker.crawl_store``: the unchanged bills in one statement, the moved ones in one
+transaction, bill by bill again when one of them fails). The child never
 touches the database, so a killed child leaves nothing half-written.
 
 Then, in API mode, the directory (committees and legislators) of the crawled
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
@@ -27,15 +30,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.checks import throttled_until
-from db.bills import find_bill
 from db.models import Bill
 from spiders.observations import BillTarget
-from spiders.billids import BillId, parse_bill_id
+from spiders.billids import BillId
 from tracker.child import run_spider
 from tracker.config import Config
 from tracker.directory import DirectoryResult, due_sessions, refresh_directory, tracked_sessions
 from tracker.results import RunResult
-from tracker.bill_writer import HANDOVER, BillOutcome, BillWriter, ensure_bill, new_bill
+from tracker.bill_writer import BillOutcome, new_bill
+from tracker.crawl_store import batched, record_failure, store_batch
 
 log = logging.getLogger("tracker.crawl")
 
@@ -147,27 +150,31 @@ def crawl(
     asked: set[str] = set()  # the bills whose request the site answered with the throttle
     api_answered = False  # did the API answer for at least one bill (no fallback)?
 
-    for obs in run_child(config, jobs, known, stop):
-        if stop is not None and stop.is_set():
-            break
-        if obs.get("type") == "child-error":
-            for canonical in sorted(pending):
-                err = {"source": "malegislature", "url": canonical, "error": obs["error"]}
-                outcome = _record_failure(sessions, canonical, {"error": err, "url": None}, now())
-                result.collect(outcome, on_outcome)
-            pending.clear()
-            continue
-        if obs.get("type") == "throttled":
-            result.throttled = {k: obs[k] for k in ("url", "error", "retry_after_s")}
-            asked.add(obs["bill"])
-            continue
-        pending.discard(obs["bill"])
-        if obs.get("status") != "error" and obs.get("mode") == "api" and not obs.get("fallback"):
-            api_answered = True
-        outcome = _store(sessions, obs, now(), crawl_every, detail_every)
-        if obs.get("fallback"):
-            result.fallbacks.append({"bill": obs["bill"], "reason": obs["fallback"]})
-        result.collect(outcome, on_outcome)
+    halt = threading.Event()  # the child's stop: set by ``stop``, or when this loop ends early
+    with closing(_batched(run_child(config, jobs, known, halt), stop, halt)) as batches:
+        for batch in batches:
+            if stop is not None and stop.is_set():
+                break
+            todo: list[dict] = []
+            for obs in batch:
+                if obs.get("type") == "child-error":
+                    _store_all(sessions, todo, result, now(), crawl_every, detail_every, on_outcome)
+                    todo = []
+                    for canonical in sorted(pending):
+                        err = {"source": "malegislature", "url": canonical, "error": obs["error"]}
+                        outcome = _record_failure(sessions, canonical, {"error": err, "url": None}, now())
+                        result.collect(outcome, on_outcome)
+                    pending.clear()
+                    continue
+                if obs.get("type") == "throttled":
+                    result.throttled = {k: obs[k] for k in ("url", "error", "retry_after_s")}
+                    asked.add(obs["bill"])
+                    continue
+                pending.discard(obs["bill"])
+                if obs.get("status") != "error" and obs.get("mode") == "api" and not obs.get("fallback"):
+                    api_answered = True
+                todo.append(obs)
+            _store_all(sessions, todo, result, now(), crawl_every, detail_every, on_outcome)
     if result.throttled is not None:
         _postpone(sessions, result, pending, asked, now())
     if api_answered and config.sources.malegislature.mode == "api":
@@ -206,34 +213,17 @@ def _refresh_directory_if_due(config: Config, sessions: sessionmaker[Session], g
     return refresh_directory(config, sessions, due, now=now(), on_outcome=on_outcome)
 
 
-def _store(sessions: sessionmaker[Session], obs: dict, at: datetime, crawl_every, detail_every) -> BillOutcome:
-    canonical = obs["bill"]
-    if obs["status"] == "error":
-        return _record_failure(sessions, canonical, obs, at)
-    try:
-        with sessions.begin() as s:
-            reason, position = None, "support"
-            if obs.get("discovered_from"):  # a new draft or study order takes over the position of its bill
-                found = obs["discovered_from"]
-                reason = f"{HANDOVER[found['reason']]} {found['bill']}"
-                origin = find_bill(s, found["bill"])
-                position = origin.position if origin is not None and origin.position else position
-            bill = ensure_bill(s, parse_bill_id(canonical), at, reason, position)
-            writer = BillWriter(s, at, crawl_every, detail_every)
-            outcome = writer.unchanged(bill, obs) if obs["status"] == "unchanged" else writer.apply(bill, obs)
-            s.flush()
-            return outcome
-    except Exception as exc:  # one bill's bad data must not stop the others
-        log.exception("bill=%s storing failed", canonical)
-        err = {"source": "malegislature", "url": obs.get("url"), "error": f"{type(exc).__name__}: {exc}"}
-        return _record_failure(sessions, canonical, {"error": err, "url": obs.get("url")}, at)
+def _store_all(sessions: sessionmaker[Session], todo: list[dict], result: CrawlResult, at: datetime,
+               crawl_every, detail_every, on_outcome) -> None:
+    if not todo:
+        return
+    for obs, outcome in zip(todo, _store(sessions, todo, at, crawl_every, detail_every)):
+        if obs.get("fallback"):
+            result.fallbacks.append({"bill": obs["bill"], "reason": obs["fallback"]})
+        result.collect(outcome, on_outcome)
 
 
-def _record_failure(sessions: sessionmaker[Session], canonical: str, obs: dict, at: datetime) -> BillOutcome:
-    err = dict(obs["error"])
-    err["bill"] = canonical
-    with sessions.begin() as s:
-        bill = find_bill(s, canonical)
-        if bill is not None:  # a discovered bill that failed on first sight is not tracked until it works
-            bill.failed(at, err["url"], err["error"])
-    return BillOutcome(canonical, error=err)
+# the batch store (tracker.crawl_store); module names, so that a benchmark can time them
+_store = store_batch
+_record_failure = record_failure
+_batched = batched
