@@ -23,7 +23,7 @@ Four processes, so that nothing shares a GIL and every peak RSS is its own:
 - **sink** (spawned): aiosmtpd on 127.0.0.1, a handler that counts messages and bytes and discards them;
 - **sender** (spawned): ``alerts.dispatch.dispatch(config, sessions, SmtpTransport(parse_smtp_url(sink)),
   now=NOW, kinds=("supporters",))`` exactly as the scheduler would call it, timed in two parts
-  (compose, deliver) by wrapping ``alerts.dispatch.deliver`` inside that process; peak RSS from
+  (compose, deliver) by wrapping ``alerts.dispatch.deliver_outbox`` inside that process; peak RSS from
   ``getrusage(RUSAGE_SELF).ru_maxrss`` and ``VmHWM``; then the **baseline** in a fresh process:
   raw smtplib over one connection (MAIL, RCPT, DATA, as ``SmtpTransport`` does) sending N copies of
   the first 100 messages the outbox holds, pre-built and loaded before the clock starts.
@@ -405,6 +405,7 @@ def sender_main(db_url: str, sink_url: str, now_iso: str, profile: str | None, t
     from alerts.ratelimit import TokenBucket
     from alerts.transport import SmtpTransport, parse_smtp_url
     from db.engine import make_engine, session_factory
+    from tracker.application import alert_settings
     from tracker.config import parse_config
 
     now = datetime.fromisoformat(now_iso)
@@ -423,7 +424,7 @@ def sender_main(db_url: str, sink_url: str, now_iso: str, profile: str | None, t
         sql["commits"] += 1
 
     marks: dict = {}
-    real_deliver = dispatch_mod.deliver
+    real_deliver = dispatch_mod.deliver_outbox
 
     def timed_deliver(*args, **kwargs):
         marks["compose_end"] = time.perf_counter()
@@ -442,7 +443,7 @@ def sender_main(db_url: str, sink_url: str, now_iso: str, profile: str | None, t
         finally:
             marks["deliver_end"] = time.perf_counter()
 
-    dispatch_mod.deliver = timed_deliver
+    dispatch_mod.deliver_outbox = timed_deliver
     bucket = TokenBucket(config.mail.messages_per_second)
     transport = SmtpTransport(parse_smtp_url(sink_url))
     rss_before_kb = proc_status_kb("VmRSS")
@@ -460,8 +461,8 @@ def sender_main(db_url: str, sink_url: str, now_iso: str, profile: str | None, t
     started = time.perf_counter()
     if profiler:
         profiler.enable()
-    report = dispatch_mod.dispatch(config, sessions, transport, now=now, kinds=("supporters",), key=KEY,
-                                   bucket=bucket)
+    settings = alert_settings(config, secret_key=KEY, public_url="http://127.0.0.1:8000")
+    report = dispatch_mod.dispatch(settings, sessions, transport, now=now, kinds=("supporters",), bucket=bucket)
     if profiler:
         profiler.disable()
     ended = time.perf_counter()
