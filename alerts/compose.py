@@ -83,7 +83,9 @@ class Links:
         return self._url("/follow", make_token(self.key, "follow", sub.id, self.now, d=document))
 
 
-MAX_SHAPES = 512  # distinct alert bodies kept at once (a dispatch has a handful: frequencies x topics x districts)
+# distinct alert bodies kept at once, the least recently used dropped first: a body names the supporter's own
+# Representative and Senator, so there are up to (frequencies x topics x district pairs) of them; ~15 KB each
+MAX_SHAPES = 2000
 
 
 class LinkRecorder:
@@ -224,11 +226,12 @@ class Composer:
             return self._message(sub, subject, "alert", ctx)
         key = (kind, sub.frequency, tuple(topics), sub.house_district, sub.senate_district,
                tuple(e.id for e in events))
-        shape = self._shapes.get(key)
+        shape = self._shapes.pop(key, None)
         if shape is None:
             if len(self._shapes) >= MAX_SHAPES:
-                self._shapes.clear()
-            shape = self._shapes[key] = self._shape(sub, topics, kind, events)
+                del self._shapes[next(iter(self._shapes))]
+            shape = self._shape(sub, topics, kind, events)
+        self._shapes[key] = shape  # the most recently used last
         return shape.message(self, sub)
 
     def _shape(self, sub: Subscriber, topics: list[str], kind: str, events: list[Event]) -> "Shape":
