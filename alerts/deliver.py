@@ -2,13 +2,14 @@
 
 A message is claimed (``sending``) before it is sent, and the commit that records
 it sent also claims the next one, so at any moment a connection has at most one
-message in doubt (``mail.connections`` sending at once, each a thread); after a crash it is sent again and counted in ``uncertain``:
-at once when the claim names a worker on this machine whose process is gone
+message in doubt (``mail.connections`` of them send at once, each in a thread);
+after a crash it is sent again and counted in ``uncertain``: at once when the claim names a worker on this machine whose process is gone
 (``claimed_by``, ``db.liveness``: a ``kill -9`` and a restart), otherwise
-once the claim is older than ``stale_after``. The due messages are read a page
-at a time (keyset on the id) and each is claimed on its own by a conditional
+once the claim is older than ``stale_after``. On SQLite the due messages are read
+a page at a time (keyset on the id) and each is claimed on its own by a conditional
 UPDATE (still ``queued``), so no two workers or connections send the same row;
-on PostgreSQL a claim waits at most for another worker's one-message commit.
+on PostgreSQL one UPDATE claims the next row ``FOR UPDATE SKIP LOCKED`` and returns
+it, so workers deliver at once without waiting for each other.
 """
 
 from __future__ import annotations
@@ -46,6 +47,21 @@ _DUE = (select(_OUTBOX.c.id, _OUTBOX.c.to_addr, _OUTBOX.c.kind, _OUTBOX.c.body, 
         .order_by(_OUTBOX.c.id).limit(bindparam("b_size")))
 _CLAIM = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("b_id"), _OUTBOX.c.state == "queued")
           .values(state="sending", claimed_at=bindparam("b_at"), claimed_by=bindparam("b_worker")))
+_SUBSCRIBERS = Subscriber.__table__
+_NEXT_DUE = (select(_OUTBOX.c.id).where(_OUTBOX.c.state == "queued", _OUTBOX.c.next_attempt_at <= bindparam("b_at"),
+                                        _OUTBOX.c.id > bindparam("b_after"))
+             .order_by(_OUTBOX.c.id).limit(1).with_for_update(skip_locked=True))
+
+
+def _claim_pg(next_due):
+    return (update(_OUTBOX)
+            .where(_OUTBOX.c.id == next_due.scalar_subquery(), _SUBSCRIBERS.c.id == _OUTBOX.c.subscriber_id)
+            .values(state="sending", claimed_at=bindparam("b_at"), claimed_by=bindparam("b_worker"))
+            .returning(_OUTBOX.c.id, _OUTBOX.c.to_addr, _OUTBOX.c.kind, _OUTBOX.c.body, _SUBSCRIBERS.c.status))
+
+
+_CLAIM_PG = _claim_pg(_NEXT_DUE)
+_CLAIM_PG_ONLY = _claim_pg(_NEXT_DUE.where(_OUTBOX.c.id.in_(bindparam("b_only", expanding=True))))
 _MARK_SENT = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("b_id"))
               .values(state="sent", sent_at=bindparam("b_at"), claimed_at=None, claimed_by=None,
                       attempts=_OUTBOX.c.attempts + 1, last_error=None))
@@ -151,6 +167,7 @@ class _Run:
                  only_ids, limit, stop, letters_per_day, tz, max_wait):
         self.sessions, self.sender, self.report, self.bucket, self.now = sessions, sender, report, bucket, now
         self.engine = sessions.kw["bind"]
+        self.postgres = self.engine.dialect.name == "postgresql"
         self.max_attempts, self.only_ids, self.limit, self.stop = max_attempts, only_ids, limit, stop
         self.letters_per_day, self.tz, self.max_wait = letters_per_day, tz, max_wait
         self.worker = holder_name("deliver")
@@ -166,16 +183,19 @@ class _Run:
         r = self.report
         return bool(r.down or self.ended or self.crashed or (self.stop is not None and self.stop.is_set()))
 
-    def next_row(self) -> tuple | None:
-        """The next due message to try to claim (not claimed yet), or None when the run is over."""
+    def reserve(self) -> bool:
+        """May this connection claim one more message? (The run goes on, and ``limit`` allows it.)"""
         with self.lock:
-            while True:
-                if self.done() or self.drained:
-                    return None
-                if self.limit is not None and self.taken >= self.limit:
-                    return None
+            if self.done() or self.drained or (self.limit is not None and self.taken >= self.limit):
+                return False
+            self.taken += 1
+            return True
+
+    def _from_page(self) -> tuple | None:
+        """The next due message of the page (not claimed yet), or None when the queue is drained."""
+        with self.lock:
+            while not self.drained:
                 if self.page:
-                    self.taken += 1
                     return self.page.pop()
                 rows = _due_page(self.engine, self.now(), self.after, self.only_ids)
                 if rows:
@@ -185,9 +205,36 @@ class _Run:
                     self.drained = True
                 else:
                     self.after, self.fresh_pass = 0, True
+            return None
+
+    def claim(self, conn, at: datetime, keyset: list) -> tuple | None:
+        """Claim the next due message for this connection (``sending``, by this worker), in the caller's
+        transaction; None when there is none left.
+
+        SQLite (one writer at a time): the messages of a page read ahead, each claimed by a conditional UPDATE.
+        PostgreSQL: one UPDATE claims the next row ``FOR UPDATE SKIP LOCKED`` and returns it, so workers (and
+        connections) never wait for each other nor pick the same row; ``keyset``: this connection's place in
+        the queue and whether it already went back to the start once."""
+        if not self.postgres:
+            while (row := self._from_page()) is not None:
+                if conn.execute(_CLAIM, {"b_id": row[0], "b_at": at, "b_worker": self.worker}).rowcount:
+                    return row
+            return None
+        query = _CLAIM_PG_ONLY if self.only_ids is not None else _CLAIM_PG
+        while True:
+            params = {"b_at": at, "b_after": keyset[0], "b_worker": self.worker}
+            if self.only_ids is not None:
+                params["b_only"] = list(self.only_ids)
+            row = conn.execute(query, params).first()
+            if row is not None:
+                keyset[:] = [row[0], False]
+                return tuple(row)
+            if keyset[0] == 0 or keyset[1]:
+                return None
+            keyset[:] = [0, True]
 
     def untake(self) -> None:
-        """A message tried and not counted toward ``limit`` (taken by another worker, held back, deferred)."""
+        """A message tried and not counted toward ``limit`` (none found, held back, deferred, retried)."""
         with self.lock:
             self.taken -= 1
 
@@ -199,20 +246,20 @@ class _Run:
         """One connection's loop: claim (committing the previous message's "sent" with it), send, next. In a
         thread of its own (``threaded``) an error stops the other connections and is raised by ``deliver``."""
         sent_unrecorded: tuple[int, str] | None = None  # sent (id, kind), its "sent" not yet committed
+        keyset = [0, False]
         try:
             with self.engine.connect() as conn:
-                while (row := self.next_row()) is not None:
-                    message_id, to_addr, kind, body, sub_status = row
+                while self.reserve():
                     with conn.begin():
                         at = self.now()
                         if sent_unrecorded is not None:
                             _mark_sent_core(conn, *sent_unrecorded, at)
                             sent_unrecorded = None
-                        claimed = conn.execute(_CLAIM, {"b_id": message_id, "b_at": at,
-                                                        "b_worker": self.worker}).rowcount
-                    if not claimed:  # another worker took it meanwhile
+                        row = self.claim(conn, at, keyset)
+                    if row is None:  # nothing left that is due (the other connections find it so too)
                         self.untake()
-                        continue
+                        break
+                    message_id, to_addr, kind, body, sub_status = row
                     if not self._one(transport, message_id, to_addr, kind, body, sub_status):
                         continue
                     sent_unrecorded = (message_id, kind)
