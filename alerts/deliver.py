@@ -143,6 +143,10 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
         report.recovered = recover_stale(s, now(), stale_after)
     run = _Run(sessions, sender, report, bucket, now, max_attempts, only_ids, limit, stop, letters_per_day, tz,
                max_wait)
+    if only_ids is not None:  # a page sending what it just queued: no more connections than messages
+        connections = min(connections, max(1, len(only_ids)))
+    if limit is not None:
+        connections = min(connections, max(1, limit))
     more = getattr(transport, "another", None)
     transports = [transport] + ([more() for _ in range(connections - 1)] if more is not None else [])
     if len(transports) == 1:
