@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlencode
 
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from alerts.ask_offer import BUTTONS, covers
@@ -82,6 +83,55 @@ class Links:
         return self._url("/follow", make_token(self.key, "follow", sub.id, self.now, d=document))
 
 
+# distinct alert bodies kept at once, the least recently used dropped first: a body names the supporter's own
+# Representative and Senator, so there are up to (frequencies x topics x district pairs) of them; ~15 KB each
+MAX_SHAPES = 2000
+
+
+class LinkRecorder:
+    """``Links`` as the placeholders of a body rendered once for many supporters: each call that names the
+    supporter returns a placeholder and is recorded, to be made again for each supporter (``Shape``)."""
+
+    def __init__(self, links: Links):
+        self.links = links
+        self.calls: list[tuple[str, str, tuple, dict]] = []  # placeholder, method, arguments after the supporter
+
+    def __getattr__(self, name: str):
+        method = getattr(self.links, name)
+        if name not in PERSONAL_LINKS:
+            return method
+
+        def record(_sub, *args, **kwargs) -> str:
+            placeholder = f"zqxlink{len(self.calls)}xqz"  # letters only: escaping and inlining leave it as it is
+            self.calls.append((placeholder, name, args, kwargs))
+            return placeholder
+        return record
+
+
+PERSONAL_LINKS = frozenset({"confirm", "unsubscribe", "preferences", "successor", "act", "follow"})
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A body rendered once, with placeholders where each supporter's own links go."""
+
+    subject: str
+    text: str
+    html: str
+    unsub: str | None  # the header's unsubscribe link (a placeholder)
+    calls: list[tuple[str, str, tuple, dict]]
+
+    def message(self, composer: "Composer", sub: Subscriber) -> Rendered:
+        text, html, unsub = self.text, self.html, self.unsub
+        for placeholder, name, args, kwargs in self.calls:
+            url = getattr(composer.links, name)(sub, *args, **kwargs)
+            text = text.replace(placeholder, url)
+            html = html.replace(placeholder, str(escape(url)))
+            if unsub == placeholder:
+                unsub = url
+        return composer._build(sub, self.subject, text, html, unsub)
+
+
 TEXT_FLAG_WORDS = {"html": "the legislature gave it as HTML: read as text",
                    "no-sections": "no SECTION numbers found: compared as one piece",
                    "mojibake-repaired": "wrongly encoded characters were repaired",
@@ -98,6 +148,7 @@ class Composer:
         self.t = templates(settings.mail.templates)
         self.cache = ContextCache(s, self.tz, now)
         self._specs: dict[tuple, object] = {}  # (ask kind, bill) -> the ``asks:`` entry answering it, if any
+        self._shapes: dict[tuple, Shape] = {}  # a supporter alert's body, rendered once per key (``supporter``)
         self.sender = settings.sender
         campaign = settings.campaign.name
         slug = "-".join("".join(c if c.isalnum() else " " for c in campaign.lower()).split()) or "alerts"
@@ -105,13 +156,20 @@ class Composer:
         self.list_id = f'"{campaign}" <{slug}.{domain}>'
 
     def _message(self, sub: Subscriber, subject: str, name: str, ctx: dict, unsubscribe: bool = True) -> Rendered:
+        text, html, unsub = self._render(sub, name, ctx, unsubscribe)
+        return self._build(sub, subject, text, html, unsub)
+
+    def _render(self, sub: Subscriber, name: str, ctx: dict, unsubscribe: bool) -> tuple[str, str, str | None]:
+        """The text and HTML bodies, and the unsubscribe link of the header."""
         unsub = self.links.unsubscribe(sub) if unsubscribe else None
         ctx = ctx | {"campaign": self.settings.campaign, "subscriber": sub, "unsubscribe_url": unsub,
                      "preferences_url": self.links.preferences(sub) if unsubscribe else None,
                      "kind_label": KIND_LABELS.get(ctx.get("kind", ""), "")}
+        return render_text(self.t, f"{name}.txt", ctx), render_html(self.t, f"{name}.html", ctx), unsub
+
+    def _build(self, sub: Subscriber, subject: str, text: str, html: str, unsub: str | None) -> Rendered:
         return build_message(
-            sender=self.sender, to_email=sub.email, to_name=sub.name, subject=subject,
-            text=render_text(self.t, f"{name}.txt", ctx), html=render_html(self.t, f"{name}.html", ctx),
+            sender=self.sender, to_email=sub.email, to_name=sub.name, subject=subject, text=text, html=html,
             now=self.now, unsubscribe_url=unsub, unsubscribe_mailbox=self.settings.mail.unsubscribe_mailbox,
             list_id=self.list_id,
             reply_to=self.settings.mail.reply_to)
@@ -160,6 +218,34 @@ class Composer:
         return text
 
     def supporter(self, sub: Subscriber, topics: list[str], kind: str, events: list[Event]) -> Rendered:
+        """A supporter's alert. Its body depends on the supporter only through the key below and her links: it
+        is rendered once per key (links as placeholders), and each message gets her links put in. Templates of
+        ``mail.templates`` may show anything of hers: then each message is rendered in full."""
+        if self.settings.mail.templates:
+            subject, ctx = self._supporter_context(sub, topics, kind, events)
+            return self._message(sub, subject, "alert", ctx)
+        key = (kind, sub.frequency, tuple(topics), sub.house_district, sub.senate_district,
+               tuple(e.id for e in events))
+        shape = self._shapes.pop(key, None)
+        if shape is None:
+            if len(self._shapes) >= MAX_SHAPES:
+                del self._shapes[next(iter(self._shapes))]
+            shape = self._shape(sub, topics, kind, events)
+        self._shapes[key] = shape  # the most recently used last
+        return shape.message(self, sub)
+
+    def _shape(self, sub: Subscriber, topics: list[str], kind: str, events: list[Event]) -> "Shape":
+        real, recorder = self.links, LinkRecorder(self.links)
+        self.links = recorder
+        try:
+            subject, ctx = self._supporter_context(sub, topics, kind, events)
+            text, html, unsub = self._render(sub, "alert", ctx, True)
+        finally:
+            self.links = real
+        return Shape(subject, text, html, unsub, recorder.calls)
+
+    def _supporter_context(self, sub: Subscriber, topics: list[str], kind: str, events: list[Event]
+                           ) -> tuple[str, dict]:
         groups, _ = self._by_bill(events)
         supporter = Supporter(sub.house_district, sub.senate_district)
         asked: set[str] = set()
@@ -188,7 +274,7 @@ class Composer:
             why.append(" and ".join(followed) if len(followed) <= 2 else ", ".join(followed))
         ctx = {"kind": kind, "groups": groups, "why": "You get this because you follow " + " and ".join(why) + ".",
                "frequency": sub.frequency}
-        return self._message(sub, self.subject(groups, kind), "alert", ctx)
+        return self.subject(groups, kind), ctx
 
     def _pages(self, sub: Subscriber, found: list[Ask], bill, supporter: Supporter, event_id: int, kind: str
                ) -> list[Ask]:

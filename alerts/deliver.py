@@ -1,19 +1,21 @@
 """Send what the outbox holds: claim one message, send it, record the outcome, next.
 
 A message is claimed (``sending``) before it is sent, and the commit that records
-it sent also claims the next one, so at any moment a worker has at most one
-message in doubt; after a crash it is sent again and counted in ``uncertain``:
-at once when the claim names a worker on this machine whose process is gone
+it sent also claims the next one, so at any moment a connection has at most one
+message in doubt (``mail.connections`` of them send at once, each in a thread);
+after a crash it is sent again and counted in ``uncertain``: at once when the claim names a worker on this machine whose process is gone
 (``claimed_by``, ``db.liveness``: a ``kill -9`` and a restart), otherwise
-once the claim is older than ``stale_after``. On PostgreSQL the next message is
-picked ``FOR UPDATE SKIP LOCKED``, so several workers deliver at once without
-waiting for each other; on both backends the claim is a conditional UPDATE, so
-no two workers send the same row.
+once the claim is older than ``stale_after``. On SQLite the due messages are read
+a page at a time (keyset on the id) and each is claimed on its own by a conditional
+UPDATE (still ``queued``), so no two workers or connections send the same row;
+on PostgreSQL one UPDATE claims the next row ``FOR UPDATE SKIP LOCKED`` and returns
+it, so workers deliver at once without waiting for each other.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from datetime import time as dtime
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.addresses import mask, scrub
@@ -36,6 +38,35 @@ from db.liveness import is_dead
 
 log = logging.getLogger("tracker.deliver")
 STALE_CLAIM = timedelta(minutes=10)
+PAGE = 200  # due messages read at a time
+_OUTBOX = OutboxMessage.__table__
+_DUE = (select(_OUTBOX.c.id, _OUTBOX.c.to_addr, _OUTBOX.c.kind, _OUTBOX.c.body, Subscriber.__table__.c.status)
+        .join(Subscriber.__table__, Subscriber.__table__.c.id == _OUTBOX.c.subscriber_id)
+        .where(_OUTBOX.c.state == "queued", _OUTBOX.c.next_attempt_at <= bindparam("b_at"),
+               _OUTBOX.c.id > bindparam("b_after"))
+        .order_by(_OUTBOX.c.id).limit(bindparam("b_size")))
+_CLAIM = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("b_id"), _OUTBOX.c.state == "queued")
+          .values(state="sending", claimed_at=bindparam("b_at"), claimed_by=bindparam("b_worker")))
+_SUBSCRIBERS = Subscriber.__table__
+_NEXT_DUE = (select(_OUTBOX.c.id).where(_OUTBOX.c.state == "queued", _OUTBOX.c.next_attempt_at <= bindparam("b_at"),
+                                        _OUTBOX.c.id > bindparam("b_after"))
+             .order_by(_OUTBOX.c.id).limit(1).with_for_update(skip_locked=True))
+
+
+def _claim_pg(next_due):
+    return (update(_OUTBOX)
+            .where(_OUTBOX.c.id == next_due.scalar_subquery(), _SUBSCRIBERS.c.id == _OUTBOX.c.subscriber_id)
+            .values(state="sending", claimed_at=bindparam("b_at"), claimed_by=bindparam("b_worker"))
+            .returning(_OUTBOX.c.id, _OUTBOX.c.to_addr, _OUTBOX.c.kind, _OUTBOX.c.body, _SUBSCRIBERS.c.status))
+
+
+_CLAIM_PG = _claim_pg(_NEXT_DUE)
+_CLAIM_PG_ONLY = _claim_pg(_NEXT_DUE.where(_OUTBOX.c.id.in_(bindparam("b_only", expanding=True))))
+_MARK_SENT = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("b_id"))
+              .values(state="sent", sent_at=bindparam("b_at"), claimed_at=None, claimed_by=None,
+                      attempts=_OUTBOX.c.attempts + 1, last_error=None))
+_LETTER_SENT = (update(AskLetter.__table__).where(AskLetter.__table__.c.outbox_id == bindparam("b_id"))
+                .values(state="sent", sent_at=bindparam("b_at")))
 # a letter goes to a legislator's office: the writer's subscription (unsubscribed, bounced) does not hold it back,
 # and an office's bounce marks the office's address, never the writer; her copy and her confirmation are held
 # back only by her own address bouncing
@@ -92,79 +123,226 @@ def deliver(sessions: sessionmaker[Session], transport, sender: str, *, rate: fl
             now: Callable[[], datetime] = _utcnow, stale_after: timedelta = STALE_CLAIM,
             only_ids: list[int] | None = None, limit: int | None = None,
             bucket: TokenBucket | None = None, stop=None, letters_per_day: int | None = None,
-            tz: ZoneInfo = ZoneInfo("America/New_York"), max_wait: float | None = None) -> DeliveryReport:
+            tz: ZoneInfo = ZoneInfo("America/New_York"), max_wait: float | None = None,
+            connections: int = 1) -> DeliveryReport:
     """Send the queued messages that are due. ``stop`` (a threading.Event) ends the run between two
     messages, never in the middle of one. ``letters_per_day``: letters one address gets in a day (of ``tz``);
     the others wait in the outbox for the next day. ``bucket``: the send rate, shared with the other deliveries
-    of the process. ``max_wait``: the longest this run waits for the rate, in all (a page that delivers what it
-    just queued); past it the run stops and leaves the rest queued for the next run (``paced``).
+    of the process (and by this run's connections). ``max_wait``: the longest this run waits for the rate, in
+    all (a page that delivers what it just queued); past it the run stops and leaves the rest queued for the
+    next run (``paced``). ``connections``: SMTP connections sending at once, each in its own thread with a
+    transport of its own (``transport.another()``; a transport without it sends over one).
 
-    The commit that records message N as sent also claims message N+1, so one commit a message
-    suffices and at any moment at most one message is ``sending``: the one on the wire.
+    The due messages are read a page at a time; each is claimed on its own, and the commit that records
+    message N as sent also claims that connection's message N+1, so one commit a message suffices and at any
+    moment each connection has at most one message ``sending``: the one on the wire.
     """
     report = DeliveryReport()
     bucket = bucket or TokenBucket(rate)
-    worker = holder_name("deliver")
     with sessions.begin() as s:
         report.recovered = recover_stale(s, now(), stale_after)
-
-    def done() -> bool:
-        return bool(report.down or (limit is not None and report.sent + report.failed >= limit)
-                    or (stop is not None and stop.is_set()))
-
-    sent_unrecorded: tuple[int, str] | None = None  # sent (id, kind), its "sent" not yet committed
-    after, fresh_pass = 0, False  # keyset over the queue; one more pass from the start finds retries
-    try:
-        while not done():
-            with sessions.begin() as s:
-                if sent_unrecorded is not None:
-                    _mark_sent(s, *sent_unrecorded, now())
-                    sent_unrecorded = None
-                row = _claim_next(s, now(), after, only_ids, worker)
-            if row is None:
-                if after == 0 or fresh_pass:
-                    break
-                after, fresh_pass = 0, True
-                continue
-            message_id, to_addr, kind, body, sub_status = row
-            after, fresh_pass = message_id, False
-            held = _held_back(kind, sub_status)
-            if held:
-                with sessions.begin() as s:
-                    s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                              .values(state="suppressed", claimed_at=None, claimed_by=None,
-                                      last_error=f"the subscriber is {held}"),
-                              execution_options={"synchronize_session": False})
-                report.suppressed += 1
-                continue
-            if kind == LETTER and letters_per_day is not None:
-                with sessions.begin() as s:
-                    if _defer_over_quota(s, message_id, to_addr, letters_per_day, now(), tz):
-                        report.deferred += 1
-                        continue
-            waited = bucket.take(None if max_wait is None else max(0.0, max_wait))
-            if waited is None:
-                _leave_for_next_run(sessions, message_id, only_ids, now(), report)
-                break
-            if max_wait is not None:
-                max_wait -= waited
-            started = time.monotonic()
-            try:
-                transport.send(sender, to_addr, zlib.decompress(body))
-            except DeliveryError as exc:
-                _failed(sessions, message_id, exc, max_attempts, now, report)
-                continue
-            sent_unrecorded = (message_id, kind)
-            report.sent += 1
-            if log.isEnabledFor(logging.INFO):
-                log.info("job=deliver message=%d kind=%s to=%s duration_ms=%.1f", message_id, kind,
-                         mask(to_addr), (time.monotonic() - started) * 1000)
-    finally:
-        if sent_unrecorded is not None:
-            with sessions.begin() as s:
-                _mark_sent(s, *sent_unrecorded, now())
-        transport.close()
+    run = _Run(sessions, sender, report, bucket, now, max_attempts, only_ids, limit, stop, letters_per_day, tz,
+               max_wait)
+    if only_ids is not None:  # a page sending what it just queued: no more connections than messages
+        connections = min(connections, max(1, len(only_ids)))
+    if limit is not None:
+        connections = min(connections, max(1, limit))
+    more = getattr(transport, "another", None)
+    transports = [transport] + ([more() for _ in range(connections - 1)] if more is not None else [])
+    if len(transports) == 1:
+        run.connection(transport)
+    else:
+        threads = [threading.Thread(target=run.connection, args=(t, True), name=f"deliver-{i}", daemon=True)
+                   for i, t in enumerate(transports)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if run.crashed:
+            raise run.crashed[0]
     return report
+
+
+class _Run:
+    """One delivery run: the due messages, read a page at a time and handed to the connections one by one,
+    and what the connections tell the report (under a lock: they are threads)."""
+
+    def __init__(self, sessions, sender, report: DeliveryReport, bucket: TokenBucket, now, max_attempts: int,
+                 only_ids, limit, stop, letters_per_day, tz, max_wait):
+        self.sessions, self.sender, self.report, self.bucket, self.now = sessions, sender, report, bucket, now
+        self.engine = sessions.kw["bind"]
+        self.postgres = self.engine.dialect.name == "postgresql"
+        self.max_attempts, self.only_ids, self.limit, self.stop = max_attempts, only_ids, limit, stop
+        self.letters_per_day, self.tz, self.max_wait = letters_per_day, tz, max_wait
+        self.worker = holder_name("deliver")
+        self.lock = threading.Lock()  # the page, the report, the wait budget
+        self.page: list[tuple] = []
+        # keyset over the queue; one more pass from the start finds retries
+        self.after, self.fresh_pass, self.drained = 0, False, False
+        self.taken = 0  # messages being sent, or sent and failed, toward ``limit``
+        self.ended = False  # a connection left the rate's budget for the next run: the others stop too
+        self.crashed: list[BaseException] = []
+
+    def done(self) -> bool:
+        r = self.report
+        return bool(r.down or self.ended or self.crashed or (self.stop is not None and self.stop.is_set()))
+
+    def reserve(self) -> bool:
+        """May this connection claim one more message? (The run goes on, and ``limit`` allows it.)"""
+        with self.lock:
+            if self.done() or self.drained or (self.limit is not None and self.taken >= self.limit):
+                return False
+            self.taken += 1
+            return True
+
+    def _from_page(self) -> tuple | None:
+        """The next due message of the page (not claimed yet), or None when the queue is drained."""
+        with self.lock:
+            while not self.drained:
+                if self.page:
+                    return self.page.pop()
+                rows = _due_page(self.engine, self.now(), self.after, self.only_ids)
+                if rows:
+                    self.after, self.fresh_pass = rows[-1][0], False
+                    self.page = rows[::-1]
+                elif self.after == 0 or self.fresh_pass:
+                    self.drained = True
+                else:
+                    self.after, self.fresh_pass = 0, True
+            return None
+
+    def claim(self, conn, at: datetime, keyset: list) -> tuple | None:
+        """Claim the next due message for this connection (``sending``, by this worker), in the caller's
+        transaction; None when there is none left.
+
+        SQLite (one writer at a time): the messages of a page read ahead, each claimed by a conditional UPDATE.
+        PostgreSQL: one UPDATE claims the next row ``FOR UPDATE SKIP LOCKED`` and returns it, so workers (and
+        connections) never wait for each other nor pick the same row; ``keyset``: this connection's place in
+        the queue and whether it already went back to the start once."""
+        if not self.postgres:
+            while (row := self._from_page()) is not None:
+                if conn.execute(_CLAIM, {"b_id": row[0], "b_at": at, "b_worker": self.worker}).rowcount:
+                    return row
+            return None
+        query = _CLAIM_PG_ONLY if self.only_ids is not None else _CLAIM_PG
+        while True:
+            params = {"b_at": at, "b_after": keyset[0], "b_worker": self.worker}
+            if self.only_ids is not None:
+                params["b_only"] = list(self.only_ids)
+            row = conn.execute(query, params).first()
+            if row is not None:
+                keyset[:] = [row[0], False]
+                return tuple(row)
+            if keyset[0] == 0 or keyset[1]:
+                return None
+            keyset[:] = [0, True]
+
+    def untake(self) -> None:
+        """A message tried and not counted toward ``limit`` (none found, held back, deferred, retried)."""
+        with self.lock:
+            self.taken -= 1
+
+    def count(self, what: str) -> None:
+        with self.lock:
+            setattr(self.report, what, getattr(self.report, what) + 1)
+
+    def connection(self, transport, threaded: bool = False) -> None:
+        """One connection's loop: claim (committing the previous message's "sent" with it), send, next. In a
+        thread of its own (``threaded``) an error stops the other connections and is raised by ``deliver``."""
+        sent_unrecorded: tuple[int, str] | None = None  # sent (id, kind), its "sent" not yet committed
+        keyset = [0, False]
+        try:
+            with self.engine.connect() as conn:
+                while self.reserve():
+                    with conn.begin():
+                        at = self.now()
+                        if sent_unrecorded is not None:
+                            _mark_sent_core(conn, *sent_unrecorded, at)
+                            sent_unrecorded = None
+                        row = self.claim(conn, at, keyset)
+                    if row is None:  # nothing left that is due (the other connections find it so too)
+                        self.untake()
+                        break
+                    message_id, to_addr, kind, body, sub_status = row
+                    if not self._one(transport, message_id, to_addr, kind, body, sub_status):
+                        continue
+                    sent_unrecorded = (message_id, kind)
+                if sent_unrecorded is not None:
+                    with conn.begin():
+                        _mark_sent_core(conn, *sent_unrecorded, self.now())
+                    sent_unrecorded = None
+        except BaseException as exc:
+            with self.lock:
+                self.crashed.append(exc)
+            if not threaded:
+                raise
+        finally:
+            if sent_unrecorded is not None:
+                with self.sessions.begin() as s:
+                    _mark_sent(s, *sent_unrecorded, self.now())
+            transport.close()
+
+    def _one(self, transport, message_id: int, to_addr: str, kind: str, body: bytes, sub_status: str) -> bool:
+        """Send one claimed message; True when it went (its "sent" is committed with the next claim)."""
+        report, sessions, now = self.report, self.sessions, self.now
+        held = _held_back(kind, sub_status)
+        if held:
+            with sessions.begin() as s:
+                s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
+                          .values(state="suppressed", claimed_at=None, claimed_by=None,
+                                  last_error=f"the subscriber is {held}"),
+                          execution_options={"synchronize_session": False})
+            self.untake()
+            self.count("suppressed")
+            return False
+        if kind == LETTER and self.letters_per_day is not None:
+            with sessions.begin() as s:
+                if _defer_over_quota(s, message_id, to_addr, self.letters_per_day, now(), self.tz):
+                    self.untake()
+                    self.count("deferred")
+                    return False
+        waited = self._take_rate()
+        if waited is None:
+            with self.lock:
+                self.ended = True
+                _leave_for_next_run(sessions, message_id, self.only_ids, now(), report)
+            return False
+        started = time.monotonic()
+        try:
+            transport.send(self.sender, to_addr, zlib.decompress(body))
+        except DeliveryError as exc:
+            with self.lock:
+                outcome = _failed(sessions, message_id, exc, self.max_attempts, now, report)
+                if outcome != "failed":
+                    self.taken -= 1
+            return False
+        self.count("sent")
+        if log.isEnabledFor(logging.INFO):
+            log.info("job=deliver message=%d kind=%s to=%s duration_ms=%.1f", message_id, kind,
+                     mask(to_addr), (time.monotonic() - started) * 1000)
+        return True
+
+    def _take_rate(self) -> float | None:
+        """A token of the shared rate; None when this run's ``max_wait`` would be exceeded."""
+        if self.max_wait is None:
+            return self.bucket.take(None)
+        with self.lock:
+            budget = max(0.0, self.max_wait)
+        waited = self.bucket.take(budget)
+        if waited is not None:
+            with self.lock:
+                self.max_wait -= waited
+        return waited
+
+
+def _due_page(engine, at: datetime, after: int, only_ids, size: int = PAGE) -> list[tuple]:
+    """The next ``size`` due messages after id ``after`` (keyset), with their subscriber's status; read only:
+    each is claimed on its own, by a conditional UPDATE, so two workers never send the same row."""
+    query = _DUE
+    if only_ids is not None:
+        query = query.where(_OUTBOX.c.id.in_(only_ids))
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(query, {"b_at": at, "b_after": after, "b_size": size})]
 
 
 def _leave_for_next_run(sessions, message_id: int, only_ids, at: datetime, report: DeliveryReport) -> None:
@@ -187,33 +365,11 @@ def _held_back(kind: str, status: str) -> str | None:
     return None if kind in PERSONAL and status == "unsubscribed" else status
 
 
-def _claim_next(s: Session, at: datetime, after: int, only_ids, worker: str) -> tuple | None:
-    """Claim the next due message (``sending``, by ``worker``) and return it with its subscriber's status.
-
-    On PostgreSQL the row is picked ``FOR UPDATE SKIP LOCKED``: workers never wait for each other,
-    and never pick the same row. SQLite has one writer at a time; the conditional UPDATE is enough.
-    """
-    query = (select(OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.kind, OutboxMessage.body,
-                    Subscriber.status)
-             .join(Subscriber, Subscriber.id == OutboxMessage.subscriber_id)
-             .where(OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= at, OutboxMessage.id > after)
-             .order_by(OutboxMessage.id).limit(1))
-    if only_ids is not None:
-        query = query.where(OutboxMessage.id.in_(only_ids))
-    postgres = s.get_bind().dialect.name == "postgresql"
-    if postgres:
-        query = query.with_for_update(skip_locked=True, of=OutboxMessage)
-    for _ in range(100):
-        row = s.execute(query).first()
-        if row is None:
-            return None
-        claimed = s.execute(update(OutboxMessage).where(OutboxMessage.id == row[0], OutboxMessage.state == "queued")
-                            .values(state="sending", claimed_at=at, claimed_by=worker),
-                            execution_options={"synchronize_session": False}).rowcount
-        if claimed:
-            return tuple(row)
-        query = query.where(OutboxMessage.id > row[0])  # taken meanwhile (SQLite): the next one
-    return None
+def _mark_sent_core(conn, message_id: int, kind: str, at: datetime) -> None:
+    """``_mark_sent`` on a connection, with statements built once (this runs for every message)."""
+    conn.execute(_MARK_SENT, {"b_id": message_id, "b_at": at})
+    if kind == LETTER:
+        conn.execute(_LETTER_SENT, {"b_id": message_id, "b_at": at})
 
 
 def _mark_sent(s: Session, message_id: int, kind: str, at: datetime) -> None:
@@ -301,5 +457,6 @@ def deliver_outbox(settings: AlertSettings, sessions: sessionmaker[Session], tra
     options.setdefault("stale_after", mail.stale_claim)
     options.setdefault("letters_per_day", mail.asks_per_recipient_per_day)
     options.setdefault("tz", settings.tz)
+    options.setdefault("connections", mail.connections)
     return deliver(sessions, transport, settings.envelope_sender, rate=mail.messages_per_second,
                    max_attempts=mail.max_attempts, **options)

@@ -45,6 +45,7 @@ class MailSettings:
     reply_to: str | None = None
     templates: str | None = None  # a folder whose templates override alerts/templates
     asks_per_recipient_per_day: int = 200  # letters a day to one legislator's address, all asks together
+    connections: int = 1  # SMTP connections a delivery run sends over at once
 
 
 @dataclass(frozen=True)

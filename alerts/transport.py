@@ -104,6 +104,10 @@ class SmtpTransport:
     def describe(self) -> str:
         return self.settings.describe()
 
+    def another(self) -> "SmtpTransport":
+        """A transport to the same server over a connection of its own (``mail.connections``)."""
+        return SmtpTransport(self.settings)
+
     def _context(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context()
         if not self.settings.verify:
@@ -217,6 +221,9 @@ class MaildirTransport:
 
     def describe(self) -> str:
         return f"maildir {self.path}"
+
+    def another(self) -> "MaildirTransport":
+        return MaildirTransport(self.path)
 
     def send(self, from_addr: str, to_addr: str, data: bytes) -> None:
         try:

@@ -124,7 +124,8 @@ def alert_settings(config: Config, *, secret_key: bytes, public_url: str) -> Ale
         mail=MailSettings(messages_per_second=mail.messages_per_second, max_attempts=mail.max_attempts,
                           stale_claim=mail.stale_claim, unsubscribe_mailbox=mail.unsubscribe_mailbox,
                           reply_to=mail.reply_to, templates=mail.templates,
-                          asks_per_recipient_per_day=mail.asks_per_recipient_per_day),
+                          asks_per_recipient_per_day=mail.asks_per_recipient_per_day,
+                          connections=mail.connections),
         session=config.sources.malegislature.session,
         campaign_bills=frozenset(b.canonical for b in config.tracked_bill_ids()), asks=config.ask_specs())
 

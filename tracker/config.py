@@ -263,6 +263,9 @@ class SupporterDigest(_Strict):
     weekly_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
 
 
+MAX_CONNECTIONS = 32  # SMTP connections at once; a relay that allows more is rare, and each is a thread
+
+
 class Mail(_Strict):
     """How mail is sent (the server itself comes from TRACKER_SMTP_URL, a secret)."""
 
@@ -274,6 +277,8 @@ class Mail(_Strict):
     stale_claim: Duration = timedelta(minutes=10)  # a message claimed this long ago by a worker that died is sent again
     asks_per_recipient_per_day: int = Field(200, ge=1, le=100000,
                                             description="letters a day to one legislator's address, all asks together")
+    connections: int = Field(1, ge=1, le=MAX_CONNECTIONS,
+                             description="SMTP connections a delivery run sends over at once")
 
 
 class Digests(_Strict):
