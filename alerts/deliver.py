@@ -45,9 +45,13 @@ _DUE = (select(_OUTBOX.c.id, _OUTBOX.c.to_addr, _OUTBOX.c.kind, _OUTBOX.c.body, 
         .where(_OUTBOX.c.state == "queued", _OUTBOX.c.next_attempt_at <= bindparam("b_at"),
                _OUTBOX.c.id > bindparam("b_after"))
         .order_by(_OUTBOX.c.id).limit(bindparam("b_size")))
-_CLAIM = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("b_id"), _OUTBOX.c.state == "queued")
-          .values(state="sending", claimed_at=bindparam("b_at"), claimed_by=bindparam("b_worker")))
 _SUBSCRIBERS = Subscriber.__table__
+# the subscriber's status as the claim sees it (not as the page read ahead saw it): an unsubscribe committed
+# between the two holds the message back
+_CLAIM = (update(_OUTBOX).where(_OUTBOX.c.id == bindparam("b_id"), _OUTBOX.c.state == "queued")
+          .values(state="sending", claimed_at=bindparam("b_at"), claimed_by=bindparam("b_worker"))
+          .returning(select(_SUBSCRIBERS.c.status).where(_SUBSCRIBERS.c.id == _OUTBOX.c.subscriber_id)
+                     .scalar_subquery()))
 _NEXT_DUE = (select(_OUTBOX.c.id).where(_OUTBOX.c.state == "queued", _OUTBOX.c.next_attempt_at <= bindparam("b_at"),
                                         _OUTBOX.c.id > bindparam("b_after"))
              .order_by(_OUTBOX.c.id).limit(1).with_for_update(skip_locked=True))
@@ -221,8 +225,9 @@ class _Run:
         the queue and whether it already went back to the start once."""
         if not self.postgres:
             while (row := self._from_page()) is not None:
-                if conn.execute(_CLAIM, {"b_id": row[0], "b_at": at, "b_worker": self.worker}).rowcount:
-                    return row
+                status = conn.execute(_CLAIM, {"b_id": row[0], "b_at": at, "b_worker": self.worker}).first()
+                if status is not None:
+                    return (*row[:4], status[0])
             return None
         query = _CLAIM_PG_ONLY if self.only_ids is not None else _CLAIM_PG
         while True:

@@ -16,7 +16,7 @@ from alerts.outbox import counts
 from alerts.ratelimit import TokenBucket
 from alerts.subscribers import subscribe
 from alerts.transport import SmtpTransport, parse_smtp_url
-from db.models import OutboxMessage
+from db.models import OutboxMessage, Subscriber
 from tests.alerts_world import KEY, NOW, add_action, add_bill, config, settings_of
 from tests.smtp_sink import SmtpSink
 from tracker.config import ConfigError, parse_config
@@ -127,3 +127,25 @@ def test_bad_connections_are_refused_with_the_line(value, fragment):
 
 def test_one_connection_is_the_default():
     assert parse_config("", "cfg.yaml").mail.connections == 1
+
+
+def test_an_unsubscribe_while_the_run_sends_holds_her_message_back(sessions, sink):
+    """The due messages are read a page ahead; a supporter who unsubscribes while the run is sending the messages
+    before hers gets nothing (her status is read again when her message is claimed)."""
+    cfg = config()
+    _queued(sessions, cfg, 3)
+    transport = _smtp(sink)
+    send = transport.send
+
+    def send_then_unsubscribe(sender, to_addr, message):
+        send(sender, to_addr, message)
+        if to_addr == "supporter0@example.org":
+            with sessions.begin() as s:
+                s.execute(Subscriber.__table__.update().where(Subscriber.email == "supporter1@example.org")
+                          .values(status="unsubscribed"))
+
+    transport.send = send_then_unsubscribe
+    report = deliver(sessions, transport, SENDER, now=lambda: NOW, rate=1000)
+    received = {rcpt for rcpt, _ in sink.state.messages}
+    assert received == {"supporter0@example.org", "supporter2@example.org"}
+    assert report.sent == 2 and report.suppressed == 1
