@@ -32,11 +32,12 @@ from spiders.billids import BadBillId, dotted, ordinal
 from tracker.application import Application
 from tracker.following import CannotFollow, track
 from tracker.successors.decide import CannotDecide, decide
-from tracker.web import act, api, apidocs, compare, pages, signup, syndication
+from tracker.web import act, api, apidocs, bill_view, compare, pages, signup, syndication
 from tracker.web.choices import form_choices, saved_words
 from tracker.web.common import TEMPLATES
 from tracker.web.courier import Courier
 from tracker.web.errors import install_error_handlers
+from tracker.web.pagecache import PageCache
 
 MAX_FORM = 16 * 1024
 
@@ -67,6 +68,7 @@ def create_app(application: Application) -> FastAPI:
 
     app.state.rate_limits = signup.RateLimiter()
     app.state.courier = courier
+    app.state.page_cache = PageCache(clock=lambda: bill_view.utc_now())  # the bill page's clock (tests move it)
     app.include_router(syndication.router)  # first: /bills/H.135/feed.atom is a feed, not a bill page
     app.include_router(compare.router)  # before pages: /bills/192/H5091/compare/... is not a bill page
     app.include_router(pages.router)
