@@ -66,7 +66,7 @@ def create_app(application: Application) -> FastAPI:
     app.state.public_url = application.public_url
     app.state.public_url_given = application.public_url if application.public_url_given else None
 
-    app.state.rate_limits = signup.RateLimiter()
+    app.state.rate_limits = signup.RateLimiter(sessions)
     app.state.courier = courier
     app.state.page_cache = PageCache(clock=lambda: bill_view.utc_now())  # the bill page's clock (tests move it)
     app.include_router(syndication.router)  # first: /bills/H.135/feed.atom is a feed, not a bill page
