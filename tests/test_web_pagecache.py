@@ -150,3 +150,19 @@ def test_the_store_is_bounded_least_recently_used_first():
     cache.put(("f",), page(100))
     assert len(cache) == 2 and cache._bytes == 200
     assert cache.get(("e",), later) is None  # expired at ``later``
+
+
+def test_concurrent_requests_for_a_new_page_build_it_once(site):
+    import asyncio
+
+    import httpx
+
+    app, _, _, _, builds = site
+
+    async def many():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            return await asyncio.gather(*(c.get("/bills/192/H135") for _ in range(20)))
+
+    answers = asyncio.run(many())
+    assert {r.status_code for r in answers} == {200} and len({r.content for r in answers}) == 1
+    assert len(builds) == 1 and app.state.page_cache.builds == 1

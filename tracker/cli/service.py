@@ -34,8 +34,10 @@ def run(app: Application, once: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0: any free port")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="processes serving the one port (about one per core)")
+@click.option("--page-cache", default=2000, show_default=True, type=click.IntRange(0, 1_000_000), metavar="PAGES",
+              help="rendered public pages each worker keeps (0: none)")
 @pass_app
-def serve(app: Application, host: str, port: int, workers: int) -> None:
+def serve(app: Application, host: str, port: int, workers: int, page_cache: int) -> None:
     """The web app: the archive, sign-up, and the confirmation, unsubscribe and preference pages emails link to.
 
     Logs on stderr where it listens, then one line per request."""
@@ -48,11 +50,11 @@ def serve(app: Application, host: str, port: int, workers: int) -> None:
     except OSError as exc:
         raise Fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1) from None
     if workers == 1:
-        serve_workers(lambda: create_app(app), sock, 1)
+        serve_workers(lambda: create_app(app, page_cache), sock, 1)
         return
     app.close()  # no connection crosses a fork: each worker opens its own
     app.send_share = 1 / workers  # the workers' couriers together keep to mail.messages_per_second
-    serve_workers(lambda: create_app(app), sock, workers)
+    serve_workers(lambda: create_app(app, page_cache), sock, workers)
 
 
 @click.command()

@@ -57,7 +57,8 @@ class PageCache:
         self._pages: OrderedDict[tuple, Page] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
+        self._building: dict[tuple, threading.Lock] = {}
+        self.hits = self.misses = self.builds = 0
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -74,6 +75,16 @@ class PageCache:
             self._pages.move_to_end(key)
             self.hits += 1
             return page
+
+    def builder(self, key: tuple) -> threading.Lock:
+        """The lock that whoever builds ``key``'s page holds: the requests of a page that is not stored yet wait
+        for the one building it (a hundred visitors of a new page cost one build, not a hundred)."""
+        with self._lock:
+            return self._building.setdefault(key, threading.Lock())
+
+    def built(self, key: tuple) -> None:
+        with self._lock:
+            self._building.pop(key, None)
 
     def put(self, key: tuple, page: Page) -> None:
         if len(page.body) > self.max_bytes // 8:
@@ -95,9 +106,13 @@ class PageCache:
             self._bytes = 0
 
 
+_LAST_EVENT = select(func.max(Event.id))
+
+
 def last_event_id(sessions) -> int:
-    with sessions() as s:
-        return s.scalar(select(func.max(Event.id))) or 0
+    """One indexed look-up on a pooled connection (no ORM session: it is most of a stored page's cost)."""
+    with sessions.kw["bind"].connect() as conn:
+        return conn.execute(_LAST_EVENT).scalar() or 0
 
 
 def page_key(request: Request, now: datetime) -> tuple:
@@ -119,11 +134,22 @@ def cached(request: Request, build: Callable[[], Response], valid_until: Callabl
     now = cache.clock()
     key = page_key(request, now)
     page = cache.get(key, now)
-    if page is not None:
-        if none_match(request.headers.get("if-none-match"), page.headers["etag"]):
-            return Response(status_code=304, headers={k: v for k, v in page.headers.items() if k != "content-type"})
-        return Response(page.body, status_code=page.status, headers=page.headers)
+    if page is None:
+        with cache.builder(key):
+            page = cache.get(key, now)  # built by another request while this one waited
+            if page is None:
+                try:
+                    return _build(cache, key, now, build, valid_until)
+                finally:
+                    cache.built(key)
+    if none_match(request.headers.get("if-none-match"), page.headers["etag"]):
+        return Response(status_code=304, headers={k: v for k, v in page.headers.items() if k != "content-type"})
+    return Response(page.body, status_code=page.status, headers=page.headers)
+
+
+def _build(cache: PageCache, key: tuple, now: datetime, build, valid_until) -> Response:
     response = build()
+    cache.builds += 1
     if storable(response):
         expires = now + MAX_AGE
         until = valid_until() if valid_until is not None else None
