@@ -1,7 +1,8 @@
 """Rate limits that every web worker shares: a row per limited key (``ip:ADDRESS``, ``email:ADDRESS``, ...) with
 the times of its recent hits.
 
-``allow`` is one transaction that starts with a write (an INSERT that does nothing on conflict), then reads the
+``allow`` first reads the key's row: at its limit already, it refuses without writing. Otherwise it is one
+transaction that starts with a write (an INSERT that does nothing on conflict), then reads the
 row under a lock: ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the first write has already taken the
 database's write lock. So two workers checking one key take turns, and between them allow the limit, not twice it.
 """
@@ -25,6 +26,10 @@ def allow(sessions: sessionmaker[Session], key: str, limit: int, window_s: float
     sliding window); an allowed hit is counted, a refused one is not."""
     key = key[:KEY_LENGTH]
     at = now.timestamp()
+    with sessions() as s:  # a key at its limit is refused by a read, without taking the write lock (a flood of refusals)
+        seen = s.scalar(select(RateLimit.hits).where(RateLimit.key == key))
+    if seen is not None and sum(h > at - window_s for h in seen) >= limit:
+        return False  # hits within the window only leave it by age, so what this read counted is still there
     with sessions.begin() as s:
         insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
         s.execute(insert(RateLimit).values(key=key, hits=[], updated_at=now).on_conflict_do_nothing())
