@@ -2,7 +2,7 @@
 workers of ``tracker serve --workers N`` enforce them together instead of each allowing the limit
 
 Revision ID: 0016
-Revises: 0014 (0015 is reserved for the search migration: once it is merged, this revises 0015)
+Revises: 0015
 Create Date: 2026-12-05
 """
 from alembic import op
@@ -11,7 +11,7 @@ import db.types
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
