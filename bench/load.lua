@@ -75,8 +75,8 @@ function done(summary, latency, requests)
   io.write(string.format(
     'LOAD_RESULT {"requests": %d, "sent": %d, "duration_us": %d, "bytes": %d, "statuses": {%s}, ' ..
     '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
-    '"latency_us": {"p50": %d, "p90": %d, "p99": %d, "max": %d, "mean": %.1f}}\n',
+    '"latency_us": {"p50": %d, "p90": %d, "p95": %d, "p99": %d, "max": %d, "mean": %.1f}}\n',
     summary.requests, sent_total, summary.duration, summary.bytes, table.concat(parts, ", "),
     e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+    latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99), latency.max, latency.mean))
 end

@@ -170,12 +170,18 @@ def proc_cpu_s(pid: int) -> float:
 class Server:
     """``tracker serve`` in a subprocess, in its own working directory (the maildir is its var/outbox)."""
 
-    def __init__(self, url: str, workdir: Path):
+    def __init__(self, url: str, workdir: Path, workers: int = 1, page_cache: int | None = None,
+                 name: str = "serve"):
         self.url, self.workdir = url, workdir
+        self.workers, self.page_cache = workers, page_cache
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "serve.log"
+        self.log_path = workdir / f"{name}.log"
         self.proc: subprocess.Popen | None = None
+
+    def label(self) -> str:
+        cache = "no page cache" if self.page_cache == 0 else "page cache"
+        return f"{self.workers} worker{'s' if self.workers > 1 else ''}, {cache}"
 
     def __enter__(self) -> "Server":
         from tracker.demo import DEMO_CONFIG
@@ -188,13 +194,15 @@ class Server:
         self.log = self.log_path.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tracker", "--config", str(config), "--db", self.url, "serve", "--host",
-             "127.0.0.1", "--port", str(self.port)], cwd=self.workdir, env=env, stdout=self.log,
+             "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)]
+            + (["--page-cache", str(self.page_cache)] if self.page_cache is not None else []),
+            cwd=self.workdir, env=env, stdout=self.log,
             stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while True:
             try:
                 with urllib.request.urlopen(self.base + "/", timeout=5) as r:
-                    if r.status == 200:
+                    if r.status == 200 and self.log_path.read_text().count("Serving on") >= self.workers:
                         return self
             except OSError:
                 pass
@@ -203,17 +211,33 @@ class Server:
                 raise SystemExit(f"tracker serve did not start; its log:\n{self.log_path.read_text()}")
             time.sleep(0.2)
 
+    def pids(self) -> list[int]:
+        """The server's process and its workers (``--workers N``: N children of the first)."""
+        if not self.proc:
+            return []
+        out = [self.proc.pid]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == self.proc.pid:
+                        out.append(int(entry.name))
+                except (OSError, IndexError, ValueError):
+                    pass
+        return out
+
     def cpu_s(self) -> float:
-        return proc_cpu_s(self.proc.pid) if self.proc else 0.0
+        return sum(proc_cpu_s(pid) for pid in self.pids())
 
     def rss_mb(self) -> float:
-        try:
-            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        except (OSError, AttributeError):
-            pass
-        return 0.0
+        total = 0.0
+        for pid in self.pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+            except OSError:
+                pass
+        return total
 
     def problems(self) -> dict:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -318,6 +342,44 @@ def judge(name: str, r: dict) -> list[str]:
     return bad
 
 
+def run_scenarios(server: Server, args: argparse.Namespace, names: list[str], url: str) -> dict:
+    """Each scenario against ``server`` in turn, its table row printed as it ends."""
+    out = {}
+    print("\n| scenario | requests | req/s | p50 ms | p90 ms | p95 ms | p99 ms | max ms | statuses | errors | "
+          "server CPU s | DB server CPU s | wrk CPU s | other CPU s | load avg before → after |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|")
+    stamp = time.strftime("%H%M%S")
+    for name in names:
+        prefix = f"load-{stamp}-{server.port}-{name}"
+        r = run_wrk(server, args, scenario_args(name, server, prefix))
+        lat = r["latency_us"]
+        db_cpu = f"{r['db_cpu_s']:.1f}" if benchdb.is_server_url(url) else "in-process"
+        errs = ", ".join(f"{k} {v}" for k, v in r["errors"].items() if k != "status" and v) or "none"
+        statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(r["statuses"].items()))
+        print(f"| {name} | {r['requests']:,} | {r['rps']:,.0f} | {fmt_ms(lat['p50'])} | "
+              f"{fmt_ms(lat['p90'])} | {fmt_ms(lat['p95'])} | {fmt_ms(lat['p99'])} | {fmt_ms(lat['max'])} | "
+              f"{statuses} | {errs} | {r['server_cpu_s']:.1f} | {db_cpu} | {r['wrk_cpu_s']:.1f} | "
+              f"{r['other_cpu_s']:.1f} | {r['load_before']} → {r['load_after']} |", flush=True)
+        r["problems"] = judge(name, r)
+        if name.startswith("signup") and name != "signup-form":
+            answered_other = r["requests"] - r["statuses"].get("200", 0)
+            deadline = time.monotonic() + 30  # the sign-ups still in flight finish first
+            while True:
+                r["check"] = signup_check(url, prefix, r["statuses"].get("200", 0), r["sent"] - answered_other)
+                if r["check"]["ok"] or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            if not r["check"]["ok"]:
+                r["problems"].append(f"database check failed: {r['check']}")
+            c = r["check"]
+            print(f"{name}: {c['accepted']:,} answered 200 ({c['sent'] - c['accepted']:,} more posted, "
+                  f"unanswered at the deadline) → {c['subscriber_rows']:,} subscriber rows "
+                  f"({c['distinct_emails']:,} distinct addresses), {c['confirmations']:,} confirmations "
+                  f"queued, {c['confirmations_sent']:,} sent to the maildir: {'ok' if c['ok'] else 'MISMATCH'}")
+        out[name] = r
+    return out
+
+
 def fmt_ms(us: float) -> str:
     ms = us / 1000
     return f"{ms:,.1f}" if ms < 100 else f"{ms:,.0f}"
@@ -342,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the database and the working folder")
     ap.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="the wrk binary (default: wrk on PATH)")
     ap.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
+    ap.add_argument("--workers", type=int, default=1, help="tracker serve --workers N (default 1)")
+    ap.add_argument("--page-cache", type=int, metavar="PAGES",
+                    help="tracker serve --page-cache PAGES (default: serve's own; 0: no page cache)")
+    ap.add_argument("--baseline", action="store_true",
+                    help="first run the same scenarios against tracker serve with one worker and no page cache "
+                         "(--workers 1 --page-cache 0), in the same run, and print the ratios")
     args = ap.parse_args(argv)
     names = [n for n in args.scenarios.split(",") if n]
     unknown = [n for n in names if n not in SCENARIOS]
@@ -360,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.duration} s per scenario, timeout {args.timeout} s")
     workdir = Path(tempfile.mkdtemp(prefix="load-bench-"))
     result: dict = {"machine": m, "wrk": version.strip(), "connections": args.connections,
-                    "duration_s": args.duration, "scenarios": {}}
+                    "duration_s": args.duration, "workers": args.workers, "runs": {}, "scenarios": {}}
     failed = False
     try:
         with benchdb.BenchDatabase("load", path=workdir / "load.sqlite" if not args.db_url else None,
@@ -377,58 +445,37 @@ def main(argv: list[str] | None = None) -> int:
                   "{bill_actions} actions, {hearings} hearings, {events} events, {articles:,} articles, "
                   "{legislators} legislators, {committees} committees; {mb:,.0f} MB".format(
                       mb=counts["size_bytes"] / 1e6, **counts))
-            with Server(bdb.url, workdir) as server:
-                print(f"tracker serve (uvicorn, one process) at {server.base}, pid {server.proc.pid}, "
-                      f"{server.rss_mb():.0f} MB RSS after start")
-                print("\n| scenario | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | statuses | errors | "
-                      "server CPU s | DB server CPU s | wrk CPU s | other CPU s | load avg before → after |")
-                print("|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|")
-                stamp = time.strftime("%H%M%S")
+            runs = [("baseline", Server(bdb.url, workdir, 1, 0, "serve-baseline"))] if args.baseline else []
+            runs.append(("measured", Server(bdb.url, workdir, args.workers, args.page_cache)))
+            problems = {}
+            for run, server in runs:
+                with server:
+                    print(f"\n{run}: tracker serve ({server.label()}) at {server.base}, pid {server.proc.pid}, "
+                          f"{server.rss_mb():.0f} MB RSS after start")
+                    scenarios = run_scenarios(server, args, names, bdb.url)
+                    found = server.problems()
+                    result["runs"][run] = {"server": server.label(), "scenarios": scenarios, "server_log": found,
+                                           "server_rss_mb_end": server.rss_mb()}
+                    problems = {k: problems.get(k, 0) + v for k, v in found.items()}
+                    print(f"server log: {found['tracebacks']} tracebacks, {found['database_locked']} 'database "
+                          f"is locked', {found['pool_timeouts']} pool timeouts; RSS at the end "
+                          f"{server.rss_mb():.0f} MB")
+            result["scenarios"] = result["runs"]["measured"]["scenarios"]
+            result["server_log"] = problems
+            if args.baseline:
+                print()
                 for name in names:
-                    prefix = f"load-{stamp}-{name}"
-                    r = run_wrk(server, args, scenario_args(name, server, prefix))
-                    lat = r["latency_us"]
-                    db_cpu = f"{r['db_cpu_s']:.1f}" if benchdb.is_server_url(bdb.url) else "in-process"
-                    errs = ", ".join(f"{k} {v}" for k, v in r["errors"].items() if k != "status" and v) or "none"
-                    statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(r["statuses"].items()))
-                    print(f"| {name} | {r['requests']:,} | {r['rps']:,.0f} | {fmt_ms(lat['p50'])} | "
-                          f"{fmt_ms(lat['p90'])} | {fmt_ms(lat['p99'])} | {fmt_ms(lat['max'])} | {statuses} | "
-                          f"{errs} | {r['server_cpu_s']:.1f} | {db_cpu} | {r['wrk_cpu_s']:.1f} | {r['other_cpu_s']:.1f} | "
-                          f"{r['load_before']} → {r['load_after']} |", flush=True)
-                    r["problems"] = judge(name, r)
-                    if name.startswith("signup") and name != "signup-form":
-                        answered_other = r["requests"] - r["statuses"].get("200", 0)
-                        deadline = time.monotonic() + 30  # the sign-ups still in flight finish first
-                        while True:
-                            r["check"] = signup_check(bdb.url, prefix, r["statuses"].get("200", 0),
-                                                      r["sent"] - answered_other)
-                            if r["check"]["ok"] or time.monotonic() > deadline:
-                                break
-                            time.sleep(0.5)
-                        if not r["check"]["ok"]:
-                            r["problems"].append(f"database check failed: {r['check']}")
-                    result["scenarios"][name] = r
-                problems = server.problems()
-                result["server_log"] = problems
-                result["server_rss_mb_end"] = server.rss_mb()
-            print()
-            for name, r in result["scenarios"].items():
-                if "check" in r:
-                    c = r["check"]
-                    print(f"{name}: {c['accepted']:,} answered 200 ({c['sent'] - c['accepted']:,} more posted, "
-                          f"unanswered at the deadline) → {c['subscriber_rows']:,} subscriber rows "
-                          f"({c['distinct_emails']:,} distinct addresses), {c['confirmations']:,} confirmations "
-                          f"queued, {c['confirmations_sent']:,} sent to the maildir: "
-                          f"{'ok' if c['ok'] else 'MISMATCH'}")
-            print(f"server log: {problems['tracebacks']} tracebacks, {problems['database_locked']} 'database is "
-                  f"locked', {problems['pool_timeouts']} pool timeouts; RSS at the end "
-                  f"{result['server_rss_mb_end']:.0f} MB")
+                    b, mr = result["runs"]["baseline"]["scenarios"][name], result["scenarios"][name]
+                    print(f"{name}: {mr['rps']:,.0f} req/s against the baseline's {b['rps']:,.0f} "
+                          f"({mr['rps'] / max(b['rps'], 1e-9):.1f}x), p95 {fmt_ms(mr['latency_us']['p95'])} ms against "
+                          f"{fmt_ms(b['latency_us']['p95'])} ms")
             if any(problems.values()):
                 failed = True
-            for name, r in result["scenarios"].items():
-                for p in r["problems"]:
-                    print(f"FAILED {name}: {p}")
-                    failed = True
+            for run in result["runs"].values():
+                for name, r in run["scenarios"].items():
+                    for p in r["problems"]:
+                        print(f"FAILED {name}: {p}")
+                        failed = True
             print(f"load average at the end {search_bench.machine_load()}; "
                   + ("FAILED" if failed else "no 5xx, no connection errors, every check passed"))
     finally:

@@ -546,6 +546,17 @@ class Lease(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class RateLimit(Base):
+    """The recent hits of one rate-limited key (a client address, an email address), shared by the web's workers
+    (``db.ratelimits``)."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)  # ip:ADDRESS, email:ADDRESS, act-ip:...
+    hits: Mapped[list] = mapped_column(JSON)  # the hits' times (Unix seconds) within the window
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the last hit: old keys are dropped
+
+
 # -- asks: letters and testimony supporters send to legislators -------------------------------------------------
 
 

@@ -34,6 +34,9 @@ def test_models_match_the_migrations(engine):
 def test_downgrade_one_step_and_upgrade_again(engine):
     def outbox_indexes():
         return {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
+    assert "rate_limits" in inspect(engine).get_table_names()
+    downgrade(engine, "-1")
+    assert "rate_limits" not in inspect(engine).get_table_names()
     assert {"ask_responses", "ask_letters", "failing_addresses"} <= set(inspect(engine).get_table_names())
     assert "ix_outbox_to_sent" in outbox_indexes()
     sort_index = engine.dialect.name == "postgresql"  # 0015 is for PostgreSQL's planner only

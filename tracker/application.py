@@ -156,6 +156,7 @@ class Application:
         self._settings: AlertSettings | None = None
         self._bucket: TokenBucket | None = None
         self._bucket_lock = threading.Lock()
+        self.send_share = 1.0  # of mail.messages_per_second this process takes (``tracker serve --workers N``: 1/N)
         self.clock = clock
         self.var_dir = Path(var_dir)
 
@@ -303,7 +304,7 @@ class Application:
         the web app's requests deliver at the same time, and together keep to the rate."""
         with self._bucket_lock:
             if self._bucket is None:
-                self._bucket = TokenBucket(self.settings.mail.messages_per_second)
+                self._bucket = TokenBucket(self.settings.mail.messages_per_second * self.send_share)
             return self._bucket
 
     def deliver(self, **options) -> DeliveryReport:

@@ -10,7 +10,7 @@ import click
 
 from tracker.application import Application
 from tracker.cli.common import Fail, pass_app
-from tracker.cli.serving import listen, serve as run_server
+from tracker.cli.serving import listen, serve_workers
 from tracker.output import emit_json, emit_rows
 from tracker.status import status as read_status
 
@@ -32,8 +32,12 @@ def run(app: Application, once: bool) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0: any free port")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="processes serving the one port (about one per core)")
+@click.option("--page-cache", default=2000, show_default=True, type=click.IntRange(0, 1_000_000), metavar="PAGES",
+              help="rendered public pages each worker keeps (0: none)")
 @pass_app
-def serve(app: Application, host: str, port: int) -> None:
+def serve(app: Application, host: str, port: int, workers: int, page_cache: int) -> None:
     """The web app: the archive, sign-up, and the confirmation, unsubscribe and preference pages emails link to.
 
     Logs on stderr where it listens, then one line per request."""
@@ -41,12 +45,16 @@ def serve(app: Application, host: str, port: int) -> None:
 
     app.public_url  # sign-up confirmations link there: a bad TRACKER_PUBLIC_URL is refused now, not per request
     app.ready_sessions()
-    web = create_app(app)
     try:
         sock = listen(host, port)
     except OSError as exc:
         raise Fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1) from None
-    run_server(web, sock)
+    if workers == 1:
+        serve_workers(lambda: create_app(app, page_cache), sock, 1)
+        return
+    app.close()  # no connection crosses a fork: each worker opens its own
+    app.send_share = 1 / workers  # the workers' couriers together keep to mail.messages_per_second
+    serve_workers(lambda: create_app(app, page_cache), sock, workers)
 
 
 @click.command()

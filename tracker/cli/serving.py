@@ -8,9 +8,12 @@ The value of a ``token`` parameter (the signed links of emails) is never written
 from __future__ import annotations
 
 import logging
+import os
 import re
+import signal
 import socket
 import time
+from typing import Callable
 
 log = logging.getLogger("tracker.serve")
 access = logging.getLogger("tracker.access")
@@ -67,20 +70,77 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(web, sock: socket.socket) -> None:
-    """Serve ``web`` on ``sock`` until SIGINT or SIGTERM, saying where once it listens."""
+def serve(web, sock: socket.socket, worker: tuple[int, int] | None = None) -> None:
+    """Serve ``web`` on ``sock`` until SIGINT or SIGTERM, saying where once it listens (``worker``: this process
+    is worker k of n, and says so)."""
     import uvicorn  # lazy: start-up time that only this command needs
 
     host, port = sock.getsockname()[:2]
     url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+    which = f", worker {worker[0]} of {worker[1]}, pid {os.getpid()}" if worker else ""
 
     class Server(uvicorn.Server):
         async def startup(self, sockets=None):
             await super().startup(sockets)
             if self.started:
-                log.info("Serving on %s (Ctrl-C to stop)", url)
+                log.info("Serving on %s (Ctrl-C to stop%s)", url, which)
 
     for logger in (log, access):
         logger.setLevel(logging.INFO)  # whatever -v says: serving says where it listens and what it answers
     config = uvicorn.Config(AccessLog(web), log_level="warning", access_log=False, log_config=None)
     Server(config).run(sockets=[sock])
+
+
+def serve_workers(make_web: Callable[[], object], sock: socket.socket, workers: int) -> None:
+    """``workers`` processes serving ``make_web()`` (each builds its own app: its database connections, its page
+    cache, its courier) on the one listening socket, which the kernel hands each new connection to one of them.
+    This process only watches them: SIGINT or SIGTERM is passed on to each (they finish the requests in flight
+    and stop), and a worker that dies otherwise is started again. One worker: served in this process."""
+    if workers <= 1:
+        serve(make_web(), sock)
+        return
+    children: dict[int, int] = {}
+    stopping: list[int] = []
+
+    def start(k: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker: its own process group, so a terminal's Ctrl-C reaches it once, from the parent
+            code = 1
+            try:
+                os.setpgid(0, 0)
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(sig, signal.SIG_DFL)
+                serve(make_web(), sock, (k, workers))
+                code = 0
+            except BaseException:
+                log.exception("worker %d of %d failed", k, workers)
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        children[pid] = k
+
+    def stop(signum, _frame) -> None:
+        stopping.append(signum)
+        for pid in list(children):
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+    for k in range(1, workers + 1):
+        start(k)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        k = children.pop(pid, None)
+        if k is None or stopping:
+            continue
+        log.warning("worker %d of %d (pid %d) stopped (%s); starting another", k, workers, pid,
+                    f"exit {os.waitstatus_to_exitcode(status)}")
+        time.sleep(1.0)  # a worker that cannot start does not spin
+        if not stopping:
+            start(k)

@@ -32,11 +32,12 @@ from spiders.billids import BadBillId, dotted, ordinal
 from tracker.application import Application
 from tracker.following import CannotFollow, track
 from tracker.successors.decide import CannotDecide, decide
-from tracker.web import act, api, apidocs, compare, pages, signup, syndication
+from tracker.web import act, api, apidocs, bill_view, compare, pages, signup, syndication
 from tracker.web.choices import form_choices, saved_words
 from tracker.web.common import TEMPLATES
 from tracker.web.courier import Courier
 from tracker.web.errors import install_error_handlers
+from tracker.web.pagecache import MAX_PAGES, PageCache
 
 MAX_FORM = 16 * 1024
 
@@ -45,8 +46,9 @@ def _topic_words(topic: str, campaign: str) -> str:
     return f"every bill of {campaign}" if topic == "campaign" else dotted(topic)
 
 
-def create_app(application: Application) -> FastAPI:
-    """The whole web app of a configured ``Application`` (its sessions, key, public URL and mail transport)."""
+def create_app(application: Application, page_cache: int = MAX_PAGES) -> FastAPI:
+    """The whole web app of a configured ``Application`` (its sessions, key, public URL and mail transport);
+    ``page_cache``: how many rendered public pages it keeps (0: none, every page is built for each request)."""
     courier = Courier(application)  # sends what the ask pages queue, one message at a time
 
     @asynccontextmanager
@@ -65,8 +67,10 @@ def create_app(application: Application) -> FastAPI:
     app.state.public_url = application.public_url
     app.state.public_url_given = application.public_url if application.public_url_given else None
 
-    app.state.rate_limits = signup.RateLimiter()
+    app.state.rate_limits = signup.RateLimiter(sessions)
     app.state.courier = courier
+    if page_cache > 0:  # the bill page's clock (tests move it)
+        app.state.page_cache = PageCache(clock=lambda: bill_view.utc_now(), max_pages=page_cache)
     app.include_router(syndication.router)  # first: /bills/H.135/feed.atom is a feed, not a bill page
     app.include_router(compare.router)  # before pages: /bills/192/H5091/compare/... is not a bill page
     app.include_router(pages.router)

@@ -79,5 +79,14 @@ def _cut(data: dict, when: date) -> None:
         data["hearings"] = []
 
 
+def next_change(data: dict, now: datetime) -> datetime | None:
+    """When the page of ``data`` (a ``bill_page`` bill, not cut to a past day) changes by the clock alone: the
+    start of its next hearing that is not canceled (it becomes ``held``); None when nothing is ahead."""
+    starts = [datetime.fromisoformat(h["starts_at"]) for h in data["hearings"]
+              if h.get("starts_at") and h.get("status") != "canceled"]
+    ahead = [t for t in starts if t > now]
+    return min(ahead) if ahead else None
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)

@@ -16,6 +16,7 @@ from db.events import event_kinds, event_log
 from db.search import KINDS, BadQuery, search
 from db.snapshots import read_snapshot
 from tracker.web import bill_view, billrefs
+from tracker.web.pagecache import cached
 from tracker.web.common import (any_bill_id, bill_id, cacheable, day, event_kind, moment, no_such_bill, no_such_document,
                                  page_args, render, resolve_bill, time_limit)
 
@@ -39,10 +40,13 @@ def highlight(snippet: str | None) -> Markup:
 
 @router.get("/")
 def home(request: Request):
-    with request.app.state.sessions() as s, time_limit(s):
-        bills = list_bills(s)
-        recent = event_log(s, limit=12)
-    return render(request, "home.html", cache=True, bills=bills, changes=grouped_changes(recent))
+    def build():
+        with request.app.state.sessions() as s, time_limit(s):
+            bills = list_bills(s)
+            recent = event_log(s, limit=12)
+        return render(request, "home.html", cache=True, bills=bills, changes=grouped_changes(recent))
+
+    return cached(request, build)
 
 
 _BILL_PREFIX = re.compile(r"^[HS]\.?\d+(?: \([^)]*\))?: ")  # "H.135 (Joint, Mar 29, 2021): " before an action
@@ -64,16 +68,23 @@ def grouped_changes(events: list[dict]) -> list[dict]:
 def bill_page(request: Request, session: str, number: str, as_of: str | None = None):
     bid = bill_id(request, session, number)
     when = day(as_of, "as_of")
-    try:
-        with request.app.state.sessions() as s, time_limit(s):
-            view = bill_view.bill_page(s, bid, when, bill_view.utc_now())
-    except NoSuchBill:
-        raise no_such_bill(bid) from None
-    data = view["bill"]
-    if data["id"] != f"ma/{session}/{number}":
-        return RedirectResponse(f"/bills/{data['session']}/{data['number']}", 308)
-    return render(request, "bill.html", cache=True, as_of=when.isoformat() if when else "", linked=billrefs.linked,
-                  **view)
+    holds: dict = {}
+
+    def build():
+        now = bill_view.utc_now()
+        try:
+            with request.app.state.sessions() as s, time_limit(s):
+                view = bill_view.bill_page(s, bid, when, now)
+        except NoSuchBill:
+            raise no_such_bill(bid) from None
+        data = view["bill"]
+        if data["id"] != f"ma/{session}/{number}":
+            return RedirectResponse(f"/bills/{data['session']}/{data['number']}", 308)
+        holds["until"] = None if when else bill_view.next_change(data, now)
+        return render(request, "bill.html", cache=True, as_of=when.isoformat() if when else "",
+                      linked=billrefs.linked, **view)
+
+    return cached(request, build, lambda: holds.get("until"))
 
 
 @router.get("/bills/{spelling}")
@@ -164,14 +175,18 @@ def document(request: Request, session: str, number: str):
 
 @router.get("/events")
 def events_page(request: Request, kind: str = "", bill: str = "", since: str = "", page: int = 1):
-    offset, per_page = page_args(page, 50)
-    bid = any_bill_id(request, bill)
-    with request.app.state.sessions() as s, time_limit(s):
-        rows = event_log(s, event_kind(s, kind), bid and bid.canonical, moment(since, "since"), offset, per_page + 1)
-        kinds = event_kinds(s)
-    return render(request, "events.html", cache=True, events=rows[:per_page], more=len(rows) > per_page,
-                  page=page, kinds=kinds, filters=request.query_params, prev_url=_page_url(request, page - 1),
-                  next_url=_page_url(request, page + 1))
+    def build():
+        offset, per_page = page_args(page, 50)
+        bid = any_bill_id(request, bill)
+        with request.app.state.sessions() as s, time_limit(s):
+            rows = event_log(s, event_kind(s, kind), bid and bid.canonical, moment(since, "since"), offset,
+                             per_page + 1)
+            kinds = event_kinds(s)
+        return render(request, "events.html", cache=True, events=rows[:per_page], more=len(rows) > per_page,
+                      page=page, kinds=kinds, filters=request.query_params, prev_url=_page_url(request, page - 1),
+                      next_url=_page_url(request, page + 1))
+
+    return cached(request, build)
 
 
 @router.get("/snapshots/{snapshot_id}")

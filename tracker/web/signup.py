@@ -3,7 +3,8 @@ legislature's directory), then the confirmation email (double opt-in).
 
 CSRF: a random cookie, and in the form an HMAC of it under the app's key; a POST whose field does
 not match its cookie is refused, and another site can neither read our cookie nor forge the HMAC.
-Rate limits: per client address and per email address, in this process's memory.
+Rate limits: per client address and per email address, in the database (``db.ratelimits``), so that every worker
+of ``tracker serve --workers N`` counts against the same limit.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
-from collections import defaultdict, deque
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from typing import Callable
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Request
@@ -26,6 +26,7 @@ from alerts.dispatch import queue_confirmation
 from alerts.choices import check_offered
 from alerts.subscribers import FREQUENCIES, BadSubscription, subscribe
 from alerts.tokens import make_token
+from db import ratelimits
 from tracker.web.choices import form_choices
 from tracker.web.common import MAIL_WAIT_S, render
 
@@ -37,22 +38,23 @@ MAX_FORM = 16 * 1024
 
 
 class RateLimiter:
-    """Sliding windows of recent hits per key."""
+    """Sliding windows of recent hits per key, in the database: shared by every process of one database."""
 
-    def __init__(self):
-        self._hits: dict[str, deque] = defaultdict(deque)
+    PRUNE_EVERY = 1000  # hits; then the keys not hit for two days (past every window) are dropped
+
+    def __init__(self, sessions, clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+        self.sessions, self.clock = sessions, clock
+        self._count = 0
         self._lock = threading.Lock()
 
-    def allow(self, key: str, limit: int, window: float, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
+    def allow(self, key: str, limit: int, window: float) -> bool:
+        now = self.clock()
         with self._lock:
-            hits = self._hits[key]
-            while hits and hits[0] <= now - window:
-                hits.popleft()
-            if len(hits) >= limit:
-                return False
-            hits.append(now)
-            return True
+            self._count += 1
+            prune = self._count % self.PRUNE_EVERY == 0
+        if prune:
+            ratelimits.forget_before(self.sessions, now - timedelta(days=2))
+        return ratelimits.allow(self.sessions, key, limit, window, now)
 
 
 def csrf_field(key: bytes, cookie: str) -> str:
