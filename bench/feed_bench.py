@@ -126,7 +126,8 @@ class PollProbe:
 
         self.mod = poll_mod
         self.writer = getattr(store_mod, "FeedWriter", None)
-        self.orig = {name: getattr(poll_mod, name, None) for name in ("run_spider", "_store_feed", "StoryIndex")}
+        self.orig = {name: getattr(poll_mod, name, None)
+                     for name in ("run_spider", "_store_feed", "_store_batch", "StoryIndex")}
         self.orig_apply = getattr(self.writer, "apply", None) if self.writer else None
         self.child_profile = child_profile
         self.reset()
@@ -185,7 +186,9 @@ class PollProbe:
         # Patched only where present, so the probe survives refactorings of tracker.news.poll.
         if self.orig["run_spider"] is not None:
             self.mod.run_spider = run_spider
-        if self.orig["_store_feed"] is not None:
+        if self.orig["_store_batch"] is not None:  # the feeds stored in batches (its fallback calls _store_feed)
+            self.mod._store_batch = timed("store", self.orig["_store_batch"])
+        elif self.orig["_store_feed"] is not None:
             self.mod._store_feed = timed("store", self.orig["_store_feed"])
         if self.orig_apply is not None:
             self.writer.apply = timed("apply", self.orig_apply)
@@ -312,6 +315,11 @@ CHILD_FUNCS = [
 PARENT_FUNCS = [
     ("run_spider: json.loads of the child's lines", "json/__init__.py", "loads"),
     ("_store_feed (one transaction per feed)", "tracker/news/poll.py", "_store_feed"),
+    ("_store_batch (one transaction per batch of feeds)", "tracker/news/poll.py", "_store_batch"),
+    ("  BatchWriter.store", "tracker/news/batch.py", "store"),
+    ("    BatchWriter._kept (URLs, matching)", "tracker/news/batch.py", "_kept"),
+    ("    BatchWriter._feed (planning the rows)", "tracker/news/batch.py", "_feed"),
+    ("    BatchWriter._write (the INSERTs)", "tracker/news/batch.py", "_write"),
     ("  FeedWriter.apply", "tracker/news/store.py", "apply"),
     ("    store_snapshot (sha256, zlib, INSERT)", "db/snapshots.py", "store_snapshot"),
     ("    FeedWriter._item (per kept item)", "tracker/news/store.py", "_item"),
