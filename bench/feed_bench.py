@@ -56,6 +56,8 @@ import benchdb  # noqa: E402
 # Aims from the issue.
 AIM_STEADY_S = 5.0
 AIM_ALL_CHANGED_S = 15.0
+# issue 20 (1,000 WordPress feeds x 50 items on 50 hosts): match keywords / bills, and match all
+AIMS_BY_MATCH = {"keywords": (3.0, 10.0), "bills": (3.0, 10.0), "all": (4.0, 15.0)}
 TOUCH_FRACTION = 0.10
 TOUCH_SEED = 1
 BILLS_YAML = """bills:
@@ -1341,10 +1343,11 @@ def report(args, site, machine, phases, memory, plain, parser) -> None:
     first, steady = phases[0], phases[1]
     note = f" (measured at {args.feeds} feeds x {args.items} items; the aims are for 1,000 x 50)" \
         if (args.feeds, args.items) != (1000, 50) else ""
-    print(f"aim steady-state cycle < {AIM_STEADY_S:.0f} s: {'met' if steady.wall_s < AIM_STEADY_S else 'NOT met'} "
+    aim_steady, aim_cold = AIMS_BY_MATCH[args.match] if args.hosts > 1 else (AIM_STEADY_S, AIM_ALL_CHANGED_S)
+    print(f"aim steady-state cycle <= {aim_steady:.0f} s: {'met' if steady.wall_s <= aim_steady else 'NOT met'} "
           f"({steady.wall_s:.1f} s){note}")
-    print(f"aim all-changed cycle < {AIM_ALL_CHANGED_S:.0f} s: "
-          f"{'met' if first.wall_s < AIM_ALL_CHANGED_S else 'NOT met'} ({first.wall_s:.1f} s){note}")
+    print(f"aim all-changed cycle <= {aim_cold:.0f} s: "
+          f"{'met' if first.wall_s <= aim_cold else 'NOT met'} ({first.wall_s:.1f} s){note}")
     if plain:
         b = plain[0]
         print(f"ratio to the plain feedparser.parse(url) loop ({b['wall_s']:.1f} s): all-changed cycle "
