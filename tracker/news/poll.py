@@ -40,6 +40,9 @@ FULLTEXT_BATCH = 200
 # observations stored in one transaction: at most this many feeds, or about this many items
 FEED_BATCH = 100
 ITEM_BATCH = 5000
+# nor longer than this after the first of them arrived, when the feeds come slowly: what was fetched
+# is stored soon (a poll killed midway keeps it), not when a hundred more feeds have answered
+BATCH_WAIT_S = 0.5
 
 
 @dataclass
@@ -177,9 +180,12 @@ def poll(
             if obs.get("throttled"):
                 throttled.append(obs["feed_id"])
             continue
+        if not batch:
+            batch_started = time.monotonic()
         batch.append(obs)
         batch_items += len(obs.get("items") or ())
-        if len(batch) >= FEED_BATCH or batch_items >= ITEM_BATCH:
+        if (len(batch) >= FEED_BATCH or batch_items >= ITEM_BATCH
+                or time.monotonic() - batch_started >= BATCH_WAIT_S):
             store_batch()
     store_batch()  # also after a stop: the feeds read so far are stored whole
     for feed_id in throttled:  # after the loop: a sibling stored later must not undo the hold
