@@ -226,8 +226,12 @@ def _store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories)
             feed.checked_ok(at, _next_check(config, cfg, obs, at), etag=obs.get("etag"),
                             last_modified=obs.get("last_modified"))
             s.flush()
-            return outcome
+        if stories is not None:
+            stories.settle()
+        return outcome
     except Exception as exc:  # one feed's bad data must not stop the others
+        if stories is not None:
+            stories.undo()  # its articles were rolled back: no later article may join their clusters
         log.exception("feed=%s storing failed", obs.get("name"))
         err = {"source": obs.get("name"), "url": obs.get("url"), "error": f"{type(exc).__name__}: {exc}"}
         return _failure(sessions, obs["feed_id"], err, None, at, config)

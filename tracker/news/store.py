@@ -49,8 +49,10 @@ class StoryIndex:
     def __init__(self, s: Session, now: datetime):
         self.prints: dict[int, tuple[frozenset[str], int | None]] = {}
         self.by_shingle: dict[str, set[int]] = {}
-        # articles added whose ids (or their clusters') are placeholders until their batch is written
-        # (tracker.news.batch.Ref): settle() puts the ids in, undo() takes them out when the batch failed
+        # articles added since the last settle(): their transaction is not committed yet, and their ids
+        # (or their clusters') may be placeholders until their batch is written (tracker.news.batch.Ref).
+        # settle() puts the ids in once it is; undo() takes them out when it was rolled back, so that no
+        # later article joins a cluster that does not exist
         self.pending: list = []
         since = now - CLUSTER_WINDOW
         rows = s.execute(select(Article.id, Article.title, Article.summary_text, Article.cluster_id)
@@ -62,8 +64,7 @@ class StoryIndex:
         self.prints[article_id] = (fp, cluster_id)
         for sh in fp:
             self.by_shingle.setdefault(sh, set()).add(article_id)
-        if not isinstance(article_id, int) or not isinstance(cluster_id, (int, type(None))):
-            self.pending.append(article_id)
+        self.pending.append(article_id)
 
     def settle(self) -> None:
         """The batch is written: its articles and clusters are known by their ids from now on."""
@@ -71,7 +72,7 @@ class StoryIndex:
             fp, cluster = self.prints.pop(key)
             aid = getattr(key, "id", key)
             self.prints[aid] = (fp, getattr(cluster, "id", cluster))
-            if aid is not key:
+            if not isinstance(key, int):
                 for sh in fp:
                     posting = self.by_shingle[sh]
                     posting.discard(key)
