@@ -1,7 +1,8 @@
 """``poll()``: one pass over the feeds that are due.
 
 Feeds are fetched by the feed spider in a child process (the same fetch
-engine as the bills); each feed's observation is stored in one transaction.
+engine as the bills); the observations are stored in batches, one transaction per batch
+(``tracker.news.batch``), and a batch that fails is stored again feed by feed, each feed whole or not at all.
 Then, for feeds with ``fetch_article: true``, the new articles' pages are
 fetched for their full text and matched again.
 """
