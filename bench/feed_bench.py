@@ -56,6 +56,8 @@ import benchdb  # noqa: E402
 # Aims from the issue.
 AIM_STEADY_S = 5.0
 AIM_ALL_CHANGED_S = 15.0
+# issue 20 (1,000 WordPress feeds x 50 items on 50 hosts): match keywords / bills, and match all
+AIMS_BY_MATCH = {"keywords": (3.0, 10.0), "bills": (3.0, 10.0), "all": (4.0, 15.0)}
 TOUCH_FRACTION = 0.10
 TOUCH_SEED = 1
 BILLS_YAML = """bills:
@@ -126,7 +128,8 @@ class PollProbe:
 
         self.mod = poll_mod
         self.writer = getattr(store_mod, "FeedWriter", None)
-        self.orig = {name: getattr(poll_mod, name, None) for name in ("run_spider", "_store_feed", "StoryIndex")}
+        self.orig = {name: getattr(poll_mod, name, None)
+                     for name in ("run_spider", "_store_feed", "_store_batch", "StoryIndex")}
         self.orig_apply = getattr(self.writer, "apply", None) if self.writer else None
         self.child_profile = child_profile
         self.reset()
@@ -185,7 +188,9 @@ class PollProbe:
         # Patched only where present, so the probe survives refactorings of tracker.news.poll.
         if self.orig["run_spider"] is not None:
             self.mod.run_spider = run_spider
-        if self.orig["_store_feed"] is not None:
+        if self.orig["_store_batch"] is not None:  # the feeds stored in batches (its fallback calls _store_feed)
+            self.mod._store_batch = timed("store", self.orig["_store_batch"])
+        elif self.orig["_store_feed"] is not None:
             self.mod._store_feed = timed("store", self.orig["_store_feed"])
         if self.orig_apply is not None:
             self.writer.apply = timed("apply", self.orig_apply)
@@ -312,6 +317,11 @@ CHILD_FUNCS = [
 PARENT_FUNCS = [
     ("run_spider: json.loads of the child's lines", "json/__init__.py", "loads"),
     ("_store_feed (one transaction per feed)", "tracker/news/poll.py", "_store_feed"),
+    ("_store_batch (one transaction per batch of feeds)", "tracker/news/poll.py", "_store_batch"),
+    ("  BatchWriter.store", "tracker/news/batch.py", "store"),
+    ("    BatchWriter._kept (URLs, matching)", "tracker/news/batch.py", "_kept"),
+    ("    BatchWriter._feed (planning the rows)", "tracker/news/batch.py", "_feed"),
+    ("    BatchWriter._write (the INSERTs)", "tracker/news/batch.py", "_write"),
     ("  FeedWriter.apply", "tracker/news/store.py", "apply"),
     ("    store_snapshot (sha256, zlib, INSERT)", "db/snapshots.py", "store_snapshot"),
     ("    FeedWriter._item (per kept item)", "tracker/news/store.py", "_item"),
@@ -1029,7 +1039,7 @@ def machine_load() -> str:
 # --------------------------------------------------------------------------- main
 
 
-def build_config_text(urls: list[str], match: str, total: int, site: int) -> str:
+def build_config_text(urls: list[str], match: str, total: int, site: int, keywords: list[str] | None = None) -> str:
     lines = [
         "sources:",
         "  news:",
@@ -1043,6 +1053,8 @@ def build_config_text(urls: list[str], match: str, total: int, site: int) -> str
     lines.append("feeds:")
     for i, url in enumerate(urls, start=1):
         lines += [f"  - name: feed-{i:04d}", f"    url: {url}", "    every: 1m", f"    match: {match}"]
+        if keywords:
+            lines.append(f"    keywords: {json.dumps(keywords)}")
     return "\n".join(lines) + "\n"
 
 
@@ -1057,6 +1069,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--site-concurrency", type=int,
                     help="sources.news.concurrency (per site). Every feed is on 127.0.0.1, one site, so it "
                          "defaults to the total concurrency (at most 64, the config's limit)")
+    ap.add_argument("--hosts", type=int, default=1,
+                    help="spread the feeds over this many loopback addresses, 127.0.1.1 ... 127.0.1.N, one replica "
+                         "server each (default 1: every feed on 127.0.0.1, as before); each address is a site "
+                         "for the per-site limit")
+    ap.add_argument("--shape", choices=("mixed", "wordpress"), default="mixed",
+                    help="mixed (default): rss / atom / rdf in turn, as NewsReplica.synthetic makes them; "
+                         "wordpress: every feed a WordPress RSS 2.0 feed")
+    ap.add_argument("--keywords", default=None,
+                    help="comma-separated keywords given to every feed (match: keywords keeps the items that "
+                         "carry one). Default with --match keywords: \"budget hearing\" (about 1 item in 12)")
     where = ap.add_mutually_exclusive_group()
     where.add_argument("--db", type=Path, help="SQLite file to create (must not exist; default a temp file)")
     where.add_argument("--db-url", metavar="URL",
@@ -1079,7 +1101,14 @@ def main(argv: list[str] | None = None) -> int:
         return plain_loop_worker(args.plain_loop_worker)
     if args.feeds < 1 or args.items < 1:
         ap.error("--feeds and --items must be at least 1")
-    site = args.site_concurrency or min(args.total_concurrency, 64)
+    if args.hosts < 1 or args.hosts > 254:
+        ap.error("--hosts must be between 1 and 254")
+    # one site: the per-site limit would throttle everything, so it defaults to the total; many sites:
+    # the config's default per-site limit (2), and the total limit binds
+    site = args.site_concurrency or (min(args.total_concurrency, 64) if args.hosts == 1 else 2)
+    if args.keywords is None and args.match == "keywords":
+        args.keywords = "budget hearing"
+    args.keyword_list = [k.strip() for k in (args.keywords or "").split(",") if k.strip()]
     if args.db is not None and any(Path(f"{args.db}{s}").exists() for s in ("", "-wal", "-shm")):
         ap.error(f"--db {args.db} exists; the first cycle needs a fresh database: remove it or pick another path")
     if args.db_url is not None and not benchdb.is_server_url(args.db_url):
@@ -1095,7 +1124,8 @@ def main(argv: list[str] | None = None) -> int:
         machine["database"] = benchdb.describe(engine)
         print(f"feed bench {datetime.now(timezone.utc):%Y-%m-%d %H:%M}Z: {args.feeds} feeds x {args.items} items, "
               f"match {args.match}, total concurrency {args.total_concurrency}, per-site concurrency {site} "
-              f"(all feeds are on 127.0.0.1: one site), backend {machine['database']['backend']}")
+              f"({'all feeds are on 127.0.0.1: one site' if args.hosts == 1 else f'{args.hosts} sites, 127.0.1.1-127.0.1.{args.hosts}'}), "
+              f"shape {args.shape}, keywords {args.keyword_list or 'none'}, backend {machine['database']['backend']}")
         print(f"machine: {machine['cpu']}, {machine['cores']} cores ({machine['usable_cores']} usable), "
               f"{machine['memory_gb']} GB; Python {machine['python']}, Scrapy {machine['scrapy']}, "
               f"Twisted {machine['twisted']}, SQLAlchemy {machine['sqlalchemy']}, "
@@ -1116,6 +1146,9 @@ def run(args, site, machine, bdb, engine) -> int:
     try:
         t = time.perf_counter()
         replica = NewsReplica.synthetic(args.feeds, args.items, seed=0)
+        if args.shape == "wordpress":
+            for f in replica.feeds.values():
+                f.format, f.flavor, f.ttl_minutes = "rss", "wordpress", 60
         replica.log_limit = 1000  # the request log is the replica's, not ours: keep it small
         paths = list(replica.feeds)
         rss_replica = _rss_now_mb()
@@ -1130,9 +1163,16 @@ def run(args, site, machine, bdb, engine) -> int:
         print(f"database: {bdb.where()} (upgraded in {time.perf_counter() - t:.1f} s)"
               + benchdb.settings_note(machine["database"]))
 
-        with NewsServer(replica) as server:
-            urls = [server.base_url + p for p in paths]
-            config = parse_config(build_config_text(urls, args.match, args.total_concurrency, site),
+        with contextlib.ExitStack() as servers:
+            if args.hosts == 1:
+                hosts = [servers.enter_context(NewsServer(replica))]
+            else:
+                hosts = [servers.enter_context(NewsServer(replica, host=f"127.0.1.{k}")) for k in range(1, args.hosts + 1)]
+            server = hosts[0]  # the request counts are the replica's, whichever server answered
+            # in blocks (feeds 1-20 on the first address, ...), as a feeds.yaml that lists a site's feeds
+            # together: the worst case for a host waiting on another's slot
+            urls = [hosts[i * len(hosts) // len(paths)].base_url + p for i, p in enumerate(paths)]
+            config = parse_config(build_config_text(urls, args.match, args.total_concurrency, site, args.keyword_list),
                                   "bench feeds.yaml")
             print(f"config: {len(config.feeds)} feeds, bills {', '.join(b.id for b in config.bills)}; "
                   f"replica at {server.base_url}")
@@ -1234,6 +1274,7 @@ def run(args, site, machine, bdb, engine) -> int:
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "args": {"feeds": args.feeds, "items": args.items, "match": args.match,
                          "total_concurrency": args.total_concurrency, "site_concurrency": site,
+                         "hosts": args.hosts, "shape": args.shape, "keywords": args.keyword_list,
                          "backend": machine["database"]["backend"]},
                 "machine": machine,
                 "phases": [{**asdict(p), "feeds_per_s": p.feeds_per_s} for p in phases],
@@ -1271,7 +1312,8 @@ def print_parser(p: dict) -> None:
 
 def report(args, site, machine, phases, memory, plain, parser) -> None:
     print(f"\n## Results: {args.feeds} feeds x {args.items} items, match {args.match}, total concurrency "
-          f"{args.total_concurrency}, per-site {site}, {machine['database']['label']}\n")
+          f"{args.total_concurrency}, per-site {site}, {args.hosts} host(s), shape {args.shape}, "
+          f"{machine['database']['label']}\n")
     print("| phase | feeds | wall s | feeds/s | HTTP requests | parsed / 304 or same | events | articles stored "
           "| errors | waiting on child s | parent storing s | child CPU s | parent CPU s | DB server CPU s "
           "| other processes' CPU s | SQL statements / commits | check |")
@@ -1301,10 +1343,11 @@ def report(args, site, machine, phases, memory, plain, parser) -> None:
     first, steady = phases[0], phases[1]
     note = f" (measured at {args.feeds} feeds x {args.items} items; the aims are for 1,000 x 50)" \
         if (args.feeds, args.items) != (1000, 50) else ""
-    print(f"aim steady-state cycle < {AIM_STEADY_S:.0f} s: {'met' if steady.wall_s < AIM_STEADY_S else 'NOT met'} "
+    aim_steady, aim_cold = AIMS_BY_MATCH[args.match] if args.hosts > 1 else (AIM_STEADY_S, AIM_ALL_CHANGED_S)
+    print(f"aim steady-state cycle <= {aim_steady:.0f} s: {'met' if steady.wall_s <= aim_steady else 'NOT met'} "
           f"({steady.wall_s:.1f} s){note}")
-    print(f"aim all-changed cycle < {AIM_ALL_CHANGED_S:.0f} s: "
-          f"{'met' if first.wall_s < AIM_ALL_CHANGED_S else 'NOT met'} ({first.wall_s:.1f} s){note}")
+    print(f"aim all-changed cycle <= {aim_cold:.0f} s: "
+          f"{'met' if first.wall_s <= aim_cold else 'NOT met'} ({first.wall_s:.1f} s){note}")
     if plain:
         b = plain[0]
         print(f"ratio to the plain feedparser.parse(url) loop ({b['wall_s']:.1f} s): all-changed cycle "

@@ -124,7 +124,13 @@ class FeedItem:
     categories: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # what asdict gives (every field is a str, None or a list of str), without its recursive deep
+        # copy: asdict was a tenth of the feed child's time (15,000 items: 3.0 of 32 s under cProfile)
+        return {"title": self.title, "url": self.url, "guid": self.guid, "summary_html": self.summary_html,
+                "summary_text": self.summary_text, "content_html": self.content_html,
+                "content_text": self.content_text, "published_at": self.published_at, "author": self.author,
+                "publisher": self.publisher, "publisher_url": self.publisher_url,
+                "categories": list(self.categories)}
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """``poll()``: one pass over the feeds that are due.
 
 Feeds are fetched by the feed spider in a child process (the same fetch
-engine as the bills); each feed's observation is stored in one transaction.
+engine as the bills); the observations are stored in batches, one transaction per batch
+(``tracker.news.batch``), and a batch that fails is stored again feed by feed, each feed whole or not at all.
 Then, for feeds with ``fetch_article: true``, the new articles' pages are
 fetched for their full text and matched again.
 """
@@ -30,12 +31,19 @@ from tracker.config import Config
 from tracker.crawl import sync_tracked
 from spiders.matching import BillMatcher
 from tracker.news.archive import match_archive
+from tracker.news.batch import BatchWriter
 from tracker.news.store import FeedOutcome, FeedWriter, StoryIndex, bill_index
 from spiders.urls import canonical_url
 from tracker.results import RunResult
 
 log = logging.getLogger("tracker.poll")
 FULLTEXT_BATCH = 200
+# observations stored in one transaction: at most this many feeds, or about this many items
+FEED_BATCH = 100
+ITEM_BATCH = 5000
+# nor longer than this after the first of them arrived, when the feeds come slowly: what was fetched
+# is stored soon (a poll killed midway keeps it), not when a hundred more feeds have answered
+BATCH_WAIT_S = 0.5
 
 
 @dataclass
@@ -139,24 +147,48 @@ def poll(
     pending = {j.feed_id: j for j in jobs}
     throttled: list[int] = []  # feeds whose site said 429 (or 503 with Retry-After)
     stories = None
+    batch: list[dict] = []  # observations read and not stored yet
+    batch_items = 0
+
+    def store_batch():
+        nonlocal stories, batch_items
+        if not batch:
+            return
+        if stories is None and any(o.get("items") for o in batch):  # only a feed with items needs it
+            with sessions() as s:
+                stories = StoryIndex(s, now())
+        for outcome in _store_batch(sessions, config, cfg_by_name, batch, now(), matcher, bills, stories):
+            result.collect(outcome, on_outcome)
+        batch.clear()
+        batch_items = 0
+
     for obs in run_spider("feeds", _settings(config), [j.to_dict() for j in jobs],
                           config.sources.news.poll_timeout_s, stop):
         if stop is not None and stop.is_set():
             break
         if obs.get("type") == "child-error":
+            store_batch()
             for job in pending.values():
                 err = {"source": job.name, "url": job.url, "error": obs["error"]}
                 result.collect(_failure(sessions, job.feed_id, err, None, now(), config), on_outcome)
             pending.clear()
             continue
         pending.pop(obs["feed_id"], None)
-        if stories is None and obs.get("items"):  # only a feed with items needs it; 304s never do
-            with sessions() as s:
-                stories = StoryIndex(s, now())
-        outcome = _store_feed(sessions, config, cfg_by_name, obs, now(), matcher, bills, stories)
-        result.collect(outcome, on_outcome)
-        if obs.get("throttled"):
-            throttled.append(obs["feed_id"])
+        if obs["status"] == "error":  # in its own transaction, in the order the feeds came
+            store_batch()
+            result.collect(_store_feed(sessions, config, cfg_by_name, obs, now(), matcher, bills, stories),
+                           on_outcome)
+            if obs.get("throttled"):
+                throttled.append(obs["feed_id"])
+            continue
+        if not batch:
+            batch_started = time.monotonic()
+        batch.append(obs)
+        batch_items += len(obs.get("items") or ())
+        if (len(batch) >= FEED_BATCH or batch_items >= ITEM_BATCH
+                or time.monotonic() - batch_started >= BATCH_WAIT_S):
+            store_batch()
+    store_batch()  # also after a stop: the feeds read so far are stored whole
     for feed_id in throttled:  # after the loop: a sibling stored later must not undo the hold
         _hold_host(sessions, feed_id)
 
@@ -195,11 +227,30 @@ def _store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories)
             feed.checked_ok(at, _next_check(config, cfg, obs, at), etag=obs.get("etag"),
                             last_modified=obs.get("last_modified"))
             s.flush()
-            return outcome
+        if stories is not None:
+            stories.settle()
+        return outcome
     except Exception as exc:  # one feed's bad data must not stop the others
+        if stories is not None:
+            stories.undo()  # its articles were rolled back: no later article may join their clusters
         log.exception("feed=%s storing failed", obs.get("name"))
         err = {"source": obs.get("name"), "url": obs.get("url"), "error": f"{type(exc).__name__}: {exc}"}
         return _failure(sessions, obs["feed_id"], err, None, at, config)
+
+
+def _store_batch(sessions, config, cfg_by_name, batch, at, matcher, bills, stories) -> list[FeedOutcome]:
+    """The feeds of ``batch`` (fetched, changed or not) in one transaction; if it fails, each feed in its
+    own (``_store_feed``), so one feed's bad data costs that feed only."""
+    try:
+        with sessions.begin() as s:
+            writer = BatchWriter(s, at, matcher, bills, stories, config.sources.google_news.base_url)
+            return writer.store(batch, cfg_by_name, config, _next_check)
+    except Exception:
+        if stories is not None:
+            stories.undo()
+        if len(batch) > 1:
+            log.warning("job=poll batch of %d feeds failed; storing them one by one", len(batch), exc_info=True)
+        return [_store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories) for obs in batch]
 
 
 def _failure(sessions, feed_id: int, err: dict, retry_after_s: int | None, at: datetime, config: Config) -> FeedOutcome:

@@ -49,16 +49,43 @@ class StoryIndex:
     def __init__(self, s: Session, now: datetime):
         self.prints: dict[int, tuple[frozenset[str], int | None]] = {}
         self.by_shingle: dict[str, set[int]] = {}
+        # articles added since the last settle(): their transaction is not committed yet, and their ids
+        # (or their clusters') may be placeholders until their batch is written (tracker.news.batch.Ref).
+        # settle() puts the ids in once it is; undo() takes them out when it was rolled back, so that no
+        # later article joins a cluster that does not exist
+        self.pending: list = []
         since = now - CLUSTER_WINDOW
         rows = s.execute(select(Article.id, Article.title, Article.summary_text, Article.cluster_id)
                          .where(Article.first_seen_at >= since))
         for aid, title, summary, cluster_id in rows:
             self.add(aid, fingerprint(title, summary or ""), cluster_id)
 
-    def add(self, article_id: int, fp: frozenset[str], cluster_id: int | None) -> None:
+    def add(self, article_id, fp: frozenset[str], cluster_id) -> None:
         self.prints[article_id] = (fp, cluster_id)
         for sh in fp:
             self.by_shingle.setdefault(sh, set()).add(article_id)
+        self.pending.append(article_id)
+
+    def settle(self) -> None:
+        """The batch is written: its articles and clusters are known by their ids from now on."""
+        for key in self.pending:
+            fp, cluster = self.prints.pop(key)
+            aid = getattr(key, "id", key)
+            self.prints[aid] = (fp, getattr(cluster, "id", cluster))
+            if not isinstance(key, int):
+                for sh in fp:
+                    posting = self.by_shingle[sh]
+                    posting.discard(key)
+                    posting.add(aid)
+        self.pending.clear()
+
+    def undo(self) -> None:
+        """The batch was rolled back: forget what it added."""
+        for key in self.pending:
+            fp, _ = self.prints.pop(key)
+            for sh in fp:
+                self.by_shingle[sh].discard(key)
+        self.pending.clear()
 
     def same_story(self, fp: frozenset[str]) -> int | None:
         counts: dict[int, int] = {}
