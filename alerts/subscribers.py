@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import io
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -302,14 +302,10 @@ class ImportReport:
 
 def import_csv(s: Session, settings: AlertSettings, text: str, path: str, *, confirmed: bool, now: datetime) -> ImportReport:
     """Rows that fail validation are reported with their line and skipped; the others are all written in
-    the caller's transaction (or none, when the file itself is unreadable), a savepoint per batch
+    the caller's transaction (or none, when the file itself is unreadable), in batches
     (``alerts.supporter_import``, which the CLI runs with a transaction per batch)."""
     # lazy: supporter_import builds on this module
     from alerts.supporter_import import import_supporters
 
-    @contextmanager
-    def savepoint():
-        with s.begin_nested():
-            yield s
-
-    return import_supporters(lambda: io.StringIO(text), path, settings, savepoint, confirmed=confirmed, now=now)
+    return import_supporters(lambda: io.StringIO(text), path, settings, lambda: nullcontext(s), confirmed=confirmed,
+                             now=now)

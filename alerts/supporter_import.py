@@ -195,11 +195,12 @@ def write_batch(s: Session, settings: AlertSettings, batch: list[Record], path: 
 
 def import_supporters(open_text: Callable[[], TextIO], path: str, settings: AlertSettings,
                       begin: Callable[[], AbstractContextManager[Session]], *, confirmed: bool, now: datetime,
-                      batch_rows: int = BATCH_ROWS) -> ImportReport:
+                      batch_rows: int | None = None) -> ImportReport:
     """Import the CSV file ``open_text()`` opens (``path`` names it in messages), ``batch_rows`` records a batch,
     each written in ``begin()`` (a context manager giving a session in a transaction it commits on exit, or
     rolls back on an error). Raises BadSubscription (header, not CSV) or UnicodeDecodeError before anything
     is written; ImportFailed when a batch fails, with what the batches before it imported."""
+    batch_rows = batch_rows or BATCH_ROWS
     with open_text() as fh:
         check_file(fh, path)
     report = ImportReport()
