@@ -293,3 +293,54 @@ def test_a_file_that_is_not_csv_or_not_utf8_changes_nothing(here, tmp_path):
     assert out.exit_code == 2 and "latin1.csv: cannot read" in out.output
     assert emails(here) == []
     assert json.loads(run("subscribers", "list", "--format", "json").output) == []
+
+
+# -- the address check's fast path ------------------------------------------------------------------------------
+
+ADDRESS_CHARS = "aZ09.-_+@!#'`~|/=?^{}%&*\" (),:;<>[]\\\tüß"
+
+
+@pytest.mark.parametrize("text", [
+    "Jane.Doe@Example.ORG", "a@xn--bcher-kva.com", "a@localhost", "a@x.invalid", "a@x.local", "a@-x.com",
+    "a@x-.com", "a@x..com", ".a@x.com", "a.@x.com", "a..b@x.com", "a@1.2.3.4", "a@x.123", "x" * 65 + "@x.com",
+    "a+b/c=d{}|~@x.com", "a@ex_ample.com", "a@" + "x" * 64 + ".com", "a@" + ("x" * 60 + ".") * 5 + "com",
+    "y" * 64 + "@" + ("x" * 62 + ".") * 3 + "com", "\"quoted\"@x.com", "a@[127.0.0.1]", "Ann <a@x.com>",
+])
+def test_the_common_address_shape_is_normalised_as_email_validator_does(text):
+    from alerts.addresses import BadAddress, _validated, normalise_email
+
+    try:
+        expected = _validated(text)
+    except BadAddress as exc:
+        with pytest.raises(BadAddress) as got:
+            normalise_email(text)
+        assert str(got.value) == str(exc)
+    else:
+        assert normalise_email(text) == expected
+
+
+def test_any_address_is_normalised_as_email_validator_does():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from alerts.addresses import BadAddress, _validated, normalise_email
+
+    local = st.text(alphabet=ADDRESS_CHARS, min_size=1, max_size=12)
+    domain = st.lists(st.text(alphabet="aZ09-_ü", min_size=0, max_size=8), min_size=1, max_size=4).map(".".join)
+    tld = st.sampled_from(["org", "COM", "test", "local", "123", "xn--p1ai", "x", ""])
+    shaped = st.builds(lambda a, d, t: f"{a}@{d}.{t}".strip() or "x", local, domain, tld)
+
+    @settings(max_examples=1500, derandomize=True, deadline=None)
+    @given(st.one_of(shaped, st.text(alphabet=ADDRESS_CHARS, min_size=1, max_size=30).map(lambda t: t.strip() or "x")))
+    def same(text):
+        try:
+            expected = _validated(text)
+        except BadAddress:
+            expected = None
+        try:
+            got = normalise_email(text)
+        except BadAddress:
+            got = None
+        assert got == expected, text
+
+    same()
