@@ -9,20 +9,21 @@ was still queued for them.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import io
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.addresses import BadAddress, check_header_value, normalise_email
 from alerts.outbox import suppress_for
 from alerts.tokens import BadToken, read_token
 from db.asks import erase_supporter
-from db.models import Bill, Event, Legislator, Subscriber, Subscription
+from db.models import Bill, Legislator, Subscriber, Subscription
+from db.supporters import newest_event_id
 from spiders.billids import BadBillId, parse_bill_id
 from alerts.settings import AlertSettings
 from db.directory import normalize_district
@@ -44,50 +45,120 @@ class SubscribeOutcome:
     topics_added: list[str]
 
 
-def newest_event_id(s: Session) -> int:
-    return s.scalar(select(func.max(Event.id))) or 0
-
-
 def topics_for(settings: AlertSettings, s: Session, bills: list[str]) -> list[str]:
     """``[]`` -> ``["campaign"]``; bill ids -> ``["bill:ma/192/H135", ...]``, each a bill we follow."""
     if not bills:
         return ["campaign"]
-    known = set(settings.campaign_bills)
-    known |= set(s.scalars(select(Bill.canonical).where(Bill.tracked.is_(True))))
+    return topics_among(settings, followed_bills(settings, s), bills)
+
+
+def followed_bills(settings: AlertSettings, s: Session) -> set[str]:
+    """The canonical ids a supporter may follow: the campaign's bills and every tracked bill."""
+    return set(settings.campaign_bills) | set(s.scalars(select(Bill.canonical).where(Bill.tracked.is_(True))))
+
+
+def topics_among(settings: AlertSettings, known: set[str], bills: list[str],
+                 parsed: dict[str, str] | None = None) -> list[str]:
+    """``topics_for`` with the followed bills given; ``parsed`` (text -> canonical id) spares parsing a
+    spelling twice."""
+    if not bills:
+        return ["campaign"]
     topics = []
     for text in bills:
-        try:
-            bid = parse_bill_id(text, settings.session)
-        except BadBillId as exc:
-            raise BadSubscription(str(exc)) from None
-        if bid.canonical not in known:
-            close = difflib.get_close_matches(bid.canonical, sorted(known), n=1)
+        canonical = parsed.get(text) if parsed is not None else None
+        if canonical is None:
+            try:
+                canonical = parse_bill_id(text, settings.session).canonical
+            except BadBillId as exc:
+                raise BadSubscription(str(exc)) from None
+            if parsed is not None:
+                parsed[text] = canonical
+        if canonical not in known:
+            close = difflib.get_close_matches(canonical, sorted(known), n=1)
             hint = f"; did you mean {close[0]}?" if close else f"; followed: {', '.join(sorted(known)) or 'none'}"
-            raise BadSubscription(f"{text!r} ({bid.canonical}) is not a bill this campaign follows{hint}")
-        topics.append(f"bill:{bid.canonical}")
+            raise BadSubscription(f"{text!r} ({canonical}) is not a bill this campaign follows{hint}")
+        topics.append(f"bill:{canonical}")
     return list(dict.fromkeys(topics))
+
+
+def known_districts(s: Session, branch: str) -> tuple[list[str], dict[str, str]]:
+    """The directory's districts of a branch, sorted and by their folded form (``normalize_district``); both
+    empty when the directory has not been fetched."""
+    known = set(s.scalars(select(Legislator.district).where(Legislator.branch == branch,
+                                                            Legislator.district.is_not(None))))
+    return sorted(known), {normalize_district(k): k for k in known}
 
 
 def check_district(s: Session, branch: str, district: str | None) -> str | None:
     """A district name as the legislature writes it; refused when the directory is known and lacks it."""
     if not district:
         return None
-    district = " ".join(check_header_value(district, f"the {branch} district").split())
-    known = set(s.scalars(select(Legislator.district).where(Legislator.branch == branch,
-                                                             Legislator.district.is_not(None))))
+    return district_among(branch, district, known_districts(s, branch))
+
+
+def district_among(branch: str, district: str, directory: tuple[list[str], dict[str, str]]) -> str:
+    """``check_district`` with the directory's districts given (``known_districts``)."""
+    try:
+        district = " ".join(check_header_value(district, f"the {branch} district").split())
+    except BadAddress as exc:  # a control character: a bad row like any other, not a crash
+        raise BadSubscription(str(exc)) from None
+    known, folded = directory
     if known:
-        folded = {normalize_district(k): k for k in known}
-        if normalize_district(district) in folded:
-            return folded[normalize_district(district)]
-        close = difflib.get_close_matches(district, sorted(known), n=1)
+        key = normalize_district(district)
+        if key in folded:
+            return folded[key]
+        close = difflib.get_close_matches(district, known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise BadSubscription(f"{district!r} is not a {branch} district{hint}")
     return district
 
 
-def subscribe(s: Session, settings: AlertSettings, email: str, *, bills: list[str] = (), name: str | None = None,
-              frequency: str | None = None, house_district: str | None = None, senate_district: str | None = None,
-              confirmed: bool = False, source: str = "cli", now: datetime) -> SubscribeOutcome:
+@dataclass
+class Checked:
+    """A sign-up's input, checked and in its stored form."""
+    email: str
+    name: str | None
+    frequency: str | None
+    topics: list[str]
+    house_district: str | None
+    senate_district: str | None
+
+
+class Lookups:
+    """What a sign-up is checked against, read from the database when first needed: the bills one may follow
+    and the directory's districts. One sign-up reads them for itself; the import keeps one per batch."""
+
+    def __init__(self, settings: AlertSettings, s: Session, parsed: dict[str, str] | None = None):
+        self.settings, self.s = settings, s
+        self.parsed = parsed  # bill id as typed -> canonical, kept across batches by the import
+        self._followed: set[str] | None = None
+        self._districts: dict[str, tuple[list[str], dict[str, str]]] = {}
+        self._checked: dict[tuple[str, str], str] = {}
+
+    def followed(self) -> set[str]:
+        if self._followed is None:
+            self._followed = followed_bills(self.settings, self.s)
+        return self._followed
+
+    def districts(self, branch: str) -> tuple[list[str], dict[str, str]]:
+        if branch not in self._districts:
+            self._districts[branch] = known_districts(self.s, branch)
+        return self._districts[branch]
+
+    def district(self, branch: str, text: str) -> str:
+        """``district_among`` for this directory, each spelling worked out once."""
+        key = (branch, text)
+        found = self._checked.get(key)
+        if found is None:
+            found = self._checked[key] = district_among(branch, text, self.districts(branch))
+        return found
+
+
+def check_signup(look: Lookups, email: str, *, bills: list[str] = (), name: str | None = None,
+                 frequency: str | None = None, house_district: str | None = None,
+                 senate_district: str | None = None) -> Checked:
+    """The checks of ``subscribe``, in its order (address and name, frequency, bills, House, Senate district):
+    BadSubscription saying what is wrong with the first that fails."""
     try:
         email = normalise_email(email)
         name = check_header_value(name, "the name") or None if name else None
@@ -95,9 +166,20 @@ def subscribe(s: Session, settings: AlertSettings, email: str, *, bills: list[st
         raise BadSubscription(str(exc)) from None
     if frequency is not None and frequency not in FREQUENCIES:
         raise BadSubscription(f"frequency {frequency!r}: choose one of {', '.join(FREQUENCIES)}")
-    topics = topics_for(settings, s, list(bills))
-    house = check_district(s, "House", house_district)
-    senate = check_district(s, "Senate", senate_district)
+    bills = list(bills)
+    topics = topics_among(look.settings, look.followed(), bills, look.parsed) if bills else ["campaign"]
+    house = look.district("House", house_district) if house_district else None
+    senate = look.district("Senate", senate_district) if senate_district else None
+    return Checked(email, name, frequency, topics, house, senate)
+
+
+def subscribe(s: Session, settings: AlertSettings, email: str, *, bills: list[str] = (), name: str | None = None,
+              frequency: str | None = None, house_district: str | None = None, senate_district: str | None = None,
+              confirmed: bool = False, source: str = "cli", now: datetime) -> SubscribeOutcome:
+    checked = check_signup(Lookups(settings, s), email, bills=bills, name=name, frequency=frequency,
+                           house_district=house_district, senate_district=senate_district)
+    email, name, frequency, topics = checked.email, checked.name, checked.frequency, checked.topics
+    house, senate = checked.house_district, checked.senate_district
 
     sub = s.scalar(select(Subscriber).where(Subscriber.email == email, Subscriber.role == "supporter"))
     created = sub is None
@@ -220,42 +302,10 @@ class ImportReport:
 
 def import_csv(s: Session, settings: AlertSettings, text: str, path: str, *, confirmed: bool, now: datetime) -> ImportReport:
     """Rows that fail validation are reported with their line and skipped; the others are all written in
-    the caller's transaction (or none, when the file itself is unreadable)."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if "email" not in header:
-        raise BadSubscription(f"{path}:1: no 'email' column; the columns are {','.join(CSV_COLUMNS)}")
-    unknown = [h for h in header if h not in CSV_COLUMNS]
-    if unknown:
-        raise BadSubscription(f"{path}:1: unknown column {unknown[0]!r}; the columns are {','.join(CSV_COLUMNS)}")
-    reader.fieldnames = header
-    report = ImportReport()
-    last = reader.line_num
-    for row in reader:
-        first, line, last = last + 1, reader.line_num, reader.line_num
-        if any("\n" in v or "\r" in v for v in row.values() if isinstance(v, str)):
-            # A quote left open: the lines after it, other supporters' rows, were read as one field. Say where,
-            # never what (that would print their addresses).
-            report.errors.append(f"{path}:{first}: a quote (\") opened on this line is never closed, so lines "
-                                 f"{first}-{line} were read as one row; none of them was imported")
-            continue
-        if None in row:
-            report.errors.append(f"{path}:{line}: more fields than columns")
-            continue
-        try:
-            with s.begin_nested():
-                out = subscribe(s, settings, row.get("email") or "", bills=(row.get("bills") or "").split(),
-                                name=row.get("name") or None, frequency=(row.get("frequency") or "").strip() or None,
-                                house_district=row.get("house_district") or None,
-                                senate_district=row.get("senate_district") or None,
-                                confirmed=confirmed, source="import", now=now)
-        except BadSubscription as exc:
-            report.errors.append(f"{path}:{line}: {exc}")
-            continue
-        if out.created:
-            report.added += 1
-        else:
-            report.updated += 1
-        if out.needs_confirmation:
-            report.to_confirm.append(out.subscriber.id)
-    return report
+    the caller's transaction (or none, when the file itself is unreadable), in batches
+    (``alerts.supporter_import``, which the CLI runs with a transaction per batch)."""
+    # lazy: supporter_import builds on this module
+    from alerts.supporter_import import import_supporters
+
+    return import_supporters(lambda: io.StringIO(text), path, settings, lambda: nullcontext(s), confirmed=confirmed,
+                             now=now)

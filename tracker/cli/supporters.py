@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import click
+from sqlalchemy import select
 
 from alerts.dispatch import queue_confirmation
-from alerts.subscribers import BadSubscription, import_csv, list_supporters, remove, subscribe as add
+from alerts.subscribers import BadSubscription, list_supporters, remove, subscribe as add
+from alerts.supporter_import import BATCH_ROWS, ImportFailed, import_supporters
 from db.models import Subscriber
 from tracker.application import Application
 from tracker.cli.common import FORMATS, Fail, pass_app, report_delivery, resolve_bill
@@ -102,27 +103,48 @@ def subscribers_import(app: Application, path: str, confirmed: bool) -> None:
     """Import supporters from a CSV file (email,name,bills,frequency,house_district,senate_district)."""
     settings = app.settings
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        open(path, "rb").close()
+    except OSError as exc:  # said before the database is looked at, as always
         raise Fail(f"{path}: cannot read: {exc}") from None
+    sessions = app.ready_sessions()
     now = datetime.now(timezone.utc)
-    ids = []
-    with app.ready_sessions().begin() as s:
-        try:
-            report = import_csv(s, settings, text, path, confirmed=confirmed, now=now)
-        except BadSubscription as exc:
-            raise Fail(str(exc)) from None
-        for sid in report.to_confirm:
-            row = queue_confirmation(s, settings, s.get(Subscriber, sid), now)
-            if row is not None:
-                ids.append(row.id)
+    failed = None
+    try:
+        report = import_supporters(lambda: open(path, encoding="utf-8-sig"), path, settings, sessions.begin,
+                                   confirmed=confirmed, now=now)
+    except (OSError, UnicodeDecodeError) as exc:  # checked before anything is written
+        raise Fail(f"{path}: cannot read: {exc}") from None
+    except BadSubscription as exc:
+        raise Fail(str(exc)) from None
+    except ImportFailed as exc:  # the batches before it are in: their confirmations go out as usual
+        report, failed = exc.report, exc
+    ids = _queue_confirmations(app, report.to_confirm, now)
     for err in report.errors:
         click.echo(f"tracker: {err}", err=True)
     click.echo(f"{report.added} added, {report.updated} updated, {len(report.errors)} rows refused; "
                f"{len(ids)} confirmation emails queued")
+    if failed is not None:
+        click.echo(f"tracker: {failed}. The rows before line {failed.line} were imported (the counts above), as if "
+                   "the file ended there; run the same file again to import the rest: rows already imported are "
+                   "updated, not added twice", err=True)
     report_delivery(_send(app, ids))
-    if report.errors:
+    if report.errors or failed is not None:
         sys.exit(1)
+
+
+def _queue_confirmations(app: Application, subscriber_ids: list[int], now: datetime) -> list[int]:
+    """The confirmation emails of the pending supporters an import added or updated, in order (at most one a day
+    per address), a transaction per BATCH_ROWS; the outbox ids queued."""
+    ids = []
+    for lo in range(0, len(subscriber_ids), BATCH_ROWS):
+        chunk = subscriber_ids[lo:lo + BATCH_ROWS]
+        with app.sessions.begin() as s:
+            subs = {sub.id: sub for sub in s.scalars(select(Subscriber).where(Subscriber.id.in_(set(chunk))))}
+            for sid in chunk:
+                row = queue_confirmation(s, app.settings, subs[sid], now)
+                if row is not None:
+                    ids.append(row.id)
+    return ids
 
 
 COMMANDS = [subscribe, subscribers]
