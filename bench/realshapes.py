@@ -35,8 +35,31 @@ WORDS = ("the commonwealth state house committee hearing testimony surveillance 
          "report review oversight contract vendor software accuracy error rate study federal local officials").split()
 
 
+def _vocabulary(size: int = 20_000) -> tuple[list[str], list[float]]:
+    """The topic words first, then made-up words, drawn with a Zipf frequency (rank r has weight 1/r), so that two
+    stories share about as many word pairs as real ones do (a small vocabulary makes every story look alike)."""
+    rng = random.Random(20)
+    syllables = ["ba", "ce", "di", "fo", "gu", "ha", "je", "ki", "lo", "mu", "na", "pe", "ri", "so", "tu", "ve",
+                 "wa", "ye", "zo", "qua", "stre", "pli", "gro", "bran", "chel", "mont", "ford", "ton", "ley", "wick"]
+    words = list(WORDS)
+    seen = set(words)
+    while len(words) < size:
+        w = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))
+        if w not in seen:
+            seen.add(w)
+            words.append(w)
+    weights, total = [], 0.0
+    for rank in range(1, size + 1):
+        total += 1.0 / rank
+        weights.append(total)
+    return words, weights
+
+
+VOCABULARY, CUMULATIVE = _vocabulary()
+
+
 def _sentence(rng: random.Random, n: int) -> str:
-    words = [rng.choice(WORDS) for _ in range(n)]
+    words = rng.choices(VOCABULARY, cum_weights=CUMULATIVE, k=n)
     words[0] = words[0].capitalize()
     return " ".join(words) + rng.choice((".", ".", ".", "?", "&#8230;"))
 
@@ -104,7 +127,8 @@ def varied_replica(seed: int = 0) -> NewsReplica:
             for j in range(rng.randint(lo, hi)):
                 when -= timedelta(minutes=rng.randrange(10, 900))
                 n = 10_000 * (i + 1) + j
-                title = _sentence(rng, rng.randint(5, 14)).rstrip(".?")
+                # a title is text (the pages escape it); its ellipsis is the character, as WordPress's decoded one
+                title = _sentence(rng, rng.randint(5, 14)).rstrip(".?").replace("&#8230;", "\u2026")
                 summary = _paragraph(rng, site)
                 items.append(NewsItem(
                     guid=f"{site}?p={n}", title=title, link=f"{site}{when:%Y/%m/%d}/story-{n}/",

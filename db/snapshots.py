@@ -13,6 +13,11 @@ from sqlalchemy.orm import Session
 
 from db.models import Snapshot
 
+# zlib's level for stored responses: 3 compresses a feed of full posts three times as fast as 6 (0.8 s against
+# 2.5 s for 32 MB of feeds, in the parent that stores a poll) for a body about 11% larger; the level is not part
+# of a snapshot's address (the sha256 of the raw body), and any level reads back the same
+LEVEL = 3
+
 
 def store_snapshot(session: Session, body: bytes, meta: dict) -> int:
     """The id of the snapshot of ``body``, stored once whatever the number of fetches that returned it.
@@ -31,7 +36,7 @@ def store_snapshot(session: Session, body: bytes, meta: dict) -> int:
         last_modified=meta.get("last_modified"),
         fetched_at=datetime.fromisoformat(meta["fetched_at"]),
         size=len(body),
-        body=zlib.compress(body, 6),
+        body=zlib.compress(body, LEVEL),
     )
     session.add(row)
     session.flush()
@@ -50,7 +55,7 @@ def store_snapshots(session: Session, fetched: list[tuple[bytes, dict]]) -> list
                 "sha256": digest, "url": meta["url"], "status": meta["status"],
                 "content_type": meta.get("content_type"), "etag": meta.get("etag"),
                 "last_modified": meta.get("last_modified"), "fetched_at": datetime.fromisoformat(meta["fetched_at"]),
-                "size": len(body), "body": zlib.compress(body, 6)}
+                "size": len(body), "body": zlib.compress(body, LEVEL)}
     if rows:
         session.execute(insert(Snapshot), list(rows.values()))
         ids |= dict(session.execute(select(Snapshot.sha256, Snapshot.id).where(Snapshot.sha256.in_(list(rows)))).all())

@@ -135,6 +135,8 @@ _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\
 
 def _fold(text: str) -> str:
     """Accents off, case folded: ``"Récognition"`` -> ``"recognition"`` (lengths may change)."""
+    if text.isascii():  # NFKD leaves ASCII as it is, and it has no combining marks
+        return text.casefold()
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
 
 

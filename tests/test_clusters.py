@@ -7,10 +7,14 @@ News Service copy as WWLP and other outlets republish it.
 from __future__ import annotations
 
 import itertools
+import random
+import string
+import unicodedata
 
 import pytest
 
-from tracker.news.clusters import SAME_STORY, fingerprint, similarity, strip_dateline, strip_publisher
+from tracker.news.clusters import (_STOP, _WORD, SAME_STORY, _words, fingerprint, similarity, strip_dateline,
+                                   strip_publisher)
 
 # One SHNS story as two outlets ran it: different headlines, different datelines, one word edited.
 WWLP_COPY = (
@@ -130,3 +134,19 @@ def test_read_more_only_at_the_end():
     lead = "Test copy: lawmakers read more than forty bills this week and voted on two."
     assert "voted two" in fingerprint("", lead)
     assert fingerprint("", "Test copy sentence. Continue reading \u2026") == fingerprint("", "Test copy sentence.")
+
+
+def test_ascii_headlines_fold_as_unicode_ones_do():
+    """Plain ASCII text skips the Unicode normalisation (a shortcut for speed): its words are those the full
+    folding gives, so a story clusters the same whichever path its headline took."""
+    def folded(text):
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
+        text = text.replace("'", "").replace("\u2019", "").replace("\u2018", "")
+        return [w for w in _WORD.findall(text) if w not in _STOP]
+
+    rng = random.Random(7)
+    texts = ["Senate PASSES face-surveillance bill, 39-0", "It's the State House's turn", "H.135: what's next?"]
+    texts += ["".join(rng.choice(string.printable) for _ in range(rng.randint(0, 60))) for _ in range(3000)]
+    for text in texts:
+        assert _words(text) == folded(text), text
+    assert _words("Café résumé") == folded("Café résumé") == ["cafe", "resume"]

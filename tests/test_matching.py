@@ -204,3 +204,18 @@ def test_speed_thousand_articles_ten_bills():
     assert [(x.bill, x.reason, x.where) for x in got] == [
         ("ma/192/H135", "number", "title"), ("ma/192/H135", "keyword", "summary")]
     assert elapsed < 1.0, f"{elapsed:.2f}s"
+
+
+def test_ascii_text_folds_as_the_unicode_path_does():
+    """ASCII text skips the normalisation (a shortcut for speed) and folds to what the full path gives."""
+    import random
+    import string
+    import unicodedata
+
+    from spiders.matching import _COMBINING, _fold
+
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = "".join(rng.choice(string.printable) for _ in range(rng.randint(0, 60)))
+        assert _fold(text) == _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
+    assert _fold("Facial RÉCOGNITION") == "facial recognition"

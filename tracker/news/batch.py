@@ -24,6 +24,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Article, ArticleBill, ArticleSource, Cluster, Event, Feed, Snapshot
+from db import snapshots
 from spiders.billids import dotted
 from spiders.matching import keyword_hits
 from spiders.observations import decode_snapshot_body
@@ -165,7 +166,7 @@ class BatchWriter:
                     "content_type": snap.get("content_type"), "etag": snap.get("etag"),
                     "last_modified": snap.get("last_modified"),
                     "fetched_at": datetime.fromisoformat(snap["fetched_at"]), "size": len(body),
-                    "body": zlib.compress(body, 6)})
+                    "body": zlib.compress(body, snapshots.LEVEL)})
                 self.snapshot_by_digest[digest] = ref
         return self.snapshot_by_digest[digest]
 

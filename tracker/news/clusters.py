@@ -79,8 +79,12 @@ def strip_publisher(title: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text or ""
+    if text.isascii():  # NFKD leaves ASCII as it is and it has no combining marks: skip both (most titles and leads)
+        text = text.casefold()
+    else:
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = text.replace("'", "").replace("\u2019", "").replace("\u2018", "")
     return [w for w in _WORD.findall(text) if w not in _STOP]
 
