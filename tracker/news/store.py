@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from db.models import Article, ArticleBill, ArticleSource, Bill, Cluster, Event, Feed
-from tracker.news.clusters import SAME_STORY, fingerprint, similarity
+from tracker.news.clusters import SAME_STORY, decode, encode, fingerprint, similarity
 from spiders.matching import BillMatcher, keyword_hits
 from spiders.urls import canonical_url, decode_google_news_url, is_google_news_url, is_web_url
 from spiders.billids import dotted
@@ -55,10 +55,14 @@ class StoryIndex:
         # later article joins a cluster that does not exist
         self.pending: list = []
         since = now - CLUSTER_WINDOW
-        rows = s.execute(select(Article.id, Article.title, Article.summary_text, Article.cluster_id)
+        # the stored fingerprint; the text only for an article stored before there was one (migration 0017)
+        missing = Article.fingerprint.is_(None)
+        rows = s.execute(select(Article.id, Article.fingerprint, case((missing, Article.title)),
+                                case((missing, Article.summary_text)), Article.cluster_id)
                          .where(Article.first_seen_at >= since))
-        for aid, title, summary, cluster_id in rows:
-            self.add(aid, fingerprint(title, summary or ""), cluster_id)
+        for aid, stored, title, summary, cluster_id in rows:
+            self.add(aid, decode(stored) if stored is not None else fingerprint(title, summary or ""), cluster_id)
+        self.pending.clear()  # committed articles: a failed batch must not take them out
 
     def add(self, article_id, fp: frozenset[str], cluster_id) -> None:
         self.prints[article_id] = (fp, cluster_id)
@@ -104,6 +108,13 @@ class StoryIndex:
             if score >= SAME_STORY and score > best_score and cluster_id is not None:
                 best, best_score = cluster_id, score
         return best
+
+
+def stored_fingerprint(fp: frozenset[str], title: str, summary: str, summary_text: str) -> str:
+    """What ``articles.fingerprint`` holds: the fingerprint of the stored title and summary_text, the one the
+    index of a later poll compares with (``fp`` is of the item's summary, which summary_text is unless the
+    summary was empty and summary_text took the content's start)."""
+    return encode(fp if summary_text == summary else fingerprint(title, summary_text or ""))
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -196,9 +207,10 @@ class FeedWriter:
                               summary_text=summary or (content or "")[:1000], full_text=content,
                               published_at=published, first_seen_at=self.now,
                               fetch_article=bool(cfg.fetch_article), fulltext_attempts=0)
+            fp = fingerprint(title, summary)
+            article.fingerprint = stored_fingerprint(fp, title, summary, article.summary_text)
             self.s.add(article)
             self.s.flush()
-            fp = fingerprint(title, summary)
             cluster_id = self.stories.same_story(fp)
             if cluster_id is None:
                 cluster = Cluster(title=title, created_at=self.now)
