@@ -17,7 +17,7 @@ from db.engine import make_engine, session_factory
 from db.migrate import upgrade
 from db.models import Article, ArticleSource, Event, Feed
 from tracker.config import parse_config
-from tracker.news.clusters import decode, encode, fingerprint
+from tracker.news.clusters import decode, encode, fingerprint, similarity
 from tracker.news.poll import poll
 from tracker.news.store import StoryIndex, stored_fingerprint
 from tests.test_poll import CONFIG, SEED
@@ -183,3 +183,36 @@ def test_a_failed_first_batch_keeps_the_stored_articles_in_the_index(sessions, c
     assert before
     index.undo()  # what _store_batch does when the first batch of the next poll fails
     assert index.prints == before
+
+
+def _same_story_as_written_first(index: StoryIndex, fp) -> int | None:
+    """StoryIndex.same_story as it was first written (a loop over the postings, ``similarity``)."""
+    counts: dict = {}
+    for sh in fp:
+        posting = index.by_shingle.get(sh, ())
+        if len(posting) > store_mod.COMMON_SHINGLE:
+            continue
+        for aid in posting:
+            counts[aid] = counts.get(aid, 0) + 1
+    best, best_score = None, 0.0
+    for aid, shared in counts.items():
+        if shared < 2:
+            continue
+        other, cluster_id = index.prints[aid]
+        score = similarity(fp, other)
+        if score >= store_mod.SAME_STORY and score > best_score and cluster_id is not None:
+            best, best_score = cluster_id, score
+    return best
+
+
+def test_same_story_finds_what_the_plain_loop_finds(sessions, config):
+    poll(config, sessions, now=lambda: NOW)
+    with sessions() as s:
+        index = StoryIndex(s, NOW)
+    prints = [fp for fp, _ in index.prints.values()]
+    # each stored fingerprint, its halves (shorter excerpts), and pairs mixed (two stories in one)
+    probes = prints + [frozenset(sorted(fp)[: len(fp) // 2]) for fp in prints]
+    probes += [a | b for a, b in zip(prints, prints[1:])] + [frozenset({"state house"}), frozenset()]
+    found = [index.same_story(fp) for fp in probes]
+    assert found == [_same_story_as_written_first(index, fp) for fp in probes]
+    assert sum(c is not None for c in found) > len(prints)  # the probes do find stories

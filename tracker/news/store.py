@@ -7,14 +7,16 @@ not at all.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import chain
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from db.models import Article, ArticleBill, ArticleSource, Bill, Cluster, Event, Feed
-from tracker.news.clusters import SAME_STORY, decode, encode, fingerprint, similarity
+from tracker.news.clusters import MIN_FOR_CONTAINMENT, SAME_STORY, decode, encode, fingerprint
 from spiders.matching import BillMatcher, keyword_hits
 from spiders.urls import canonical_url, decode_google_news_url, is_google_news_url, is_web_url
 from spiders.billids import dotted
@@ -102,20 +104,30 @@ class StoryIndex:
         self.pending.clear()
 
     def same_story(self, fp: frozenset[str]) -> int | None:
-        counts: dict[int, int] = {}
+        """The cluster of the most similar recent article (``similarity(fp, its fingerprint) >= SAME_STORY``,
+        the first of equals in the order the articles are met), among those sharing at least two of its
+        shingles; None if there is none."""
+        by_shingle = self.by_shingle
+        postings = []
         for sh in fp:
-            posting = self.by_shingle.get(sh, ())
-            if len(posting) > COMMON_SHINGLE:
-                continue  # "the state house": shared by too many articles to tell stories apart
-            for aid in posting:
-                counts[aid] = counts.get(aid, 0) + 1
+            posting = by_shingle.get(sh)
+            # a shingle carried by too many articles ("the state house") cannot tell stories apart
+            if posting and len(posting) <= COMMON_SHINGLE:
+                postings.append(posting)
+        counts = Counter(chain.from_iterable(postings))  # in the order met, as a loop over the postings
         best, best_score = None, 0.0
+        prints, size = self.prints, len(fp)
         for aid, shared in counts.items():
             if shared < 2:
                 continue
-            other, cluster_id = self.prints[aid]
-            score = similarity(fp, other)
-            if score >= SAME_STORY and score > best_score and cluster_id is not None:
+            other, cluster_id = prints[aid]
+            if cluster_id is None:
+                continue
+            # similarity(fp, other), inline (called about 20 times per new article); neither is empty here
+            smaller = min(size, len(other))
+            common = len(fp & other)
+            score = common / len(fp | other) if smaller < MIN_FOR_CONTAINMENT else common / smaller
+            if score >= SAME_STORY and score > best_score:
                 best, best_score = cluster_id, score
         return best
 
