@@ -342,6 +342,9 @@ class Article(Base):
     fulltext_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fulltext_attempts: Mapped[int] = mapped_column(Integer, default=0)
     fulltext_error: Mapped[str | None] = mapped_column(Text)
+    # the story fingerprint of title and summary_text (tracker.news.clusters.encode), so that the story index
+    # is not computed again from the text at every poll; NULL for articles stored before migration 0017
+    fingerprint: Mapped[str | None] = mapped_column(Text)
 
 
 class ArticleSource(Base):

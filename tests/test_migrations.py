@@ -34,6 +34,17 @@ def test_models_match_the_migrations(engine):
 def test_downgrade_one_step_and_upgrade_again(engine):
     def outbox_indexes():
         return {ix["name"] for ix in inspect(engine).get_indexes("outbox")}
+    def article_triggers():
+        with engine.connect() as conn:
+            return set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                            "AND tbl_name = 'articles'").scalars())
+    sqlite = engine.dialect.name == "sqlite"
+    triggers = article_triggers() if sqlite else set()
+    assert "fingerprint" in _columns(engine, "articles")
+    downgrade(engine, "-1")
+    assert "fingerprint" not in _columns(engine, "articles")
+    if sqlite:  # the column is dropped in place: the full-text triggers stay
+        assert triggers and article_triggers() == triggers
     assert "rate_limits" in inspect(engine).get_table_names()
     downgrade(engine, "-1")
     assert "rate_limits" not in inspect(engine).get_table_names()
@@ -76,6 +87,7 @@ def test_downgrade_one_step_and_upgrade_again(engine):
     assert "claimed_by" in _columns(engine, "outbox") and "position" in _columns(engine, "bills")
     assert "successors" in inspect(engine).get_table_names() and "archive_matched_at" in _columns(engine, "bills")
     assert "throttled_until" in _columns(engine, "feeds") and "bill_text_versions" in inspect(engine).get_table_names()
+    assert "fingerprint" in _columns(engine, "articles")
 
 
 def _columns(engine, table):

@@ -17,13 +17,16 @@ from db.engine import make_engine, session_factory
 from db.migrate import upgrade
 from db.models import Article, ArticleSource, Event, Feed
 from tracker.config import parse_config
+from tracker.news.clusters import decode, encode, fingerprint, similarity
 from tracker.news.poll import poll
+from tracker.news.store import StoryIndex, stored_fingerprint
 from tests.test_poll import CONFIG, SEED
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 TABLES = {
     "articles": "id, url, link, title, publisher, author, summary_html, summary_text, full_text, published_at, "
-                "first_seen_at, cluster_id, fetch_article, fulltext_fetched_at, fulltext_attempts, fulltext_error",
+                "first_seen_at, cluster_id, fetch_article, fulltext_fetched_at, fulltext_attempts, fulltext_error, "
+                "fingerprint",
     "article_sources": "id, article_id, feed_id, entry_url, guid, publisher, seen_at, snapshot_id",
     "article_bills": "id, article_id, bill_id, reason, term, field, kind, created_at",
     "clusters": "id, title, created_at",
@@ -146,3 +149,70 @@ def test_a_feed_item_as_a_dict_is_what_asdict_gives():
     assert item.to_dict() == asdict(item)
     assert set(item.to_dict()) == {f.name for f in fields(FeedItem)}  # a new field must be added to to_dict
     assert item.to_dict()["categories"] is not item.categories
+
+
+def test_articles_carry_the_fingerprint_the_index_would_compute(sessions, config):
+    poll(config, sessions, now=lambda: NOW)
+    with sessions() as s:
+        rows = s.execute(select(Article.title, Article.summary_text, Article.fingerprint)).all()
+        assert rows and all(fp is not None for *_, fp in rows)
+        for title, summary, fp in rows:
+            assert decode(fp) == fingerprint(title, summary or "")
+        stored = StoryIndex(s, NOW)
+    with sessions.begin() as s:  # articles stored before migration 0017: the index computes theirs
+        s.execute(text("UPDATE articles SET fingerprint = NULL"))
+    with sessions() as s:
+        computed = StoryIndex(s, NOW)
+    assert stored.prints == computed.prints and stored.by_shingle == computed.by_shingle
+
+
+def test_the_stored_fingerprint_is_of_the_stored_summary():
+    title, lead = "Senate passes the climate bill", "BOSTON (SHNS) - The Senate voted 38-2 on Thursday to pass a bill"
+    fp = fingerprint(title, lead)
+    assert decode(stored_fingerprint(fp, title, lead, lead)) == fp
+    # no summary: summary_text holds the content's start, and a later poll's index fingerprints that
+    assert decode(stored_fingerprint(fingerprint(title, ""), title, "", lead)) == fp
+    assert decode(encode(frozenset())) == frozenset()
+
+
+def test_a_failed_first_batch_keeps_the_stored_articles_in_the_index(sessions, config):
+    poll(config, sessions, now=lambda: NOW)
+    with sessions() as s:
+        index = StoryIndex(s, NOW)
+    before = dict(index.prints)
+    assert before
+    index.undo()  # what _store_batch does when the first batch of the next poll fails
+    assert index.prints == before
+
+
+def _same_story_as_written_first(index: StoryIndex, fp) -> int | None:
+    """StoryIndex.same_story as it was first written (a loop over the postings, ``similarity``)."""
+    counts: dict = {}
+    for sh in fp:
+        posting = index.by_shingle.get(sh, ())
+        if len(posting) > store_mod.COMMON_SHINGLE:
+            continue
+        for aid in posting:
+            counts[aid] = counts.get(aid, 0) + 1
+    best, best_score = None, 0.0
+    for aid, shared in counts.items():
+        if shared < 2:
+            continue
+        other, cluster_id = index.prints[aid]
+        score = similarity(fp, other)
+        if score >= store_mod.SAME_STORY and score > best_score and cluster_id is not None:
+            best, best_score = cluster_id, score
+    return best
+
+
+def test_same_story_finds_what_the_plain_loop_finds(sessions, config):
+    poll(config, sessions, now=lambda: NOW)
+    with sessions() as s:
+        index = StoryIndex(s, NOW)
+    prints = [fp for fp, _ in index.prints.values()]
+    # each stored fingerprint, its halves (shorter excerpts), and pairs mixed (two stories in one)
+    probes = prints + [frozenset(sorted(fp)[: len(fp) // 2]) for fp in prints]
+    probes += [a | b for a, b in zip(prints, prints[1:])] + [frozenset({"state house"}), frozenset()]
+    found = [index.same_story(fp) for fp in probes]
+    assert found == [_same_story_as_written_first(index, fp) for fp in probes]
+    assert sum(c is not None for c in found) > len(prints)  # the probes do find stories

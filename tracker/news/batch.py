@@ -29,7 +29,7 @@ from spiders.billids import dotted
 from spiders.matching import keyword_hits
 from spiders.observations import decode_snapshot_body
 from tracker.news.clusters import fingerprint
-from tracker.news.store import FUTURE_SLACK, FeedOutcome, StoryIndex, _parse_time, article_url
+from tracker.news.store import FUTURE_SLACK, FeedOutcome, StoryIndex, _parse_time, article_url, stored_fingerprint
 
 CHUNK = 500  # values in one IN (...) list
 
@@ -189,11 +189,13 @@ class BatchWriter:
                     cluster = Ref()
                     self.clusters.append((cluster, {"title": title, "created_at": self.now}))
                 ref = Ref()
+                summary_text = summary or (content or "")[:1000]
                 article = _Article(ref, canonical, title, published, bool(cfg.fetch_article), row={
                     "url": canonical, "link": link, "title": title, "publisher": publisher,
                     "author": item.get("author"),
                     "summary_html": item.get("summary_html") or item.get("content_html"),
-                    "summary_text": summary or (content or "")[:1000], "full_text": content,
+                    "summary_text": summary_text, "full_text": content,
+                    "fingerprint": stored_fingerprint(fp, title, summary, summary_text),
                     "published_at": published, "first_seen_at": self.now, "cluster_id": cluster,
                     "fetch_article": bool(cfg.fetch_article), "fulltext_attempts": 0})
                 known[canonical] = article

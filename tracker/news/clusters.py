@@ -103,6 +103,17 @@ def fingerprint(title: str, lead: str) -> frozenset[str]:
     return frozenset(_shingles(title_words) | _shingles(lead_words))
 
 
+def encode(fp: frozenset[str]) -> str:
+    """A fingerprint as stored with its article (``articles.fingerprint``): its shingles sorted, joined by
+    ``|`` (a shingle holds only ``[a-z0-9]`` words and spaces)."""
+    return "|".join(sorted(fp))
+
+
+def decode(text: str) -> frozenset[str]:
+    """The inverse of ``encode``."""
+    return frozenset(text.split("|")) if text else frozenset()
+
+
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     """Overlap coefficient of two fingerprints (Jaccard when either is tiny); 0.0 when either is empty."""
     if not a or not b:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from db.checks import throttled_until
 from db.lineage import handovers
@@ -53,6 +54,41 @@ class PollResult(RunResult):
 
 class UnknownFeed(ValueError):
     pass
+
+
+class _StoryIndexAhead:
+    """The story index read in a thread while the feed child starts (a second or so of imports before the
+    first feed arrives), ready when the first batch with items needs it. Read as of the poll's start.
+    In the calling thread instead when the engine's connections are per thread (SQLite in memory)."""
+
+    def __init__(self, sessions: sessionmaker[Session], at: datetime):
+        self._index: StoryIndex | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        bind = sessions.kw.get("bind")
+        if isinstance(getattr(bind, "pool", None), (SingletonThreadPool, StaticPool)):
+            self._build(sessions, at)
+        else:
+            self._thread = threading.Thread(target=self._build, args=(sessions, at), name="story-index",
+                                            daemon=True)
+            self._thread.start()
+
+    def _build(self, sessions, at) -> None:
+        try:
+            with sessions() as s:
+                self._index = StoryIndex(s, at)
+        except BaseException as exc:  # raised again in the poll's thread, by get()
+            self._error = exc
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def get(self) -> StoryIndex:
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        return self._index
 
 
 def sync_feeds(s: Session, config: Config, now: datetime) -> None:
@@ -147,6 +183,7 @@ def poll(
     pending = {j.feed_id: j for j in jobs}
     throttled: list[int] = []  # feeds whose site said 429 (or 503 with Retry-After)
     stories = None
+    ahead = _StoryIndexAhead(sessions, now())
     batch: list[dict] = []  # observations read and not stored yet
     batch_items = 0
 
@@ -155,8 +192,7 @@ def poll(
         if not batch:
             return
         if stories is None and any(o.get("items") for o in batch):  # only a feed with items needs it
-            with sessions() as s:
-                stories = StoryIndex(s, now())
+            stories = ahead.get()
         for outcome in _store_batch(sessions, config, cfg_by_name, batch, now(), matcher, bills, stories):
             result.collect(outcome, on_outcome)
         batch.clear()
@@ -189,6 +225,7 @@ def poll(
                 or time.monotonic() - batch_started >= BATCH_WAIT_S):
             store_batch()
     store_batch()  # also after a stop: the feeds read so far are stored whole
+    ahead.wait()  # unused when no feed had items: its session is closed before the poll returns
     for feed_id in throttled:  # after the loop: a sibling stored later must not undo the hold
         _hold_host(sessions, feed_id)
 

@@ -7,14 +7,16 @@ not at all.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import chain
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from db.models import Article, ArticleBill, ArticleSource, Bill, Cluster, Event, Feed
-from tracker.news.clusters import SAME_STORY, fingerprint, similarity
+from tracker.news.clusters import MIN_FOR_CONTAINMENT, SAME_STORY, decode, encode, fingerprint
 from spiders.matching import BillMatcher, keyword_hits
 from spiders.urls import canonical_url, decode_google_news_url, is_google_news_url, is_web_url
 from spiders.billids import dotted
@@ -55,10 +57,24 @@ class StoryIndex:
         # later article joins a cluster that does not exist
         self.pending: list = []
         since = now - CLUSTER_WINDOW
-        rows = s.execute(select(Article.id, Article.title, Article.summary_text, Article.cluster_id)
+        # the stored fingerprint; the text only for an article stored before there was one (migration 0017)
+        missing = Article.fingerprint.is_(None)
+        rows = s.execute(select(Article.id, Article.fingerprint, case((missing, Article.title)),
+                                case((missing, Article.summary_text)), Article.cluster_id)
                          .where(Article.first_seen_at >= since))
-        for aid, title, summary, cluster_id in rows:
-            self.add(aid, fingerprint(title, summary or ""), cluster_id)
+        # add()'s work, inlined (50,000 articles of 50 shingles each in a busy week); not pending: they are
+        # committed, a failed batch must not take them out
+        prints, by_shingle = self.prints, self.by_shingle
+        posting_of = by_shingle.get
+        for aid, stored, title, summary, cluster_id in rows:
+            fp = decode(stored) if stored is not None else fingerprint(title, summary or "")
+            prints[aid] = (fp, cluster_id)
+            for sh in fp:
+                posting = posting_of(sh)
+                if posting is None:
+                    by_shingle[sh] = {aid}
+                else:
+                    posting.add(aid)
 
     def add(self, article_id, fp: frozenset[str], cluster_id) -> None:
         self.prints[article_id] = (fp, cluster_id)
@@ -88,22 +104,39 @@ class StoryIndex:
         self.pending.clear()
 
     def same_story(self, fp: frozenset[str]) -> int | None:
-        counts: dict[int, int] = {}
+        """The cluster of the most similar recent article (``similarity(fp, its fingerprint) >= SAME_STORY``,
+        the first of equals in the order the articles are met), among those sharing at least two of its
+        shingles; None if there is none."""
+        by_shingle = self.by_shingle
+        postings = []
         for sh in fp:
-            posting = self.by_shingle.get(sh, ())
-            if len(posting) > COMMON_SHINGLE:
-                continue  # "the state house": shared by too many articles to tell stories apart
-            for aid in posting:
-                counts[aid] = counts.get(aid, 0) + 1
+            posting = by_shingle.get(sh)
+            # a shingle carried by too many articles ("the state house") cannot tell stories apart
+            if posting and len(posting) <= COMMON_SHINGLE:
+                postings.append(posting)
+        counts = Counter(chain.from_iterable(postings))  # in the order met, as a loop over the postings
         best, best_score = None, 0.0
+        prints, size = self.prints, len(fp)
         for aid, shared in counts.items():
             if shared < 2:
                 continue
-            other, cluster_id = self.prints[aid]
-            score = similarity(fp, other)
-            if score >= SAME_STORY and score > best_score and cluster_id is not None:
+            other, cluster_id = prints[aid]
+            if cluster_id is None:
+                continue
+            # similarity(fp, other), inline (called about 20 times per new article); neither is empty here
+            smaller = min(size, len(other))
+            common = len(fp & other)
+            score = common / len(fp | other) if smaller < MIN_FOR_CONTAINMENT else common / smaller
+            if score >= SAME_STORY and score > best_score:
                 best, best_score = cluster_id, score
         return best
+
+
+def stored_fingerprint(fp: frozenset[str], title: str, summary: str, summary_text: str) -> str:
+    """What ``articles.fingerprint`` holds: the fingerprint of the stored title and summary_text, the one the
+    index of a later poll compares with (``fp`` is of the item's summary, which summary_text is unless the
+    summary was empty and summary_text took the content's start)."""
+    return encode(fp if summary_text == summary else fingerprint(title, summary_text or ""))
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -196,9 +229,10 @@ class FeedWriter:
                               summary_text=summary or (content or "")[:1000], full_text=content,
                               published_at=published, first_seen_at=self.now,
                               fetch_article=bool(cfg.fetch_article), fulltext_attempts=0)
+            fp = fingerprint(title, summary)
+            article.fingerprint = stored_fingerprint(fp, title, summary, article.summary_text)
             self.s.add(article)
             self.s.flush()
-            fp = fingerprint(title, summary)
             cluster_id = self.stories.same_story(fp)
             if cluster_id is None:
                 cluster = Cluster(title=title, created_at=self.now)
