@@ -97,6 +97,14 @@ class DeliveryReport:
                                               "recovered", "deferred", "paced", "down")} | {"errors": self.errors}
 
 
+def _add_up(report: DeliveryReport, part: DeliveryReport) -> None:
+    """Count into ``report`` what ``part`` saw (one message's outcome)."""
+    for name in ("sent", "retried", "failed", "bounced", "suppressed", "uncertain", "recovered", "deferred"):
+        setattr(report, name, getattr(report, name) + getattr(part, name))
+    report.down = part.down or report.down
+    report.errors.extend(part.errors)
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -199,13 +207,16 @@ class _Run:
             self.taken += 1
             return True
 
-    def _from_page(self) -> tuple | None:
-        """The next due message of the page (not claimed yet), or None when the queue is drained."""
+    def _from_page(self, conn) -> tuple | None:
+        """The next due message of the page (not claimed yet), or None when the queue is drained. The page is read on
+        the connection's own ``conn``, in its transaction: a second connection from the pool, taken while this one
+        holds SQLite's write lock, could wait for requests of the web app that hold the pool's connections while
+        they wait for that write lock (a deadlock until the pool's 30 s timeout)."""
         with self.lock:
             while not self.drained:
                 if self.page:
                     return self.page.pop()
-                rows = _due_page(self.engine, self.now(), self.after, self.only_ids)
+                rows = _due_page(conn, self.now(), self.after, self.only_ids)
                 if rows:
                     self.after, self.fresh_pass = rows[-1][0], False
                     self.page = rows[::-1]
@@ -224,7 +235,7 @@ class _Run:
         connections) never wait for each other nor pick the same row; ``keyset``: this connection's place in
         the queue and whether it already went back to the start once."""
         if not self.postgres:
-            while (row := self._from_page()) is not None:
+            while (row := self._from_page(conn)) is not None:
                 status = conn.execute(_CLAIM, {"b_id": row[0], "b_at": at, "b_worker": self.worker}).first()
                 if status is not None:
                     return (*row[:4], status[0])
@@ -310,14 +321,21 @@ class _Run:
         if waited is None:
             with self.lock:
                 self.ended = True
-                _leave_for_next_run(sessions, message_id, self.only_ids, now(), report)
+            # never under the run's lock: this waits for the database's write lock, which another connection
+            # of the run may hold while it waits for the run's lock (a deadlock, until SQLite's 30 s timeout)
+            part = DeliveryReport()
+            _leave_for_next_run(sessions, message_id, self.only_ids, now(), part)
+            with self.lock:
+                report.paced = part.paced
             return False
         started = time.monotonic()
         try:
             transport.send(self.sender, to_addr, zlib.decompress(body))
         except DeliveryError as exc:
+            part = DeliveryReport()  # recorded outside the run's lock, as above; counted under it
+            outcome = _failed(sessions, message_id, exc, self.max_attempts, now, part)
             with self.lock:
-                outcome = _failed(sessions, message_id, exc, self.max_attempts, now, report)
+                _add_up(report, part)
                 if outcome != "failed":
                     self.taken -= 1
             return False
@@ -340,14 +358,13 @@ class _Run:
         return waited
 
 
-def _due_page(engine, at: datetime, after: int, only_ids, size: int = PAGE) -> list[tuple]:
+def _due_page(conn, at: datetime, after: int, only_ids, size: int = PAGE) -> list[tuple]:
     """The next ``size`` due messages after id ``after`` (keyset), with their subscriber's status; read only:
     each is claimed on its own, by a conditional UPDATE, so two workers never send the same row."""
     query = _DUE
     if only_ids is not None:
         query = query.where(_OUTBOX.c.id.in_(only_ids))
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(query, {"b_at": at, "b_after": after, "b_size": size})]
+    return [tuple(r) for r in conn.execute(query, {"b_at": at, "b_after": after, "b_size": size})]
 
 
 def _leave_for_next_run(sessions, message_id: int, only_ids, at: datetime, report: DeliveryReport) -> None:

@@ -149,3 +149,30 @@ def test_an_unsubscribe_while_the_run_sends_holds_her_message_back(sessions, sin
     received = {rcpt for rcpt, _ in sink.state.messages}
     assert received == {"supporter0@example.org", "supporter2@example.org"}
     assert report.sent == 2 and report.suppressed == 1
+
+
+def test_a_failed_attempt_is_recorded_without_holding_the_runs_lock(sessions, sink, monkeypatch):
+    """Recording a failed attempt waits for the database's write lock; a connection that holds that lock may be
+    waiting for the run's lock (to take the next message of the page). Recording it under the run's lock was a
+    deadlock that ended after SQLite's 30 s with "database is locked" (seen in CI with three connections)."""
+    import alerts.deliver as deliver_module
+
+    runs, held = [], []
+    make_run, record_failure = deliver_module._Run.__init__, deliver_module._failed
+
+    def remember(self, *args, **kwargs):
+        make_run(self, *args, **kwargs)
+        runs.append(self)
+
+    def failed(*args, **kwargs):
+        held.append(runs[-1].lock.locked())  # one connection: nobody else can be holding it
+        return record_failure(*args, **kwargs)
+
+    monkeypatch.setattr(deliver_module._Run, "__init__", remember)
+    monkeypatch.setattr(deliver_module, "_failed", failed)
+    cfg = config()
+    _queued(sessions, cfg, 3)
+    sink.state.drop_on_data = {2}
+    report = deliver(sessions, _smtp(sink), SENDER, now=lambda: NOW, rate=1000, connections=1)
+    assert held == [False]
+    assert report.uncertain == 1 and report.retried == 1 and report.sent == 3
