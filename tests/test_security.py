@@ -518,7 +518,8 @@ bills:
 digests:
   staff:
     to: [staff@example.org]
-""")
+    at: "00:00"
+""")  # `tracker digest` runs at the wall clock: the staff digest is due from `at` (local), so whatever the hour
     logs: list[str] = []
     import logging
 
