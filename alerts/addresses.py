@@ -19,12 +19,12 @@ class BadAddress(ValueError):
     """An address or a header value that cannot go into a message."""
 
 
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")  # every character below 32 but the tab, and DEL
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0a-\x1f\x7f]")  # every character below 32 but the tab, and DEL
 
 
 def check_header_value(value: str, what: str) -> str:
     """Refuse CR, LF and other control characters (header injection); return the value stripped."""
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTER.search(value):
         raise BadAddress(f"{what} {value!r} contains a line break or a control character")
     return value.strip()
 

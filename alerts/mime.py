@@ -12,10 +12,11 @@ words, bodies quoted-printable (``binascii``, in C). The result parses back with
 from __future__ import annotations
 
 import binascii
-import re
 import secrets
 from email.header import Header
 from email.utils import formataddr
+
+from alerts.addresses import CONTROL_CHARACTER  # a control character other than a tab (header injection)
 
 MAX_LINE = 78
 
@@ -24,7 +25,6 @@ class HeaderInjection(ValueError):
     pass
 
 
-_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")  # a control character other than a tab
 _ADDRESS_HEADERS = frozenset({"from", "to", "cc", "bcc", "reply-to", "sender"})
 
 
@@ -33,7 +33,7 @@ def fold(name: str, value: str) -> str:
 
     A line break or any other control character (a tab aside) is refused: some readers take a
     vertical tab, a form feed or a NUL as the end of a line too."""
-    if _CONTROL.search(value):
+    if CONTROL_CHARACTER.search(value):
         shown = "" if name.lower() in _ADDRESS_HEADERS else f" in {value[:60]!r}"  # no address in a log line
         raise HeaderInjection(f"header {name}: a line break or a control character{shown}")
     if not value.isascii():
