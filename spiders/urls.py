@@ -123,7 +123,8 @@ def _amp_inner(raw: str) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    unwrapped = _unwrap_amp_cache(parts.scheme.lower(), parts.hostname.lower().rstrip("."), parts.path or "/")
+    # the host as its key has it ("amp.google.com" keys as "google.com"), so the key of a key is the key
+    unwrapped = _unwrap_amp_cache(parts.scheme.lower(), _strip_host(parts.hostname), parts.path or "/")
     if unwrapped is None:
         return None
     return f"https://{unwrapped[1]}{unwrapped[2]}" + ("?" + parts.query if parts.query else "")
