@@ -28,6 +28,7 @@ from db import snapshots
 from spiders.billids import dotted
 from spiders.matching import keyword_hits
 from spiders.observations import decode_snapshot_body
+from tracker.news.anchors import anchored_urls
 from tracker.news.clusters import fingerprint
 from tracker.news.store import FUTURE_SLACK, FeedOutcome, StoryIndex, _parse_time, article_url, stored_fingerprint
 
@@ -106,8 +107,9 @@ class BatchWriter:
         """The items a feed keeps, with their URLs and matches (``FeedWriter.apply``'s filter)."""
         kept, seen = [], set()
         skipped = 0
-        for item in obs.get("items", []):
-            urls = article_url(item, self.google_base)
+        items = obs.get("items", [])
+        keyed = anchored_urls(items, [article_url(item, self.google_base) for item in items], self._stored_keys)
+        for item, urls in zip(items, keyed):
             if urls is None or urls[0] in seen:
                 skipped += 1
                 continue
@@ -129,6 +131,9 @@ class BatchWriter:
             kept.append((item | {"_title": title, "_published": published}, urls, matches))
         obs["_skipped"] = skipped
         return kept
+
+    def _stored_keys(self, keys) -> set[str]:
+        return set(self._stored_articles(set(keys)))
 
     def _stored_articles(self, urls: set[str]) -> dict[str, _Article]:
         known: dict[str, _Article] = {}

@@ -34,7 +34,7 @@ from spiders.matching import BillMatcher
 from tracker.news.archive import match_archive
 from tracker.news.batch import BatchWriter
 from tracker.news.store import FeedOutcome, FeedWriter, StoryIndex, bill_index
-from spiders.urls import canonical_url
+from tracker.news.anchors import refetched_key
 from tracker.results import RunResult
 
 log = logging.getLogger("tracker.poll")
@@ -355,7 +355,7 @@ def _fetch_full_text(config, sessions, matcher, bills, now, result: PollResult) 
             article.full_text = obs.get("text") or None
             article.fulltext_fetched_at = now()
             article.fulltext_error = None
-            final = canonical_url(obs.get("canonical_url") or obs["final_url"])
+            final = refetched_key(article.url, obs.get("canonical_url") or obs["final_url"])
             if final != article.url and s.scalar(select(Article.id).where(Article.url == final)) is None:
                 article.url = final  # a redirect (Google News) or <link rel=canonical> told the real address
             if article.full_text:

@@ -16,6 +16,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from db.models import Article, ArticleBill, ArticleSource, Bill, Cluster, Event, Feed
+from tracker.news.anchors import anchored_urls
 from tracker.news.clusters import MIN_FOR_CONTAINMENT, SAME_STORY, decode, encode, fingerprint
 from spiders.matching import BillMatcher, keyword_hits
 from spiders.urls import canonical_url, decode_google_news_url, is_google_news_url, is_web_url
@@ -188,8 +189,9 @@ class FeedWriter:
         out = FeedOutcome(feed.name, changed=False)
         snapshot = _LazySnapshot(self.s, obs.get("snapshot"))  # stored only if an item is kept
         seen_urls: set[str] = set()
-        for item in obs.get("items", []):
-            urls = article_url(item, self.google_base)
+        items = obs.get("items", [])
+        keyed = anchored_urls(items, [article_url(item, self.google_base) for item in items], self._stored_keys)
+        for item, urls in zip(items, keyed):
             if urls is None or urls[0] in seen_urls:
                 out.skipped += 1
                 continue
@@ -204,6 +206,9 @@ class FeedWriter:
         if out.events:
             feed.last_new_item_at = self.now
         return out
+
+    def _stored_keys(self, keys) -> set[str]:
+        return set(self.s.scalars(select(Article.url).where(Article.url.in_(sorted(keys)))))
 
     def _item(self, feed: Feed, cfg, item: dict, urls: tuple[str, str], snapshot: "_LazySnapshot"):
         canonical, link = urls
