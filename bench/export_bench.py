@@ -1,24 +1,24 @@
 #!/usr/bin/env python3
-"""Export benchmark (issue 21): ``tracker export --format sqlite`` with this tree's writer against the writer of an
-earlier revision (default ``main``), on one synthetic archive, in one run.
+"""Export benchmark (issue 21): ``tracker export --format sqlite`` with this tree's writer and with the writers of
+other revisions (default ``main``), on one synthetic archive, in one run.
 
 The archive is a SQLite file in a temporary folder, built with ``db.migrate.upgrade`` and loaded by
 ``search_bench.load`` (N articles with their feed entries and bill links, bills and their actions), plus one
 ``article.new`` event per article, one ``bill.action`` event per action and N/10 docket documents with texts.
-The earlier revision's ``tracker/export.py`` is read with ``git show REV:tracker/export.py`` and imported beside
-this tree's (the rest of the code is this tree's). Each round exports with both, alternating, to a fresh file;
-the figures are the median wall and CPU seconds of:
+Each ``--rev``'s ``tracker/export.py`` is read with ``git show REV:tracker/export.py`` and imported beside this
+tree's (the rest of the code is this tree's). Each round exports with every variant, in turn first, to a fresh
+file; the figures are the median wall and CPU seconds of:
 
 - ``export``: the whole ``export()`` (read the source in batches, write, index, full-text tables, fsync, rename);
-- ``writer``: the SQLite writer alone, fed rows already read into memory (what the library changes).
+- ``writer``: the SQLite writer alone, fed rows already read into memory (what a writing library changes).
 
-Then the two archives are compared: tables, columns (name, type, not null, primary key), foreign keys, indexes
-(columns, unique), full-text tables (columns, tokenizer, content table, rowid), the rows of every table, and a full-text
-query per FTS table; every difference is printed, and the statement text of each schema (``sqlite3 .schema``)
-is diffed with whitespace folded.
+Then each archive is compared with the first variant's: tables, columns (name, type, not null, primary key), foreign
+keys, indexes (columns, unique), full-text tables (columns, tokenizer, content table, rowid), the rows of every
+table, and a full-text query per FTS table; every difference is printed, and the statements of each schema
+(``sqlite3 .schema``) are diffed with whitespace folded. Exit status 1 if any archive differs.
 
-    .venv/bin/python bench/export_bench.py                          # 100,000 articles, 3 rounds, against main
-    .venv/bin/python bench/export_bench.py --articles 20000 --rounds 1 --rev 8e817d4
+    .venv/bin/python bench/export_bench.py                          # 100,000 articles, 3 rounds, main and tree
+    .venv/bin/python bench/export_bench.py --articles 20000 --rounds 5 --rev main --rev wip-su-full
 """
 
 from __future__ import annotations
