@@ -18,7 +18,7 @@ table, and a full-text query per FTS table; every difference is printed, and the
 (``sqlite3 .schema``) are diffed with whitespace folded. Exit status 1 if any archive differs.
 
     .venv/bin/python bench/export_bench.py                          # 100,000 articles, 3 rounds, main and tree
-    .venv/bin/python bench/export_bench.py --articles 20000 --rounds 5 --rev main --rev wip-su-full
+    .venv/bin/python bench/export_bench.py --articles 20000 --rounds 5 --rev main --rev lib-sqlite-utils-variant-full
 """
 
 from __future__ import annotations
