@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from db.texts import record_text
 from db.models import (Article, ArticleBill, ArticleSource, Bill, BillAction, Cluster, Committee, Delivery, Document,
@@ -328,6 +329,60 @@ def test_bill_texts_are_exported_as_text_with_their_versions_and_searchable(worl
     hits = conn.execute("SELECT t.sha256 FROM bill_texts_fts f JOIN bill_texts t ON t.rowid = f.rowid "
                         "WHERE bill_texts_fts MATCH 'zymurgic'").fetchall()
     assert len(hits) == 1
+
+
+FTS = {"articles": ["title", "summary_text", "full_text"], "bill_actions": ["action"],
+       "documents": ["title", "pinslip", "text"], "bill_texts": ["text"]}
+
+
+def test_the_archive_keeps_the_schema_users_query(world, tmp_path):
+    """What saved queries and tools rely on beyond the columns: unique columns are their table's own constraints,
+    and each full-text table is ``<table>_fts``, an external-content FTS5 table over the table's rowid (its integer
+    id where it has one) with the database search's tokenizer (accents folded)."""
+    out = tmp_path / "archive.sqlite"
+    export(world, "sqlite", out)
+    conn = sqlite3.connect(out)
+    unique = {(t, conn.execute(f"PRAGMA index_info({ix[1]})").fetchone()[2]): ix[3]
+              for t in EXPECTED for ix in conn.execute(f"PRAGMA index_list({t})") if ix[2]}
+    for table, column in [("snapshots", "sha256"), ("feeds", "name"), ("articles", "url"),
+                          ("documents", "canonical")]:
+        assert unique.get((table, column)) == "u", f"{table}.{column} is not a UNIQUE column"
+    for table, columns in FTS.items():
+        assert [r[1] for r in conn.execute(f"PRAGMA table_info({table}_fts)")] == columns
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (f"{table}_fts",)).fetchone()[0]
+        rowid = "rowid" if table == "bill_texts" else "id"
+        for option in ("USING fts5(", f'content="{table}"', f'content_rowid="{rowid}"',
+                       'tokenize="unicode61 remove_diacritics 2"'):
+            assert option in sql, (table, option, sql)
+        assert conn.execute(f"INSERT INTO {table}_fts({table}_fts, rank) VALUES ('integrity-check', 1)")
+    conn.close()
+
+
+def test_sqlite_utils_finds_the_full_text_tables_and_keys(world, tmp_path):
+    """The archive is what sqlite-utils (Datasette's companion: ``sqlite-utils search``, ``rebuild-fts``) expects
+    of a database it did not write: it finds each table's full-text table, searches through it, rebuilds it, and
+    reads the tables' keys."""
+    out = tmp_path / "archive.sqlite"
+    export(world, "sqlite", out)
+    db = sqlite_utils.Database(out, execute_plugins=False)
+    assert {t: db[t].detect_fts() for t in FTS} == {t: f"{t}_fts" for t in FTS}
+
+    def search(table, query, column):
+        return [row[column] for row in db[table].search(query)]
+
+    assert search("articles", "cafe", "title") == ["Café owners and police: reconnaissance faciale"]
+    assert search("bill_actions", "study order", "bill") == ["ma/192/S47"]
+    assert search("documents", "schools surveillance", "canonical") == ["ma/194/SD503"]
+    assert search("bill_texts", "zymurgic", "words") == [12]
+    db["articles"].rebuild_fts()
+    assert search("articles", "warrant", "title") == ["Lawmakers weigh limits on facial recognition"]
+
+    assert db["bills"].pks == ["id"] and db["bill_texts"].pks == ["sha256"] and db["documents"].pks == ["id"]
+    fks = {(fk.table, fk.column, fk.other_table, fk.other_column) for t in EXPECTED for fk in db[t].foreign_keys}
+    assert {("bill_actions", "bill", "bills", "id"), ("bill_text_versions", "sha256", "bill_texts", "sha256"),
+            ("hearings", "action_id", "bill_actions", "id"), ("article_bills", "article_id", "articles", "id"),
+            ("events", "snapshot_id", "snapshots", "id")} <= fks
+    db.close()
 
 
 def test_an_export_taken_while_the_tracker_writes_is_one_consistent_snapshot(world, tmp_path):

@@ -330,8 +330,9 @@ def index_sql(spec: TableSpec) -> list[str]:
 
 
 def fts_sql(spec: TableSpec) -> list[str]:
-    """An external-content FTS5 table the way sqlite-utils makes one (``content="table"``), which Datasette
-    finds and offers as the table's search box."""
+    """An external-content FTS5 table named and declared as sqlite-utils expects (``<table>_fts``,
+    ``content="<table>"``), which Datasette finds and offers as the table's search box and ``sqlite-utils search``
+    reads; ``content_rowid`` is the table's integer id (its rowid)."""
     if not spec.fts:
         return []
     fts = f"{spec.name}_fts"
@@ -343,6 +344,10 @@ def fts_sql(spec: TableSpec) -> list[str]:
 
 
 class _SqliteWriter:
+    """Written by hand rather than with sqlite-utils (issue 21; figures in bench/README.md): its ``insert_all``
+    made the writer about 1.3x slower, and its public API would have turned the UNIQUE columns into separate
+    indexes and dropped ``content_rowid`` from the FTS tables users query."""
+
     def __init__(self, path: Path):
         self.path = path
         self.conn = sqlite3.connect(path, isolation_level=None)
