@@ -13,6 +13,8 @@ import json
 import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -134,9 +136,6 @@ def test_a_name_rebinding_to_loopback_is_fetched_from_the_checked_address(dns):
 def test_without_the_pin_the_second_answer_would_have_been_used(dns):
     """The DNS really does rebind: two look-ups in a row give 127.0.0.2, then 127.0.0.1."""
     log = dns({"rebind.test": [PUBLIC, PRIVATE]})
-    import subprocess
-    import sys
-
     code = "import socket; print(socket.gethostbyname('rebind.test'), socket.getaddrinfo('rebind.test', 80)[0][4][0])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == [PUBLIC, PRIVATE] and log() == [f"rebind.test {PUBLIC}", f"rebind.test {PRIVATE}"]
@@ -231,6 +230,16 @@ def test_the_resolver_answers_only_what_was_pinned():
     unchecked = _Receiver()
     resolver.resolveHostName(unchecked, "other.example", 80)
     assert unchecked.done and unchecked.addresses == []  # a name nobody checked does not resolve
+
+
+def test_without_the_pinning_resolver_the_check_refuses_rather_than_fetch_unpinned():
+    """Were the article child started without ``spiders.pinned_dns`` as the reactor's resolver, the
+    connection would look the name up again: the middleware refuses every request instead."""
+    code = ("from spiders.public_only import RefusedAddress, _pinning_resolver\n"
+            "try:\n    _pinning_resolver('http://news.example/a')\n"
+            "except RefusedAddress as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("refused http://news.example/a: the checked address cannot be pinned"), out
 
 
 FEED_CONFIG = """
