@@ -1,7 +1,8 @@
 """The article spider: fetches the pages that feed items link to, for their full text.
 
 Only for feeds with ``fetch_article: true``. Every request, redirects included, goes to a public
-address (``spiders.public_only``, installed by ``spiders.crawl_child``); the page's text comes from
+address (``spiders.public_only``) and connects to the address checked (``spiders.pinned_dns``), both
+installed by ``spiders.crawl_child``; the page's text comes from
 ``spiders.extract.extract_article``. It yields one observation per article and never touches the
 database.
 """

@@ -106,6 +106,10 @@ def main() -> int:
     scrapy_config = scrapy_settings(settings)
     if spider == "articles":  # links written by feeds: public addresses only (spiders.public_only)
         scrapy_config["DOWNLOADER_MIDDLEWARES"]["spiders.public_only.PublicOnly"] = 50
+        # and the connection goes to the addresses that check approved, not to a second lookup's
+        # (spiders.pinned_dns); a proxy would look the name up again itself, so none is used
+        scrapy_config["TWISTED_DNS_RESOLVER"] = "spiders.pinned_dns.PinnedResolver"
+        scrapy_config["HTTPPROXY_ENABLED"] = False
     if spider in ("docket", "malegislature"):
         # Scrapy parses a generator callback's source (inspect, ast) to warn of a `return value`, and
         # its cache of the answer is keyed weakly on the bound method, which dies with each request:

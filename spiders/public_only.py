@@ -10,8 +10,9 @@ tests and the demo).
 
 The host is resolved here and every address it resolves to must pass; an IP written in an
 odd form (``2130706433``, ``0x7f.1``, ``[::ffff:10.0.0.1]``) resolves to what it means. What
-this does not stop: a name whose DNS answer changes between this check and Scrapy's own
-lookup (DNS rebinding). Scrapy caches its lookups, which narrows that window, not closes it.
+the addresses checked are the ones connected to: the check pins them (``spiders.pinned_dns``, the
+article child's name resolver), so a name whose DNS answer changes between this check and the
+connection (DNS rebinding) is still connected to the address that passed, at every redirect too.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import socket
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
+
+from spiders.pinned_dns import PinnedResolver
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -41,19 +44,21 @@ def _resolve(host: str, port: int | None) -> list[str]:
     return sorted({info[4][0] for info in infos})
 
 
-def refusal(url: str, allowed: list[Network]) -> str | None:
-    """Why ``url`` may not be fetched, or None when it may."""
+def approved(url: str, allowed: list[Network]) -> tuple[str, list[str]]:
+    """``url``'s host and every address it resolves to, all public (or in ``allowed``); raises
+    :class:`RefusedAddress`, saying which address and why, when any is not."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        return f"refused {url}: only http and https links are fetched"
+        raise RefusedAddress(f"refused {url}: only http and https links are fetched")
     host = parts.hostname
     if not host:
-        return f"refused {url}: no host"
+        raise RefusedAddress(f"refused {url}: no host")
     try:
         port = parts.port
     except ValueError:
-        return f"refused {url}: bad port"
-    for text in _resolve(host, port):
+        raise RefusedAddress(f"refused {url}: bad port") from None
+    addresses = _resolve(host, port)
+    for text in addresses:
         addr = ipaddress.ip_address(text.split("%", 1)[0])
         if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
             addr = addr.ipv4_mapped
@@ -61,13 +66,35 @@ def refusal(url: str, allowed: list[Network]) -> str | None:
             continue
         if any(addr in net for net in allowed if net.version == addr.version):
             continue
-        return (f"refused {url}: {host} is {addr}, not a public address "
-                f"(allow its network in sources.news.allow_private_networks)")
+        raise RefusedAddress(f"refused {url}: {host} is {addr}, not a public address "
+                             f"(allow its network in sources.news.allow_private_networks)")
+    return host, addresses
+
+
+def refusal(url: str, allowed: list[Network]) -> str | None:
+    """Why ``url`` may not be fetched, or None when it may."""
+    try:
+        approved(url, allowed)
+    except RefusedAddress as exc:
+        return str(exc)
     return None
 
 
+def _pinning_resolver(url: str) -> PinnedResolver:
+    # lazy: importing the reactor at module level would install Twisted's default reactor before
+    # Scrapy installs its own
+    from twisted.internet import reactor
+
+    resolver = reactor.nameResolver
+    if not isinstance(resolver, PinnedResolver):
+        raise RefusedAddress(f"refused {url}: the checked address cannot be pinned (TWISTED_DNS_RESOLVER is not "
+                             "spiders.pinned_dns.PinnedResolver), so the connection could go elsewhere")
+    return resolver
+
+
 class PublicOnly:
-    """Downloader middleware: every request (redirects too) must go to a public address."""
+    """Downloader middleware: every request (redirects too) must go to a public address, and goes
+    to the very addresses checked (pinned in ``spiders.pinned_dns``)."""
 
     def __init__(self, allowed: list[Network]):
         self.allowed = allowed
@@ -77,7 +104,7 @@ class PublicOnly:
         return cls(parse_networks(crawler.settings.getlist("TRACKER_ALLOW_PRIVATE_NETWORKS")))
 
     def process_request(self, request, *args, **kwargs):
-        reason = refusal(request.url, self.allowed)
-        if reason is not None:
-            raise RefusedAddress(reason)
+        resolver = _pinning_resolver(request.url)
+        host, addresses = approved(request.url, self.allowed)
+        resolver.pin(host, addresses)
         return None
