@@ -144,6 +144,7 @@ def test_a_backup_taken_while_the_database_is_written_restores_every_row_it_bega
     for sub_id, msg_id, ev_id in writer.done:
         assert (sub_id in restored["subscribers"]) == (msg_id in restored["outbox"]) == (ev_id in restored["events"])
     assert len(restored["subscribers"]) < len(after["subscribers"])  # what came after the snapshot is not there
+    print({t: (len(began[t]), len(restored[t]), len(after[t])) for t in began}, "writes during the backup:", during)
 
     # the restored database works: the commands read it, at the latest revision
     status = tracker(["--db", empty_db, "status", "--format", "json"], workdir)
