@@ -178,6 +178,9 @@ def test_a_backup_never_overwrites_unless_told_and_a_backup_of_the_other_kind_is
     other.write_bytes((b"PGDMP" if backend == "sqlite" else b"SQLite format 3\x00") + b"\0" * 100)
     wrong = tracker(["--db", empty_db, "restore", str(other)], workdir)
     assert wrong.returncode == 2 and "backup" in wrong.stderr and "moving between SQLite and PostgreSQL" in wrong.stderr
+    missing = tracker(["--db", f"sqlite:///{workdir / 'nowhere' / 'tracker.sqlite'}", "backup", "x.backup"], workdir)
+    assert missing.returncode == 2 and "there is no database file" in missing.stderr
+    assert not (workdir / "nowhere").exists() and not (workdir / "x.backup").exists()
     junk = workdir / "junk.backup"
     junk.write_text("not a backup")
     bad = tracker(["--db", empty_db, "restore", str(junk)], workdir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy.exc import OperationalError
 
-from db.engine import connect_error
+from db.engine import connect_error, sqlite_file
 from tracker.application import Application
 from tracker.backup import BackupError, backup, restore
 from tracker.cli.common import Fail, pass_app
@@ -21,6 +21,9 @@ def backup_cmd(app: Application, force: bool, path: str) -> None:
     SQLite: SQLite's online backup; PostgreSQL: pg_dump --format=custom. It holds subscribers and letters:
     keep it private and not for long (docs/deploy.md).
     """
+    source = sqlite_file(app.database_url)
+    if source is not None and not source.is_file():  # before the engine, which would make its folder
+        raise Fail(f"there is no database file {source}: give the right --db (or TRACKER_DATABASE_URL)")
     try:
         done = backup(app.engine, path, force=force)
     except BackupError as exc:
