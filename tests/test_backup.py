@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
 from alerts.dispatch import queue_confirmation
@@ -79,6 +79,10 @@ class Writer(threading.Thread):
     def __init__(self, url: str):
         super().__init__(daemon=True)
         self.engine = make_engine(url)
+        if self.engine.url.get_backend_name() == "sqlite":
+            # what it commits stays in the WAL (as the newest commits of a busy database do): a backup that copied
+            # the database file alone would miss them
+            event.listen(self.engine, "connect", lambda conn, _: conn.execute("PRAGMA wal_autocheckpoint=0"))
         self.sessions = session_factory(self.engine)
         self.settings = settings_of(config())
         self.done: list[tuple[int, int, int]] = []
@@ -234,3 +238,30 @@ def test_without_pg_dump_the_error_says_what_to_install(pg_only, engine, tmp_pat
     assert "pg_dump (PostgreSQL 15 or newer) is not installed" in message
     assert "apt-get install postgresql-client-" in message
     assert not (tmp_path / "out.backup").exists()
+
+
+def test_a_backup_killed_half_way_leaves_no_file_at_path_and_its_part_was_never_readable(pg_only, engine, db_url,
+                                                                                          tmp_path):
+    """``kill -9`` of the backing-up process while pg_dump writes: what was written is under a temporary name, mode
+    0600 from the start, and PATH does not exist."""
+    pid_file = tmp_path / "pg_dump.pid"
+    bins = _fake_pg_bin(tmp_path, f"printf 'PGDMP part of a dump'\necho $$ > {pid_file}\nexec /bin/sleep 30\n")
+    out = tmp_path / "backups"
+    out.mkdir()
+    script = ("import sys; from db.engine import make_engine; from tracker import backup as b; "
+              f"b.PG_BIN_DIRS = __import__('pathlib').Path({str(bins)!r}); "
+              f"b.backup(make_engine({db_url!r}), {str(out / 'tracker.backup')!r})")
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, preexec_fn=lambda: os.umask(0),
+                            env={**os.environ, "PATH": str(tmp_path / "nothing"), "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(p.stat().st_size for p in out.iterdir()):
+            time.sleep(0.05)
+        [part] = list(out.iterdir())
+        assert part.name.startswith(".tracker.backup.") and stat.S_IMODE(part.stat().st_mode) == 0o600
+    finally:
+        proc.kill()
+        proc.wait()
+        if pid_file.exists():  # the orphaned pg_dump
+            os.kill(int(pid_file.read_text()), 9)
+    assert not (out / "tracker.backup").exists()
