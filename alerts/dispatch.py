@@ -140,7 +140,11 @@ class _Run:
             for ev in failures:
                 period = f"failing-{ev.id}"
                 if sub.status == "active" and not exists(self.s, sub.id, "staff-alert", period):
-                    self.put(sub, "staff-alert", period, self.composer.staff_alert(sub, ev), [ev], [])
+                    # a staff digest may have told of the failure already: the alert is sent all the same, and the
+                    # event's ledger row stays the digest's (a second one for the same event would break its key)
+                    told = self.s.scalar(select(Delivery.event_id).where(Delivery.subscriber_id == sub.id,
+                                                                         Delivery.event_id == ev.id))
+                    self.put(sub, "staff-alert", period, self.composer.staff_alert(sub, ev), [] if told else [ev], [])
 
     def _staff_member(self, email: str) -> Subscriber:
         sub = self.s.scalar(select(Subscriber).where(Subscriber.email == email, Subscriber.role == "staff"))

@@ -99,6 +99,11 @@ class Environment:
                    public_url=env.get("TRACKER_PUBLIC_URL") or None)
 
 
+def child_environment(**extra: str) -> dict[str, str]:
+    """The environment of a child process this one starts (``pg_dump``, ``pg_restore``), with ``extra`` added."""
+    return {**os.environ, **extra}
+
+
 def stored_secret_key(var_dir: str | os.PathLike) -> bytes:
     """The random key kept in ``var/secret_key`` (created once, mode 0600)."""
     path = Path(var_dir) / "secret_key"

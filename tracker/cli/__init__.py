@@ -10,8 +10,8 @@ from __future__ import annotations
 import click
 
 from tracker.application import Application
-from tracker.cli import (archive, asks, bills, database, demo, digest, docket, news, service, successors, supporters,
-                         texts)
+from tracker.cli import (archive, asks, backups, bills, database, demo, digest, docket, news, service, successors,
+                         supporters, texts)
 from tracker.cli.common import TrackerGroup
 from tracker.logs import configure_logging
 
@@ -30,6 +30,7 @@ def main(ctx: click.Context, config_path: str | None, db_url: str | None, verbos
     ctx.call_on_close(ctx.obj.close)
 
 
-for group in (database, bills, docket, successors, asks, news, supporters, digest, service, archive, demo, texts):
+for group in (database, backups, bills, docket, successors, asks, news, supporters, digest, service, archive, demo,
+              texts):
     for command in group.COMMANDS:
         main.add_command(command)
