@@ -341,8 +341,10 @@ class _Run:
             return False
         self.count("sent")
         if log.isEnabledFor(logging.INFO):
-            log.info("job=deliver message=%d kind=%s to=%s duration_ms=%.1f", message_id, kind,
-                     mask(to_addr), (time.monotonic() - started) * 1000)
+            fields = {"job": "deliver", "message_id": message_id, "kind": kind, "to": mask(to_addr),
+                      "duration_ms": round((time.monotonic() - started) * 1000, 1)}
+            log.info("job=%(job)s message=%(message_id)d kind=%(kind)s to=%(to)s duration_ms=%(duration_ms).1f",
+                     fields, extra=fields)
         return True
 
     def _take_rate(self) -> float | None:
@@ -377,7 +379,8 @@ def _leave_for_next_run(sessions, message_id: int, only_ids, at: datetime, repor
         report.paced = s.scalar(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.id.in_(only_ids), OutboxMessage.state == "queued", OutboxMessage.next_attempt_at <= at)) \
             if only_ids is not None else 1
-    log.info("job=deliver the send rate is spent: %d message(s) left for the next run", report.paced)
+    log.info("job=deliver the send rate is spent: %d message(s) left for the next run", report.paced,
+             extra={"job": "deliver"})
 
 
 def _held_back(kind: str, status: str) -> str | None:
@@ -429,7 +432,7 @@ def _failed(sessions, message_id: int, exc: DeliveryError, max_attempts: int, no
             row.state = "queued"
             report.down = str(exc)
             report.errors.append({"message": message_id, "error": str(exc)})
-            log.warning("job=deliver server down, stopping: %s", exc)
+            log.warning("job=deliver server down, stopping: %s", exc, extra={"job": "deliver"})
             return "down"
         row.attempts += 1
         if exc.uncertain:
@@ -452,7 +455,8 @@ def _failed(sessions, message_id: int, exc: DeliveryError, max_attempts: int, no
             sub.status, sub.bounced_at, sub.last_error = "bounced", now(), str(exc)[:2000]
             report.bounced += 1
             report.suppressed += suppress_for(s, sub.id, "the address bounced")
-        log.warning("job=deliver message=%d to=%s failed: %s", message_id, mask(row.to_addr), said)
+        log.warning("job=deliver message=%d to=%s failed: %s", message_id, mask(row.to_addr), said,
+                    extra={"job": "deliver", "message_id": message_id, "to": mask(row.to_addr)})
         return "failed"
 
 

@@ -187,7 +187,8 @@ class _Run:
                 try:  # composing writes nothing: a failure here leaves no trace but the error
                     self._supporter(sub, topics[sub.id], delivered[sub.id], done, daily, weekly, today, batch)
                 except Exception as exc:  # one recipient's bad data must not stop the others
-                    log.exception("job=dispatch subscriber=%d failed", sub.id)
+                    log.exception("job=dispatch subscriber=%d failed", sub.id,
+                                  extra={"job": "dispatch", "subscriber": sub.id})
                     self.report.errors.append({"subscriber": sub.id, "error": f"{type(exc).__name__}: {exc}"})
             if not self.dry_run:
                 enqueue_many(self.s, batch, self.now)  # the page's messages and ledger rows, in one commit
@@ -266,8 +267,9 @@ def dispatch(settings: AlertSettings, sessions: sessionmaker[Session], transport
                 OutboxMessage.to_addr == normalise_email(only), OutboxMessage.state == "queued")))
     if not dry_run:
         report.delivery = deliver_outbox(settings, sessions, transport, now=clock, **deliver_options)
-    log.info("job=dispatch composed=%d %s", sum(report.composed.values()),
-             " ".join(f"{k}={v}" for k, v in sorted(report.composed.items())))
+    kinds = dict(sorted(report.composed.items()))
+    log.info("job=dispatch composed=%d %s", sum(kinds.values()), " ".join(f"{k}={v}" for k, v in kinds.items()),
+             extra={"job": "dispatch", "composed": sum(kinds.values()), **kinds})
     return report
 
 

@@ -181,8 +181,10 @@ def crawl(
         result.directory = _refresh_directory_if_due(config, sessions, {j.session for j in jobs}, now, on_outcome)
         if result.directory is not None:
             result.errors.extend(result.directory.errors)
-    log.info("job=crawl bills=%d changed=%d events=%d errors=%d duration_s=%.1f", result.checked, result.changed,
-             len(result.events), len(result.errors), time.monotonic() - started)
+    fields = {"job": "crawl", "bills": result.checked, "changed": result.changed, "events": len(result.events),
+              "errors": len(result.errors), "duration_s": round(time.monotonic() - started, 1)}
+    log.info("job=%(job)s bills=%(bills)d changed=%(changed)d events=%(events)d errors=%(errors)d "
+             "duration_s=%(duration_s).1f", fields, extra=fields)
     return result
 
 
@@ -199,8 +201,10 @@ def _postpone(sessions: sessionmaker[Session], result: CrawlResult, pending: set
     result.errors.append({"source": "malegislature", "url": result.throttled["url"],
                           "error": f"{result.throttled['error']}; crawl stopped, {len(pending)} bills wait "
                                    f"{wait} s"})
-    log.warning("job=crawl throttled url=%s retry_after_s=%s postponed=%d", result.throttled["url"],
-                result.throttled["retry_after_s"], len(pending))
+    fields = {"job": "crawl", "url": result.throttled["url"], "retry_after_s": result.throttled["retry_after_s"],
+              "postponed": len(pending)}
+    log.warning("job=%(job)s throttled url=%(url)s retry_after_s=%(retry_after_s)s postponed=%(postponed)d", fields,
+                extra=fields)
 
 
 def _refresh_directory_if_due(config: Config, sessions: sessionmaker[Session], general_courts: set[int],

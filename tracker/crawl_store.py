@@ -168,7 +168,7 @@ def store_one(sessions: sessionmaker[Session], obs: dict, at: datetime, crawl_ev
             s.flush()
             return outcome
     except Exception as exc:  # one bill's bad data must not stop the others
-        log.exception("bill=%s storing failed", canonical)
+        log.exception("bill=%s storing failed", canonical, extra={"bill": canonical})
         err = {"source": "malegislature", "url": obs.get("url"), "error": f"{type(exc).__name__}: {exc}"}
         return record_failure(sessions, canonical, {"error": err, "url": obs.get("url")}, at)
 

@@ -27,6 +27,7 @@ from spiders import directory_parse
 from spiders.directory_parse import CommitteeRecord, MemberRecord
 from tracker.child import run_spider
 from tracker.config import Config
+from tracker.logs import joined
 from tracker.results import RunResult
 from spiders.billids import ordinal
 
@@ -182,9 +183,10 @@ def refresh_directory(
         result.collect(outcome, on_outcome)
         if outcome.error is None:
             result.refreshed.append(gc)
-    log.info("job=directory general_courts=%s refreshed=%s errors=%d duration_s=%.1f",
-             ",".join(map(str, gcs)), ",".join(map(str, result.refreshed)) or "-", len(result.errors),
-             time.monotonic() - started)
+    fields = {"job": "directory", "general_courts": joined(gcs), "refreshed": joined(result.refreshed),
+              "errors": len(result.errors), "duration_s": round(time.monotonic() - started, 1)}
+    log.info("job=%(job)s general_courts=%(general_courts)s refreshed=%(refreshed)s errors=%(errors)d "
+             "duration_s=%(duration_s).1f", fields, extra=fields)
     return result
 
 
@@ -199,10 +201,10 @@ def _finish(sessions: sessionmaker[Session], gc: int, got: _Fetched, base_url: s
                 changed = store_directory(s, gc, committees, members, at)
             return DirectoryOutcome(gc, changed=changed, committees=len(committees), legislators=len(members))
         except Exception as exc:  # a database problem: reported like a fetch problem, nothing half-written
-            log.exception("general_court=%d storing the directory failed", gc)
+            log.exception("general_court=%d storing the directory failed", gc, extra={"general_court": gc})
             problem = (directory_parse.committee_list_url(base_url, gc), f"storing failed: {type(exc).__name__}: {exc}")
     url, reason = problem
-    log.warning("general_court=%d directory not refreshed: %s: %s", gc, url, reason)
+    log.warning("general_court=%d directory not refreshed: %s: %s", gc, url, reason, extra={"general_court": gc})
     error = {"source": SOURCE, "url": url,
              "error": f"directory of the {ordinal(gc)} General Court not refreshed (the stored one is kept): {reason}"}
     return DirectoryOutcome(gc, error=error)

@@ -37,6 +37,7 @@ from spiders.billids import dotted
 from tracker.child import run_spider
 from tracker.crawl import sync_tracked
 from tracker.config import Config, Watch
+from tracker.logs import joined
 from tracker.successors.search import SearchReport, search
 
 log = logging.getLogger("tracker.sync")
@@ -246,9 +247,12 @@ def sync(config: Config, sessions: sessionmaker[Session], only: list[int] | None
     if (config.sources.malegislature.histories == "all" and listed and not result.throttled
             and not (stop and stop.is_set())):
         _sweep_histories(config, sessions, listed, now, stop, result, on_progress)
-    log.info("job=sync sessions=%s documents=%d new=%d changed=%d details=%d discovered=%d histories=%d "
-             "errors=%d", ",".join(map(str, gcs)), result.documents, result.new, result.changed, result.details,
-             len(result.discovered), result.histories, len(result.errors))
+    fields = {"job": "sync", "sessions": joined(gcs, empty=""), "documents": result.documents, "new": result.new,
+              "changed": result.changed, "details": result.details, "discovered": len(result.discovered),
+              "histories": result.histories, "errors": len(result.errors)}
+    log.info("job=%(job)s sessions=%(sessions)s documents=%(documents)d new=%(new)d changed=%(changed)d "
+             "details=%(details)d discovered=%(discovered)d histories=%(histories)d errors=%(errors)d", fields,
+             extra=fields)
     return result
 
 

@@ -32,6 +32,7 @@ from db.leases import Held, holder_name
 from db.runs import finish_run, start_run
 from tracker.application import Application
 from tracker.jobs import JOBS, LEASED, ONCE_ORDER, JobContext
+from tracker.logs import RESERVED
 
 log = logging.getLogger("tracker.run")
 RETRY_START = timedelta(minutes=1)
@@ -40,6 +41,11 @@ RETRY_CAP = timedelta(minutes=30)
 
 def _fields(counts: dict | None) -> str:
     return " ".join(f"{k}={v}" for k, v in (counts or {}).items())
+
+
+def _extra(fields: dict) -> dict:
+    """A job's counts as the line's fields; a count named like a LogRecord attribute is left to the text."""
+    return {k: v for k, v in fields.items() if k not in RESERVED}
 
 
 class Daemon:
@@ -71,7 +77,8 @@ class Daemon:
         try:
             with self.lease(f"job:{name}") as ours:
                 if not ours:
-                    log.info("job=%s skipped=held-by-another-worker", name)
+                    fields = {"job": name, "skipped": "held-by-another-worker"}
+                    log.info("job=%(job)s skipped=%(skipped)s", fields, extra=fields)
                     return True
                 return self._run(name)
         except SQLAlchemyError as exc:
@@ -89,7 +96,7 @@ class Daemon:
         try:
             counts, ok, error = JOBS[name](self.ctx, started_at), True, None
         except Exception as exc:  # noqa: BLE001 - a job's failure is recorded, never fatal
-            log.debug("job=%s failed", name, exc_info=True)
+            log.debug("job=%s failed", name, exc_info=True, extra={"job": name})
             counts, ok, error = None, False, f"{type(exc).__name__}: {_short(exc)}"
         if self.ctx.stop.is_set() and ok:
             counts = (counts or {}) | {"stopped": True}
@@ -106,10 +113,13 @@ class Daemon:
                 self.unrecorded.append(record)
         if ok:
             self.failures.pop(name, None)
-            log.info("job=%s %s duration_s=%.1f", name, _fields(counts), duration)
+            log.info("job=%s %s duration_s=%.1f", name, _fields(counts), duration,
+                     extra=_extra({"job": name, **(counts or {}), "duration_s": round(duration, 1)}))
         else:
             n = self.failures[name] = self.failures.get(name, 0) + 1
-            log.warning("job=%s ok=false error=%r duration_s=%.1f failures=%d", name, error, duration, n)
+            fields = {"job": name, "ok": False, "error": error, "duration_s": round(duration, 1), "failures": n}
+            log.warning("job=%(job)s ok=false error=%(error)r duration_s=%(duration_s).1f failures=%(failures)d",
+                        fields, extra=fields)
             self._retry(name, n)
         return ok
 

@@ -78,7 +78,8 @@ def record_bill_text(s: Session, bill: Bill, text: str | None, source: str, flag
         if not (text or "").strip():  # a real text gone empty is news to an operator; a text never published is not
             had = version_count(s, bill.id)
             (log.warning if had else log.info)("bill=%s text empty (%s)%s", bill.canonical, source,
-                                               "; the stored versions stand" if had else ": none on file yet")
+                                               "; the stored versions stand" if had else ": none on file yet",
+                                               extra={"bill": bill.canonical})
         return None
     older = _older(s, bill, version)
     payload = {"version": version.version, "sha256": version.sha256, "words": version.words,

@@ -42,8 +42,10 @@ class AccessLog:
             await self.app(scope, receive, sending)
         finally:
             client = (scope.get("client") or ("-",))[0]
-            access.info("access method=%s path=%s status=%d ms=%d client=%s", scope["method"], request_path(scope),
-                        status[0], (time.monotonic() - started) * 1000, client)
+            fields = {"method": scope["method"], "path": request_path(scope), "status": status[0],
+                      "ms": int((time.monotonic() - started) * 1000), "client": client}
+            access.info("access method=%(method)s path=%(path)s status=%(status)d ms=%(ms)d client=%(client)s", fields,
+                        extra=fields)
 
 
 def request_path(scope) -> str:

@@ -51,7 +51,8 @@ def match_archive(sessions: sessionmaker[Session], keywords: dict[str, list[str]
             bill.archive_matched_at = at
             events.extend(found)
         if found:
-            log.info("job=poll archive bill=%s linked=%d", canonical, len(found))
+            fields = {"job": "poll", "bill": canonical, "linked": len(found)}
+            log.info("job=%(job)s archive bill=%(bill)s linked=%(linked)d", fields, extra=fields)
     return events
 
 

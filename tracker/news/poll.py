@@ -231,9 +231,11 @@ def poll(
 
     if stop is None or not stop.is_set():
         result.articles_fetched = _fetch_full_text(config, sessions, matcher, bills, now, result)
-    log.info("job=poll feeds=%d changed=%d events=%d errors=%d articles_fetched=%d duration_s=%.1f",
-             result.checked, result.changed, len(result.events), len(result.errors), result.articles_fetched,
-             time.monotonic() - started)
+    fields = {"job": "poll", "feeds": result.checked, "changed": result.changed, "events": len(result.events),
+              "errors": len(result.errors), "articles_fetched": result.articles_fetched,
+              "duration_s": round(time.monotonic() - started, 1)}
+    log.info("job=%(job)s feeds=%(feeds)d changed=%(changed)d events=%(events)d errors=%(errors)d "
+             "articles_fetched=%(articles_fetched)d duration_s=%(duration_s).1f", fields, extra=fields)
     return result
 
 
@@ -270,7 +272,8 @@ def _store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories)
     except Exception as exc:  # one feed's bad data must not stop the others
         if stories is not None:
             stories.undo()  # its articles were rolled back: no later article may join their clusters
-        log.exception("feed=%s storing failed", obs.get("name"))
+        fields = {"feed": obs.get("name")}
+        log.exception("feed=%(feed)s storing failed", fields, extra=fields)
         err = {"source": obs.get("name"), "url": obs.get("url"), "error": f"{type(exc).__name__}: {exc}"}
         return _failure(sessions, obs["feed_id"], err, None, at, config)
 
@@ -286,7 +289,8 @@ def _store_batch(sessions, config, cfg_by_name, batch, at, matcher, bills, stori
         if stories is not None:
             stories.undo()
         if len(batch) > 1:
-            log.warning("job=poll batch of %d feeds failed; storing them one by one", len(batch), exc_info=True)
+            log.warning("job=poll batch of %d feeds failed; storing them one by one", len(batch), exc_info=True,
+                        extra={"job": "poll"})
         return [_store_feed(sessions, config, cfg_by_name, obs, at, matcher, bills, stories) for obs in batch]
 
 
@@ -319,8 +323,9 @@ def _hold_host(sessions, feed_id: int) -> int:
             if _host(feed.url) == host and feed.postponed(throttled.next_check_at):
                 held += 1
     if held:
-        log.warning("job=poll throttled host=%s until=%s other_feeds_held=%d", host,
-                    throttled.next_check_at.isoformat(), held)
+        fields = {"job": "poll", "host": host, "until": throttled.next_check_at.isoformat(), "other_feeds_held": held}
+        log.warning("job=%(job)s throttled host=%(host)s until=%(until)s other_feeds_held=%(other_feeds_held)d",
+                    fields, extra=fields)
     return held
 
 

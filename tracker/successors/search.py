@@ -88,8 +88,10 @@ def search(config: Config, sessions: sessionmaker[Session], now: Callable[[], da
         _search(config, sessions, now, fetch_similar, stop, plan, report)
     with sessions.begin() as s:
         _not_refiled(s, now(), report)
-    log.info("job=successors searched=%d proposed=%d accepted=%d not_refiled=%d errors=%d", len(report.searched),
-             len(report.proposed), len(report.accepted), len(report.not_refiled), len(report.errors))
+    fields = {"job": "successors", "searched": len(report.searched), "proposed": len(report.proposed),
+              "accepted": len(report.accepted), "not_refiled": len(report.not_refiled), "errors": len(report.errors)}
+    log.info("job=%(job)s searched=%(searched)d proposed=%(proposed)d accepted=%(accepted)d "
+             "not_refiled=%(not_refiled)d errors=%(errors)d", fields, extra=fields)
     return report
 
 

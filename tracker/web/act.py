@@ -13,7 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
@@ -36,6 +36,7 @@ from db.models import AskResponse, Legislator, Subscriber
 from db.supporters import find_supporter
 from tracker.web.choices import FIND_MY_LEGISLATOR
 from tracker.web.common import render
+from tracker.web.forms import parse_form, read_body
 from tracker.web.signup import COOKIE, csrf_field, with_cookie
 
 router = APIRouter(include_in_schema=False)
@@ -172,14 +173,14 @@ def confirm_page(request: Request, token: str = ""):
 
 @router.post("/act/confirm")
 async def confirm_post(request: Request):
-    body = await request.body()
+    body = await read_body(request, MAX_FORM)
     return await run_in_threadpool(_confirm, request, body)
 
 
 def _confirm(request: Request, body: bytes):
     application, settings = _app(request)
     now = application.clock()
-    form = {k: v[-1] for k, v in parse_qs(body[:MAX_FORM].decode("utf-8", "replace")).items()}
+    form = parse_form(body[:MAX_FORM])
     try:
         payload = read_token(request.app.state.key, form.get("token", ""), "act-confirm", now)
     except BadToken as exc:
@@ -244,7 +245,7 @@ def act_page(request: Request, name: str, token: str | None = None, bill: str | 
 
 @router.post("/act/{name}")
 async def act_post(request: Request, name: str):
-    body = await request.body()
+    body = await read_body(request, MAX_FORM)
     return await run_in_threadpool(_send, request, name, body)
 
 
@@ -255,7 +256,7 @@ def _send(request: Request, name: str, body: bytes):
     if len(body) > MAX_FORM:
         return render(request, "page.html", status=413, title="Too much",
                       message="That form was too large: keep each letter under 10,000 characters.")
-    form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    form = parse_form(body)
     cookie = request.cookies.get(COOKIE, "")
     if not cookie or not hmac.compare_digest(csrf_field(app.state.key, cookie), form.get("csrf", "")):
         return render(request, "page.html", status=403, title="Please try again",

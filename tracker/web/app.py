@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -37,6 +37,7 @@ from tracker.web.choices import form_choices, saved_words
 from tracker.web.common import TEMPLATES
 from tracker.web.courier import Courier
 from tracker.web.errors import install_error_handlers
+from tracker.web.forms import parse_form, read_body
 from tracker.web.pagecache import MAX_PAGES, PageCache
 
 MAX_FORM = 16 * 1024
@@ -90,10 +91,10 @@ def create_app(application: Application, page_cache: int = MAX_PAGES) -> FastAPI
     async def signed_form(request: Request, purpose: str) -> tuple[FormData, str, dict] | HTMLResponse:
         """The POSTed form of a page an email links to, its token and the token's payload; or the answer
         that refuses it (too large, or a token that is not ours, for another purpose, or expired)."""
-        body = await request.body()
+        body = await read_body(request, MAX_FORM)
         if len(body) > MAX_FORM:
             return page("Too much", 413, message="that form was too large")
-        form = FormData(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        form = parse_form(body)
         token = form.get("token", "")
         try:
             return form, token, read_token(key, token, purpose, now())

@@ -15,7 +15,7 @@ import secrets
 import threading
 from datetime import datetime, timedelta, timezone
 from typing import Callable
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +29,7 @@ from alerts.tokens import make_token
 from db import ratelimits
 from tracker.web.choices import form_choices
 from tracker.web.common import MAIL_WAIT_S, render
+from tracker.web.forms import parse_form, read_body
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "tracker_csrf"
@@ -90,7 +91,7 @@ def signup_form(request: Request):
 async def signup_post(request: Request):
     """Read the body here, do the rest in a worker thread: the database work and the confirmation's
     delivery (an SMTP exchange) must not hold up every other request of this process."""
-    body = await request.body()
+    body = await read_body(request, MAX_FORM)
     return await run_in_threadpool(_signup, request, body)
 
 
@@ -116,10 +117,10 @@ def _signup(request: Request, body: bytes):
     app = request.app
     if len(body) > MAX_FORM:
         return render(request, "page.html", status=413, title="Too much", message="That form was too large.")
-    form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-    one = {k: v[-1].strip() for k, v in form.items()}
+    form = parse_form(body)
+    one = {k: v.strip() for k, v in form.items()}
     values = {"email": one.get("email", ""), "name": one.get("name", ""), "frequency": one.get("frequency", "daily"),
-              "bills": form.get("bill", []), "house_district": one.get("house_district", ""),
+              "bills": form.getlist("bill"), "house_district": one.get("house_district", ""),
               "senate_district": one.get("senate_district", "")}
     cookie = request.cookies.get(COOKIE, "")
     if not cookie or not hmac.compare_digest(csrf_field(app.state.key, cookie), one.get("csrf", "")):
