@@ -116,10 +116,11 @@ def _text_link(url: str, el, entry: bool) -> str:
 
 
 def _no_alternate(found: dict) -> None:
-    """An ``atom:link`` inside RSS is harmless unless it is an alternate link (feedparser takes those as the link)."""
+    """An ``atom:link`` inside RSS is harmless unless it is an alternate link or has no href (feedparser takes
+    those, or the text of one without href, as the link)."""
     for el in found.get(ATOM + "link", ()):
-        if el.get("rel") in (None, "alternate"):
-            raise Unsure("atom:link alternate in RSS")
+        if el.get("rel") in (None, "alternate") or el.get("href") is None:
+            raise Unsure("atom:link alternate or without href in RSS")
 
 
 def _date(found: dict, *tags: str) -> str | None:

@@ -187,6 +187,8 @@ def test_every_element_the_fast_path_passes_over_leaves_feedparser_s_records_unc
     '<dc:creator xmlns:dc="urn:not-dc">Someone</dc:creator>',
     '<updated>2024-05-05T00:00:00Z</updated>',
     '<lastBuildDate>Tue, 02 Jan 2024 10:00:00 GMT</lastBuildDate>',
+    '<atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="self">http://example.org/other</atom:link>',  # no href
+    '<atom:link xmlns:atom="http://www.w3.org/2005/Atom" href="http://example.org/other"/>',  # alternate
 ])
 def test_the_fast_path_declines_items_with_elements_feedparser_reads_into_our_fields(element):
     body = _RSS.format(item=element, channel="", channel_after="").encode()
