@@ -258,12 +258,15 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None, fast: boo
         quick = fast_parse(utf8, url)
         if quick is not None:
             return quick
-    parsed = feedparser.parse(
-        io.BytesIO(utf8),
-        response_headers={"content-type": "application/xml; charset=utf-8", "content-location": url},
-        resolve_relative_uris=False,
-        sanitize_html=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(utf8),
+            response_headers={"content-type": "application/xml; charset=utf-8", "content-location": url},
+            resolve_relative_uris=False,
+            sanitize_html=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - feedparser's own bugs (a <psc:chapter> without start: TypeError)
+        raise FeedError(f"the feed parser failed on this feed: {type(exc).__name__}: {exc}") from None
     version = parsed.get("version") or ""
     fmt = _format(version, root)
     bozo = bool(parsed.get("bozo"))

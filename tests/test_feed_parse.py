@@ -451,3 +451,12 @@ def test_caching_hints_take_only_plausible_seconds(headers, hints):
     from spiders.feed_spider import caching_hints
 
     assert caching_hints(Response("https://example.org/feed", headers=headers)) == hints
+
+
+def test_feedparser_s_own_failure_is_the_feed_s_error():
+    # feedparser 6.0.14 raises TypeError on a podcast chapter without its start time
+    body = (b'<?xml version="1.0"?><rss version="2.0" xmlns:psc="http://podlove.org/simple-chapters"><channel>'
+            b'<title>x</title><item><title>a</title><link>https://x.org/a</link><psc:chapters>'
+            b'<psc:chapter title="c"/></psc:chapters></item></channel></rss>')
+    with pytest.raises(FeedError, match="the feed parser failed on this feed: TypeError"):
+        parse_feed(body, "https://x.org/feed", fast=False)
