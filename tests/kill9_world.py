@@ -415,3 +415,25 @@ def half_composed(sessions) -> list[int]:
 def event_census(sessions) -> collections.Counter:
     with sessions() as s:
         return collections.Counter(s.scalars(select(Event.kind)))
+
+
+# -- another machine --------------------------------------------------------------------------------------------
+
+
+def can_start_elsewhere() -> bool:
+    """Can this test runner start a process in namespaces of its own (``unshare``: root, or user namespaces)?"""
+    try:
+        done = subprocess.run(["unshare", "--uts", "--pid", "--fork", "--mount-proc", "true"], capture_output=True,
+                              timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def start_elsewhere(folder: Path, env: dict, host: str, *args: str, log: str = "elsewhere.log") -> subprocess.Popen:
+    """``tracker ARGS`` as if on another machine: its own host name and pid namespace (it is pid 1 there), so
+    its claims name a host and a pid that mean nothing here. Shares the network, the files and the database."""
+    out = open(folder / log, "ab")
+    return subprocess.Popen(["unshare", "--uts", "--pid", "--fork", "--mount-proc", "sh", "-c",
+                             'hostname "$0" && py="$1" && shift && exec "$py" -m tracker "$@"', host, sys.executable, *args],
+                            cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
