@@ -4,8 +4,8 @@ A message is claimed (``sending``) before it is sent, and the commit that record
 it sent also claims the next one, so at any moment a connection has at most one
 message in doubt (``mail.connections`` of them send at once, each in a thread);
 after a crash it is sent again and counted in ``uncertain``: at once when the claim names a worker on this machine whose process is gone
-(``claimed_by``, ``db.liveness``: a ``kill -9`` and a restart), otherwise
-once the claim is older than ``stale_after``. On SQLite the due messages are read
+(``claimed_by``, ``db.liveness``: a ``kill -9`` and a restart) or a worker that missed three heartbeats
+(another machine: ``db.heartbeat``), otherwise once the claim is older than ``stale_after``. On SQLite the due messages are read
 a page at a time (keyset on the id) and each is claimed on its own by a conditional
 UPDATE (still ``queued``), so no two workers or connections send the same row;
 on PostgreSQL one UPDATE claims the next row ``FOR UPDATE SKIP LOCKED`` and returns
@@ -33,6 +33,7 @@ from alerts.ratelimit import TokenBucket
 from alerts.settings import AlertSettings
 from alerts.transport import DeliveryError
 from db.models import AskLetter, FailingAddress, OutboxMessage, Subscriber
+from db.heartbeat import silent
 from db.leases import holder_name
 from db.liveness import is_dead
 
@@ -111,8 +112,9 @@ def _utcnow() -> datetime:
 
 def recover_stale(s: Session, now: datetime, stale_after: timedelta) -> int:
     """Queue again, counted, the claims of workers that died mid-send: at once those whose claimant
-    is known dead, the others (a live worker, another machine, an older row without ``claimed_by``)
-    once older than ``stale_after``.
+    is known dead (a process of this machine that is gone, or a worker that missed three heartbeats:
+    ``db.heartbeat``), the others (a live worker, a worker that does not beat, an older row without
+    ``claimed_by``) once older than ``stale_after``.
 
     Each is a conditional UPDATE on the claim itself (still ``sending``, still by that claimant), so
     of two workers recovering at once only one takes a row, and a row another worker has recovered
@@ -122,6 +124,7 @@ def recover_stale(s: Session, now: datetime, stale_after: timedelta) -> int:
     claimants = s.scalars(select(OutboxMessage.claimed_by).distinct()
                           .where(sending, OutboxMessage.claimed_by.is_not(None))).all()
     dead = [name for name in claimants if is_dead(name)]
+    dead += silent(s, [name for name in claimants if name not in dead])  # another machine's, three beats missed
     lapsed = OutboxMessage.claimed_at <= now - stale_after
     rows = s.execute(update(OutboxMessage)
                      .where(sending, (lapsed | OutboxMessage.claimed_by.in_(dead)) if dead else lapsed)

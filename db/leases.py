@@ -5,7 +5,8 @@ nothing on conflict, then an UPDATE that takes the row only if it is free, ours,
 or expired), so two workers racing for a job cannot both win. The holder renews
 while the job runs; a worker that dies loses its lease when it expires -- or at once,
 when it ran on this machine and its process is gone (``kill -9`` then a restart:
-``db.liveness``), so a restarted worker does not wait ``lease_ttl`` for itself.
+``db.liveness``), so a restarted worker does not wait ``lease_ttl`` for itself, or once
+it has missed three heartbeats (a worker on another machine: ``db.heartbeat``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Lease
+from db.heartbeat import silent
 from db.liveness import is_dead, place
 from db.runs import worker_name
 
@@ -36,7 +38,7 @@ def acquire(sessions: sessionmaker[Session], name: str, holder: str, now: dateti
         s.execute(insert(Lease).values(name=name, holder="", expires_at=now).on_conflict_do_nothing())
         free = (Lease.holder == holder) | (Lease.holder == "") | (Lease.expires_at <= now)
         current = s.scalar(select(Lease.holder).where(Lease.name == name))
-        if current and current != holder and is_dead(current):
+        if current and current != holder and (is_dead(current) or silent(s, [current])):
             free = free | (Lease.holder == current)  # still conditional: of two restarted workers one wins
         won = s.execute(update(Lease).where(Lease.name == name, free)
                         .values(holder=holder, expires_at=now + ttl),

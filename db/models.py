@@ -549,6 +549,20 @@ class Lease(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Worker(Base):
+    """A running worker's heartbeat (``db.heartbeat``): renewed every ``every_s`` by the database's clock; one
+    silent for three beats is taken for dead, and its claims and leases are taken back."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid@place, as in its claims' names
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    every_s: Mapped[float] = mapped_column(Float)  # its workers.heartbeat, in seconds
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the database's clock
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the database's clock
+
+
 class RateLimit(Base):
     """The recent hits of one rate-limited key (a client address, an email address), shared by the web's workers
     (``db.ratelimits``)."""

@@ -316,3 +316,124 @@ def uncertain_total(sessions) -> int:
 def received(sink) -> collections.Counter:
     with sink.state.lock:
         return collections.Counter(m["Message-ID"] for _, m in sink.state.messages)
+
+
+# -- the article pages of a poll --------------------------------------------------------------------------------
+
+
+def article_config(news_base: str, replica) -> str:
+    """``poll_config`` with every feed's article pages fetched for their full text (from loopback), one at a time."""
+    text = poll_config(news_base, replica).replace("    match: all\n", "    match: all\n    fetch_article: true\n")
+    return text.replace("    total_concurrency: 1\n",
+                        "    total_concurrency: 1\n    allow_private_networks: [\"127.0.0.1/32\"]\n")
+
+
+def article_paths(replica) -> set[str]:
+    """The paths of the article pages the feeds link to."""
+    from urllib.parse import urlsplit
+
+    return {urlsplit(item.link).path for feed in replica.feeds.values() for item in feed.items}
+
+
+def pages_served(replica, paths: set[str]) -> collections.Counter:
+    """How many times the server was asked for each of ``paths`` (GET or HEAD)."""
+    from urllib.parse import urlsplit
+
+    with replica.lock:
+        asked = [urlsplit(path).path for _, path, _ in replica.requests]
+    return collections.Counter(p for p in asked if p in paths)
+
+
+def fetched_articles(sessions) -> int:
+    with sessions() as s:
+        return s.scalar(select(func.count(Article.id)).where(Article.fulltext_fetched_at.is_not(None))) or 0
+
+
+def half_fetched(sessions, control: dict) -> list[str]:
+    """Articles whose full text is half-written (should be empty): one whose page was stored has the text,
+    the one attempt and the events (matches on the page's text) of the control poll, all of them; one whose page
+    was not has none of it (no attempt, no error, no fetch time; its text and events are still the feed's)."""
+    now = article_summary(sessions)
+    bad = []
+    for url, (text, fetched, attempts, error) in now["texts"].items():
+        events = {k: n for k, n in now["events"].items() if k[1] == url}
+        expected = {k: n for k, n in control["events"].items() if k[1] == url}
+        if fetched:
+            whole = (text, fetched, attempts, error) == control["texts"][url] and events == expected
+        else:
+            whole = attempts == 0 and error is None and all(expected.get(k, 0) >= n for k, n in events.items())
+        if not whole:
+            bad.append(url)
+    return bad
+
+
+def article_summary(sessions) -> dict:
+    """``poll_summary`` and each article's full text as stored."""
+    with sessions() as s:
+        texts = {a.url: (a.full_text, a.fulltext_fetched_at is not None, a.fulltext_attempts, a.fulltext_error)
+                 for a in s.scalars(select(Article))}
+    return poll_summary(sessions) | {"texts": texts}
+
+
+# -- composing --------------------------------------------------------------------------------------------------
+
+
+def add_supporters(sessions, n: int) -> None:
+    """``queue_alerts`` without the composing: ``n`` immediate supporters of the campaign and one fresh action
+    on H.135 (not due for a crawl), for ``tracker run``'s dispatch to compose."""
+    from tests.alerts_world import add_action, add_bill
+
+    now = datetime.now(timezone.utc)
+    with sessions.begin() as s:
+        bill = add_bill(s, "H135", next_check_at=now + timedelta(days=30), tracked_reason="listed in feeds.yaml")
+        s.execute(insert(Subscriber), [
+            {"email": f"s{i}@example.org", "role": "supporter", "status": "active", "frequency": "immediate",
+             "start_event_id": 0, "created_at": now, "source": "import"} for i in range(n)])
+        ids = list(s.scalars(select(Subscriber.id)))
+        s.execute(insert(Subscription), [{"subscriber_id": i, "topic": "campaign", "active": True, "created_at": now}
+                                         for i in ids])
+        add_action(s, bill, "Reported favorably by the committee", ["reported-favorably"], now.date(), at=now)
+
+
+def outbox_count(sessions) -> int:
+    with sessions() as s:
+        return s.scalar(select(func.count(OutboxMessage.id))) or 0
+
+
+def half_composed(sessions) -> list[int]:
+    """Outbox rows without their body or their ledger rows, and ledger rows without their message (a
+    half-written compose): should be empty."""
+    from db.models import Delivery
+
+    with sessions() as s:
+        ledger = dict(s.execute(select(Delivery.message_id, func.count()).group_by(Delivery.message_id)).all())
+        rows = s.execute(select(OutboxMessage.id, OutboxMessage.events, OutboxMessage.body)).all()
+    bad = [mid for mid, events, body in rows if not body or ledger.pop(mid, 0) != events or events < 1]
+    return bad + [mid if mid is not None else -1 for mid in ledger]
+
+
+def event_census(sessions) -> collections.Counter:
+    with sessions() as s:
+        return collections.Counter(s.scalars(select(Event.kind)))
+
+
+# -- another machine --------------------------------------------------------------------------------------------
+
+
+def can_start_elsewhere() -> bool:
+    """Can this test runner start a process in namespaces of its own (``unshare``: root, or user namespaces)?"""
+    try:
+        done = subprocess.run(["unshare", "--uts", "--pid", "--fork", "--mount-proc", "true"], capture_output=True,
+                              timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def start_elsewhere(folder: Path, env: dict, host: str, *args: str, log: str = "elsewhere.log") -> subprocess.Popen:
+    """``tracker ARGS`` as if on another machine: its own host name and pid namespace (it is pid 1 there), so
+    its claims name a host and a pid that mean nothing here. Shares the network, the files and the database."""
+    out = open(folder / log, "ab")
+    return subprocess.Popen(["unshare", "--uts", "--pid", "--fork", "--mount-proc", "sh", "-c",
+                             'hostname "$0" && py="$1" && shift && exec "$py" -m tracker "$@"', host, sys.executable, *args],
+                            cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)

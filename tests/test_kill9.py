@@ -12,10 +12,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import func, select
 
 from db.engine import make_engine, session_factory
+from db.models import Article
 from db.migrate import upgrade
 from tests import kill9_world as w
 from tests.smtp_sink import SmtpSink
@@ -134,6 +137,125 @@ def test_kill9_mid_poll_then_restart_stores_what_an_unbroken_poll_stores(poll_wo
     _, log = _restart_once(tmp_path, env)
     assert SKIPPED not in log
     assert w.poll_summary(sessions) == control
+
+
+# -- the article pages of a poll --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def article_world(tmp_path_factory):
+    """Feeds whose every article page is fetched for its full text, and what a poll without a kill stores."""
+    from tracker.news.poll import poll
+    from tracker.replica.news_server import NewsServer
+
+    replica = w.news_replica()
+    with NewsServer(replica) as server:
+        text = w.article_config(server.base_url, replica)
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('control') / 'control.sqlite'}")
+        upgrade(engine)
+        sessions = session_factory(engine)
+        w.park_bills(sessions, text)
+        result = poll(parse_config(text, "feeds.yaml"), sessions)
+        assert result.checked == w.FEEDS and not result.errors
+        control = w.article_summary(sessions)
+        assert result.articles_fetched == len(w.article_paths(replica)) == w.FEEDS * w.ITEMS
+        assert all(full_text for full_text, *_ in control["texts"].values())
+        engine.dispose()
+        yield replica, text, control
+
+
+def test_kill9_mid_article_fetch_then_restart_stores_every_article_with_its_text(article_world, db_url, engine,
+                                                                                 sessions, tmp_path):
+    replica, text, control = article_world
+    (tmp_path / "feeds.yaml").write_text(text)
+    w.park_bills(sessions, text)
+    env = w.env_for(db_url)
+    pages = w.article_paths(replica)
+    served = w.pages_served(replica, pages)  # the control's fetches
+    replica.delay_s = {path: 0.3 for path in pages}  # one page at a time: 24 s for the 80
+    try:
+        proc = w.start(tmp_path, env, "run")
+        w.wait_for(lambda: w.fetched_articles(sessions) >= 3 or proc.poll() is not None, 90,
+                   "three article pages stored")
+        kids = w.kill9(proc)
+        fetched = w.fetched_articles(sessions)
+        assert 3 <= fetched < len(pages), f"the kill did not land mid-fetch ({fetched} pages stored)"
+        _assert_child_died(kids, replica)
+        before_kill = w.pages_served(replica, pages) - served
+    finally:
+        replica.delay_s = {}
+    # what the server saw: the killed run asked for some of the pages, not all, each once
+    assert fetched <= len(before_kill) < len(pages) and max(before_kill.values()) == 1
+    assert w.stored_feeds(sessions) == w.FEEDS  # the feeds were stored whole before their pages were fetched
+    assert w.half_fetched(sessions, control) == []  # no article stored without its text, its matches or its events
+    assert w.unfinished(sessions, "poll") == 1
+    with sessions() as s:
+        stored = {urlsplit(link).path for link in s.scalars(
+            select(Article.link).where(Article.fulltext_fetched_at.is_not(None)))}
+    assert stored <= set(before_kill)
+
+    _, log = _restart_once(tmp_path, env)  # no feed is due: the restart fetches the pages left untried
+    assert SKIPPED not in log
+    after_kill = w.pages_served(replica, pages) - served - before_kill
+    assert set(before_kill) | set(after_kill) == pages  # every page was fetched ...
+    assert not stored & set(after_kill)  # ... and none stored before the kill was fetched again
+    assert max(after_kill.values()) == 1
+    assert w.half_fetched(sessions, control) == []
+    assert w.article_summary(sessions) == control
+    print(f"article fetch: killed with {fetched} of {len(pages)} pages stored, {len(before_kill)} asked; "
+          f"the restart fetched {len(after_kill)}")
+
+
+# -- composing ------------------------------------------------------------------------------------------------
+
+SUPPORTERS = 1500  # 3 pages of alerts (alerts.dispatch.PAGE), a second to compose: the kill lands after the first
+
+
+def test_kill9_mid_compose_then_restart_sends_every_alert_exactly_once(db_url, engine, sessions, tmp_path):
+    from alerts.dispatch import PAGE
+    from db.models import Delivery, OutboxMessage
+
+    text = w.deliver_config(messages_per_second=4000) + "  connections: 4\n"
+    (tmp_path / "feeds.yaml").write_text(text)
+    w.add_supporters(sessions, SUPPORTERS)
+    events = w.event_census(sessions)
+    with SmtpSink() as sink:
+        env = w.env_for(db_url, sink.url)
+        proc = w.start(tmp_path, env, "run")
+        w.wait_for(lambda: w.outbox_count(sessions) > 0 or proc.poll() is not None, 60,
+                   "the first page of alerts composed", every=0.01)
+        w.kill9(proc)
+        composed = w.outbox_count(sessions)
+        assert 0 < composed < SUPPORTERS, f"the kill did not land mid-compose ({composed} composed)"
+        assert composed % PAGE == 0  # whole pages: each message with its ledger rows, in one commit a page
+        assert w.half_composed(sessions) == []
+        assert w.outbox_states(sessions) == {"queued": composed} and not sink.state.messages  # nothing sent yet
+        assert w.unfinished(sessions, "dispatch") == 1
+        assert w.event_census(sessions) == events
+
+        started = time.monotonic()
+        restarted = w.start(tmp_path, env, "run", log="restart.log")
+        try:
+            w.wait_for(lambda: w.outbox_states(sessions) == {"sent": SUPPORTERS}, 120, "every alert sent")
+            took = time.monotonic() - started
+        finally:
+            assert w.stop(restarted) == 0
+        time.sleep(0.2)  # a duplicate would have had time to arrive
+        got = w.received(sink)
+    with sessions() as s:
+        queued = set(s.scalars(select(OutboxMessage.message_id)))
+        per_subscriber = set(s.execute(select(func.count()).select_from(OutboxMessage)
+                                       .group_by(OutboxMessage.subscriber_id)).scalars())
+        ledger = s.scalar(select(func.count()).select_from(Delivery))
+    assert set(got) == queued and len(queued) == SUPPORTERS  # every alert, composed once ...
+    assert max(got.values()) == 1  # ... and sent once
+    assert per_subscriber == {1} and ledger == SUPPORTERS
+    assert w.uncertain_total(sessions) == 0  # nothing was in flight at the kill
+    assert w.half_composed(sessions) == [] and w.event_census(sessions) == events
+    restart_log = (tmp_path / "restart.log").read_text()
+    assert "held by another worker" not in restart_log  # the dead process's compose lease did not hold it up ...
+    assert took < 100, took  # ... for schedule.lease_ttl (2 minutes)
+    print(f"compose: killed with {composed} of {SUPPORTERS} alerts composed; all sent once {took:.1f}s after the restart")
 
 
 # -- a delivery batch -----------------------------------------------------------------------------------------

@@ -40,6 +40,9 @@ def test_downgrade_one_step_and_upgrade_again(engine):
                                             "AND tbl_name = 'articles'").scalars())
     sqlite = engine.dialect.name == "sqlite"
     triggers = article_triggers() if sqlite else set()
+    assert "workers" in inspect(engine).get_table_names()
+    downgrade(engine, "-1")
+    assert "workers" not in inspect(engine).get_table_names()
     assert "fingerprint" in _columns(engine, "articles")
     downgrade(engine, "-1")
     assert "fingerprint" not in _columns(engine, "articles")
@@ -87,7 +90,7 @@ def test_downgrade_one_step_and_upgrade_again(engine):
     assert "claimed_by" in _columns(engine, "outbox") and "position" in _columns(engine, "bills")
     assert "successors" in inspect(engine).get_table_names() and "archive_matched_at" in _columns(engine, "bills")
     assert "throttled_until" in _columns(engine, "feeds") and "bill_text_versions" in inspect(engine).get_table_names()
-    assert "fingerprint" in _columns(engine, "articles")
+    assert "fingerprint" in _columns(engine, "articles") and "workers" in inspect(engine).get_table_names()
 
 
 def _columns(engine, table):

@@ -281,6 +281,20 @@ class Mail(_Strict):
                              description="SMTP connections a delivery run sends over at once")
 
 
+class Workers(_Strict):
+    """Each ``tracker run`` beats (a row in ``workers``, by the database's clock); one silent for three beats is
+    taken for dead: the others take back its outbox claims and job leases (a worker on another machine)."""
+
+    heartbeat: Duration = timedelta(seconds=20)
+
+    @field_validator("heartbeat")
+    @classmethod
+    def _positive(cls, v: timedelta) -> timedelta:
+        if v < timedelta(seconds=1):
+            raise ValueError(f"{v.total_seconds():g}s is too short; give 1s or more, e.g. 20s")
+        return v
+
+
 class Digests(_Strict):
     staff: StaffDigest = StaffDigest()
     supporters: SupporterDigest = SupporterDigest()
@@ -297,6 +311,7 @@ class Config(_Strict):
     schedule: Schedule = Schedule()
     digests: Digests = Digests()
     mail: Mail = Mail()
+    workers: Workers = Workers()
 
     @field_validator("timezone")
     @classmethod

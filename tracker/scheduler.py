@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
 from db.checks import backoff
+from db.heartbeat import Heartbeat
 from db.leases import Held, holder_name
 from db.runs import finish_run, start_run
 from tracker.application import Application
@@ -176,9 +177,14 @@ class Daemon:
 
     # -- entry points ---------------------------------------------------------------------------------------
 
+    def heartbeat(self) -> Heartbeat:
+        """This worker's heartbeat (``workers.heartbeat``): while it beats, no other worker takes its claims."""
+        return Heartbeat(self.ctx.sessions, self.ctx.config.workers.heartbeat)
+
     def run_once(self) -> bool:
         """Every job once, in order: crawl, poll, health, dispatch, retention."""
-        return all([self.run_job(name) for name in ONCE_ORDER])
+        with self.heartbeat():
+            return all([self.run_job(name) for name in ONCE_ORDER])
 
     def serve(self) -> None:
         """Run until SIGTERM or SIGINT; the jobs due at start run at once."""
@@ -199,9 +205,10 @@ class Daemon:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         log.info("tracker run: jobs %s", " ".join(f"{j.id}@{j.trigger}" for j in scheduler.get_jobs()))
-        scheduler.start()  # returns once shut down
-        if stopper.ident is not None:
-            stopper.join()
+        with self.heartbeat():
+            scheduler.start()  # returns once shut down
+            if stopper.ident is not None:
+                stopper.join()
         log.info("tracker run: stopped")
 
 

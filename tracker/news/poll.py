@@ -177,7 +177,9 @@ def poll(
         bills = bill_index(s)
     # the bills tracked since the last poll meet the articles stored before them (once; dated by the article)
     result.events.extend(match_archive(sessions, keywords, at))
-    if not jobs:
+    if not jobs:  # no feed due: the pages a killed poll left untried are fetched all the same (retries of
+        if stop is None or not stop.is_set():  # failed ones keep to their feeds' schedule)
+            result.articles_fetched = _fetch_full_text(config, sessions, matcher, bills, now, result, untried=True)
         return result
 
     pending = {j.feed_id: j for j in jobs}
@@ -334,11 +336,14 @@ def _host(url: str) -> str:
     return f"{(parts.hostname or '').lower()}:{parts.port or ''}"
 
 
-def _fetch_full_text(config, sessions, matcher, bills, now, result: PollResult) -> int:
+def _fetch_full_text(config, sessions, matcher, bills, now, result: PollResult, untried: bool = False) -> int:
+    """Fetch the pages of the articles still without their text (``untried``: only those never tried), each
+    stored with its text, its matches and its events in one transaction."""
+    tries = 1 if untried else config.sources.news.fulltext_attempts
     with sessions() as s:
         rows = s.execute(select(Article.id, Article.link).where(
             Article.fetch_article.is_(True), Article.fulltext_fetched_at.is_(None),
-            Article.fulltext_attempts < config.sources.news.fulltext_attempts).order_by(Article.id)
+            Article.fulltext_attempts < tries).order_by(Article.id)
             .limit(FULLTEXT_BATCH)).all()
     if not rows:
         return 0
