@@ -223,8 +223,7 @@ def _clean_tree(root: lxml.html.HtmlElement, base_url: str | None) -> None:
     for el in reversed(elements):  # children before parents, so unwrapping never orphans a pending node
         if el.getparent() is None:
             continue  # defensive: detached nodes need no work
-        if not isinstance(el.tag, str):  # comment or processing instruction
-            _remove_keep_tail(el)
+        if not isinstance(el.tag, str):  # comment or processing instruction: no text; the gate strips it
             continue
         tag = el.tag.lower()
         if tag in _VOID_DROP:
