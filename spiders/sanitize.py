@@ -198,7 +198,7 @@ def sanitize_with_text(html: str, base_url: str | None = None) -> tuple[str, str
             pieces.append(_escape_text(root.text))
         for child in root:
             pieces.append(lxml.html.tostring(child, encoding="unicode", method="html", with_tail=True))
-        return _GATE.clean("".join(pieces)).strip(), _tree_text(root)
+        return _GATE.clean("".join(pieces).strip()).strip(), _tree_text(root)
     except Exception:  # noqa: BLE001 - garbage in, empty strings out (documented)
         return "", ""
 
