@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+import lxml.html
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import spiders.sanitize as sanitize_module
 from spiders.sanitize import html_to_text, sanitize_html, sanitize_with_text
 from tests.test_security import ATTR, JS_URL, NASTY, SCRIPT, SHORT, TEMPLATE, audit_html
 
@@ -175,14 +177,10 @@ VECTORS = [
 def _gate_only(monkeypatch):
     """Turn the structural pass off: the parsed input is serialised as it came, and only nh3 stands between it
     and the output. Whatever the pass might miss, the gate must still hold."""
-    import spiders.sanitize as module
-
-    monkeypatch.setattr(module, "_clean_tree", lambda root, base_url: None)
+    monkeypatch.setattr(sanitize_module, "_clean_tree", lambda root, base_url: None)
 
 
 def _check_allow_list(html: str) -> None:
-    import lxml.html
-
     if not html:
         return
     root = lxml.html.fragment_fromstring(html, create_parent="div")
