@@ -1,16 +1,22 @@
 """Make feed and article HTML safe to store and show, and turn it into plain text.
 
-``sanitize_html`` is an allow-list walk over an lxml tree (not a block-list):
+``sanitize_html`` is two steps. First a structural pass over an lxml tree decides what a reader sees:
 
 * kept elements: p, br, a (href only), em, strong, ul, ol, li, blockquote, img (src and alt only), h1-h6;
   ``b``/``i`` become ``strong``/``em``;
-* removed with their content: script, style, iframe, object, embed, form and the like, comments;
+* removed with their content: script, style, iframe, object, embed, form and the like;
 * every other element is unwrapped (its text is kept). A "leaf" block such as a ``div`` or a table cell
   that holds only text and inline markup becomes a ``p`` so paragraphs stay apart;
-* all attributes other than ``a[href]`` and ``img[src, alt]`` are dropped (so no ``on*`` handlers, no
-  ``style``); links and images must be http(s) (or mailto for links) after resolving against
-  ``base_url``: ``javascript:``, ``data:`` and other schemes are removed;
+* links and images are made absolute against ``base_url``; a link whose URL is not http(s) or mailto is
+  unwrapped (its text stays), an image that is not http(s) is removed; a lazy image's ``data-src`` is used
+  when its ``src`` is empty or a ``data:`` placeholder;
 * tracking pixels are removed: images declared 1x1 or smaller, and images from known counter hosts.
+
+Then the serialised result goes through nh3 (the ammonia sanitiser) with the same allow-list: only the
+tags above, only ``a[href]`` and ``img[src, alt]``, only http(s)/mailto URLs (http(s) for images), no
+comments, the dangerous elements removed with their content. That gate is the security guarantee: whatever
+the structural pass lets through by mistake, nh3 parses the markup as a browser would and drops anything
+outside the allow-list. The plain text comes from the structural pass's tree (one parse for both).
 
 Both functions accept anything and return ``""`` rather than raise on input they cannot parse.
 """
@@ -22,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
+import nh3
 
 _KEEP = {"p", "br", "a", "em", "strong", "ul", "ol", "li", "blockquote", "img", "h1", "h2", "h3", "h4", "h5", "h6"}
 _RENAME = {"b": "strong", "i": "em"}
@@ -65,6 +72,33 @@ _URL_JUNK = re.compile(r"[\x00-\x20\x7f]+")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:px)?\s*$", re.IGNORECASE)
 _STYLE_SIZE = re.compile(r"(?:^|;)\s*(width|height)\s*:\s*(\d+(?:\.\d+)?)\s*px", re.IGNORECASE)
+
+_LINK_SCHEMES = ("http", "https", "mailto")
+_IMAGE_SCHEMES = ("http", "https")
+_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt"}}
+
+
+def _gate_attribute(tag: str, attr: str, value: str) -> str | None:
+    """nh3's url_schemes is one set for every URL attribute: an image's source is held to http(s) here."""
+    if tag == "img" and attr == "src":
+        m = _SCHEME.match(_URL_JUNK.sub("", value))
+        if m and m.group(1).lower() not in _IMAGE_SCHEMES:
+            return None
+    return value
+
+
+# The final gate: the allow-list above, enforced by ammonia. "*": no attribute on every tag (ammonia's
+# default lets title and lang through); link_rel=None: no rel="noopener noreferrer" added (links carry
+# nothing but href). Relative URLs pass (the structural pass has resolved them when it had a base).
+_GATE = nh3.Cleaner(
+    tags=_KEEP,
+    clean_content_tags=_DROP_WITH_CONTENT,
+    attributes={"*": set(), **_ATTRIBUTES},
+    attribute_filter=_gate_attribute,
+    url_schemes=set(_LINK_SCHEMES),
+    strip_comments=True,
+    link_rel=None,
+)
 
 
 def _parse_fragment(html) -> lxml.html.HtmlElement | None:
@@ -164,7 +198,7 @@ def sanitize_with_text(html: str, base_url: str | None = None) -> tuple[str, str
             pieces.append(_escape_text(root.text))
         for child in root:
             pieces.append(lxml.html.tostring(child, encoding="unicode", method="html", with_tail=True))
-        return "".join(pieces).strip(), _tree_text(root)
+        return _GATE.clean("".join(pieces).strip()).strip(), _tree_text(root)
     except Exception:  # noqa: BLE001 - garbage in, empty strings out (documented)
         return "", ""
 
@@ -189,8 +223,7 @@ def _clean_tree(root: lxml.html.HtmlElement, base_url: str | None) -> None:
     for el in reversed(elements):  # children before parents, so unwrapping never orphans a pending node
         if el.getparent() is None:
             continue  # defensive: detached nodes need no work
-        if not isinstance(el.tag, str):  # comment or processing instruction
-            _remove_keep_tail(el)
+        if not isinstance(el.tag, str):  # comment or processing instruction: no text; the gate strips it
             continue
         tag = el.tag.lower()
         if tag in _VOID_DROP:
@@ -209,7 +242,7 @@ def _clean_tree(root: lxml.html.HtmlElement, base_url: str | None) -> None:
         attrs = dict(el.attrib)
         el.attrib.clear()
         if tag == "a":
-            href = _safe_url(attrs.get("href"), base_url, ("http", "https", "mailto"))
+            href = _safe_url(attrs.get("href"), base_url, _LINK_SCHEMES)
             if href is None:
                 _unwrap(el, pad=False)
                 continue
@@ -220,7 +253,7 @@ def _clean_tree(root: lxml.html.HtmlElement, base_url: str | None) -> None:
             raw = attrs.get("src")
             if not raw or raw.strip().lower().startswith("data:"):
                 raw = attrs.get("data-src") or attrs.get("data-lazy-src") or raw
-            src = _safe_url(raw, base_url, ("http", "https"))
+            src = _safe_url(raw, base_url, _IMAGE_SCHEMES)
             probe = lxml.html.Element("img", {k: v for k, v in attrs.items() if k in ("width", "height", "style")})
             if src is None or _is_pixel(probe, src):
                 _remove_keep_tail(el)
