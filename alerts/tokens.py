@@ -70,7 +70,7 @@ def _verified_body(key: bytes, token: str) -> str:
 def read_token(key: bytes, token: str, purpose: str, now: datetime | None = None) -> dict:
     """The payload of a valid token for ``purpose``, in either signature format; BadToken otherwise."""
     body, dot, sig = (token or "").partition(".")
-    if not dot or not body or not sig or "." in sig or len(token) > MAX_LENGTH:
+    if not dot or not body or not sig or "." in sig or len(token) > MAX_LENGTH or not token.isascii():
         raise BadToken("this link is incomplete or malformed; copy the whole link from the email")
     body = _verified_body(key, token)
     try:

@@ -102,3 +102,15 @@ def test_an_old_confirm_and_an_old_unsubscribe_link_still_work_in_the_web_app(we
     assert r.status_code == 200 and "no more alerts" in r.text and _status(sessions, jane) == "unsubscribed"
     stale = legacy_token(KEY, "unsubscribe", jane, now - timedelta(days=401), 400)
     assert web("GET", f"/unsubscribe?token={stale}").status_code == 400
+
+
+@pytest.mark.parametrize("token", ["abc.\u00e9", "\u00e9.abc", "eyJw.sig\u2028"])
+def test_a_link_with_characters_no_token_has_is_malformed_not_an_error(token):
+    # a non-ASCII signature made the constant-time comparison raise TypeError (a 500 page)
+    with pytest.raises(BadToken, match="malformed"):
+        read_token(KEY, token, "confirm", MADE)
+
+
+def test_a_non_ascii_token_in_a_link_is_a_clear_400(web):
+    r = web("GET", "/confirm?token=abc.%C3%A9")
+    assert r.status_code == 400 and "This link does not work" in r.text
