@@ -160,3 +160,12 @@ def test_a_sign_up_delivers_with_the_configured_stale_claim(sessions, tmp_path):
         again = s.get(OutboxMessage, row.id)
         assert (again.state, again.uncertain) == ("queued", 1)  # taken back, counted; with 10 minutes: still stuck
     assert [m["To"] for m in _mail(tmp_path)] == ["jane@example.org"]  # the sign-up sends its own mail only
+
+
+def test_a_csrf_field_with_non_ascii_characters_is_refused_not_an_error(client, sessions):
+    # the constant-time comparison of two str raised TypeError on non-ASCII (a 500 page)
+    client("GET", "/signup")
+    r = _post(client, "\u00e9" * 64)
+    assert r.status_code == 403 and "did not come from this site" in r.text
+    with sessions() as s:
+        assert s.scalar(select(Subscriber.id)) is None

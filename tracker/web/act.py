@@ -9,7 +9,6 @@ names the recipients' member codes only to say which text goes to whom.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +36,7 @@ from db.supporters import find_supporter
 from tracker.web.choices import FIND_MY_LEGISLATOR
 from tracker.web.common import render
 from tracker.web.forms import parse_form, read_body
-from tracker.web.signup import COOKIE, csrf_field, with_cookie
+from tracker.web.signup import COOKIE, csrf_field, csrf_ok, with_cookie
 
 router = APIRouter(include_in_schema=False)
 MAX_FORM = 128 * 1024  # three letters of 10,000 characters, percent-encoded, and the rest
@@ -258,7 +257,7 @@ def _send(request: Request, name: str, body: bytes):
                       message="That form was too large: keep each letter under 10,000 characters.")
     form = parse_form(body)
     cookie = request.cookies.get(COOKIE, "")
-    if not cookie or not hmac.compare_digest(csrf_field(app.state.key, cookie), form.get("csrf", "")):
+    if not csrf_ok(app.state.key, cookie, form.get("csrf", "")):
         return render(request, "page.html", status=403, title="Please try again",
                       message="This form has expired or did not come from this site: open the letter page again.",
                       link=f"/act/{name}", link_text="Open the letter page")

@@ -62,6 +62,12 @@ def csrf_field(key: bytes, cookie: str) -> str:
     return hmac.new(key, b"csrf:" + cookie.encode(), hashlib.sha256).hexdigest()
 
 
+def csrf_ok(key: bytes, cookie: str | None, given: str) -> bool:
+    """The form's field matches the cookie, compared in constant time (as bytes: a field with non-ASCII
+    characters is a mismatch, not a TypeError)."""
+    return bool(cookie) and hmac.compare_digest(csrf_field(key, cookie).encode(), given.encode("utf-8", "replace"))
+
+
 def _form_context(request: Request, values: dict, error: str | None = None):
     """The form's choices (``choices.form_choices``) and what the visitor typed; the whole campaign is ticked
     until they choose bills."""
@@ -123,7 +129,7 @@ def _signup(request: Request, body: bytes):
               "bills": form.getlist("bill"), "house_district": one.get("house_district", ""),
               "senate_district": one.get("senate_district", "")}
     cookie = request.cookies.get(COOKIE, "")
-    if not cookie or not hmac.compare_digest(csrf_field(app.state.key, cookie), one.get("csrf", "")):
+    if not csrf_ok(app.state.key, cookie, one.get("csrf", "")):
         return render(request, "page.html", status=403, title="Please try again",
                       message="This form has expired or did not come from this site: open the sign-up page again.")
 
